@@ -1,0 +1,244 @@
+/**
+ * The error-code catalogue. Every code any Vespid component emits is listed here with its meaning,
+ * whether retrying can help, and what to do. The docs' error reference is generated from this table,
+ * so it is the single source of truth. Parametric codes (`DOCKER_EXIT_CODE:<n>`,
+ * `ACTION_NOT_SUPPORTED:<connector>:<action>`) are matched by their prefix.
+ */
+export interface ErrorCodeInfo {
+  /** The code, or the family pattern for parametric codes (e.g. `DOCKER_EXIT_CODE:<n>`). */
+  readonly code: string;
+  /** HTTP status used when the code is returned by an HTTP API. */
+  readonly httpStatus: number;
+  /** Whether the same request may succeed if retried later. */
+  readonly retryable: boolean;
+  /** What it means. */
+  readonly meaning: string;
+  /** What the operator or integrator should do. */
+  readonly action: string;
+}
+
+const entries = [
+  [
+    'BAD_REQUEST',
+    400,
+    false,
+    'The request body or parameters failed validation.',
+    'Fix the request; the message lists the invalid fields.',
+  ],
+  [
+    'UNAUTHORIZED',
+    401,
+    false,
+    'Missing or wrong credentials (service token, agent token or access token).',
+    'Check the token configured for the caller.',
+  ],
+  ['FORBIDDEN', 403, false, 'The caller is authenticated but not allowed to do this.', 'Use an account with the needed role.'],
+  ['NOT_FOUND', 404, false, 'The resource does not exist (or belongs to another organization).', 'Check the id.'],
+  [
+    'CONFLICT',
+    409,
+    false,
+    'The resource is in a state that does not allow the operation.',
+    'Re-read the resource and retry the operation if it still applies.',
+  ],
+  ['RATE_LIMITED', 429, true, 'Too many requests from this client.', 'Back off and retry later.'],
+  ['INTERNAL_ERROR', 500, true, 'An unexpected error inside a Vespid component.', 'Check the component logs; report a bug if it repeats.'],
+  [
+    'NO_AGENT_AVAILABLE',
+    503,
+    true,
+    'No connected agent of the organization matches the kind, connector, selector and capacity.',
+    'Start or reconnect an agent, check its tags/connectors, or wait for capacity. The message says which filter excluded how many agents.',
+  ],
+  [
+    'GATEWAY_NOT_CONFIGURED',
+    500,
+    false,
+    'The worker has no GATEWAY_HTTP_URL or GATEWAY_SERVICE_TOKEN.',
+    'Set GATEWAY_HTTP_URL and GATEWAY_SERVICE_TOKEN in the worker environment.',
+  ],
+  ['GATEWAY_UNAVAILABLE', 503, true, 'The gateway could not be reached.', 'Check that the gateway runs and is reachable from the worker.'],
+  [
+    'GATEWAY_RESPONSE_INVALID',
+    502,
+    true,
+    'The gateway answered with something that is not protocol v1.',
+    'Check that worker and gateway versions match.',
+  ],
+  [
+    'GATEWAY_SHUTDOWN',
+    503,
+    true,
+    'The gateway is shutting down; the request was not completed by it.',
+    'Retry; another replica (or the restarted gateway) will take it.',
+  ],
+  ['RESULT_NOT_READY', 404, true, 'No result is stored for this request id yet.', 'Poll again later or wait for the result publication.'],
+  [
+    'AGENT_DISCONNECTED',
+    503,
+    true,
+    'The agent running the request disconnected and did not resend a result before the deadline.',
+    'Check the agent; the run may be retried.',
+  ],
+  ['AGENT_REVOKED', 403, false, 'The agent has been revoked.', 'Pair a new agent.'],
+  ['AGENT_SHUTDOWN', 503, true, 'The agent was shutting down and cancelled the task.', 'Retry; another agent will take it.'],
+  [
+    'ORG_MISMATCH',
+    403,
+    false,
+    'A request was addressed to an agent of another organization.',
+    'This indicates a routing bug or an attack; check the gateway logs.',
+  ],
+  [
+    'NODE_EXECUTION_TIMEOUT',
+    504,
+    true,
+    'The node did not finish before its timeout.',
+    'Raise the timeout (NODE_EXEC_TIMEOUT_MS, sandbox.timeoutMs) or make the task faster.',
+  ],
+  ['TASK_CANCELLED', 499, true, 'The task was cancelled by the gateway or the caller.', 'None, unless the cancellation was unexpected.'],
+  [
+    'KIND_NOT_SUPPORTED',
+    400,
+    false,
+    'The agent has no executor for this node kind.',
+    'Register an executor for the kind on the agent, or route the node elsewhere.',
+  ],
+  [
+    'SANDBOX_BACKEND_NOT_CONFIGURED',
+    400,
+    false,
+    'agent.execute reached an agent that has no sandbox backend.',
+    'Set VESPID_AGENT_EXEC_BACKEND=docker on the agent.',
+  ],
+  [
+    'CONNECTOR_NOT_FOUND',
+    400,
+    false,
+    'The agent does not have the requested connector.',
+    'Install the connector on the agent or route to an agent that has it.',
+  ],
+  ['ACTION_NOT_SUPPORTED:<connector>:<action>', 400, false, 'The connector has no such action.', 'Check the actionId in the node config.'],
+  [
+    'INVALID_ACTION_INPUT',
+    400,
+    false,
+    'The action input failed the connector schema.',
+    'Fix the node input; the message lists the invalid fields.',
+  ],
+  ['SECRET_REQUIRED', 400, false, 'The action needs a secret and none was sent.', 'Set auth.secretId on the node.'],
+  [
+    'HTTP_REQUEST_FAILED',
+    502,
+    true,
+    'The http connector could not complete the request.',
+    'Check the URL and the network path from the agent.',
+  ],
+  ['HTTP_RESPONSE_TOO_LARGE', 502, false, 'The http connector response exceeded its size cap.', 'Raise the cap or request less data.'],
+  ['GITHUB_API_ERROR', 502, true, 'The GitHub API answered with an error.', 'Check the token scopes and the repository.'],
+  [
+    'DOCKER_FAILED',
+    503,
+    true,
+    'The Docker engine could not be reached or failed.',
+    'Check that dockerd runs and the agent user can use its socket.',
+  ],
+  [
+    'DOCKER_IMAGE_NOT_FOUND',
+    400,
+    false,
+    'The sandbox image is not present on the agent host.',
+    'Pull or load the image on the agent host, or allow pulls.',
+  ],
+  [
+    'DOCKER_OOM_KILLED',
+    500,
+    false,
+    'The sandbox hit its memory limit and was killed.',
+    'Raise VESPID_AGENT_DOCKER_MEMORY_MB or use less memory.',
+  ],
+  ['DOCKER_EXIT_CODE:<n>', 500, false, 'The sandboxed script exited with status n.', 'Read stdout/stderr in the result output.'],
+  [
+    'ENV_NOT_ALLOWED',
+    400,
+    false,
+    'The node asked for env keys the agent operator does not allow.',
+    'Add the keys to the agent allowlist or remove them from the node.',
+  ],
+  ['WORKDIR_ESCAPE', 400, false, 'A run or node id would place the workdir outside the workdir root.', 'Use plain ids.'],
+  [
+    'NETWORK_NOT_ALLOWED',
+    400,
+    false,
+    'The node asked for network access the agent operator does not allow.',
+    'Allow network on the agent or remove the opt-in.',
+  ],
+  [
+    'PAIRING_TOKEN_INVALID',
+    401,
+    false,
+    'The pairing token is unknown, expired or already used.',
+    'Create a new pairing token (they are single-use and live 15 minutes).',
+  ],
+  [
+    'SECRETS_KEK_INVALID',
+    500,
+    false,
+    'SECRETS_KEK_BASE64 does not decode to 32 bytes (or SECRETS_KEK_ID is missing).',
+    'Set a 32-byte base64 key.',
+  ],
+  [
+    'SECRET_DECRYPT_FAILED',
+    500,
+    false,
+    'A stored secret failed authentication when decrypted (tampered or wrong key).',
+    'Rotate the secret; check the KEK id.',
+  ],
+  ['INVALID_WORKFLOW', 400, false, 'The workflow DSL failed validation.', 'Fix the workflow; the issues are listed.'],
+] as const satisfies ReadonlyArray<readonly [string, number, boolean, string, string]>;
+
+/** Every entry of the catalogue, in documentation order. */
+export const ERROR_CODES: readonly ErrorCodeInfo[] = entries.map(([code, httpStatus, retryable, meaning, action]) => ({
+  code,
+  httpStatus,
+  retryable,
+  meaning,
+  action,
+}));
+
+type EntryCode = (typeof entries)[number][0];
+/** Non-parametric codes as a string-literal union. */
+export type StaticErrorCode = Exclude<EntryCode, `${string}<${string}`>;
+/** Any code of the catalogue, parametric ones included. */
+export type ErrorCode = StaticErrorCode | `DOCKER_EXIT_CODE:${number}` | `ACTION_NOT_SUPPORTED:${string}:${string}`;
+
+/** Named constants for the static codes, to avoid typos: `ErrorCodes.NO_AGENT_AVAILABLE`. */
+export const ErrorCodes = Object.freeze(Object.fromEntries(entries.filter(([c]) => !c.includes('<')).map(([c]) => [c, c]))) as {
+  readonly [K in StaticErrorCode]: K;
+};
+
+const byCode = new Map(ERROR_CODES.map((e) => [e.code, e]));
+
+/** `DOCKER_EXIT_CODE:<n>` for an exit status. */
+export function dockerExitCode(exitCode: number): `DOCKER_EXIT_CODE:${number}` {
+  return `DOCKER_EXIT_CODE:${exitCode}`;
+}
+
+/** `ACTION_NOT_SUPPORTED:<connector>:<action>`. */
+export function actionNotSupported(connectorId: string, actionId: string): `ACTION_NOT_SUPPORTED:${string}:${string}` {
+  return `ACTION_NOT_SUPPORTED:${connectorId}:${actionId}`;
+}
+
+/** Looks a code up in the catalogue; parametric codes match their family. Unknown codes return undefined. */
+export function errorCodeInfo(code: string): ErrorCodeInfo | undefined {
+  const direct = byCode.get(code);
+  if (direct) return direct;
+  if (/^DOCKER_EXIT_CODE:-?\d+$/.test(code)) return byCode.get('DOCKER_EXIT_CODE:<n>');
+  if (/^ACTION_NOT_SUPPORTED:[^:]+:.+$/.test(code)) return byCode.get('ACTION_NOT_SUPPORTED:<connector>:<action>');
+  return undefined;
+}
+
+/** Whether a code is retryable according to the catalogue (unknown codes are not). */
+export function isRetryableCode(code: string): boolean {
+  return errorCodeInfo(code)?.retryable ?? false;
+}

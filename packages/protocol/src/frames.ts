@@ -1,0 +1,88 @@
+import type { z } from 'zod';
+import { CloseCode } from './close-codes.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from './constants.js';
+import { type AgentMessage, AgentMessageSchema, type GatewayMessage, GatewayMessageSchema } from './messages.js';
+
+/** Why a frame was refused; `closeCode` is what the receiver should close the session with. */
+export interface FrameError {
+  closeCode: number;
+  reason: string;
+}
+
+export type FrameResult<T> = { ok: true; message: T } | { ok: false; error: FrameError };
+
+/**
+ * JSON.parse that refuses `__proto__` keys anywhere. JSON.parse itself creates them as own properties,
+ * but a later spread or merge into a plain object would turn them into prototype writes.
+ */
+export function parseJsonSafe(text: string): unknown {
+  return JSON.parse(text, function reviver(key, value) {
+    if (key === '__proto__') throw new SyntaxError('forbidden key "__proto__"');
+    return value;
+  });
+}
+
+function toText(raw: unknown): string | null {
+  if (typeof raw === 'string') return raw;
+  if (Buffer.isBuffer(raw)) return raw.toString('utf8');
+  if (Array.isArray(raw) && raw.every((b) => Buffer.isBuffer(b))) return Buffer.concat(raw).toString('utf8');
+  if (raw instanceof ArrayBuffer) return Buffer.from(raw).toString('utf8');
+  return null;
+}
+
+function summarize(issues: z.core.$ZodIssue[]): string {
+  return issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ')
+    .slice(0, 300);
+}
+
+function parseWith<T>(schema: z.ZodType<T>, raw: unknown, maxBytes: number): FrameResult<T> {
+  const text = toText(raw);
+  if (text === null)
+    return { ok: false, error: { closeCode: CloseCode.ProtocolViolation, reason: 'binary frames are not part of protocol v1' } };
+  if (Buffer.byteLength(text, 'utf8') > maxBytes)
+    return { ok: false, error: { closeCode: CloseCode.MessageTooBig, reason: 'frame too big' } };
+  let data: unknown;
+  try {
+    data = parseJsonSafe(text);
+  } catch (err) {
+    return {
+      ok: false,
+      error: { closeCode: CloseCode.ProtocolViolation, reason: `invalid JSON: ${(err as Error).message.slice(0, 100)}` },
+    };
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const type = data && typeof data === 'object' && 'type' in data ? String((data as { type: unknown }).type).slice(0, 40) : '?';
+    return {
+      ok: false,
+      error: { closeCode: CloseCode.ProtocolViolation, reason: `invalid ${type} frame: ${summarize(parsed.error.issues)}` },
+    };
+  }
+  return { ok: true, message: parsed.data };
+}
+
+/**
+ * Parses and validates one agent → gateway frame. Never throws.
+ *
+ * @example
+ * ```ts
+ * const r = parseAgentMessage(data);
+ * if (!r.ok) socket.close(r.error.closeCode, r.error.reason);
+ * ```
+ */
+export function parseAgentMessage(raw: unknown, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): FrameResult<AgentMessage> {
+  return parseWith(AgentMessageSchema, raw, maxBytes);
+}
+
+/** Parses and validates one gateway → agent frame. Never throws. */
+export function parseGatewayMessage(raw: unknown, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): FrameResult<GatewayMessage> {
+  return parseWith(GatewayMessageSchema, raw, maxBytes);
+}
+
+/** Serializes a frame. Kept as a function so senders never hand-build JSON. */
+export function encodeMessage(message: AgentMessage | GatewayMessage): string {
+  return JSON.stringify(message);
+}

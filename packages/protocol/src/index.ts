@@ -1,0 +1,136 @@
+/**
+ * `@vespid/protocol` — the wire contract of the Vespid remote execution stack (protocol v1):
+ * zod schemas and inferred types for every gateway ⇄ agent frame, the dispatch HTTP API, the result
+ * shape, the error-code catalogue, close codes and agent-token helpers. Depends on zod only, so agents
+ * in other languages can be written against the same definitions.
+ *
+ * @example
+ * ```ts
+ * import { parseAgentMessage, CloseCode, encodeMessage } from '@vespid/protocol';
+ *
+ * ws.on('message', (data) => {
+ *   const frame = parseAgentMessage(data);
+ *   if (!frame.ok) return ws.close(frame.error.closeCode, frame.error.reason);
+ *   if (frame.message.type === 'ping') ws.send(encodeMessage({ type: 'pong', ts: frame.message.ts }));
+ * });
+ * ```
+ *
+ * @packageDocumentation
+ */
+export {
+  PROTOCOL_VERSION,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_TIMEOUT_MS,
+  MAX_TIMEOUT_MS,
+  RESULT_KEY_PREFIX,
+  RESULT_CHANNEL,
+  ROUTES,
+  LIMITS,
+} from './constants.js';
+export { CloseCode, FATAL_CLOSE_CODES, closeCodeName } from './close-codes.js';
+export {
+  ERROR_CODES,
+  ErrorCodes,
+  errorCodeInfo,
+  isRetryableCode,
+  dockerExitCode,
+  actionNotSupported,
+  type ErrorCodeInfo,
+  type ErrorCode,
+  type StaticErrorCode,
+} from './error-codes.js';
+export { VespidError, type VespidErrorOptions } from './vespid-error.js';
+export {
+  IdSchema,
+  OrganizationIdSchema,
+  RequestIdSchema,
+  KindSchema,
+  TagSchema,
+  ConnectorIdSchema,
+  TimeoutMsSchema,
+  ErrorCodeSchema,
+  ErrorInfoSchema,
+  SelectorSchema,
+  type ErrorInfo,
+  type Selector,
+} from './primitives.js';
+export {
+  CapabilitiesSchema,
+  HelloSchema,
+  PingSchema,
+  ExecuteReceivedSchema,
+  ExecuteResultSchema,
+  AgentMessageSchema,
+  HelloAckSchema,
+  PongSchema,
+  ExecuteSchema,
+  ExecuteAckSchema,
+  CancelSchema,
+  DrainSchema,
+  GatewayMessageSchema,
+  type Capabilities,
+  type AgentMessage,
+  type Hello,
+  type Ping,
+  type ExecuteReceived,
+  type ExecuteResultMessage,
+  type GatewayMessage,
+  type HelloAck,
+  type Pong,
+  type Execute,
+  type ExecuteAck,
+  type Cancel,
+  type Drain,
+} from './messages.js';
+export {
+  DispatchRequestSchema,
+  ExecutionResultSchema,
+  StoredResultSchema,
+  DispatchResponseSchema,
+  DispatchAsyncResponseSchema,
+  ResultResponseSchema,
+  ErrorBodySchema,
+  ResultPublicationSchema,
+  type DispatchRequest,
+  type DispatchRequestInput,
+  type ExecutionResult,
+  type StoredResult,
+  type DispatchResponse,
+  type DispatchAsyncResponse,
+  type ResultResponse,
+  type ErrorBody,
+  type ResultPublication,
+} from './dispatch.js';
+export {
+  ExecutionConfigSchema,
+  ConnectorActionPayloadSchema,
+  ShellTaskSchema,
+  SandboxConfigSchema,
+  AgentExecutePayloadSchema,
+  BuiltinKinds,
+  type ExecutionConfig,
+  type ConnectorActionPayload,
+  type ShellTask,
+  type SandboxConfig,
+  type AgentExecutePayload,
+} from './payloads.js';
+export {
+  generateToken,
+  parseToken,
+  hashToken,
+  tokensEqual,
+  verifyTokenHash,
+  bearerToken,
+  redactToken,
+  type ParsedToken,
+} from './tokens.js';
+export {
+  parseAgentMessage,
+  parseGatewayMessage,
+  parseJsonSafe,
+  encodeMessage,
+  type FrameError,
+  type FrameResult,
+} from './frames.js';
+export { noopLogger, childLogger, type Logger } from './logger.js';

@@ -1,0 +1,6 @@
+/**
+ * `@vespid/sdk-agent` — the Vespid node-agent runtime.
+ *
+ * @packageDocumentation
+ */
+export type { Executor, ExecutorContext, ExecutorResult, ExecutorTask } from './executor.js';

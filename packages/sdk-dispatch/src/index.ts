@@ -1,0 +1,4 @@
+/**
+ * @packageDocumentation
+ */
+export const PACKAGE_VERSION = '0.1.0';
