@@ -195,6 +195,13 @@ const entries = [
     'Rotate the secret; check the KEK id.',
   ],
   ['INVALID_WORKFLOW', 400, false, 'The workflow DSL failed validation.', 'Fix the workflow; the issues are listed.'],
+  [
+    'AGENT_CONFIG_INVALID',
+    500,
+    false,
+    'The node-agent configuration (options, environment, config file or TLS CA file) is invalid or unreadable.',
+    'Fix the named setting; the message says which one and why.',
+  ],
 ] as const satisfies ReadonlyArray<readonly [string, number, boolean, string, string]>;
 
 /** Every entry of the catalogue, in documentation order. */
