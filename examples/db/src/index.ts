@@ -6,3 +6,15 @@
  */
 export { createPool, assertSchemaName, type PoolOptions, type Pool, type PoolClient } from './pool.js';
 export { migrate, listMigrations, dropSchema, type Migration } from './migrate.js';
+export {
+  ExampleDbError,
+  parseKek,
+  kekFromEnv,
+  encryptSecret,
+  decryptSecret,
+  envelopeFromRow,
+  loadSecretValue,
+  type Kek,
+  type SecretEnvelope,
+  type SecretBinding,
+} from './secrets.js';
