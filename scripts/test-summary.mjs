@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+// Prints the plain closing line CI readers look for ("N passed, N failed, N skipped") from vitest's JSON report.
+import { readFileSync } from 'node:fs';
+
+const file = process.argv[2] ?? 'test-artifacts/vitest.json';
+const r = JSON.parse(readFileSync(file, 'utf8'));
+const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+if (r.numTotalTests === 0) {
+  console.error('no test ran');
+  process.exit(1);
+}
