@@ -1,0 +1,94 @@
+import type { ContainerCreateOptions } from 'dockerode';
+import type { ResolvedDockerSandboxOptions } from './options.js';
+
+/** Label keys that mark a container as a Vespid sandbox; the sweeper relies on them. */
+export const LABELS = {
+  sandbox: 'dev.vespid.sandbox',
+  scope: 'dev.vespid.sandbox.scope',
+  instance: 'dev.vespid.sandbox.instance',
+  deadline: 'dev.vespid.sandbox.deadline',
+  requestId: 'dev.vespid.sandbox.request-id',
+  workdir: 'dev.vespid.sandbox.workdir',
+  scriptDir: 'dev.vespid.sandbox.script-dir',
+} as const;
+
+/** Where the read-only task script is mounted inside the container. */
+export const SCRIPT_MOUNT = '/vespid';
+
+/** Everything that varies per run. */
+export interface RunSpec {
+  readonly image: string;
+  readonly shell: string;
+  readonly user: string;
+  readonly network: 'none' | 'bridge';
+  readonly workdir: string;
+  readonly scriptDir: string;
+  /** Contains secrets: never log. */
+  readonly env: string[];
+  readonly requestId: string;
+  readonly scope: string;
+  readonly instanceId: string;
+  readonly deadline: number;
+}
+
+/**
+ * The hardened create options. The result contains env values: it must never be logged or put in an
+ * error. The script is a read-only file run as `<shell> /vespid/task.sh` (not `sh -c`, whose argument
+ * is capped at 128 KiB and visible in `inspect`), so stdin stays empty and `$0` is a real path.
+ */
+export function containerCreateOptions(opts: ResolvedDockerSandboxOptions, run: RunSpec): ContainerCreateOptions {
+  const [uid, gid] = run.user.split(':');
+  const mib = 1024 * 1024;
+  return {
+    Image: run.image,
+    Cmd: [run.shell, `${SCRIPT_MOUNT}/task.sh`],
+    Entrypoint: [], // the image's entrypoint must not wrap (or replace) our command
+    User: run.user,
+    WorkingDir: '/work',
+    Env: run.env,
+    Tty: false,
+    OpenStdin: false,
+    AttachStdin: false,
+    AttachStdout: true,
+    AttachStderr: true,
+    NetworkDisabled: run.network === 'none',
+    Labels: {
+      [LABELS.sandbox]: '1',
+      [LABELS.scope]: run.scope,
+      [LABELS.instance]: run.instanceId,
+      [LABELS.deadline]: String(run.deadline),
+      [LABELS.requestId]: run.requestId,
+      [LABELS.workdir]: run.workdir,
+      [LABELS.scriptDir]: run.scriptDir,
+    },
+    HostConfig: {
+      ReadonlyRootfs: true,
+      Privileged: false,
+      CapDrop: ['ALL'],
+      // Default seccomp and AppArmor profiles stay on: only no-new-privileges is added.
+      SecurityOpt: ['no-new-privileges:true'],
+      // An init as PID 1 forwards SIGTERM; a shell as PID 1 ignores it.
+      Init: true,
+      NetworkMode: run.network,
+      IpcMode: 'private',
+      PidMode: '',
+      UTSMode: '',
+      Memory: opts.memoryMb * mib,
+      MemorySwap: opts.memoryMb * mib, // equal to Memory: no swap
+      NanoCpus: Math.round(opts.cpus * 1e9),
+      PidsLimit: opts.pids,
+      Ulimits: [{ Name: 'nofile', Soft: opts.nofile, Hard: opts.nofile }],
+      // Non-root users cannot write a tmpfs without uid/gid; noexec keeps /tmp for data (/work can hold tools).
+      Tmpfs: { '/tmp': `rw,noexec,nosuid,nodev,size=${opts.tmpSizeMb}m,mode=1777,uid=${uid},gid=${gid}` },
+      Mounts: [
+        { Type: 'bind', Source: run.workdir, Target: '/work', ReadOnly: false },
+        { Type: 'bind', Source: run.scriptDir, Target: SCRIPT_MOUNT, ReadOnly: true },
+      ],
+      // Output reaches us through attach; the log driver would keep a copy (maybe with secrets) on disk.
+      LogConfig: { Type: 'none', Config: {} },
+      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+      // No AutoRemove: State.OOMKilled must be read before the container is removed.
+      AutoRemove: false,
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import type Dockerode from 'dockerode';
+import { DockerSandboxError, dockerFailed, engineStatus } from './errors.js';
+
+/**
+ * Makes sure the image is present. Inspecting first gives a clean `DOCKER_IMAGE_NOT_FOUND` instead of
+ * parsing a create error; a pull happens only when the operator allows it.
+ */
+export async function ensureImage(docker: Dockerode, image: string, allowPull: boolean, signal: AbortSignal): Promise<void> {
+  try {
+    await docker.getImage(image).inspect();
+    return;
+  } catch (err) {
+    if (engineStatus(err) !== 404) throw dockerFailed('image inspect', err);
+  }
+  if (!allowPull) {
+    throw new DockerSandboxError('DOCKER_IMAGE_NOT_FOUND', `image ${image} is not present on this agent host and pulls are not allowed`);
+  }
+  await pullImage(docker, image, signal);
+}
+
+async function pullImage(docker: Dockerode, image: string, signal: AbortSignal): Promise<void> {
+  let stream: NodeJS.ReadableStream;
+  try {
+    stream = (await docker.pull(image, { abortSignal: signal })) as NodeJS.ReadableStream;
+  } catch (err) {
+    if (signal.aborted) throw err;
+    throw new DockerSandboxError('DOCKER_IMAGE_NOT_FOUND', `image ${image} could not be pulled (${pullReason(err)})`, { cause: err });
+  }
+  // pull() resolves when the pull starts; failures arrive inside the progress stream.
+  await new Promise<void>((resolve, reject) => {
+    docker.modem.followProgress(stream, (err: Error | null, events: Array<{ error?: string }>) => {
+      const failed = err ?? events.find((e) => e.error);
+      if (!failed) return resolve();
+      reject(new DockerSandboxError('DOCKER_IMAGE_NOT_FOUND', `image ${image} could not be pulled`, { cause: failed }));
+    });
+  });
+}
+
+function pullReason(err: unknown): string {
+  const status = engineStatus(err);
+  return status !== undefined ? `HTTP ${status}` : 'engine error';
+}
+
+// Cleanup calls on a container that is already gone answer 404 (remove), 409 (kill) or 304 (stop).
+function isGone(err: unknown): boolean {
+  const s = engineStatus(err);
+  return s === 404 || s === 409 || s === 304;
+}
+
+/** Sends a signal; a container that already stopped or vanished counts as done. */
+export async function killContainer(container: Dockerode.Container, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+  try {
+    await container.kill({ signal });
+  } catch (err) {
+    if (!isGone(err)) throw dockerFailed('kill', err);
+  }
+}
+
+/** Force-removes a container; one that is already gone counts as done. */
+export async function removeContainer(container: Dockerode.Container): Promise<void> {
+  try {
+    await container.remove({ force: true, v: true });
+  } catch (err) {
+    // 409 "removal already in progress" is also fine: the engine is removing it.
+    if (!isGone(err)) throw dockerFailed('remove', err);
+  }
+}

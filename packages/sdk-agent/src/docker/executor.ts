@@ -1,0 +1,231 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { AgentExecutePayloadSchema, BuiltinKinds, VespidError } from '@vespid/protocol';
+import Dockerode from 'dockerode';
+import type { Executor, ExecutorContext, ExecutorResult, ExecutorTask } from '../executor.js';
+import { containerCreateOptions } from './container-spec.js';
+import { ensureImage } from './engine.js';
+import { DockerSandboxError } from './errors.js';
+import { type DockerSandboxOptions, type ResolvedDockerSandboxOptions, resolveDockerSandboxOptions } from './options.js';
+import { abortCode, errorToResult, outcomeToResult } from './outcome.js';
+import { buildSandboxEnv, resolveNetwork, resolveTimeoutMs } from './policy.js';
+import { runContainer } from './run-container.js';
+import { sweepOrphans } from './sweeper.js';
+import { type DirOwner, locateRun, prepareWorkdir, removeDir, removeWorkdir, workdirPath } from './workdir.js';
+
+/** Lifecycle state of a {@link DockerSandboxExecutor}. */
+export type DockerSandboxState = 'idle' | 'running' | 'closing' | 'closed';
+
+/** The `agent.execute` executor returned by {@link dockerSandboxExecutor}. */
+export interface DockerSandboxExecutor extends Executor {
+  readonly kind: 'agent.execute';
+  readonly state: DockerSandboxState;
+  readonly closed: boolean;
+  /** The label scope whose orphans this executor sweeps. */
+  readonly scope: string;
+  /** Sweeps orphans of a crashed agent (every container of the scope not from this instance) and starts the periodic sweep. Idempotent. */
+  start(): Promise<void>;
+  /** Sweeps orphaned containers now (also done on `start()` and every `sweepIntervalMs`). Returns how many were removed. */
+  sweep(): Promise<number>;
+  /** Stops the sweeper, aborts running tasks (`AGENT_SHUTDOWN`) and waits up to `timeoutMs` for their cleanup. Idempotent. */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+// Script files live beside the run directories; org ids cannot start with a dot, so no clash.
+const SCRIPTS_DIR = '.vespid-scripts';
+
+function sandboxUser(o: ResolvedDockerSandboxOptions): { user: string; owner: DirOwner | undefined } {
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  const isRoot = uid === 0;
+  if (o.user) {
+    const [u, g] = o.user.split(':').map(Number) as [number, number];
+    return { user: o.user, owner: isRoot ? { uid: u, gid: g } : undefined };
+  }
+  if (isRoot || uid === undefined || gid === undefined)
+    return { user: '65534:65534', owner: isRoot ? { uid: 65534, gid: 65534 } : undefined };
+  return { user: `${uid}:${gid}`, owner: undefined };
+}
+
+/**
+ * The Docker sandbox executor for `agent.execute`: runs the node's shell task in a hardened container
+ * (read-only rootfs, `/work` = a per-run host directory, `/tmp` tmpfs, all capabilities dropped,
+ * no-new-privileges, non-root, memory without swap, CPU, pids and nofile limits, no network unless
+ * allowed, an init process) through the Engine API, with output capped while it streams.
+ * Results carry `{exitCode, stdout, stderr, stdoutTruncated, stderrTruncated, timedOut, oomKilled, durationMs}`;
+ * failures use `DOCKER_EXIT_CODE:<n>`, `NODE_EXECUTION_TIMEOUT`, `DOCKER_OOM_KILLED`,
+ * `DOCKER_IMAGE_NOT_FOUND`, `DOCKER_FAILED` (retryable), `ENV_NOT_ALLOWED`, `NETWORK_NOT_ALLOWED`,
+ * `WORKDIR_ESCAPE`, `TASK_CANCELLED`.
+ *
+ * @example
+ * ```ts
+ * import { createAgent } from '@vespid/sdk-agent';
+ * import { dockerSandboxExecutor, dockerSandboxOptionsFromEnv } from '@vespid/sdk-agent/docker';
+ *
+ * const sandbox = dockerSandboxExecutor({ ...dockerSandboxOptionsFromEnv(process.env), logger });
+ * const agent = createAgent({ ..., executors: [sandbox] });
+ * ```
+ */
+export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): DockerSandboxExecutor {
+  const o = resolveDockerSandboxOptions(options);
+  const docker = o.docker ?? new Dockerode(o.socketPath ? { socketPath: o.socketPath } : undefined);
+  const processEnv = o.env ?? process.env;
+  const scope = o.scope ?? `wd-${createHash('sha256').update(o.workdirRoot).digest('hex').slice(0, 16)}`;
+  const instanceId = randomUUID();
+  const { user, owner } = sandboxUser(o);
+  const running = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
+  let state: DockerSandboxState = 'idle';
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let closing: Promise<void> | undefined;
+
+  const sweep = (all: boolean) =>
+    sweepOrphans({
+      docker,
+      scope,
+      instanceId,
+      all,
+      graceMs: o.sweepGraceMs,
+      workdirRoot: o.workdirRoot,
+      keepWorkdirs: o.keepWorkdirs,
+      logger: o.logger,
+    });
+
+  async function run(task: ExecutorTask, ctx: ExecutorContext, signal: AbortSignal): Promise<ExecutorResult> {
+    const parsed = AgentExecutePayloadSchema.safeParse(task.payload);
+    if (!parsed.success) {
+      const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(payload)'))].join(', ');
+      throw new DockerSandboxError('BAD_REQUEST', `invalid agent.execute payload (fields: ${fields})`);
+    }
+    const { task: shellTask, sandbox, run: runRef } = parsed.data;
+    const network = resolveNetwork(o, sandbox);
+    const env = buildSandboxEnv(o, shellTask, sandbox, processEnv);
+    const timeoutMs = Math.max(1, Math.min(resolveTimeoutMs(o, sandbox), ctx.deadline - Date.now()));
+    const workdir = workdirPath(o.workdirRoot, locateRun(task.organizationId, task.requestId, runRef));
+    const image = sandbox?.docker?.image ?? o.image;
+    const logger = ctx.logger;
+    logger.info({ image, network, timeoutMs, envKeys: env.passedKeys.length }, 'starting docker sandbox');
+    if (env.missingKeys.length > 0) logger.warn({ missing: env.missingKeys.length }, 'allowed env keys are not set on the agent');
+
+    await ensureImage(docker, image, o.allowPull, signal);
+    const scriptDir = join(o.workdirRoot, SCRIPTS_DIR, randomUUID());
+    try {
+      await prepareWorkdir(o.workdirRoot, workdir, scriptDir, shellTask.script, owner);
+      const createOptions = containerCreateOptions(o, {
+        image,
+        shell: shellTask.shell ?? 'sh',
+        user,
+        network,
+        workdir,
+        scriptDir,
+        env: env.entries,
+        requestId: task.requestId,
+        scope,
+        instanceId,
+        deadline: Date.now() + timeoutMs + o.killGraceMs,
+      });
+      const outcome = await runContainer({
+        docker,
+        createOptions,
+        timeoutMs,
+        killGraceMs: o.killGraceMs,
+        outputMaxChars: o.outputMaxChars,
+        signal,
+        logger,
+      });
+      logger.info(
+        {
+          exitCode: outcome.exitCode,
+          durationMs: outcome.durationMs,
+          timedOut: outcome.timedOut,
+          oomKilled: outcome.oomKilled,
+          stdoutTruncated: outcome.stdoutTruncated,
+          stderrTruncated: outcome.stderrTruncated,
+        },
+        'docker sandbox finished',
+      );
+      return outcomeToResult(outcome, timeoutMs);
+    } finally {
+      await removeDir(scriptDir);
+      if (!o.keepWorkdirs)
+        await removeWorkdir(o.workdirRoot, workdir).catch((err) => logger.warn({ err: String(err) }, 'workdir cleanup failed'));
+    }
+  }
+
+  const executor: DockerSandboxExecutor = {
+    kind: BuiltinKinds.agentExecute,
+    scope,
+    get state() {
+      return state;
+    },
+    get closed() {
+      return state === 'closed';
+    },
+    async start() {
+      if (state !== 'idle') return;
+      state = 'running';
+      try {
+        const removed = await sweep(true);
+        o.logger.info({ scope, removed }, 'docker sandbox ready');
+      } catch (err) {
+        // An engine that is down now may be up by the first task; each task reports DOCKER_FAILED meanwhile.
+        o.logger.warn({ scope, err: String(err) }, 'initial orphan sweep failed');
+      }
+      if (o.sweepIntervalMs > 0 && state === 'running') {
+        sweepTimer = setInterval(() => {
+          sweep(false).catch((err) => o.logger.warn({ scope, err: String(err) }, 'orphan sweep failed'));
+        }, o.sweepIntervalMs);
+        sweepTimer.unref();
+      }
+    },
+    sweep: () => sweep(false),
+    async execute(task, ctx) {
+      if (state === 'closing' || state === 'closed') {
+        return errorToResult(new DockerSandboxError('AGENT_SHUTDOWN', 'the docker sandbox is closing'));
+      }
+      const controller = new AbortController();
+      const onAbort = () => controller.abort(ctx.signal.reason);
+      if (ctx.signal.aborted) onAbort();
+      else ctx.signal.addEventListener('abort', onAbort, { once: true });
+      const key = randomUUID();
+      const done = run(task, ctx, controller.signal).catch((err: unknown) => {
+        if (controller.signal.aborted && !VespidError.is(err)) {
+          const code = abortCode(controller.signal.reason);
+          return errorToResult(new VespidError(code, `the sandbox run was stopped (${code})`));
+        }
+        if (!VespidError.is(err)) ctx.logger.error({ err: String(err) }, 'docker sandbox failed unexpectedly');
+        return errorToResult(err);
+      });
+      running.set(key, { controller, done });
+      try {
+        return await done;
+      } finally {
+        running.delete(key);
+        ctx.signal.removeEventListener('abort', onAbort);
+      }
+    },
+    close({ timeoutMs = 10_000 } = {}) {
+      closing ??= (async () => {
+        state = 'closing';
+        if (sweepTimer) clearInterval(sweepTimer);
+        const reason = new DockerSandboxError('AGENT_SHUTDOWN', 'the agent is shutting down');
+        const pending = [...running.values()];
+        for (const r of pending) r.controller.abort(reason);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.allSettled(pending.map((r) => r.done)),
+          new Promise<void>((r) => {
+            timer = setTimeout(r, timeoutMs);
+          }),
+        ]);
+        clearTimeout(timer);
+        state = 'closed';
+      })();
+      return closing;
+    },
+    [Symbol.asyncDispose]() {
+      return executor.close();
+    },
+  };
+  return executor;
+}

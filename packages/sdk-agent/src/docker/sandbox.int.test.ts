@@ -1,0 +1,201 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Dockerode from 'dockerode';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWith, uniquePrefix } from '../../../../test/services.js';
+import { type DockerSandboxExecutor, type DockerSandboxOptions, SANDBOX_LABELS, dockerSandboxExecutor } from './index.js';
+import type { SandboxOutput } from './outcome.js';
+import { BUSYBOX, captureLogger, context, shell, task } from './test-helpers.js';
+
+const docker = new Dockerode();
+const roots: string[] = [];
+const executors: DockerSandboxExecutor[] = [];
+const logger = captureLogger();
+
+async function make(over: DockerSandboxOptions = {}): Promise<DockerSandboxExecutor> {
+  const root = await mkdtemp(join(tmpdir(), 'vespid-wd-'));
+  roots.push(root);
+  const ex = dockerSandboxExecutor({ image: BUSYBOX, workdirRoot: root, scope: uniquePrefix('sb'), sweepIntervalMs: 0, logger, ...over });
+  executors.push(ex);
+  await ex.start();
+  return ex;
+}
+
+async function containersOf(scope: string): Promise<Dockerode.ContainerInfo[]> {
+  return docker.listContainers({ all: true, filters: { label: [`${SANDBOX_LABELS.scope}=${scope}`] } });
+}
+
+const out = (r: { output?: unknown }) => r.output as SandboxOutput;
+
+await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
+  let ex: DockerSandboxExecutor;
+  beforeAll(async () => {
+    ex = await make({ killGraceMs: 300 });
+  });
+  afterAll(async () => {
+    for (const e of executors) await e.close();
+    for (const r of roots) await rm(r, { recursive: true, force: true });
+  });
+
+  it('runs echo hello and cleans up the workdir and the container', async () => {
+    const r = await ex.execute(task(shell('echo hello')), context(logger));
+    expect(r.status).toBe('succeeded');
+    expect(out(r)).toMatchObject({ exitCode: 0, stdout: 'hello\n', stderr: '', timedOut: false, oomKilled: false });
+    expect(out(r).durationMs).toBeGreaterThanOrEqual(0);
+    expect(await containersOf(ex.scope)).toEqual([]);
+    expect(await readdir(roots[0]!)).toEqual([]);
+  });
+
+  it('keeps the rootfs read-only while /work and /tmp are writable, as a non-root user', async () => {
+    const kept = await make({ keepWorkdirs: true });
+    const script = [
+      'if touch /etc/x 2>/dev/null; then echo etc=writable; else echo etc=readonly; fi',
+      'echo w > /work/out.txt && echo work=ok',
+      'echo t > /tmp/t.txt && echo tmp=ok',
+      'echo uid=$(id -u)',
+    ].join('\n');
+    const t = task(shell(script), { requestId: 'runA:nodeB:2' });
+    const r = await kept.execute(t, context(logger));
+    expect(r.status).toBe('succeeded');
+    expect(out(r).stdout).toBe('etc=readonly\nwork=ok\ntmp=ok\nuid=65534\n');
+    // /work was the per-run directory <root>/<org>/<run>/<node>/<attempt>.
+    const root = roots.at(-1)!;
+    expect(readFileSync(join(root, 'org1', 'runA', 'nodeB', '2', 'out.txt'), 'utf8')).toBe('w\n');
+  });
+
+  it('has no network interface but lo by default, and refuses a bridge opt-in the operator does not allow', async () => {
+    const r = await ex.execute(task(shell('ls /sys/class/net')), context(logger));
+    expect(out(r).stdout.trim().split(/\s+/)).toEqual(['lo']);
+    const refused = await ex.execute(task(shell('echo hi', { network: 'bridge' })), context(logger));
+    expect(refused).toMatchObject({ status: 'failed', error: { code: 'NETWORK_NOT_ALLOWED' } });
+  });
+
+  it('gives a bridge network when the node opts in and the operator allows it', async () => {
+    const net = await make({ allowNetwork: true });
+    const r = await net.execute(task(shell('ls /sys/class/net', { network: 'bridge' })), context(logger));
+    expect(out(r).stdout).toContain('eth0');
+  });
+
+  it('stops a script past its timeout with NODE_EXECUTION_TIMEOUT and removes the container', async () => {
+    const r = await ex.execute(task(shell('echo started; sleep 30', { timeoutMs: 500 })), context(logger));
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'NODE_EXECUTION_TIMEOUT', retryable: true } });
+    expect(out(r)).toMatchObject({ timedOut: true, stdout: 'started\n' });
+    expect(await containersOf(ex.scope)).toEqual([]);
+  });
+
+  it('still kills a script that ignores SIGTERM', async () => {
+    const r = await ex.execute(task(shell("trap '' TERM; echo trapped; while :; do sleep 1; done", { timeoutMs: 400 })), context(logger));
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'NODE_EXECUTION_TIMEOUT' } });
+    // 137 = killed by SIGKILL: SIGTERM alone did not end it.
+    expect(out(r)).toMatchObject({ timedOut: true, exitCode: 137, stdout: 'trapped\n' });
+    expect(await containersOf(ex.scope)).toEqual([]);
+  });
+
+  it('cuts an output flood exactly at the cap on both streams', async () => {
+    const capped = await make({ outputMaxChars: 1000 });
+    const script = 'head -c 3000000 /dev/zero | tr "\\0" a; head -c 2000000 /dev/zero | tr "\\0" b >&2; echo done >&2';
+    const r = await capped.execute(task(shell(script)), context(logger));
+    expect(r.status).toBe('succeeded');
+    expect(out(r).stdout).toBe('a'.repeat(1000));
+    expect(out(r).stderr).toBe('b'.repeat(1000));
+    expect(out(r)).toMatchObject({ stdoutTruncated: true, stderrTruncated: true });
+  });
+
+  it('contains a fork bomb with the pids limit and keeps the host usable', async () => {
+    const bombed = await make({ pids: 32, killGraceMs: 200 });
+    const r = await bombed.execute(
+      task(shell('bomb() { bomb | bomb & }; bomb; sleep 1; echo after', { timeoutMs: 3000 })),
+      context(logger),
+    );
+    // The bomb runs in the background; the script itself goes on, and the container ends with it.
+    expect(out(r).stdout).toBe('after\n');
+    expect(out(r).stderr).toMatch(/can't fork|Resource temporarily unavailable/);
+    expect(await containersOf(bombed.scope)).toEqual([]);
+    const after = await bombed.execute(task(shell('echo fine')), context(logger));
+    expect(out(after).stdout).toBe('fine\n');
+  });
+
+  it('reports a memory hog as DOCKER_OOM_KILLED', async () => {
+    const small = await make({ memoryMb: 32 });
+    const r = await small.execute(task(shell('x=$(head -c 200000000 /dev/zero | tr "\\0" a); echo survived')), context(logger));
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'DOCKER_OOM_KILLED' } });
+    expect(out(r).oomKilled).toBe(true);
+  });
+
+  it('maps exit 3 to DOCKER_EXIT_CODE:3 and keeps the output', async () => {
+    const r = await ex.execute(task(shell('echo out; echo err >&2; exit 3')), context(logger));
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'DOCKER_EXIT_CODE:3', retryable: false } });
+    expect(out(r)).toMatchObject({ exitCode: 3, stdout: 'out\n', stderr: 'err\n' });
+  });
+
+  it('passes only env keys allowed by both the node and the operator, and never logs their values', async () => {
+    const log = captureLogger();
+    const env = { VESPID_T_A: 'canary-a-7f3e', VESPID_T_B: 'canary-b-91c2', VESPID_T_C: 'canary-c-55d0', PATH: '/agent/only' };
+    const withEnv = await make({ env, envPassthroughAllowlist: ['VESPID_T_A', 'VESPID_T_B'], logger: log });
+    const payload = {
+      task: { type: 'shell', script: 'env | sort', env: { PLAIN: 'yes' } },
+      sandbox: { envPassthroughAllowlist: ['VESPID_T_A'] },
+    };
+    const r = await withEnv.execute(task(payload), context(log));
+    expect(r.status).toBe('succeeded');
+    const lines = out(r).stdout.split('\n');
+    expect(lines).toContain('VESPID_T_A=canary-a-7f3e');
+    expect(lines).toContain('PLAIN=yes');
+    expect(out(r).stdout).not.toContain('canary-b');
+    expect(out(r).stdout).not.toContain('canary-c');
+    expect(out(r).stdout).not.toContain('/agent/only');
+
+    const refused = await withEnv.execute(task(shell('env', { envPassthroughAllowlist: ['VESPID_T_A', 'VESPID_T_C'] })), context(log));
+    expect(refused).toMatchObject({ status: 'failed', error: { code: 'ENV_NOT_ALLOWED', details: { keys: ['VESPID_T_C'] } } });
+    expect(JSON.stringify(refused)).not.toContain('canary');
+    expect(log.lines.length).toBeGreaterThan(0);
+    expect(log.lines.join('\n')).not.toMatch(/canary-/);
+  });
+
+  it('reports an absent image (the runbook default node:24-alpine here) as DOCKER_IMAGE_NOT_FOUND', async () => {
+    const def = await make({ image: undefined });
+    const r = await def.execute(task(shell('echo hi')), context(logger));
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'DOCKER_IMAGE_NOT_FOUND', retryable: false } });
+    const pulled = await make({ allowPull: true });
+    const p = await pulled.execute(task(shell('echo hi', { docker: { image: '127.0.0.1:1/vespid/none:test' } })), context(logger));
+    expect(p).toMatchObject({ status: 'failed', error: { code: 'DOCKER_IMAGE_NOT_FOUND' } });
+  });
+
+  it('reports an unreachable engine as retryable DOCKER_FAILED', async () => {
+    const down = await make({ socketPath: join(tmpdir(), 'vespid-no-such-docker.sock') });
+    const r = await down.execute(task(shell('echo hi')), context(logger));
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'DOCKER_FAILED', retryable: true } });
+  });
+
+  it('cancels a running script with TASK_CANCELLED and removes the container', async () => {
+    const controller = new AbortController();
+    const running = ex.execute(task(shell('echo go; sleep 30')), context(logger, controller));
+    setTimeout(() => controller.abort(new Error('cancel from gateway')), 700);
+    const r = await running;
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'TASK_CANCELLED' } });
+    expect(await containersOf(ex.scope)).toEqual([]);
+  });
+
+  it('refuses run ids that would escape the workdir root', async () => {
+    const r = await ex.execute(task(shell('echo hi', undefined, { run: { runId: '..', nodeId: 'n', attempt: 0 } })), context(logger));
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'WORKDIR_ESCAPE' } });
+    const r2 = await ex.execute(
+      task(shell('echo hi', undefined, { run: { runId: 'a/../../x', nodeId: 'n', attempt: 0 } })),
+      context(logger),
+    );
+    expect(r2).toMatchObject({ status: 'failed', error: { code: 'WORKDIR_ESCAPE' } });
+  });
+
+  it('aborts running tasks with AGENT_SHUTDOWN on close()', async () => {
+    const closing = await make();
+    const running = closing.execute(task(shell('sleep 30')), context(logger));
+    await new Promise((r) => setTimeout(r, 700));
+    await closing.close({ timeoutMs: 10_000 });
+    expect(await running).toMatchObject({ status: 'failed', error: { code: 'AGENT_SHUTDOWN' } });
+    expect(closing.closed).toBe(true);
+    expect(await containersOf(closing.scope)).toEqual([]);
+    expect(existsSync(join(roots.at(-1)!, 'org1'))).toBe(false);
+  });
+});
