@@ -1,0 +1,126 @@
+import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_PAYLOAD_BYTES, LIMITS, type Logger, noopLogger, TagSchema } from '@vespid/protocol';
+import { z } from 'zod';
+import { AgentError } from './errors.js';
+import type { Executor } from './executor.js';
+import { readCaFile } from './network.js';
+import { AGENT_VERSION } from './version.js';
+
+const ExecutorSchema = z.custom<Executor>(
+  (v) => !!v && typeof v === 'object' && typeof (v as Executor).kind === 'string' && typeof (v as Executor).execute === 'function',
+  'must be an Executor ({ kind, execute })',
+);
+
+export const AgentOptionsSchema = z.strictObject({
+  gatewayWsUrl: z.url({ protocol: /^wss?$/ }),
+  agentToken: z.string().min(1).max(1024),
+  name: z.string().min(1).max(LIMITS.nameLength),
+  tags: z.array(TagSchema).max(LIMITS.tagsPerAgent).default([]),
+  maxInFlight: z.number().int().min(1).max(LIMITS.maxInFlight).default(DEFAULT_MAX_IN_FLIGHT),
+  executors: z.array(ExecutorSchema).default([]),
+  logger: z.custom<Logger>().default(noopLogger),
+  agentVersion: z.string().min(1).max(64).default(AGENT_VERSION),
+  workdir: z.string().min(1).optional(),
+  ca: z.union([z.string(), z.instanceof(Buffer)]).optional(),
+  proxyForUrl: z.custom<(url: string) => string | undefined>((v) => typeof v === 'function').optional(),
+  connectTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  heartbeatMs: z.number().int().min(50).max(600_000).optional(),
+  missedPongs: z.number().int().min(2).max(20).default(3),
+  maxPayloadBytes: z.number().int().min(1024).default(DEFAULT_MAX_PAYLOAD_BYTES),
+  reconnect: z
+    .strictObject({
+      initialDelayMs: z.number().int().min(1).default(500),
+      maxDelayMs: z.number().int().min(1).default(30_000),
+      factor: z.number().min(1).max(10).default(2),
+    })
+    .default({ initialDelayMs: 500, maxDelayMs: 30_000, factor: 2 }),
+  random: z.custom<() => number>((v) => typeof v === 'function').default(() => Math.random),
+});
+
+/**
+ * Options of `createAgent`. Durations in ms.
+ *
+ * @example
+ * ```ts
+ * const options: AgentOptions = { gatewayWsUrl: 'ws://localhost:3002/ws', agentToken, name: 'edge-1', executors };
+ * ```
+ */
+export interface AgentOptions {
+  /** Gateway WebSocket URL, e.g. `ws://localhost:3002/ws` or `wss://gw.example.com/ws`. */
+  gatewayWsUrl: string;
+  /** `<orgId>.<secret>` token from pairing. Sent only as `Authorization: Bearer`. */
+  agentToken: string;
+  /** Agent name reported in `hello`. */
+  name: string;
+  /** Tags reported in `hello` (routing uses the control plane's tags). @default [] */
+  tags?: string[];
+  /** Tasks run at once; reported in `hello`. @default 10 */
+  maxInFlight?: number;
+  /** Executors by kind; their kinds and connectors make up the `hello` capabilities. */
+  executors?: Executor[];
+  /** pino-compatible logger. @default noopLogger */
+  logger?: Logger;
+  /** @default the package version */
+  agentVersion?: string;
+  /** Root for per-run work directories, handed to executors. */
+  workdir?: string;
+  /** PEM of a private CA for `wss://` (see `readCaFile`). */
+  ca?: string | Buffer;
+  /** Proxy picker; defaults to `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`. */
+  proxyForUrl?: (url: string) => string | undefined;
+  /** Upgrade + `hello_ack` timeout. @default 10000 */
+  connectTimeoutMs?: number;
+  /** Ping interval; defaults to the gateway's `hello_ack.heartbeatMs`. */
+  heartbeatMs?: number;
+  /** Heartbeat intervals without a pong before the gateway is declared dead. @default 3 */
+  missedPongs?: number;
+  /** Largest frame accepted or sent. @default 1 MiB */
+  maxPayloadBytes?: number;
+  /** Full-jitter reconnect backoff. @default { initialDelayMs: 500, maxDelayMs: 30000, factor: 2 } */
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number; factor?: number };
+  /** Random source in [0,1) for jitter (tests). @default Math.random */
+  random?: () => number;
+}
+
+export type ResolvedAgentOptions = z.infer<typeof AgentOptionsSchema>;
+
+/** Validates options once; errors name the field but never echo the token. */
+export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions {
+  const parsed = AgentOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const text = parsed.error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
+    throw new AgentError('AGENT_CONFIG_INVALID', `invalid agent options: ${text}`);
+  }
+  const kinds = new Set<string>();
+  for (const e of parsed.data.executors) {
+    if (kinds.has(e.kind)) throw new AgentError('AGENT_CONFIG_INVALID', `two executors registered for kind ${e.kind}`);
+    kinds.add(e.kind);
+  }
+  return parsed.data;
+}
+
+/**
+ * Reads the agent runtime's environment variables (runbook names): `VESPID_AGENT_WORKDIR_ROOT`,
+ * `VESPID_AGENT_TLS_CA_FILE` (an unreadable file throws `AGENT_CONFIG_INVALID`).
+ * Proxies are read from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` at connect time.
+ *
+ * @example
+ * ```ts
+ * createAgent({ ...agentOptionsFromEnv(process.env), gatewayWsUrl, agentToken, name, executors });
+ * ```
+ */
+export function agentOptionsFromEnv(env: Record<string, string | undefined>): Pick<AgentOptions, 'workdir' | 'ca'> {
+  const out: Pick<AgentOptions, 'workdir' | 'ca'> = {};
+  if (env.VESPID_AGENT_WORKDIR_ROOT) out.workdir = expandHome(env.VESPID_AGENT_WORKDIR_ROOT, env);
+  const ca = readCaFile(env.VESPID_AGENT_TLS_CA_FILE);
+  if (ca) out.ca = ca;
+  return out;
+}
+
+/** `~/x` → `$HOME/x`. */
+export function expandHome(path: string, env: Record<string, string | undefined> = process.env): string {
+  if (path === '~' || path.startsWith('~/')) return `${env.HOME ?? env.USERPROFILE ?? ''}${path.slice(1)}`;
+  return path;
+}

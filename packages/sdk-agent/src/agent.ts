@@ -1,0 +1,309 @@
+import { type ExecuteResultMessage, parseToken, PROTOCOL_VERSION } from '@vespid/protocol';
+import { type AgentOptions, type ResolvedAgentOptions, resolveAgentOptions } from './agent-options.js';
+import { fullJitterDelay } from './backoff.js';
+import type { AgentAuthError } from './errors.js';
+import type { Executor } from './executor.js';
+import { createNetwork, type Network } from './network.js';
+import { Session, type SessionEnd } from './session.js';
+import { TaskRunner } from './task-runner.js';
+import { TypedEvents } from './typed-events.js';
+import { handleGatewayFrame } from './frame-handler.js';
+
+/** Lifecycle of an agent. `stopped` means its credentials were refused (see `AgentStopInfo.error`). */
+export type AgentState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closing' | 'closed' | 'stopped';
+
+/** Events of an agent, with their payloads. */
+export interface AgentEvents {
+  connected: { sessionId: string; agentId: string; organizationId: string; heartbeatMs: number };
+  disconnected: { code: number; reason: string; willReconnect: boolean; delayMs?: number };
+  'task.started': { requestId: string; kind: string };
+  'task.finished': { requestId: string; kind: string; status: 'succeeded' | 'failed'; errorCode?: string; durationMs: number };
+  stopped: AgentStopInfo;
+}
+
+/** Why the agent's loop ended: a normal `close()` (no error) or refused credentials. */
+export interface AgentStopInfo {
+  state: 'closed' | 'stopped';
+  error?: AgentAuthError;
+}
+
+/**
+ * A running node-agent. Create with {@link createAgent}.
+ *
+ * @example
+ * ```ts
+ * const agent = createAgent(options);
+ * agent.on('connected', ({ agentId }) => log.info({ agentId }, 'connected'));
+ * await agent.start();
+ * const { error } = await agent.done; // resolves on close() or when the token is refused
+ * ```
+ */
+export interface Agent extends AsyncDisposable {
+  readonly state: AgentState;
+  readonly closed: boolean;
+  /** Known after the first `hello_ack`. */
+  readonly agentId: string | undefined;
+  /** Tasks accepted and not finished. */
+  readonly inFlight: number;
+  /** Results finished but not yet acked by the gateway. */
+  readonly pendingResults: number;
+  /** Resolves when the agent has stopped for good (after `close()` or a refused token). Never rejects. */
+  readonly done: Promise<AgentStopInfo>;
+  /** Starts executors and the connect loop. Idempotent; resolves once the loop runs (not when connected). */
+  start(): Promise<void>;
+  /**
+   * Stops taking work, lets in-flight tasks finish until `timeoutMs` (then aborts them with
+   * `AGENT_SHUTDOWN`), delivers their results, then disconnects. Idempotent.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+  on<K extends keyof AgentEvents>(event: K, listener: (payload: AgentEvents[K]) => void): () => void;
+  off<K extends keyof AgentEvents>(event: K, listener: (payload: AgentEvents[K]) => void): void;
+}
+
+/**
+ * Creates a node-agent: connects to the gateway with `Authorization: Bearer <agentToken>`, sends
+ * `hello`, keeps a heartbeat, reconnects forever with capped full-jitter backoff (but stops on
+ * 401/403/4401/4403), runs tasks through executors with at most `maxInFlight` at once, and keeps every
+ * result until the gateway acks it, resending after each reconnect.
+ *
+ * @example
+ * ```ts
+ * const agent = createAgent({
+ *   gatewayWsUrl: 'ws://localhost:3002/ws',
+ *   agentToken: config.agentToken,
+ *   name: 'edge-1',
+ *   tags: ['east'],
+ *   executors: [connectorActionExecutor({ connectors: [httpConnector()] }), sandboxNotConfiguredExecutor()],
+ * });
+ * await agent.start();
+ * ```
+ */
+export function createAgent(options: AgentOptions): Agent {
+  return new AgentRuntime(resolveAgentOptions(options));
+}
+
+class AgentRuntime implements Agent {
+  readonly #o: ResolvedAgentOptions;
+  readonly #events: TypedEvents<AgentEvents>;
+  readonly #executors: ReadonlyMap<string, Executor>;
+  readonly #runner: TaskRunner;
+  readonly #network: Network;
+  /** Finished results waiting for `execute_ack`, in finish order. */
+  readonly #outbox = new Map<string, ExecuteResultMessage>();
+  readonly #tokenOrg: string | undefined;
+  #state: AgentState = 'idle';
+  #session: Session | undefined;
+  #agentId: string | undefined;
+  #organizationId: string | undefined;
+  #accepting = true;
+  #loop: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #wakeLoop: (() => void) | undefined;
+  #resolveDone!: (info: AgentStopInfo) => void;
+  #outboxDrained: (() => void) | undefined;
+  readonly done: Promise<AgentStopInfo>;
+
+  constructor(o: ResolvedAgentOptions) {
+    this.#o = o;
+    this.#events = new TypedEvents(o.logger);
+    this.#executors = new Map(o.executors.map((e) => [e.kind, e]));
+    this.#network = createNetwork({ ca: o.ca, proxyForUrl: o.proxyForUrl });
+    this.#tokenOrg = parseToken(o.agentToken)?.organizationId;
+    this.done = new Promise((resolve) => {
+      this.#resolveDone = resolve;
+    });
+    this.#runner = new TaskRunner({
+      executors: this.#executors,
+      maxInFlight: o.maxInFlight,
+      logger: o.logger,
+      workdir: o.workdir,
+      maxResultBytes: o.maxPayloadBytes,
+      hooks: {
+        onStarted: (info) => this.#events.emit('task.started', info),
+        onFinished: (result, info) => {
+          this.#outbox.set(result.requestId, result);
+          this.#session?.send(result);
+          const payload: AgentEvents['task.finished'] = {
+            requestId: result.requestId,
+            kind: info.kind,
+            status: result.status,
+            durationMs: info.durationMs,
+          };
+          if (result.error) payload.errorCode = result.error.code;
+          this.#events.emit('task.finished', payload);
+        },
+      },
+    });
+  }
+
+  get state(): AgentState {
+    return this.#state;
+  }
+  get closed(): boolean {
+    return this.#state === 'closed' || this.#state === 'stopped';
+  }
+  get agentId(): string | undefined {
+    return this.#agentId;
+  }
+  get inFlight(): number {
+    return this.#runner.size;
+  }
+  get pendingResults(): number {
+    return this.#outbox.size;
+  }
+
+  on<K extends keyof AgentEvents>(event: K, listener: (payload: AgentEvents[K]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+  off<K extends keyof AgentEvents>(event: K, listener: (payload: AgentEvents[K]) => void): void {
+    this.#events.off(event, listener);
+  }
+
+  async start(): Promise<void> {
+    if (this.#loop || this.closed || this.#closing) return;
+    this.#state = 'connecting';
+    this.#loop = Promise.resolve();
+    for (const e of this.#executors.values()) await e.start?.();
+    this.#loop = this.#runLoop().catch((err: unknown) => {
+      this.#o.logger.error({ err: (err as Error)?.message }, 'agent loop crashed');
+    });
+  }
+
+  #hello() {
+    const kinds = [...this.#executors.keys()];
+    const connectors = [...new Set([...this.#executors.values()].flatMap((e) => e.connectors ?? []))];
+    const capabilities: { kinds: string[]; connectors?: string[]; tags?: string[]; maxInFlight: number } = {
+      kinds: kinds.length ? kinds : ['connector.action'],
+      maxInFlight: this.#o.maxInFlight,
+    };
+    if (connectors.length) capabilities.connectors = connectors;
+    if (this.#o.tags.length) capabilities.tags = this.#o.tags;
+    return { type: 'hello' as const, protocol: PROTOCOL_VERSION, agentVersion: this.#o.agentVersion, name: this.#o.name, capabilities };
+  }
+
+  async #runLoop(): Promise<void> {
+    let attempt = 0;
+    // While closing, the loop keeps reconnecting only to deliver results still waiting for an ack.
+    while (!this.closed) {
+      if (this.#closing && this.#outbox.size === 0 && this.#runner.size === 0) break;
+      const session = new Session({
+        url: this.#o.gatewayWsUrl,
+        token: this.#o.agentToken,
+        hello: this.#hello(),
+        network: this.#network,
+        logger: this.#o.logger,
+        maxPayloadBytes: this.#o.maxPayloadBytes,
+        connectTimeoutMs: this.#o.connectTimeoutMs,
+        heartbeatMs: this.#o.heartbeatMs,
+        missedPongs: this.#o.missedPongs,
+        onReady: (ack, s) => {
+          this.#agentId = ack.agentId;
+          this.#organizationId = ack.organizationId;
+          if (!this.#closing) this.#state = 'connected';
+          attempt = 0;
+          this.#o.logger.info(
+            { agentId: ack.agentId, sessionId: ack.sessionId, pendingResults: this.#outbox.size },
+            'connected to gateway',
+          );
+          this.#events.emit('connected', {
+            sessionId: ack.sessionId,
+            agentId: ack.agentId,
+            organizationId: ack.organizationId,
+            heartbeatMs: ack.heartbeatMs,
+          });
+          for (const result of this.#outbox.values()) s.send(result);
+        },
+        onMessage: (msg) =>
+          handleGatewayFrame(msg, {
+            session,
+            runner: this.#runner,
+            outbox: this.#outbox,
+            accepting: this.#accepting,
+            organizationId: this.#organizationId ?? this.#tokenOrg,
+            logger: this.#o.logger,
+            onAcked: () => this.#checkDrained(),
+          }),
+      });
+      this.#session = session;
+      const end: SessionEnd = await session.run();
+      this.#session = undefined;
+      if (end.fatal) {
+        this.#o.logger.error({ code: end.fatal.code, status: end.fatal.status }, end.fatal.message);
+        this.#events.emit('disconnected', { code: end.code, reason: end.reason, willReconnect: false });
+        this.#stop({ state: 'stopped', error: end.fatal });
+        return;
+      }
+      if (this.closed) break;
+      if (this.#closing && this.#outbox.size === 0 && this.#runner.size === 0) {
+        this.#events.emit('disconnected', { code: end.code, reason: end.reason, willReconnect: false });
+        break;
+      }
+      const delayMs = fullJitterDelay(attempt++, this.#o.reconnect, this.#o.random);
+      if (!this.#closing) this.#state = 'reconnecting';
+      this.#o.logger.warn({ code: end.code, reason: end.reason, delayMs, attempt }, 'disconnected from gateway; reconnecting');
+      this.#events.emit('disconnected', { code: end.code, reason: end.reason, willReconnect: true, delayMs });
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delayMs);
+        this.#wakeLoop = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.#wakeLoop = undefined;
+    }
+  }
+
+  #checkDrained(): void {
+    if (this.#outbox.size === 0 && this.#runner.size === 0) this.#outboxDrained?.();
+  }
+
+  #stop(info: AgentStopInfo): void {
+    if (this.closed) return;
+    this.#state = info.state;
+    this.#accepting = false;
+    this.#runner.abortAll(info.error ? 'agent credentials refused' : 'agent closed');
+    this.#session?.close(1000, 'agent closing');
+    this.#wakeLoop?.();
+    void Promise.allSettled([...this.#executors.values()].map((e) => e.close?.())).then(() => this.#network.close());
+    this.#events.emit('stopped', info);
+    this.#resolveDone(info);
+  }
+
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    if (this.closed) return this.#closing ?? Promise.resolve();
+    this.#closing ??= this.#close(options.timeoutMs ?? 30_000);
+    return this.#closing;
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    this.#state = 'closing';
+    this.#accepting = false;
+    const deadline = Date.now() + timeoutMs;
+    // Keep a slice of the budget to deliver the results of tasks aborted at the drain deadline.
+    const reserve = Math.min(2_000, Math.floor(timeoutMs / 5));
+    const drain = AbortSignal.timeout(Math.max(0, timeoutMs - reserve));
+    await this.#runner.idle(drain);
+    if (this.#runner.size > 0) {
+      this.#o.logger.warn({ inFlight: this.#runner.size }, 'drain timeout reached; aborting in-flight tasks');
+      this.#runner.abortAll('agent is shutting down');
+      await this.#runner.idle(AbortSignal.timeout(Math.max(0, deadline - Date.now())));
+    }
+    if (this.#outbox.size > 0 && this.#loop) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        this.#outboxDrained = () => {
+          clearTimeout(t);
+          resolve();
+        };
+        this.#checkDrained();
+      });
+    }
+    if (this.#outbox.size > 0) this.#o.logger.warn({ pendingResults: this.#outbox.size }, 'closing with results the gateway never acked');
+    this.#stop({ state: 'closed' });
+    await this.#loop;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,189 @@
+import {
+  childLogger,
+  type ErrorInfo,
+  ErrorCodeSchema,
+  type Execute,
+  type ExecuteResultMessage,
+  LIMITS,
+  type Logger,
+} from '@vespid/protocol';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { AgentError, toErrorInfo } from './errors.js';
+import type { Executor, ExecutorResult } from './executor.js';
+import { redactSecret } from './redact.js';
+
+/** Explicit state of one accepted task. Removed from the map in `finally`. */
+interface TaskState {
+  readonly requestId: string;
+  readonly kind: string;
+  readonly controller: AbortController;
+  status: 'queued' | 'running';
+}
+
+/** Lifecycle notifications of the runner (mapped to the agent's public events). */
+export interface TaskRunnerHooks {
+  onStarted(info: { requestId: string; kind: string }): void;
+  onFinished(result: ExecuteResultMessage, info: { kind: string; durationMs: number }): void;
+}
+
+/** Options of {@link TaskRunner}. */
+export interface TaskRunnerOptions {
+  executors: ReadonlyMap<string, Executor>;
+  maxInFlight: number;
+  logger: Logger;
+  workdir?: string | undefined;
+  maxResultBytes: number;
+  hooks: TaskRunnerHooks;
+}
+
+/**
+ * Runs accepted tasks with at most `maxInFlight` executing at once (p-limit), each with its own
+ * AbortController linked to its timeout, a gateway `cancel` and shutdown. Always produces exactly one
+ * result per accepted task, whatever the executor does.
+ */
+export class TaskRunner {
+  readonly #o: TaskRunnerOptions;
+  readonly #limit: LimitFunction;
+  readonly #tasks = new Map<string, TaskState>();
+  readonly #settled = new Set<Promise<void>>();
+
+  constructor(options: TaskRunnerOptions) {
+    this.#o = options;
+    this.#limit = pLimit(options.maxInFlight);
+  }
+
+  /** Tasks accepted and not yet finished (queued or running). */
+  get size(): number {
+    return this.#tasks.size;
+  }
+
+  /** Tasks whose executor is running right now (never above `maxInFlight`). */
+  get running(): number {
+    return this.#limit.activeCount;
+  }
+
+  has(requestId: string): boolean {
+    return this.#tasks.has(requestId);
+  }
+
+  /** Accepts a task; the result arrives through `hooks.onFinished`. */
+  accept(frame: Execute): void {
+    const { requestId, kind } = frame;
+    const controller = new AbortController();
+    const state: TaskState = { requestId, kind, controller, status: 'queued' };
+    this.#tasks.set(requestId, state);
+    const acceptedAt = Date.now();
+    const deadline = acceptedAt + frame.timeoutMs;
+    const timer = setTimeout(
+      () =>
+        controller.abort(
+          new AgentError('NODE_EXECUTION_TIMEOUT', `${kind} did not finish within ${frame.timeoutMs} ms`, { retryable: true }),
+        ),
+      frame.timeoutMs,
+    );
+    // Secret stays in this closure for the request only; it is not stored on the task state.
+    const secret = frame.secret;
+    const logger = childLogger(this.#o.logger, { requestId, kind });
+    const run = this.#limit(async () => {
+      if (controller.signal.aborted) return abortedResult(controller.signal);
+      state.status = 'running';
+      this.#o.hooks.onStarted({ requestId, kind });
+      const executor = this.#o.executors.get(kind);
+      if (!executor) {
+        return failed(new AgentError('KIND_NOT_SUPPORTED', `this agent has no executor for kind ${kind}`));
+      }
+      const task = { requestId, organizationId: frame.organizationId, kind, payload: frame.payload, timeoutMs: frame.timeoutMs };
+      const execution = Promise.resolve()
+        .then(() => executor.execute(task, { signal: controller.signal, logger, secret, workdir: this.#o.workdir, deadline }))
+        .catch((err: unknown) => failed(err));
+      // The slot stays taken until the executor really returns (honest concurrency), but the result is
+      // decided as soon as the signal fires, so cancel/timeout/shutdown are reported promptly.
+      const aborted = new Promise<ExecutorResult>((resolve) => {
+        if (controller.signal.aborted) resolve(abortedResult(controller.signal));
+        controller.signal.addEventListener('abort', () => resolve(abortedResult(controller.signal)), { once: true });
+      });
+      const first = await Promise.race([execution, aborted]);
+      void execution.then(() => undefined);
+      return controller.signal.aborted ? abortedResult(controller.signal) : first;
+    });
+    const done = run
+      .catch((err: unknown) => failed(err))
+      .then((result) => {
+        clearTimeout(timer);
+        this.#tasks.delete(requestId);
+        const message = toResultMessage(requestId, result, secret, this.#o.maxResultBytes);
+        logger.info({ status: message.status, code: message.error?.code, durationMs: Date.now() - acceptedAt }, 'task finished');
+        this.#o.hooks.onFinished(message, { kind, durationMs: Date.now() - acceptedAt });
+      });
+    this.#settled.add(done);
+    void done.finally(() => this.#settled.delete(done));
+  }
+
+  /** Aborts one task (gateway `cancel`). Returns whether it was known. */
+  cancel(requestId: string, reason: string): boolean {
+    const state = this.#tasks.get(requestId);
+    if (!state) return false;
+    state.controller.abort(new AgentError('TASK_CANCELLED', `cancelled by the gateway: ${reason.slice(0, 200)}`));
+    return true;
+  }
+
+  /** Aborts every task with `AGENT_SHUTDOWN`. */
+  abortAll(message: string): void {
+    for (const s of this.#tasks.values()) s.controller.abort(new AgentError('AGENT_SHUTDOWN', message, { retryable: true }));
+  }
+
+  /** Resolves when every accepted task has produced its result, or when `signal` aborts. */
+  async idle(signal?: AbortSignal): Promise<void> {
+    while (this.#settled.size > 0 && !signal?.aborted) {
+      const wait = Promise.allSettled([...this.#settled]);
+      if (!signal) await wait;
+      else await Promise.race([wait, new Promise((r) => signal.addEventListener('abort', r, { once: true }))]);
+    }
+  }
+}
+
+function failed(err: unknown): ExecutorResult {
+  return { status: 'failed', error: toErrorInfo(err) };
+}
+
+function abortedResult(signal: AbortSignal): ExecutorResult {
+  const reason = signal.reason;
+  return failed(reason instanceof AgentError ? reason : new AgentError('TASK_CANCELLED', 'task aborted'));
+}
+
+function sanitizeError(error: ErrorInfo | undefined): ErrorInfo {
+  if (!error || !ErrorCodeSchema.safeParse(error.code).success) {
+    return { code: 'INTERNAL_ERROR', message: error?.message?.slice(0, 500) ?? 'executor failed without an error' };
+  }
+  return { ...error, message: error.message.slice(0, LIMITS.errorMessageLength) };
+}
+
+/** Builds the wire result: secret scrubbed, error shaped, output JSON-safe and within the frame limit. */
+function toResultMessage(requestId: string, result: ExecutorResult, secret: string | undefined, maxBytes: number): ExecuteResultMessage {
+  let message: ExecuteResultMessage =
+    result.status === 'succeeded'
+      ? { type: 'execute_result', requestId, status: 'succeeded', output: result.output }
+      : { type: 'execute_result', requestId, status: 'failed', error: sanitizeError(result.error), output: result.output };
+  if (message.output === undefined) delete message.output;
+  message = redactSecret(message, secret);
+  let size: number;
+  try {
+    size = Buffer.byteLength(JSON.stringify(message));
+  } catch {
+    return {
+      type: 'execute_result',
+      requestId,
+      status: 'failed',
+      error: { code: 'INTERNAL_ERROR', message: 'task output is not JSON-serializable' },
+    };
+  }
+  if (size > maxBytes) {
+    return {
+      type: 'execute_result',
+      requestId,
+      status: 'failed',
+      error: { code: 'INTERNAL_ERROR', message: `task result is ${size} bytes, above the ${maxBytes}-byte frame limit` },
+    };
+  }
+  return message;
+}
