@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith, uniquePrefix } from '../../../../test/services.js';
@@ -197,5 +199,64 @@ await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
     expect(closing.closed).toBe(true);
     expect(await containersOf(closing.scope)).toEqual([]);
     expect(existsSync(join(roots.at(-1)!, 'org1'))).toBe(false);
+  });
+
+  it('sweeps the container left behind by a killed agent when the next agent starts', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'vespid-wd-'));
+    roots.push(root);
+    const scope = uniquePrefix('orphan');
+    const fixture = fileURLToPath(new URL('./orphan-agent.fixture.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+      env: { ...process.env, ORPHAN_WORKDIR_ROOT: root, ORPHAN_SCOPE: scope },
+      stdio: 'ignore',
+    });
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      let running: Dockerode.ContainerInfo[] = [];
+      for (let i = 0; i < 150 && running.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        running = (await containersOf(scope)).filter((c) => c.State === 'running');
+      }
+      expect(running).toHaveLength(1);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    // The container outlives its agent ...
+    expect(await containersOf(scope)).toHaveLength(1);
+    expect(existsSync(join(root, 'org1', 'orphanrun', 'n1', '0'))).toBe(true);
+    // ... until the next agent of the same scope starts.
+    const next = dockerSandboxExecutor({ image: BUSYBOX, workdirRoot: root, scope, sweepIntervalMs: 0, logger });
+    executors.push(next);
+    await next.start();
+    expect(await containersOf(scope)).toEqual([]);
+    expect(existsSync(join(root, 'org1'))).toBe(false);
+  });
+
+  it('periodic sweep removes only containers past their deadline, sparing live ones of other agents', async () => {
+    const scope = uniquePrefix('overdue');
+    const root = await mkdtemp(join(tmpdir(), 'vespid-wd-'));
+    roots.push(root);
+    const labels = (deadline: number) => ({
+      [SANDBOX_LABELS.sandbox]: '1',
+      [SANDBOX_LABELS.scope]: scope,
+      [SANDBOX_LABELS.instance]: 'another-agent',
+      [SANDBOX_LABELS.deadline]: String(deadline),
+    });
+    const mk = (deadline: number) =>
+      docker.createContainer({ Image: BUSYBOX, Cmd: ['sleep', '60'], Labels: labels(deadline), HostConfig: { NetworkMode: 'none' } });
+    const overdue = await mk(Date.now() - 10_000);
+    const live = await mk(Date.now() + 600_000);
+    try {
+      const sweeper = dockerSandboxExecutor({ image: BUSYBOX, workdirRoot: root, scope, sweepIntervalMs: 0, sweepGraceMs: 1000, logger });
+      executors.push(sweeper);
+      expect(await sweeper.sweep()).toBe(1);
+      const left = await containersOf(scope);
+      expect(left.map((c) => c.Id)).toEqual([live.id]);
+      expect(overdue.id).not.toBe(live.id);
+    } finally {
+      await live.remove({ force: true }).catch(() => {});
+      await overdue.remove({ force: true }).catch(() => {});
+    }
   });
 });
