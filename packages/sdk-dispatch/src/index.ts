@@ -1,4 +1,45 @@
 /**
+ * `@vespid/sdk-dispatch` — the worker side of Vespid remote execution: a keep-alive HTTP client for
+ * the gateway's internal dispatch API, and a continuation runner that parks a workflow run on a
+ * blocked cursor and resumes it exactly once when the node's result arrives (Redis push first,
+ * polling as a fallback, `NODE_EXECUTION_TIMEOUT` at the deadline). The Postgres cursor store lives
+ * in `@vespid/sdk-dispatch/postgres`, the store conformance suite in `@vespid/sdk-dispatch/testing`.
+ *
+ * @example
+ * ```ts
+ * import { createContinuationRunner, continuationOptionsFromEnv, dispatchClientFromEnv, memoryCursorStore } from '@vespid/sdk-dispatch';
+ *
+ * const runner = createContinuationRunner({
+ *   client: dispatchClientFromEnv(process.env),   // throws GATEWAY_NOT_CONFIGURED without GATEWAY_SERVICE_TOKEN
+ *   store: memoryCursorStore(),
+ *   redis: process.env.REDIS_URL,                  // optional: without it, in-process queue + polling
+ *   ...continuationOptionsFromEnv(process.env),
+ *   onResult: async ({ cursor, result, tx }) => tx.onCommit(() => advanceRun(cursor.runId, cursor.nodeId, result)),
+ * });
+ * await runner.start();
+ * await runner.block({ organizationId, runId, nodeId: 'fetch', attempt: 0, kind: 'connector.action', payload });
+ * ```
+ *
  * @packageDocumentation
  */
-export const PACKAGE_VERSION = '0.1.0';
+export { DispatchError } from './errors.js';
+export { requestIdFor, continuationJobId, type NodeAttempt } from './request-id.js';
+export { createDispatchClient, dispatchClientFromEnv, type DispatchClient, type CallOptions } from './client/dispatch-client.js';
+export { DEFAULT_GATEWAY_HTTP_URL, dispatchClientOptionsFromEnv, type DispatchClientOptions } from './client/options.js';
+export type { BlockedCursor, NewCursor, StoredRequest, CursorOutcome, CompleteResult, CursorStore } from './store/cursor.js';
+export { memoryCursorStore, type MemoryTx } from './store/memory-store.js';
+export type { ContinuationQueue, ContinuationHandler, ContinuationStep } from './queue/queue.js';
+export { inProcessQueue, type InProcessQueueOptions } from './queue/in-process-queue.js';
+export { bullmqQueue, DEFAULT_CONTINUATION_QUEUE_NAME, type BullmqQueueOptions } from './queue/bullmq-queue.js';
+export { createContinuationRunner, type ContinuationRunner, type RunnerState } from './runner/continuation-runner.js';
+export {
+  continuationOptionsFromEnv,
+  CONTINUATION_DEFAULTS,
+  type ContinuationEnvOptions,
+  type ContinuationRunnerOptions,
+  type ContinuationResult,
+  type ResultEvent,
+  type ResultSource,
+  type BlockInput,
+  type BlockResult,
+} from './runner/options.js';

@@ -1,0 +1,187 @@
+import {
+  type DispatchAsyncResponse,
+  DispatchAsyncResponseSchema,
+  type DispatchRequest,
+  type DispatchRequestInput,
+  DispatchRequestSchema,
+  type DispatchResponse,
+  DispatchResponseSchema,
+  ErrorBodySchema,
+  ROUTES,
+  type StoredResult,
+  StoredResultSchema,
+} from '@vespid/protocol';
+import type { z } from 'zod';
+import { DispatchError } from '../errors.js';
+import { GatewayHttp, type HttpAnswer } from './http.js';
+import { type DispatchClientOptions, dispatchClientOptionsFromEnv, resolveDispatchClientOptions } from './options.js';
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Aborts the HTTP call (`TASK_CANCELLED`). */
+  signal?: AbortSignal;
+}
+
+/** The worker → gateway client. */
+export interface DispatchClient {
+  /** Sends a request without waiting for its execution (`POST /internal/v1/dispatch-async`). Idempotent per `requestId`. */
+  dispatch(request: DispatchRequestInput, options?: CallOptions): Promise<DispatchAsyncResponse>;
+  /** Sends a request and waits for its result (`POST /internal/v1/dispatch`). */
+  dispatchAndWait(request: DispatchRequestInput, options?: CallOptions): Promise<DispatchResponse>;
+  /** The stored result of a request, or `null` while it is not ready (`RESULT_NOT_READY`). */
+  getResult(requestId: string, options?: CallOptions): Promise<StoredResult | null>;
+  /** `'open'` until {@link DispatchClient.close}. */
+  readonly state: 'open' | 'closed';
+  readonly closed: boolean;
+  /** Closes the keep-alive pool: waits for running calls up to `timeoutMs` (default 5000), then destroys it. */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+function validRequest(input: DispatchRequestInput): DispatchRequest {
+  const parsed = DispatchRequestSchema.safeParse(input);
+  if (!parsed.success) {
+    // Issue messages name paths and limits, never values, so a secret cannot leak through them.
+    const text = parsed.error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
+    throw new DispatchError('BAD_REQUEST', `invalid dispatch request: ${text}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * Creates the keep-alive HTTP client a worker uses to reach the gateway's internal API.
+ * Errors are {@link DispatchError}s: `GATEWAY_NOT_CONFIGURED` (missing URL/token, thrown here),
+ * `GATEWAY_UNAVAILABLE` (unreachable, retryable), `NO_AGENT_AVAILABLE` (503), `UNAUTHORIZED` (401),
+ * `GATEWAY_RESPONSE_INVALID` (not protocol v1).
+ *
+ * @example
+ * ```ts
+ * const client = createDispatchClient({ gatewayHttpUrl: 'http://localhost:3002', serviceToken });
+ * const requestId = requestIdFor({ runId, nodeId, attempt: 0 });
+ * await client.dispatch({ organizationId, requestId, kind: 'connector.action', payload, timeoutMs: 60_000 });
+ * const result = await client.getResult(requestId); // null until the agent answered
+ * await client.close();
+ * ```
+ */
+export function createDispatchClient(options: DispatchClientOptions): DispatchClient {
+  const opts = resolveDispatchClientOptions(options);
+  const http = new GatewayHttp(opts);
+  const logger = opts.logger;
+  let state: 'open' | 'closed' = 'open';
+  let closing: Promise<void> | undefined;
+
+  function ensureOpen(): void {
+    if (state === 'closed') throw new DispatchError('INTERNAL_ERROR', 'dispatch client is closed', { retryable: false });
+  }
+
+  function parseBody<T>(schema: z.ZodType<T>, answer: HttpAnswer, route: string): T {
+    const parsed = schema.safeParse(answer.body);
+    if (!parsed.success) {
+      throw new DispatchError('GATEWAY_RESPONSE_INVALID', `${route}: HTTP ${answer.status} body is not a protocol v1 response`);
+    }
+    return parsed.data;
+  }
+
+  function checkId(got: string, want: string, route: string): void {
+    if (got !== want) throw new DispatchError('GATEWAY_RESPONSE_INVALID', `${route}: answered for another request id`);
+  }
+
+  async function dispatch(input: DispatchRequestInput, call: CallOptions = {}): Promise<DispatchAsyncResponse> {
+    ensureOpen();
+    const request = validRequest(input);
+    const route = `POST ${ROUTES.dispatchAsync}`;
+    const answer = await http.call({
+      method: 'POST',
+      path: ROUTES.dispatchAsync,
+      body: request,
+      timeoutMs: opts.requestTimeoutMs,
+      signal: call.signal,
+    });
+    if (answer.status !== 200 && answer.status !== 201) throw http.errorFrom(answer, route);
+    const body = parseBody(DispatchAsyncResponseSchema, answer, route);
+    checkId(body.requestId, request.requestId, route);
+    logger.debug({ requestId: request.requestId, dispatched: body.dispatched, cached: body.cached ?? false }, 'dispatched');
+    return body;
+  }
+
+  async function dispatchAndWait(input: DispatchRequestInput, call: CallOptions = {}): Promise<DispatchResponse> {
+    ensureOpen();
+    const request = validRequest(input);
+    const route = `POST ${ROUTES.dispatch}`;
+    const answer = await http.call({
+      method: 'POST',
+      path: ROUTES.dispatch,
+      body: request,
+      timeoutMs: request.timeoutMs + opts.waitMarginMs,
+      signal: call.signal,
+    });
+    if (answer.status !== 200) throw http.errorFrom(answer, route);
+    const body = parseBody(DispatchResponseSchema, answer, route);
+    checkId(body.requestId, request.requestId, route);
+    return body;
+  }
+
+  async function getResult(requestId: string, call: CallOptions = {}): Promise<StoredResult | null> {
+    ensureOpen();
+    const path = `${ROUTES.results}/${encodeURIComponent(requestId)}`;
+    const route = `GET ${ROUTES.results}/:requestId`;
+    const answer = await http.call({ method: 'GET', path, timeoutMs: opts.requestTimeoutMs, signal: call.signal });
+    if (answer.status === 404) {
+      const err = ErrorBodySchema.safeParse(answer.body);
+      if (err.success && err.data.code === 'RESULT_NOT_READY') return null;
+      throw http.errorFrom(answer, route);
+    }
+    if (answer.status !== 200) throw http.errorFrom(answer, route);
+    const body = parseBody(StoredResultSchema, answer, route);
+    checkId(body.requestId, requestId, route);
+    return body;
+  }
+
+  async function close(closeOptions: { timeoutMs?: number } = {}): Promise<void> {
+    state = 'closed';
+    closing ??= (async () => {
+      const timeoutMs = closeOptions.timeoutMs ?? 5_000;
+      let timer: NodeJS.Timeout | undefined;
+      const forced = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      });
+      const outcome = await Promise.race([http.close().then(() => 'closed' as const), forced]);
+      clearTimeout(timer);
+      if (outcome === 'timeout') await http.destroy();
+    })();
+    return closing;
+  }
+
+  return {
+    dispatch,
+    dispatchAndWait,
+    getResult,
+    get state() {
+      return state;
+    },
+    get closed() {
+      return state === 'closed';
+    },
+    close,
+    [Symbol.asyncDispose]: () => close(),
+  };
+}
+
+/**
+ * {@link createDispatchClient} configured from `GATEWAY_HTTP_URL` (default `http://localhost:3002`) and
+ * `GATEWAY_SERVICE_TOKEN`. Throws `GATEWAY_NOT_CONFIGURED` when the token is missing or the URL empty.
+ *
+ * @example
+ * ```ts
+ * const client = dispatchClientFromEnv(process.env, { logger });
+ * ```
+ */
+export function dispatchClientFromEnv(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Omit<Partial<DispatchClientOptions>, 'gatewayHttpUrl' | 'serviceToken'> = {},
+): DispatchClient {
+  return createDispatchClient({ ...overrides, ...dispatchClientOptionsFromEnv(env) });
+}

@@ -1,0 +1,318 @@
+import { DispatchRequestSchema, type ErrorInfo, RESULT_CHANNEL, type StoredResult, noopLogger } from '@vespid/protocol';
+import { DispatchError } from '../errors.js';
+import { bullmqQueue } from '../queue/bullmq-queue.js';
+import { inProcessQueue } from '../queue/in-process-queue.js';
+import type { ContinuationQueue, ContinuationStep } from '../queue/queue.js';
+import { Semaphore } from '../queue/semaphore.js';
+import { requestIdFor } from '../request-id.js';
+import type { BlockedCursor } from '../store/cursor.js';
+import {
+  type BlockInput,
+  type BlockResult,
+  CONTINUATION_DEFAULTS,
+  type ContinuationResult,
+  type ContinuationRunnerOptions,
+  fromStored,
+  type ResultSource,
+} from './options.js';
+import { type ResultSubscription, subscribeResults } from './push.js';
+
+/** Lifecycle state of a runner. */
+export type RunnerState = 'idle' | 'running' | 'closing' | 'closed';
+
+/** Parks runs on blocked cursors and resumes each exactly once. */
+export interface ContinuationRunner {
+  /** Starts the queue consumer, the push subscription and the sweeper (which resumes cursors left by a previous process). */
+  start(): Promise<void>;
+  /** Persists a blocked cursor, dispatches the node and returns; the result later reaches `onResult` exactly once. */
+  block(input: BlockInput): Promise<BlockResult>;
+  /** Applies a result obtained elsewhere; `true` if it was this call that applied it. */
+  deliver(result: StoredResult, source?: ResultSource): Promise<boolean>;
+  /** Ensures every blocked cursor has a continuation; `promote` checks them all now. Returns how many it saw. */
+  sweep(options?: { promote?: boolean }): Promise<number>;
+  readonly state: RunnerState;
+  readonly closed: boolean;
+  /** Stops push, sweeper and queue (waiting up to `timeoutMs` for running steps). Does not close the client or store. */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const SWEEP_PAGE = 500;
+const SWEEP_MAX_PAGES = 200;
+
+function errorInfo(err: unknown): ErrorInfo {
+  if (DispatchError.is(err)) return { code: err.code, message: err.message.slice(0, 8000), retryable: err.retryable };
+  return { code: 'INTERNAL_ERROR', message: 'dispatch failed unexpectedly', retryable: true };
+}
+
+/**
+ * Creates the continuation runner: `block()` persists a cursor (run, node, requestId, attempt,
+ * deadline), dispatches asynchronously and frees the caller; the result arrives by Redis push
+ * (milliseconds), by polling every `pollMs` as a fallback, or as `NODE_EXECUTION_TIMEOUT` at the
+ * deadline, and `onResult` runs exactly once inside the store's transaction.
+ *
+ * @example
+ * ```ts
+ * const runner = createContinuationRunner({
+ *   client: dispatchClientFromEnv(process.env),
+ *   store: postgresCursorStore({ pool }),
+ *   redis: process.env.REDIS_URL,
+ *   ...continuationOptionsFromEnv(process.env),
+ *   onBlocked: ({ cursor, tx }) => appendEvent(tx, cursor.runId, 'node_dispatched', { requestId: cursor.requestId }),
+ *   onResult: ({ cursor, result, tx }) => appendEvent(tx, cursor.runId, `node_${result.status}`, result),
+ * });
+ * await runner.start();
+ * await runner.block({ organizationId, runId, nodeId, attempt: 0, kind: 'connector.action', payload, secret });
+ * ```
+ */
+export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<Tx>): ContinuationRunner {
+  if (!options?.client || !options.store || typeof options.onResult !== 'function') {
+    throw new DispatchError('BAD_REQUEST', 'createContinuationRunner needs client, store and onResult');
+  }
+  const { client, store } = options;
+  const logger = options.logger ?? noopLogger;
+  const pollMs = positive(options.pollMs, CONTINUATION_DEFAULTS.pollMs, 'pollMs');
+  const nodeExecTimeoutMs = positive(options.nodeExecTimeoutMs, CONTINUATION_DEFAULTS.nodeExecTimeoutMs, 'nodeExecTimeoutMs');
+  const concurrency = positive(options.concurrency, CONTINUATION_DEFAULTS.concurrency, 'concurrency');
+  const graceMs = options.deadlineGraceMs ?? 1000;
+  const sweepIntervalMs = positive(options.sweepIntervalMs, 30_000, 'sweepIntervalMs');
+  const channel = options.channel ?? RESULT_CHANNEL;
+  const queue: ContinuationQueue =
+    options.queue ??
+    (options.redis
+      ? bullmqQueue({ connection: options.redis, queueName: options.queueName ?? CONTINUATION_DEFAULTS.queueName, concurrency, logger })
+      : inProcessQueue({ concurrency, logger }));
+  const pushLimiter = new Semaphore(concurrency);
+  // Requests whose first dispatch is under way in this process: the poller must not re-send them yet.
+  const dispatching = new Set<string>();
+  const background = new Set<Promise<unknown>>();
+  let state: RunnerState = 'idle';
+  let subscription: ResultSubscription | undefined;
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let closing: Promise<void> | undefined;
+
+  function track(p: Promise<unknown>): void {
+    background.add(p);
+    p.finally(() => background.delete(p)).catch(() => undefined);
+  }
+
+  async function apply(requestId: string, result: ContinuationResult, expectOrg?: string): Promise<boolean> {
+    const outcome = { status: result.status, error: result.error, completedAt: result.completedAt };
+    const done = await store.complete(requestId, outcome, async (cursor, tx) => {
+      if (expectOrg !== undefined && expectOrg !== cursor.organizationId) {
+        throw new DispatchError('ORG_MISMATCH', `result for ${requestId} belongs to another organization`);
+      }
+      await options.onResult({ cursor, result, tx });
+    });
+    if (!done.applied) return false;
+    logger.info(
+      { requestId, runId: done.cursor.runId, nodeId: done.cursor.nodeId, status: result.status, source: result.source },
+      'result applied',
+    );
+    if (result.source !== 'poll' && result.source !== 'timeout') track(queue.cancel(requestId).catch(() => undefined));
+    try {
+      options.onApplied?.({ cursor: done.cursor, result });
+    } catch (err) {
+      logger.warn({ requestId, err: (err as Error).message }, 'onApplied threw');
+    }
+    return true;
+  }
+
+  async function deliver(result: StoredResult, source: ResultSource = 'deliver'): Promise<boolean> {
+    const cursor = await store.get(result.requestId);
+    if (cursor?.status !== 'blocked') return false;
+    if (cursor.organizationId !== result.organizationId) {
+      logger.warn({ requestId: result.requestId }, 'dropped a result whose organization does not match the cursor');
+      return false;
+    }
+    return apply(result.requestId, fromStored(result, source), result.organizationId);
+  }
+
+  /** Sends the request; a definitive refusal becomes the node's failed result. Returns false when it should be retried. */
+  async function send(cursor: BlockedCursor, secret: string | undefined): Promise<boolean> {
+    try {
+      const answer = await client.dispatch({
+        organizationId: cursor.organizationId,
+        requestId: cursor.requestId,
+        kind: cursor.request.kind,
+        payload: cursor.request.payload,
+        ...(secret === undefined ? {} : { secret }),
+        ...(cursor.request.selector ? { selector: cursor.request.selector } : {}),
+        timeoutMs: cursor.request.timeoutMs,
+      });
+      await store.markDispatched(cursor.requestId, Date.now());
+      // The gateway already holds a result (a repeated block after a crash): look at it now, not in pollMs.
+      if (answer.cached) track(queue.schedule(cursor.requestId, Date.now(), { promote: true }).catch(() => undefined));
+      logger.debug({ requestId: cursor.requestId, dispatched: answer.dispatched, cached: answer.cached ?? false }, 'node dispatched');
+      return true;
+    } catch (err) {
+      const info = errorInfo(err);
+      const retry = info.retryable === true && (info.code !== 'NO_AGENT_AVAILABLE' || options.retryNoAgent === true);
+      if (retry) {
+        logger.warn({ requestId: cursor.requestId, code: info.code }, 'dispatch failed; will retry until the deadline');
+        return false;
+      }
+      logger.warn({ requestId: cursor.requestId, code: info.code }, 'dispatch refused; failing the node');
+      await apply(cursor.requestId, {
+        requestId: cursor.requestId,
+        status: 'failed',
+        error: info,
+        completedAt: Date.now(),
+        source: 'dispatch',
+      });
+      return true;
+    }
+  }
+
+  async function step(requestId: string): Promise<ContinuationStep> {
+    const cursor = await store.get(requestId);
+    if (cursor?.status !== 'blocked') return { done: true };
+    const result = await client.getResult(requestId).catch((err: unknown) => {
+      logger.warn({ requestId, code: errorInfo(err).code }, 'result poll failed');
+      return null;
+    });
+    if (result) {
+      await deliver(result, 'poll');
+      return { done: true };
+    }
+    const now = Date.now();
+    if (now >= cursor.deadlineAt) {
+      const error = {
+        code: 'NODE_EXECUTION_TIMEOUT',
+        message: `no result for ${requestId} within ${cursor.request.timeoutMs} ms`,
+        retryable: true,
+      };
+      await apply(requestId, { requestId, status: 'failed', error, completedAt: now, source: 'timeout' });
+      return { done: true };
+    }
+    if (cursor.dispatchedAt === null && !dispatching.has(requestId)) {
+      // The process that blocked this run died before the gateway accepted it: send it again.
+      const secret = options.resolveSecret ? await options.resolveSecret(cursor) : undefined;
+      await send(cursor, secret);
+    }
+    return { done: false, retryAt: Math.min(Date.now() + pollMs, cursor.deadlineAt) };
+  }
+
+  async function block(input: BlockInput): Promise<BlockResult> {
+    if (state !== 'running')
+      throw new DispatchError('INTERNAL_ERROR', `continuation runner is ${state}, call start() first`, { retryable: false });
+    const requestId = requestIdFor(input);
+    const timeoutMs = input.timeoutMs ?? nodeExecTimeoutMs;
+    const parsed = DispatchRequestSchema.safeParse({
+      organizationId: input.organizationId,
+      requestId,
+      kind: input.kind,
+      payload: input.payload,
+      ...(input.secret === undefined ? {} : { secret: input.secret }),
+      ...(input.selector ? { selector: input.selector } : {}),
+      timeoutMs,
+    });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new DispatchError('BAD_REQUEST', `invalid node request: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`);
+    }
+    const now = Date.now();
+    const request = { kind: parsed.data.kind, payload: parsed.data.payload, selector: parsed.data.selector, timeoutMs };
+    const onBlocked = options.onBlocked;
+    const { created, cursor } = await store.insert(
+      {
+        requestId,
+        runId: input.runId,
+        nodeId: input.nodeId,
+        attempt: input.attempt,
+        organizationId: input.organizationId,
+        request: JSON.parse(JSON.stringify(request)),
+        deadlineAt: now + timeoutMs + graceMs,
+        createdAt: now,
+        ...(input.data === undefined ? {} : { data: input.data }),
+      },
+      onBlocked ? async (c, tx) => onBlocked({ cursor: c, tx }) : undefined,
+    );
+    if (cursor.status === 'completed') return { requestId, cursor, created, state: 'completed' };
+    dispatching.add(requestId);
+    try {
+      // The continuation exists before the request leaves, so a crash from here on is covered.
+      await queue.schedule(requestId, Math.min(now + pollMs, cursor.deadlineAt));
+      await send(cursor, input.secret);
+    } finally {
+      dispatching.delete(requestId);
+    }
+    const current = (await store.get(requestId)) ?? cursor;
+    return { requestId, cursor: current, created, state: current.status };
+  }
+
+  async function sweep({ promote = false } = {}): Promise<number> {
+    let after: string | undefined;
+    let seen = 0;
+    for (let page = 0; page < SWEEP_MAX_PAGES; page++) {
+      const batch = await store.listBlocked({ after, limit: SWEEP_PAGE });
+      for (const c of batch) await queue.schedule(c.requestId, Date.now(), { promote });
+      seen += batch.length;
+      if (batch.length < SWEEP_PAGE) break;
+      after = batch[batch.length - 1]!.requestId;
+    }
+    if (seen) logger.debug({ blocked: seen, promote }, 'sweep');
+    return seen;
+  }
+
+  async function start(): Promise<void> {
+    if (state !== 'idle') return;
+    state = 'running';
+    await queue.start(step);
+    if (options.redis && options.push !== false) {
+      subscription = await subscribeResults(
+        options.redis,
+        channel,
+        (result) =>
+          track(
+            pushLimiter.run(() =>
+              deliver(result, 'push').catch((err: unknown) => {
+                logger.warn({ requestId: result.requestId, err: (err as Error).message }, 'push delivery failed; polling will retry');
+              }),
+            ),
+          ),
+        logger,
+      );
+    }
+    // Resume what a previous process left blocked, then keep checking for cursors that lost their continuation.
+    await sweep({ promote: true });
+    sweepTimer = setInterval(() => {
+      if (state === 'running') track(sweep().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'sweep failed')));
+    }, sweepIntervalMs);
+    sweepTimer.unref();
+    logger.info({ queue: queue.name, push: subscription ? channel : false, pollMs }, 'continuation runner started');
+  }
+
+  function close({ timeoutMs = 5000 } = {}): Promise<void> {
+    closing ??= (async () => {
+      state = 'closing';
+      if (sweepTimer) clearInterval(sweepTimer);
+      await subscription?.close();
+      await queue.close({ timeoutMs });
+      await Promise.allSettled([...background]);
+      state = 'closed';
+    })();
+    return closing;
+  }
+
+  return {
+    start,
+    block,
+    deliver,
+    sweep,
+    get state() {
+      return state;
+    },
+    get closed() {
+      return state === 'closed';
+    },
+    close,
+    [Symbol.asyncDispose]: () => close(),
+  };
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new DispatchError('BAD_REQUEST', `${name} must be a positive integer`);
+  return value;
+}

@@ -1,0 +1,157 @@
+import type { ErrorInfo, Logger, Selector, StoredResult } from '@vespid/protocol';
+import type { Redis } from 'ioredis';
+import type { DispatchClient } from '../client/dispatch-client.js';
+import { DispatchError } from '../errors.js';
+import type { ContinuationQueue } from '../queue/queue.js';
+import type { BlockedCursor, CursorStore } from '../store/cursor.js';
+
+/** Runbook defaults of the worker's env vars. */
+export const CONTINUATION_DEFAULTS = {
+  nodeExecTimeoutMs: 60_000,
+  queueName: 'workflow-continuations',
+  pollMs: 2_000,
+  concurrency: 10,
+} as const;
+
+/** How a result reached the runner. */
+export type ResultSource = 'push' | 'poll' | 'timeout' | 'dispatch' | 'deliver';
+
+/** The outcome handed to `onResult`: the gateway's stored result, or one the runner made (timeout, dispatch error). */
+export interface ContinuationResult {
+  requestId: string;
+  status: 'succeeded' | 'failed';
+  output?: unknown;
+  error?: ErrorInfo | undefined;
+  agentId?: string | undefined;
+  completedAt: number;
+  source: ResultSource;
+}
+
+/** What `onResult` receives. `tx` is the store's transaction: write your side effects through it. */
+export interface ResultEvent<Tx> {
+  cursor: BlockedCursor;
+  result: ContinuationResult;
+  tx: Tx;
+}
+
+/** Options of `createContinuationRunner`. */
+export interface ContinuationRunnerOptions<Tx> {
+  /** The gateway client (`createDispatchClient` / `dispatchClientFromEnv`). Closed by the host, not the runner. */
+  client: DispatchClient;
+  /** Where blocked cursors live (`memoryCursorStore()`, `postgresCursorStore()`). */
+  store: CursorStore<Tx>;
+  /**
+   * Called exactly once per request, inside the store's transaction: append `node_succeeded` /
+   * `node_failed` and advance the run here. If it throws, nothing is committed and it is called again later.
+   */
+  onResult: (event: ResultEvent<Tx>) => Promise<void> | void;
+  /** Called inside the transaction that persists a new cursor (e.g. append `node_dispatched`). */
+  onBlocked?: (event: { cursor: BlockedCursor; tx: Tx }) => Promise<void> | void;
+  /** Called after a result was committed (best effort; e.g. wake the run's next step). */
+  onApplied?: (event: { cursor: BlockedCursor; result: ContinuationResult }) => void;
+  /** Redis for push (subscription) and, unless `queue` is given, the BullMQ queue. Without it: in-process queue and polling. */
+  redis?: string | Redis | undefined;
+  /** Subscribe to result publications when `redis` is set. @default true */
+  push?: boolean;
+  /** Channel the gateway publishes results on. @default 'gateway:results' */
+  channel?: string;
+  /** An explicit continuation queue (overrides the one derived from `redis`). */
+  queue?: ContinuationQueue;
+  /** BullMQ queue name (`WORKFLOW_CONTINUATION_QUEUE_NAME`). @default 'workflow-continuations' */
+  queueName?: string;
+  /** Continuations processed at once (`WORKFLOW_CONTINUATION_CONCURRENCY`). @default 10 */
+  concurrency?: number;
+  /** Result polling interval while blocked (`WORKFLOW_CONTINUATION_POLL_MS`). @default 2000 */
+  pollMs?: number;
+  /** Default node timeout, also sent to the gateway (`NODE_EXEC_TIMEOUT_MS`). @default 60000 */
+  nodeExecTimeoutMs?: number;
+  /** Extra wait after the node timeout, so the agent's own timeout error can arrive first. @default 1000 */
+  deadlineGraceMs?: number;
+  /** How often to look for blocked cursors without a continuation. @default 30000 */
+  sweepIntervalMs?: number;
+  /** Returns the secret for a re-dispatch after a crash (secrets are never stored in cursors). */
+  resolveSecret?: (cursor: BlockedCursor) => Promise<string | undefined> | string | undefined;
+  /** Keep retrying `NO_AGENT_AVAILABLE` until the deadline instead of failing the node at once. @default false */
+  retryNoAgent?: boolean;
+  logger?: Logger;
+}
+
+/** Input of `runner.block()`: the node attempt and the request to send. */
+export interface BlockInput {
+  organizationId: string;
+  runId: string;
+  nodeId: string;
+  attempt: number;
+  kind: string;
+  payload: unknown;
+  /** Sent once to the gateway, never stored. */
+  secret?: string | undefined;
+  selector?: Selector | undefined;
+  /** Node timeout. @default nodeExecTimeoutMs */
+  timeoutMs?: number | undefined;
+  /** Host context stored with the cursor (JSON, no secrets). */
+  data?: unknown;
+}
+
+/** What `runner.block()` did. */
+export interface BlockResult {
+  requestId: string;
+  cursor: BlockedCursor;
+  /** False when the cursor already existed (a repeated block of the same attempt). */
+  created: boolean;
+  /** `blocked`: waiting for the result; `completed`: a result was already applied. */
+  state: 'blocked' | 'completed';
+}
+
+/** Turns a gateway result into what `onResult` gets. */
+export function fromStored(result: StoredResult, source: ResultSource): ContinuationResult {
+  return {
+    requestId: result.requestId,
+    status: result.status,
+    ...(result.output === undefined ? {} : { output: result.output }),
+    ...(result.error ? { error: result.error } : {}),
+    ...(result.agentId ? { agentId: result.agentId } : {}),
+    completedAt: result.completedAt,
+    source,
+  };
+}
+
+function int(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new DispatchError('BAD_REQUEST', `${name} must be an integer between ${min} and ${max}`);
+  }
+  return n;
+}
+
+/** The runner options the runbook's worker env vars control. */
+export interface ContinuationEnvOptions {
+  nodeExecTimeoutMs: number;
+  queueName: string;
+  pollMs: number;
+  concurrency: number;
+}
+
+/**
+ * Reads `NODE_EXEC_TIMEOUT_MS` (60000), `WORKFLOW_CONTINUATION_QUEUE_NAME` (`workflow-continuations`),
+ * `WORKFLOW_CONTINUATION_POLL_MS` (2000) and `WORKFLOW_CONTINUATION_CONCURRENCY` (10).
+ *
+ * @example
+ * ```ts
+ * const runner = createContinuationRunner({ client, store, onResult, redis: process.env.REDIS_URL, ...continuationOptionsFromEnv(process.env) });
+ * ```
+ */
+export function continuationOptionsFromEnv(env: Record<string, string | undefined> = process.env): ContinuationEnvOptions {
+  const queueName = env.WORKFLOW_CONTINUATION_QUEUE_NAME?.trim() || CONTINUATION_DEFAULTS.queueName;
+  if (queueName.includes(':') || queueName.length > 200) {
+    throw new DispatchError('BAD_REQUEST', 'WORKFLOW_CONTINUATION_QUEUE_NAME must not contain ":" (BullMQ key separator)');
+  }
+  return {
+    nodeExecTimeoutMs: int(env, 'NODE_EXEC_TIMEOUT_MS', CONTINUATION_DEFAULTS.nodeExecTimeoutMs, 1, 24 * 60 * 60 * 1000),
+    queueName,
+    pollMs: int(env, 'WORKFLOW_CONTINUATION_POLL_MS', CONTINUATION_DEFAULTS.pollMs, 10, 24 * 60 * 60 * 1000),
+    concurrency: int(env, 'WORKFLOW_CONTINUATION_CONCURRENCY', CONTINUATION_DEFAULTS.concurrency, 1, 1000),
+  };
+}

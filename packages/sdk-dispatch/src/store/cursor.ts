@@ -1,0 +1,78 @@
+import type { ErrorInfo, Selector } from '@vespid/protocol';
+
+/** What the runner needs to (re)send a request. The secret is deliberately absent: it is never stored. */
+export interface StoredRequest {
+  kind: string;
+  payload: unknown;
+  selector?: Selector | undefined;
+  timeoutMs: number;
+}
+
+/**
+ * A run parked on a remote node: persisted before the request is sent, completed exactly once when
+ * its result (or its deadline) arrives.
+ */
+export interface BlockedCursor {
+  /** `runId:nodeId:attempt`; the primary key. */
+  requestId: string;
+  runId: string;
+  nodeId: string;
+  attempt: number;
+  organizationId: string;
+  /** `blocked` until a result was applied, then `completed` forever. */
+  status: 'blocked' | 'completed';
+  request: StoredRequest;
+  /** Epoch ms after which the runner applies `NODE_EXECUTION_TIMEOUT`. */
+  deadlineAt: number;
+  createdAt: number;
+  /** Epoch ms when the gateway accepted the request; `null` until then (a crash may leave it unset). */
+  dispatchedAt: number | null;
+  completedAt: number | null;
+  /** Terminal status once completed. */
+  outcome: { status: 'succeeded' | 'failed'; errorCode?: string | undefined } | null;
+  /** Host context (JSON), e.g. the workflow version or the secret's id. Never put a secret here. */
+  data?: unknown;
+}
+
+/** A new cursor as the runner hands it to {@link CursorStore.insert}. */
+export type NewCursor = Omit<BlockedCursor, 'status' | 'dispatchedAt' | 'completedAt' | 'outcome'>;
+
+/** The terminal outcome recorded by {@link CursorStore.complete}. */
+export interface CursorOutcome {
+  status: 'succeeded' | 'failed';
+  error?: ErrorInfo | undefined;
+  completedAt: number;
+}
+
+/** What {@link CursorStore.complete} reports. */
+export type CompleteResult<T> = { applied: true; value: T; cursor: BlockedCursor } | { applied: false; cursor: BlockedCursor | undefined };
+
+/**
+ * Persistence of blocked cursors. Implementations must make {@link CursorStore.complete} a
+ * compare-and-set whose winner runs `apply` inside the same transaction: if `apply` throws (or the
+ * process dies) the cursor stays `blocked` and the result is applied later; it is never applied twice.
+ * `Tx` is what `apply` receives to write its own side effects atomically (a `pg` client for Postgres).
+ *
+ * Run `cursorStoreConformance` from `@vespid/sdk-dispatch/testing` against any implementation.
+ */
+export interface CursorStore<Tx = unknown> {
+  /** Creates the store's tables if needed. Safe to call concurrently and repeatedly. */
+  migrate(): Promise<void>;
+  /**
+   * Inserts a cursor unless one with the same request id exists. When inserted, `onInserted` runs in
+   * the same transaction (e.g. to append `node_dispatched`); when it throws nothing is inserted.
+   */
+  insert(
+    cursor: NewCursor,
+    onInserted?: (cursor: BlockedCursor, tx: Tx) => Promise<void>,
+  ): Promise<{ created: boolean; cursor: BlockedCursor }>;
+  get(requestId: string): Promise<BlockedCursor | undefined>;
+  /** Records that the gateway accepted the request (only while blocked). */
+  markDispatched(requestId: string, at: number): Promise<void>;
+  /** Compare-and-set `blocked → completed`; the single winner runs `apply` in the same transaction. */
+  complete<T>(requestId: string, outcome: CursorOutcome, apply: (cursor: BlockedCursor, tx: Tx) => Promise<T>): Promise<CompleteResult<T>>;
+  /** Blocked cursors ordered by request id, after `after` (keyset pagination), at most `limit`. */
+  listBlocked(options: { after?: string | undefined; limit: number }): Promise<BlockedCursor[]>;
+  /** Releases what the store owns (not an injected pool). Idempotent. */
+  close(): Promise<void>;
+}
