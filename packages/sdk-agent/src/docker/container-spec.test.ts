@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { LABELS, containerCreateOptions } from './container-spec.js';
+import { resolveDockerSandboxOptions } from './options.js';
+
+describe('container create options', () => {
+  const opts = resolveDockerSandboxOptions({ workdirRoot: '/wd', memoryMb: 128, cpus: 0.5, pids: 64, tmpSizeMb: 16, nofile: 512 });
+  const spec = containerCreateOptions(opts, {
+    image: 'img',
+    shell: 'sh',
+    user: '65534:65534',
+    network: 'none',
+    workdir: '/wd/o/r/n/0',
+    scriptDir: '/wd/.vespid-scripts/x',
+    env: ['A=1'],
+    requestId: 'r:n:0',
+    scope: 'scope1',
+    instanceId: 'i1',
+    deadline: 123,
+  });
+
+  it('hardens the container', () => {
+    expect(spec.User).toBe('65534:65534');
+    expect(spec.HostConfig).toMatchObject({
+      ReadonlyRootfs: true,
+      Privileged: false,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges:true'],
+      Init: true,
+      NetworkMode: 'none',
+      Memory: 128 * 1024 * 1024,
+      MemorySwap: 128 * 1024 * 1024,
+      NanoCpus: 500_000_000,
+      PidsLimit: 64,
+      Ulimits: [{ Name: 'nofile', Soft: 512, Hard: 512 }],
+      AutoRemove: false,
+    });
+    expect(spec.HostConfig?.Tmpfs?.['/tmp']).toMatch(/^rw,noexec,nosuid,nodev,size=16m,mode=1777,uid=65534,gid=65534$/);
+    expect(JSON.stringify(spec)).not.toMatch(/docker\.sock|"host"|seccomp/);
+  });
+
+  it('mounts only the run directory read-write and the script read-only', () => {
+    expect(spec.HostConfig?.Mounts).toEqual([
+      { Type: 'bind', Source: '/wd/o/r/n/0', Target: '/work', ReadOnly: false },
+      { Type: 'bind', Source: '/wd/.vespid-scripts/x', Target: '/vespid', ReadOnly: true },
+    ]);
+    expect(spec.HostConfig?.Binds).toBeUndefined();
+    expect(spec.Cmd).toEqual(['sh', '/vespid/task.sh']);
+  });
+
+  it('labels the container as ours for the sweeper', () => {
+    expect(spec.Labels).toMatchObject({
+      [LABELS.sandbox]: '1',
+      [LABELS.scope]: 'scope1',
+      [LABELS.instance]: 'i1',
+      [LABELS.deadline]: '123',
+    });
+  });
+});
