@@ -1,0 +1,16 @@
+import type { Kek, Pool } from '@vespid/example-db';
+import type { Logger } from '@vespid/protocol';
+import type { ApiConfig } from './config.js';
+import type { ControlBus } from './control-bus.js';
+import type { RunQueue } from './run-queue.js';
+
+/** What every route module receives: resolved config and the injected seams. */
+export interface AppContext {
+  pool: Pool;
+  logger: Logger;
+  config: ApiConfig;
+  controlBus: ControlBus;
+  runQueue: RunQueue;
+  /** KEK used to encrypt new secret values. */
+  kek: Kek;
+}

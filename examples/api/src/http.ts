@@ -1,0 +1,61 @@
+/**
+ * Small HTTP helpers shared by the routes: zod parsing into `{code, message}` errors, uuid checks, and
+ * the error handler that turns anything thrown into the catalogue's JSON body.
+ */
+import type { Logger } from '@vespid/protocol';
+import { VespidError } from '@vespid/protocol';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { ApiError } from './errors.js';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `value` is a canonical UUID (ids of every table). */
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID_RE.test(value);
+}
+
+/** Compact, value-free description of zod issues (paths + messages; zod 4 omits inputs by default). */
+export function issuesOf(error: z.ZodError): { path: string; message: string; code: string }[] {
+  return error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message, code: i.code }));
+}
+
+/** Parses `value` or throws `code` (400) listing the issues in the message and `details.issues`. */
+export function parseOr<S extends z.ZodType>(schema: S, value: unknown, code = 'BAD_REQUEST', what = 'request body'): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issues = issuesOf(parsed.error);
+  const summary = issues
+    .slice(0, 10)
+    .map((i) => `${i.path || '(root)'}: ${i.message}`)
+    .join('; ');
+  throw new ApiError(code, `invalid ${what}: ${summary}`, { httpStatus: 400, details: { issues } });
+}
+
+/** A uuid path parameter; anything else is simply not found (ids are never guessed into a 500). */
+export function idParam(params: unknown, name: string, what: string): string {
+  const value = (params as Record<string, unknown> | undefined)?.[name];
+  if (!isUuid(value)) throw new ApiError('NOT_FOUND', `${what} not found`);
+  return value.toLowerCase();
+}
+
+/** Fastify error handler: every error leaves as `{code, message, …}` with a catalogue code. */
+export function errorHandler(logger: Logger) {
+  return (err: FastifyError | VespidError | Error, request: FastifyRequest, reply: FastifyReply) => {
+    if (VespidError.is(err)) {
+      const e = err as VespidError;
+      if (e.httpStatus >= 500) logger.error({ err, reqId: request.id, code: e.code }, 'request failed');
+      return reply.status(e.httpStatus).send(e.toJSON());
+    }
+    const status = (err as FastifyError).statusCode;
+    if (status === 429) {
+      return reply.status(429).send({ code: 'RATE_LIMITED', message: err.message || 'too many requests', retryable: true });
+    }
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // Fastify's own client errors (bad JSON, body too large, wrong content type).
+      return reply.status(status).send({ code: status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST', message: err.message, retryable: false });
+    }
+    logger.error({ err, reqId: request.id }, 'unexpected error');
+    return reply.status(500).send({ code: 'INTERNAL_ERROR', message: 'internal error', retryable: true });
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * Agents: pairing tokens (15 min, single-use), the unauthenticated pairing exchange used by the
+ * node-agent, the agents list (online/offline/revoked), revoke and control-plane tags. Revocations
+ * and tag edits are pushed on the control bus so every gateway applies them at once.
+ */
+import { CapabilitiesSchema, LIMITS, TagSchema, generateToken, hashToken, parseToken } from '@vespid/protocol';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { MANAGER_ROLES, orgOf, requireOrg } from '../auth.js';
+import { PAIRING_TOKEN_TTL_MS } from '../config.js';
+import type { AppContext } from '../context.js';
+import { ApiError } from '../errors.js';
+import { idParam, parseOr } from '../http.js';
+import { inTransaction } from '../users.js';
+
+const TagsSchema = z
+  .array(TagSchema)
+  .max(LIMITS.tagsPerAgent)
+  .transform((tags) => [...new Set(tags)]);
+
+/** Body of `POST /v1/agents/pair`. Capabilities are hints; known fields are validated, others kept. */
+export const PairRequestSchema = z.strictObject({
+  pairingToken: z.string().min(1).max(512),
+  name: z.string().trim().min(1).max(LIMITS.nameLength),
+  tags: TagsSchema.optional(),
+  capabilities: z
+    .looseObject(CapabilitiesSchema.partial().shape)
+    .refine((c) => JSON.stringify(c).length <= 16 * 1024, 'capabilities must be at most 16 KiB of JSON')
+    .optional(),
+});
+
+interface AgentRow {
+  id: string;
+  name: string;
+  tags: string[];
+  reported_tags: string[];
+  capabilities: Record<string, unknown>;
+  max_in_flight: number | null;
+  last_seen_at: Date | null;
+  revoked_at: Date | null;
+  created_at: Date;
+  online: boolean;
+}
+
+const AGENT_COLUMNS = `id, name, tags, reported_tags, capabilities, max_in_flight, last_seen_at, revoked_at, created_at,
+  COALESCE(last_seen_at > now() - make_interval(secs => $2::double precision / 1000), false) AS online`;
+
+function agentView(row: AgentRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    // Revoked wins over online: a revoked agent may still have a stale last_seen_at.
+    status: row.revoked_at ? 'revoked' : row.online ? 'online' : 'offline',
+    tags: row.tags,
+    reportedTags: row.reported_tags,
+    capabilities: row.capabilities,
+    maxInFlight: row.max_in_flight,
+    lastSeenAt: row.last_seen_at?.toISOString() ?? null,
+    revokedAt: row.revoked_at?.toISOString() ?? null,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+/** Registers the agent routes. */
+export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const { pool, config, logger } = ctx;
+  const managers = requireOrg(pool, MANAGER_ROLES);
+  const members = requireOrg(pool);
+
+  app.post('/v1/orgs/:orgId/agents/pairing-tokens', { preHandler: managers }, async (request, reply) => {
+    const { organizationId, userId } = orgOf(request);
+    const pairingToken = generateToken(organizationId);
+    const { rows } = await pool.query<{ id: string; expires_at: Date }>(
+      `INSERT INTO agent_pairing_tokens (organization_id, token_hash, created_by, expires_at)
+       VALUES ($1, $2, $3, now() + make_interval(secs => $4::double precision / 1000)) RETURNING id, expires_at`,
+      [organizationId, hashToken(pairingToken), userId, PAIRING_TOKEN_TTL_MS],
+    );
+    logger.info({ organizationId, pairingTokenId: rows[0]!.id }, 'pairing token created');
+    return reply.status(201).send({ id: rows[0]!.id, pairingToken, expiresAt: rows[0]!.expires_at.toISOString() });
+  });
+
+  app.post(
+    '/v1/agents/pair',
+    { config: { rateLimit: { max: config.pairRateLimitMax, timeWindow: config.rateLimitWindowMs } } },
+    async (request, reply) => {
+      const body = parseOr(PairRequestSchema, request.body);
+      const parsed = parseToken(body.pairingToken);
+      if (!parsed) throw new ApiError('PAIRING_TOKEN_INVALID', 'pairing token is malformed');
+      const organizationId = parsed.organizationId.toLowerCase();
+      const agentToken = generateToken(organizationId);
+      const agentId = await inTransaction(pool, async (client) => {
+        // One atomic UPDATE: of two racing exchanges exactly one sees used_at IS NULL (the other waits
+        // on the row lock, re-checks the condition after commit and matches nothing).
+        const used = await client.query<{ id: string }>(
+          `UPDATE agent_pairing_tokens SET used_at = now()
+          WHERE token_hash = $1 AND organization_id::text = $2 AND used_at IS NULL AND expires_at > now()
+          RETURNING id`,
+          [hashToken(body.pairingToken), organizationId],
+        );
+        const tokenId = used.rows[0]?.id;
+        if (!tokenId) throw new ApiError('PAIRING_TOKEN_INVALID', 'pairing token is unknown, expired or already used');
+        const inserted = await client.query<{ id: string }>(
+          `INSERT INTO organization_agents (organization_id, name, token_hash, tags, capabilities)
+         VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+          [organizationId, body.name, hashToken(agentToken), body.tags ?? [], JSON.stringify(body.capabilities ?? {})],
+        );
+        const id = inserted.rows[0]!.id;
+        await client.query('UPDATE agent_pairing_tokens SET used_by_agent = $1 WHERE id = $2 AND organization_id = $3', [
+          id,
+          tokenId,
+          organizationId,
+        ]);
+        return id;
+      });
+      logger.info({ organizationId, agentId, tags: body.tags ?? [] }, 'agent paired');
+      return reply.status(201).send({ agentId, agentToken, organizationId, gatewayWsUrl: config.gatewayWsUrl });
+    },
+  );
+
+  app.get('/v1/orgs/:orgId/agents', { preHandler: members }, async (request) => {
+    const { organizationId } = orgOf(request);
+    const { rows } = await pool.query<AgentRow>(
+      `SELECT ${AGENT_COLUMNS} FROM organization_agents WHERE organization_id = $1 ORDER BY created_at, id`,
+      [organizationId, config.agentStaleMs],
+    );
+    return { agents: rows.map(agentView), staleMs: config.agentStaleMs };
+  });
+
+  app.get('/v1/orgs/:orgId/agents/:agentId', { preHandler: members }, async (request) => {
+    const { organizationId } = orgOf(request);
+    const agentId = idParam(request.params, 'agentId', 'agent');
+    const { rows } = await pool.query<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM organization_agents WHERE organization_id = $1 AND id = $3`, [
+      organizationId,
+      config.agentStaleMs,
+      agentId,
+    ]);
+    if (!rows[0]) throw new ApiError('NOT_FOUND', 'agent not found');
+    return agentView(rows[0]);
+  });
+
+  app.post('/v1/orgs/:orgId/agents/:agentId/revoke', { preHandler: managers }, async (request) => {
+    const { organizationId } = orgOf(request);
+    const agentId = idParam(request.params, 'agentId', 'agent');
+    const { rows } = await pool.query<{ revoked_at: Date }>(
+      `UPDATE organization_agents SET revoked_at = COALESCE(revoked_at, now())
+        WHERE organization_id = $1 AND id = $2 RETURNING revoked_at`,
+      [organizationId, agentId],
+    );
+    if (!rows[0]) throw new ApiError('NOT_FOUND', 'agent not found');
+    // The database is the source of truth (gateways re-check tokens on connect); the bus makes it
+    // immediate for live sessions. A publish failure is logged and reported, not hidden.
+    const propagated = await publishSafely(ctx, { type: 'agent_revoked', agentId });
+    logger.info({ organizationId, agentId, propagated }, 'agent revoked');
+    return { agentId, status: 'revoked', revokedAt: rows[0].revoked_at.toISOString(), propagated };
+  });
+
+  app.put('/v1/orgs/:orgId/agents/:agentId/tags', { preHandler: managers }, async (request) => {
+    const { organizationId } = orgOf(request);
+    const agentId = idParam(request.params, 'agentId', 'agent');
+    const { tags } = parseOr(z.strictObject({ tags: TagsSchema }), request.body);
+    const { rows } = await pool.query<{ tags: string[] }>(
+      'UPDATE organization_agents SET tags = $3 WHERE organization_id = $1 AND id = $2 RETURNING tags',
+      [organizationId, agentId, tags],
+    );
+    if (!rows[0]) throw new ApiError('NOT_FOUND', 'agent not found');
+    const propagated = await publishSafely(ctx, { type: 'agent_tags_updated', agentId, tags: rows[0].tags });
+    logger.info({ organizationId, agentId, tags: rows[0].tags, propagated }, 'agent tags updated');
+    return { agentId, tags: rows[0].tags, propagated };
+  });
+}
+
+async function publishSafely(ctx: AppContext, event: Parameters<AppContext['controlBus']['publish']>[0]): Promise<boolean> {
+  try {
+    await ctx.controlBus.publish(event);
+    return true;
+  } catch (err) {
+    ctx.logger.error({ err, type: event.type, agentId: event.agentId }, 'control bus publish failed');
+    return false;
+  }
+}
