@@ -1,0 +1,32 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeWith, uniquePrefix } from '../../../../test/services.js';
+import { executorConformance } from '../testing/index.js';
+import { dockerSandboxExecutor } from './index.js';
+import { BUSYBOX } from './test-helpers.js';
+
+// The Docker sandbox passes the same executor suite plugin authors run on theirs.
+await describeWith(['docker'], 'docker sandbox conformance', () => {
+  let root: string | undefined;
+  executorConformance({
+    name: 'dockerSandboxExecutor',
+    async create() {
+      root = await mkdtemp(join(tmpdir(), 'vespid-wdc-'));
+      return dockerSandboxExecutor({
+        image: BUSYBOX,
+        workdirRoot: root,
+        scope: uniquePrefix('conf'),
+        sweepIntervalMs: 0,
+        killGraceMs: 200,
+      });
+    },
+    setup: () => ({
+      ok: { payload: { task: { type: 'shell', script: 'echo ok' } } },
+      slow: { payload: { task: { type: 'shell', script: 'sleep 30' } } },
+      teardown: async () => {
+        if (root) await rm(root, { recursive: true, force: true });
+      },
+    }),
+  });
+});
