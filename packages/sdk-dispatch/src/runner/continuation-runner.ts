@@ -172,8 +172,14 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       return null;
     });
     if (result) {
-      await deliver(result, 'poll');
-      return { done: true };
+      try {
+        await deliver(result, 'poll');
+        return { done: true };
+      } catch (err) {
+        // onResult (or the store) failed and rolled back: the cursor is still blocked, try again next poll.
+        logger.warn({ requestId, err: (err as Error).message }, 'applying the result failed; retrying');
+        return { done: false, retryAt: Date.now() + pollMs };
+      }
     }
     const now = Date.now();
     if (now >= cursor.deadlineAt) {

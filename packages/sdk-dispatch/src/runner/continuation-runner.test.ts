@@ -1,0 +1,215 @@
+import type { Logger } from '@vespid/protocol';
+import { type FakeGateway, createFakeGateway } from '@vespid/sdk-dispatch/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type DispatchClient, createDispatchClient } from '../client/dispatch-client.js';
+import { memoryCursorStore } from '../store/memory-store.js';
+import { type ContinuationRunner, createContinuationRunner } from './continuation-runner.js';
+import type { ContinuationRunnerOptions, ResultSource } from './options.js';
+import type { MemoryTx } from '../store/memory-store.js';
+
+const TOKEN = 'svc-CANARY-token-5521';
+const SECRET = 'secret-CANARY-value-0099';
+
+interface Event {
+  type: string;
+  runId: string;
+  nodeId: string;
+  code?: string | undefined;
+  source?: ResultSource;
+  output?: unknown;
+}
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error('condition not met in time');
+}
+
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+});
+
+function logger(lines: string[]): Logger {
+  const push = (obj: object, msg?: string) => lines.push(JSON.stringify({ ...obj, msg }));
+  return { debug: push, info: push, warn: push, error: push };
+}
+
+async function harness(gwOpts: Partial<Parameters<typeof createFakeGateway>[0]> = {}) {
+  const gw: FakeGateway = createFakeGateway({ serviceToken: TOKEN, ...gwOpts });
+  await gw.start();
+  const client: DispatchClient = createDispatchClient({ gatewayHttpUrl: gw.url, serviceToken: TOKEN });
+  const store = memoryCursorStore();
+  const events: Event[] = [];
+  const logs: string[] = [];
+  closers.push(
+    () => gw.close(),
+    () => client.close(),
+  );
+  const runners: ContinuationRunner[] = [];
+  const makeRunner = async (over: Partial<ContinuationRunnerOptions<MemoryTx>> = {}) => {
+    const runner = createContinuationRunner<MemoryTx>({
+      client,
+      store,
+      pollMs: 20,
+      deadlineGraceMs: 0,
+      logger: logger(logs),
+      onBlocked: ({ cursor, tx }) =>
+        tx.onCommit(() => events.push({ type: 'node_dispatched', runId: cursor.runId, nodeId: cursor.nodeId })),
+      onResult: ({ cursor, result, tx }) =>
+        tx.onCommit(() =>
+          events.push({
+            type: `node_${result.status}`,
+            runId: cursor.runId,
+            nodeId: cursor.nodeId,
+            code: result.error?.code,
+            source: result.source,
+            output: result.output,
+          }),
+        ),
+      ...over,
+    });
+    runners.push(runner);
+    closers.push(() => runner.close());
+    await runner.start();
+    return runner;
+  };
+  return { gw, client, store, events, logs, makeRunner };
+}
+
+const node = (runId: string, over: object = {}) => ({
+  organizationId: 'org-1',
+  runId,
+  nodeId: 'fetch',
+  attempt: 0,
+  kind: 'connector.action',
+  payload: { connectorId: 'http', actionId: 'get', input: { url: 'http://x' } },
+  secret: SECRET,
+  timeoutMs: 5000,
+  ...over,
+});
+
+describe('createContinuationRunner (in-process queue, polling)', () => {
+  it('persists the cursor, dispatches, and applies the polled result exactly once', async () => {
+    const h = await harness();
+    const runner = await h.makeRunner();
+    const blocked = await runner.block(node('r1'));
+    expect(blocked).toMatchObject({ requestId: 'r1:fetch:0', created: true, state: 'blocked' });
+    expect(blocked.cursor.dispatchedAt).not.toBeNull();
+    h.gw.complete('r1:fetch:0', { status: 'succeeded', output: { rows: 2 } });
+    await until(() => h.events.length === 2);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(h.events).toEqual([
+      { type: 'node_dispatched', runId: 'r1', nodeId: 'fetch' },
+      { type: 'node_succeeded', runId: 'r1', nodeId: 'fetch', code: undefined, source: 'poll', output: { rows: 2 } },
+    ]);
+    expect((await h.store.get('r1:fetch:0'))?.status).toBe('completed');
+    const again = await runner.block(node('r1'));
+    expect(again).toMatchObject({ created: false, state: 'completed' });
+    expect(h.gw.accepted).toHaveLength(1);
+    const everything = JSON.stringify([h.logs, h.events, await h.store.get('r1:fetch:0')]);
+    expect(everything).not.toContain(SECRET);
+    expect(everything).not.toContain(TOKEN);
+  });
+
+  it('fails the node with NODE_EXECUTION_TIMEOUT at the deadline', async () => {
+    const h = await harness();
+    const runner = await h.makeRunner();
+    await runner.block(node('r2', { timeoutMs: 60 }));
+    await until(() => h.events.length === 2);
+    expect(h.events[1]).toMatchObject({ type: 'node_failed', code: 'NODE_EXECUTION_TIMEOUT', source: 'timeout' });
+  });
+
+  it('turns a NO_AGENT_AVAILABLE refusal into node_failed, or retries it when asked to', async () => {
+    const h = await harness({ agents: 0 });
+    const runner = await h.makeRunner({ resolveSecret: () => SECRET });
+    await runner.block(node('r3'));
+    expect(h.events.map((e) => [e.type, e.code])).toEqual([
+      ['node_dispatched', undefined],
+      ['node_failed', 'NO_AGENT_AVAILABLE'],
+    ]);
+
+    const patient = await h.makeRunner({ retryNoAgent: true, resolveSecret: () => SECRET });
+    await patient.block(node('r4'));
+    expect((await h.store.get('r4:fetch:0'))?.dispatchedAt).toBeNull();
+    h.gw.agents = 1;
+    await until(() => h.gw.accepted.length === 1);
+    expect(h.gw.accepted[0]).toMatchObject({ requestId: 'r4:fetch:0', hasSecret: true });
+    h.gw.complete('r4:fetch:0', { status: 'succeeded' });
+    await until(() => h.events.some((e) => e.runId === 'r4' && e.type === 'node_succeeded'));
+  });
+
+  it('applies a racing duplicate delivery once', async () => {
+    const h = await harness();
+    const runner = await h.makeRunner({ pollMs: 5 });
+    await runner.block(node('r5'));
+    const stored = h.gw.complete('r5:fetch:0', { status: 'succeeded', output: 1 }, 'org-1');
+    const wins = await Promise.all(Array.from({ length: 20 }, () => runner.deliver(stored)));
+    await new Promise((r) => setTimeout(r, 50));
+    const terminal = h.events.filter((e) => e.type !== 'node_dispatched');
+    expect(terminal).toHaveLength(1);
+    expect(wins.filter(Boolean).length).toBeLessThanOrEqual(1);
+    expect(await runner.deliver({ ...stored, organizationId: 'other-org' })).toBe(false);
+  });
+
+  it('retries onResult after it throws and applies once', async () => {
+    const h = await harness();
+    let calls = 0;
+    const runner = await h.makeRunner({
+      onResult: ({ cursor, tx }) => {
+        calls++;
+        if (calls === 1) throw new Error('database hiccup');
+        tx.onCommit(() => h.events.push({ type: 'node_succeeded', runId: cursor.runId, nodeId: cursor.nodeId }));
+      },
+    });
+    await runner.block(node('r6'));
+    h.gw.complete('r6:fetch:0', { status: 'succeeded' });
+    await until(() => h.events.some((e) => e.type === 'node_succeeded'));
+    expect(calls).toBe(2);
+    expect(h.events.filter((e) => e.type === 'node_succeeded')).toHaveLength(1);
+  });
+
+  it('resumes a run after a restart, including one that crashed before dispatching', async () => {
+    const h = await harness();
+    const first = await h.makeRunner({ pollMs: 60_000 });
+    await first.block(node('r7'));
+    await first.close();
+    h.gw.complete('r7:fetch:0', { status: 'succeeded', output: 'late' });
+    // A process died after persisting this cursor but before the gateway saw the request.
+    await h.store.insert({
+      requestId: 'r8:fetch:0',
+      runId: 'r8',
+      nodeId: 'fetch',
+      attempt: 0,
+      organizationId: 'org-1',
+      request: { kind: 'connector.action', payload: { connectorId: 'http', actionId: 'get', input: {} }, timeoutMs: 5000 },
+      deadlineAt: Date.now() + 5000,
+      createdAt: Date.now(),
+    });
+    expect(first.closed).toBe(true);
+    await h.makeRunner({ pollMs: 20, resolveSecret: () => SECRET });
+    await until(() => h.events.some((e) => e.runId === 'r7' && e.type === 'node_succeeded'));
+    await until(() => h.gw.accepted.some((a) => a.requestId === 'r8:fetch:0'));
+    expect(h.gw.accepted.find((a) => a.requestId === 'r8:fetch:0')?.hasSecret).toBe(true);
+    h.gw.complete('r8:fetch:0', { status: 'failed', error: { code: 'HTTP_REQUEST_FAILED', message: 'x' } });
+    await until(() => h.events.some((e) => e.runId === 'r8' && e.type === 'node_failed'));
+    expect(h.events.filter((e) => e.type !== 'node_dispatched').map((e) => e.runId)).toEqual(['r7', 'r8']);
+  });
+
+  it('refuses work before start and after close, and validates input', async () => {
+    const h = await harness();
+    const idle = createContinuationRunner({ client: h.client, store: h.store, onResult: () => {} });
+    await expect(idle.block(node('r9'))).rejects.toMatchObject({ code: 'INTERNAL_ERROR' });
+    const runner = await h.makeRunner();
+    await expect(runner.block(node('r9', { kind: 'BAD KIND' }))).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(runner.block(node('r9', { attempt: -1 }))).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await runner.close();
+    await runner.close();
+    expect(runner.state).toBe('closed');
+    await expect(runner.block(node('r9'))).rejects.toMatchObject({ code: 'INTERNAL_ERROR' });
+    expect(() => createContinuationRunner({ client: h.client, store: h.store, onResult: () => {}, pollMs: 0 })).toThrow(/pollMs/);
+  });
+});
