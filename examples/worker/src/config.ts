@@ -1,0 +1,45 @@
+/**
+ * Worker configuration from env. The runbook's Worker variables keep their names and defaults (read by
+ * sdk-dispatch's `continuationOptionsFromEnv`); the retry policy and sweep interval are this example's own.
+ */
+import { continuationOptionsFromEnv, type ContinuationEnvOptions } from '@vespid/sdk-dispatch';
+
+export interface WorkerConfig extends ContinuationEnvOptions {
+  databaseUrl: string | undefined;
+  databaseSchema: string;
+  redisUrl: string | undefined;
+  /** Attempts per node for retryable failures (NO_AGENT_AVAILABLE, AGENT_DISCONNECTED, …). */
+  nodeMaxAttempts: number;
+  /** Delay before retry n is `nodeRetryDelayMs * 2^(n-1)`. */
+  nodeRetryDelayMs: number;
+  /** How often runs left `queued`/`running` without a job (a crashed worker) are picked up again. */
+  runSweepMs: number;
+  /** Concurrency of the run queue. */
+  runConcurrency: number;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be an integer between ${min} and ${max}`);
+  return n;
+}
+
+/**
+ * Reads NODE_EXEC_TIMEOUT_MS, WORKFLOW_CONTINUATION_* (runbook), DATABASE_URL, DATABASE_SCHEMA,
+ * REDIS_URL, WORKFLOW_NODE_MAX_ATTEMPTS (3), WORKFLOW_NODE_RETRY_DELAY_MS (1000),
+ * WORKFLOW_RUN_SWEEP_MS (30000), WORKFLOW_RUN_CONCURRENCY (10).
+ */
+export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  return {
+    ...continuationOptionsFromEnv(env),
+    databaseUrl: env.DATABASE_URL?.trim() || undefined,
+    databaseSchema: env.DATABASE_SCHEMA?.trim() || 'public',
+    redisUrl: env.REDIS_URL?.trim() || undefined,
+    nodeMaxAttempts: int(env, 'WORKFLOW_NODE_MAX_ATTEMPTS', 3, 1, 100),
+    nodeRetryDelayMs: int(env, 'WORKFLOW_NODE_RETRY_DELAY_MS', 1000, 0, 3_600_000),
+    runSweepMs: int(env, 'WORKFLOW_RUN_SWEEP_MS', 30_000, 100, 3_600_000),
+    runConcurrency: int(env, 'WORKFLOW_RUN_CONCURRENCY', 10, 1, 1000),
+  };
+}

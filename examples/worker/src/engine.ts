@@ -1,0 +1,294 @@
+/**
+ * The workflow engine: runs published workflows node by node. Cloud-mode nodes run here; node-mode
+ * nodes go through sdk-dispatch's continuation runner: the run is parked on a blocked cursor and
+ * `onResult` (inside the cursor's compare-and-set transaction) appends the terminal event and advances
+ * the run, so a result is applied exactly once however often it is delivered.
+ */
+import { ErrorCodes, type ErrorInfo, type Logger, noopLogger } from '@vespid/protocol';
+import type { Executor } from '@vespid/sdk-agent';
+import type { BlockedCursor, ContinuationResult, ContinuationRunner } from '@vespid/sdk-dispatch';
+import { WorkflowDslSchema, type WorkflowNode } from '@vespid/example-api';
+import type { Pool, PoolClient } from '@vespid/example-db';
+import { appendEvent, hasNodeEvent } from './events.js';
+import { nodeRequest } from './payloads.js';
+import { inTransaction, lockRun, type RunRow } from './runs.js';
+
+/** A unit of work on the run queue: continue this run from wherever it stands. */
+export interface RunJob {
+  runId: string;
+  organizationId: string;
+}
+
+export interface EngineOptions {
+  pool: Pool;
+  /** Executors for cloud-mode nodes, by kind. */
+  cloudExecutors: readonly Executor[];
+  /** Decrypts a connector secret of the organization (never logged, never stored). */
+  loadSecret: (organizationId: string, secretId: string) => Promise<string>;
+  /** Puts a run back on the queue (after `delayMs`). `stepKey` makes the job id unique per step. */
+  schedule: (job: RunJob, stepKey: string, delayMs?: number) => Promise<void>;
+  nodeMaxAttempts: number;
+  nodeRetryDelayMs: number;
+  nodeExecTimeoutMs: number;
+  /** Why remote nodes cannot run when no runner is attached (e.g. GATEWAY_NOT_CONFIGURED). */
+  remoteUnavailable?: ErrorInfo;
+  logger?: Logger;
+}
+
+/** Codes worth another attempt of the same node. */
+const RETRYABLE = new Set<string>([
+  ErrorCodes.NO_AGENT_AVAILABLE,
+  ErrorCodes.AGENT_DISCONNECTED,
+  ErrorCodes.GATEWAY_UNAVAILABLE,
+  ErrorCodes.GATEWAY_SHUTDOWN,
+  ErrorCodes.AGENT_SHUTDOWN,
+]);
+
+export interface WorkflowEngine {
+  /** Set once the continuation runner exists (the runner's callbacks point back here). */
+  attachRunner(runner: ContinuationRunner): void;
+  processRun(job: RunJob): Promise<void>;
+  onBlocked(event: { cursor: BlockedCursor; tx: PoolClient }): Promise<void>;
+  onResult(event: { cursor: BlockedCursor; result: ContinuationResult; tx: PoolClient }): Promise<void>;
+  onApplied(event: { cursor: BlockedCursor; result: ContinuationResult }): void;
+}
+
+type Step = { kind: 'done' } | { kind: 'node'; node: WorkflowNode; attempt: number; index: number };
+
+export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
+  const logger = options.logger ?? noopLogger;
+  const { pool } = options;
+  const executors = new Map(options.cloudExecutors.map((e) => [e.kind, e]));
+  let runner: ContinuationRunner | undefined;
+  // One processor per run in this process; across processes the step-keyed job ids keep one job per step.
+  const active = new Map<string, Promise<void>>();
+  // onResult runs inside the cursor transaction; what to do next is only acted on in onApplied (after commit).
+  const pendingAfterCommit = new Map<string, { delayMs: number } | undefined>();
+
+  function nodesOf(run: RunRow): WorkflowNode[] {
+    return WorkflowDslSchema.parse(run.dsl).nodes;
+  }
+
+  async function finishRun(tx: PoolClient, run: RunRow, status: 'succeeded' | 'failed', error?: ErrorInfo): Promise<void> {
+    await tx.query(
+      `UPDATE workflow_runs SET status = $3, error = $4, finished_at = now(), updated_at = now(),
+              blocked_request_id = NULL, blocked_node_id = NULL, blocked_attempt = NULL, blocked_timeout_at = NULL
+        WHERE id = $1 AND organization_id = $2`,
+      [run.id, run.organization_id, status, error ? JSON.stringify(error) : null],
+    );
+    await appendEvent(tx, run, status === 'succeeded' ? 'run_succeeded' : 'run_failed', null, error ? { error } : {});
+    logger.info({ runId: run.id, status, code: error?.code }, `run ${status}`);
+  }
+
+  /** Under the run lock: start the run if new, finish it if past the last node, else name the next node. */
+  async function nextStep(job: RunJob): Promise<Step> {
+    return inTransaction(pool, async (tx) => {
+      const run = await lockRun(tx, job.runId, job.organizationId);
+      if (!run || run.status === 'blocked' || run.status === 'succeeded' || run.status === 'failed') return { kind: 'done' };
+      if (run.status === 'queued') {
+        await tx.query(`UPDATE workflow_runs SET status = 'running', updated_at = now() WHERE id = $1`, [run.id]);
+        await appendEvent(tx, run, 'run_started', null);
+      }
+      const nodes = nodesOf(run);
+      const node = nodes[run.cursor_node_index];
+      if (!node) {
+        await finishRun(tx, run, 'succeeded');
+        return { kind: 'done' };
+      }
+      if (!(await hasNodeEvent(tx, run.id, 'node_started', node.id, run.attempt))) {
+        await appendEvent(tx, run, 'node_started', node.id, { attempt: run.attempt, type: node.type });
+      }
+      await tx.query('UPDATE workflow_runs SET updated_at = now() WHERE id = $1', [run.id]);
+      return { kind: 'node', node, attempt: run.attempt, index: run.cursor_node_index };
+    });
+  }
+
+  /**
+   * Applies a node outcome under the run lock: terminal event, then advance, retry or fail the run.
+   * Returns the delay before the run should continue, or undefined when there is nothing to continue.
+   */
+  async function applyOutcome(
+    tx: PoolClient,
+    where: { runId: string; organizationId: string; nodeId: string; attempt: number; requestId: string; expect: 'running' | 'blocked' },
+    result: { status: 'succeeded' | 'failed'; output?: unknown; error?: ErrorInfo | undefined; agentId?: string | undefined },
+  ): Promise<{ delayMs: number } | undefined> {
+    const run = await lockRun(tx, where.runId, where.organizationId);
+    if (!run || run.status !== where.expect) return undefined;
+    if (where.expect === 'blocked' && run.blocked_request_id !== where.requestId) return undefined;
+    const node = nodesOf(run)[run.cursor_node_index];
+    if (!node || node.id !== where.nodeId || run.attempt !== where.attempt) return undefined;
+
+    const base = { requestId: where.requestId, attempt: where.attempt, ...(result.agentId ? { agentId: result.agentId } : {}) };
+    const unblock = 'blocked_request_id = NULL, blocked_node_id = NULL, blocked_attempt = NULL, blocked_timeout_at = NULL';
+    if (result.status === 'succeeded') {
+      await appendEvent(tx, run, 'node_succeeded', node.id, { ...base, output: result.output ?? null });
+      await tx.query(
+        `UPDATE workflow_runs SET status = 'running', cursor_node_index = cursor_node_index + 1, attempt = 0,
+                node_outputs = node_outputs || jsonb_build_object($2::text, $3::jsonb), ${unblock}, updated_at = now()
+          WHERE id = $1`,
+        [run.id, node.id, JSON.stringify(result.output ?? null)],
+      );
+      return { delayMs: 0 };
+    }
+    const error: ErrorInfo = result.error ?? { code: ErrorCodes.INTERNAL_ERROR, message: 'node failed without an error' };
+    const willRetry = RETRYABLE.has(error.code) && where.attempt + 1 < options.nodeMaxAttempts;
+    await appendEvent(tx, run, 'node_failed', node.id, { ...base, error: { code: error.code, message: error.message }, willRetry });
+    if (!willRetry) {
+      await finishRun(tx, run, 'failed', { code: error.code, message: error.message });
+      return undefined;
+    }
+    const delayMs = options.nodeRetryDelayMs * 2 ** where.attempt;
+    await tx.query(`UPDATE workflow_runs SET status = 'running', attempt = attempt + 1, ${unblock}, updated_at = now() WHERE id = $1`, [
+      run.id,
+    ]);
+    await appendEvent(tx, run, 'node_retry_scheduled', node.id, { attempt: where.attempt + 1, delayMs, code: error.code });
+    return { delayMs };
+  }
+
+  async function runCloud(job: RunJob, node: WorkflowNode, attempt: number): Promise<void> {
+    const req = nodeRequest(node, { runId: job.runId, attempt });
+    const requestId = `${job.runId}:${node.id}:${attempt}`;
+    const executor = executors.get(req.kind);
+    let result: { status: 'succeeded' | 'failed'; output?: unknown; error?: ErrorInfo };
+    if (!executor) {
+      result = {
+        status: 'failed',
+        error: {
+          code: ErrorCodes.KIND_NOT_SUPPORTED,
+          message: `the worker cannot run ${req.kind} in cloud mode; set execution.mode = "node"`,
+        },
+      };
+    } else {
+      const timeoutMs = req.timeoutMs ?? options.nodeExecTimeoutMs;
+      const signal = AbortSignal.timeout(timeoutMs);
+      try {
+        const secret = req.secretId ? await options.loadSecret(job.organizationId, req.secretId) : undefined;
+        result = await executor.execute(
+          { requestId, organizationId: job.organizationId, kind: req.kind, payload: req.payload, timeoutMs },
+          { signal, logger, secret, deadline: Date.now() + timeoutMs },
+        );
+      } catch (err) {
+        const e = err as { code?: unknown; message?: unknown };
+        result = {
+          status: 'failed',
+          error: { code: typeof e.code === 'string' ? e.code : ErrorCodes.INTERNAL_ERROR, message: String(e.message ?? err) },
+        };
+      }
+    }
+    const next = await inTransaction(pool, (tx) =>
+      applyOutcome(
+        tx,
+        { runId: job.runId, organizationId: job.organizationId, nodeId: node.id, attempt, requestId, expect: 'running' },
+        result,
+      ),
+    );
+    if (next && next.delayMs > 0) await options.schedule(job, `n${node.id}-a${attempt + 1}`, next.delayMs);
+    else if (next) await process(job);
+  }
+
+  async function runRemote(job: RunJob, node: WorkflowNode, attempt: number): Promise<boolean> {
+    if (!runner) {
+      // No gateway configured: the node fails with the runbook's code instead of hanging.
+      const error = options.remoteUnavailable ?? {
+        code: ErrorCodes.GATEWAY_NOT_CONFIGURED,
+        message: 'GATEWAY_HTTP_URL and GATEWAY_SERVICE_TOKEN must be set in the worker environment',
+      };
+      const requestId = `${job.runId}:${node.id}:${attempt}`;
+      await inTransaction(pool, (tx) =>
+        applyOutcome(
+          tx,
+          { runId: job.runId, organizationId: job.organizationId, nodeId: node.id, attempt, requestId, expect: 'running' },
+          { status: 'failed', error },
+        ),
+      );
+      return false;
+    }
+    const req = nodeRequest(node, { runId: job.runId, attempt });
+    let secret: string | undefined;
+    if (req.secretId) secret = await options.loadSecret(job.organizationId, req.secretId);
+    const blocked = await runner.block({
+      organizationId: job.organizationId,
+      runId: job.runId,
+      nodeId: node.id,
+      attempt,
+      kind: req.kind,
+      payload: req.payload,
+      secret,
+      selector: req.selector,
+      timeoutMs: req.timeoutMs,
+      data: req.secretId ? { secretId: req.secretId } : undefined,
+    });
+    // A result may already have been applied (a repeated block of the same attempt): keep going then.
+    return blocked.state === 'completed';
+  }
+
+  async function process(job: RunJob): Promise<void> {
+    for (let guard = 0; guard < 10_000; guard++) {
+      const step = await nextStep(job);
+      if (step.kind === 'done') return;
+      const mode = step.node.config.execution?.mode ?? 'cloud';
+      if (mode === 'cloud') return runCloud(job, step.node, step.attempt);
+      const keepGoing = await runRemote(job, step.node, step.attempt);
+      if (!keepGoing) return;
+    }
+  }
+
+  return {
+    attachRunner(r) {
+      runner = r;
+    },
+    async processRun(job) {
+      const prev = active.get(job.runId) ?? Promise.resolve();
+      const next = prev.catch(() => {}).then(() => process(job));
+      active.set(job.runId, next);
+      try {
+        await next;
+      } finally {
+        if (active.get(job.runId) === next) active.delete(job.runId);
+      }
+    },
+    async onBlocked({ cursor, tx }) {
+      const run = await lockRun(tx, cursor.runId, cursor.organizationId);
+      if (!run || run.status !== 'running') return;
+      await tx.query(
+        `UPDATE workflow_runs SET status = 'blocked', blocked_request_id = $2, blocked_node_id = $3, blocked_attempt = $4,
+                blocked_timeout_at = to_timestamp($5::double precision / 1000), updated_at = now()
+          WHERE id = $1`,
+        [run.id, cursor.requestId, cursor.nodeId, cursor.attempt, cursor.deadlineAt],
+      );
+      await appendEvent(tx, run, 'node_dispatched', cursor.nodeId, {
+        requestId: cursor.requestId,
+        kind: cursor.request.kind,
+        attempt: cursor.attempt,
+      });
+    },
+    async onResult({ cursor, result, tx }) {
+      const next = await applyOutcome(
+        tx,
+        {
+          runId: cursor.runId,
+          organizationId: cursor.organizationId,
+          nodeId: cursor.nodeId,
+          attempt: cursor.attempt,
+          requestId: cursor.requestId,
+          expect: 'blocked',
+        },
+        result,
+      );
+      // Remember what to do after commit; onApplied runs only once the transaction is durable.
+      pendingAfterCommit.set(cursor.requestId, next);
+    },
+    onApplied({ cursor }) {
+      const next = pendingAfterCommit.get(cursor.requestId);
+      pendingAfterCommit.delete(cursor.requestId);
+      if (!next) return;
+      const job = { runId: cursor.runId, organizationId: cursor.organizationId };
+      options.schedule(job, `after-${cursor.nodeId}-a${cursor.attempt}`, next.delayMs).catch((err: unknown) => {
+        logger.error(
+          { runId: cursor.runId, err: (err as Error).message },
+          'could not schedule the run after a result; the sweeper will resume it',
+        );
+      });
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import type { PoolClient } from '@vespid/example-db';
+
+/** Event types the worker appends to `workflow_run_events`. */
+export type RunEventType =
+  | 'run_started'
+  | 'node_started'
+  | 'node_dispatched'
+  | 'node_succeeded'
+  | 'node_failed'
+  | 'node_retry_scheduled'
+  | 'run_succeeded'
+  | 'run_failed';
+
+/**
+ * Appends one event. Must run in a transaction that already holds the run row lock
+ * (`SELECT … FOR UPDATE`): that lock is what makes `max(seq) + 1` safe.
+ */
+export async function appendEvent(
+  tx: PoolClient,
+  run: { id: string; organization_id: string },
+  type: RunEventType,
+  nodeId: string | null,
+  payload: Record<string, unknown> = {},
+): Promise<number> {
+  const { rows } = await tx.query<{ seq: number }>(
+    `INSERT INTO workflow_run_events (run_id, organization_id, seq, type, node_id, payload)
+     SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5 FROM workflow_run_events WHERE run_id = $1
+     RETURNING seq`,
+    [run.id, run.organization_id, type, nodeId, JSON.stringify(payload)],
+  );
+  return rows[0]!.seq;
+}
+
+/** Whether an event of `type` exists for the node attempt (to keep `node_started` once per attempt). */
+export async function hasNodeEvent(tx: PoolClient, runId: string, type: RunEventType, nodeId: string, attempt: number): Promise<boolean> {
+  const { rowCount } = await tx.query(
+    `SELECT 1 FROM workflow_run_events WHERE run_id = $1 AND type = $2 AND node_id = $3 AND payload->>'attempt' = $4 LIMIT 1`,
+    [runId, type, nodeId, String(attempt)],
+  );
+  return (rowCount ?? 0) > 0;
+}

@@ -1,0 +1,135 @@
+/**
+ * Composes the example worker: Postgres (runs, events, blocked cursors), sdk-dispatch's continuation
+ * runner (Redis push + polling, or polling alone), the `workflow-runs` queue (BullMQ or in-process)
+ * and a sweeper that resumes runs a crashed worker left behind.
+ */
+import { ErrorCodes, type ErrorInfo, type Logger, noopLogger } from '@vespid/protocol';
+import { connectorActionExecutor, githubConnector, httpConnector } from '@vespid/sdk-agent';
+import { createContinuationRunner, dispatchClientFromEnv, type ContinuationRunner, type DispatchClient } from '@vespid/sdk-dispatch';
+import { postgresCursorStore } from '@vespid/sdk-dispatch/postgres';
+import { createPool, kekFromEnv, loadSecretValue, migrate, type Kek, type Pool, type PoolClient } from '@vespid/example-db';
+import { Redis } from 'ioredis';
+import { type WorkerConfig, workerConfigFromEnv } from './config.js';
+import { createWorkflowEngine, type RunJob, type WorkflowEngine } from './engine.js';
+import { bullmqRunQueueConsumer, inProcessRunQueueConsumer, type RunQueueConsumer } from './run-queue.js';
+import { findStalledRuns } from './runs.js';
+
+export interface WorkerHostOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Use this pool instead of one from DATABASE_URL (the demo shares one). Not ended by close(). */
+  pool?: Pool;
+  logger?: Logger;
+  /** BullMQ key prefix (tests isolate by it). */
+  bullPrefix?: string;
+  /** Result channel of the gateway (tests isolate by it). */
+  resultChannel?: string;
+}
+
+export interface WorkerHost {
+  engine: WorkflowEngine;
+  runner: ContinuationRunner | undefined;
+  runQueue: RunQueueConsumer;
+  config: WorkerConfig;
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<WorkerHost> {
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? noopLogger;
+  const config = workerConfigFromEnv(env);
+  const ownPool = !options.pool;
+  if (!options.pool && !config.databaseUrl) throw new Error('DATABASE_URL is not set');
+  const pool = options.pool ?? createPool(config.databaseUrl!, { schema: config.databaseSchema, applicationName: 'vespid-worker' });
+  await migrate(pool, { schema: config.databaseSchema });
+
+  let kek: Kek | undefined;
+  const loadSecret = async (organizationId: string, secretId: string): Promise<string> => {
+    kek ??= kekFromEnv(env);
+    return loadSecretValue(pool, kek, { organizationId, secretId });
+  };
+
+  let client: DispatchClient | undefined;
+  let remoteUnavailable: ErrorInfo | undefined;
+  try {
+    client = dispatchClientFromEnv(env, { logger });
+  } catch (err) {
+    remoteUnavailable = { code: ErrorCodes.GATEWAY_NOT_CONFIGURED, message: (err as Error).message };
+    logger.warn({ code: remoteUnavailable.code }, 'remote nodes will fail: set GATEWAY_HTTP_URL and GATEWAY_SERVICE_TOKEN');
+  }
+
+  let runQueue: RunQueueConsumer | undefined;
+  const schedule = (job: RunJob, stepKey: string, delayMs?: number) => runQueue!.schedule(job, stepKey, delayMs);
+  const engine = createWorkflowEngine({
+    pool,
+    cloudExecutors: [connectorActionExecutor({ connectors: [httpConnector(), githubConnector()] })],
+    loadSecret,
+    schedule,
+    nodeMaxAttempts: config.nodeMaxAttempts,
+    nodeRetryDelayMs: config.nodeRetryDelayMs,
+    nodeExecTimeoutMs: config.nodeExecTimeoutMs,
+    ...(remoteUnavailable ? { remoteUnavailable } : {}),
+    logger,
+  });
+
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : undefined;
+  let runner: ContinuationRunner | undefined;
+  if (client) {
+    const store = postgresCursorStore({ pool, schema: config.databaseSchema, logger });
+    await store.migrate();
+    runner = createContinuationRunner<PoolClient>({
+      client,
+      store,
+      redis: config.redisUrl,
+      ...(options.resultChannel ? { channel: options.resultChannel } : {}),
+      nodeExecTimeoutMs: config.nodeExecTimeoutMs,
+      pollMs: config.pollMs,
+      concurrency: config.concurrency,
+      queueName: config.queueName,
+      onBlocked: (e) => engine.onBlocked(e),
+      onResult: (e) => engine.onResult(e),
+      onApplied: (e) => engine.onApplied(e),
+      resolveSecret: async (cursor) => {
+        const secretId = (cursor.data as { secretId?: string } | undefined)?.secretId;
+        return secretId ? loadSecret(cursor.organizationId, secretId) : undefined;
+      },
+      logger,
+    });
+    engine.attachRunner(runner);
+  }
+
+  const handler = (job: RunJob) => engine.processRun(job);
+  runQueue = redis
+    ? bullmqRunQueueConsumer({ connection: redis, prefix: options.bullPrefix, concurrency: config.runConcurrency, handler, logger })
+    : inProcessRunQueueConsumer({ concurrency: config.runConcurrency, handler, logger });
+  await runner?.start();
+
+  // Runs left queued/running with no job (a worker died mid-step) are put back on the queue.
+  const sweep = setInterval(() => {
+    findStalledRuns(pool, config.runSweepMs)
+      .then((runs) =>
+        Promise.all(runs.map((r) => runQueue!.schedule({ runId: r.id, organizationId: r.organization_id }, `sweep-${Date.now()}`))),
+      )
+      .catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'run sweep failed'));
+  }, config.runSweepMs);
+  sweep.unref();
+
+  logger.info({ redis: Boolean(redis), remote: Boolean(runner) }, 'worker started');
+  let closing: Promise<void> | undefined;
+  return {
+    engine,
+    runner,
+    runQueue,
+    config,
+    close(closeOptions = {}) {
+      closing ??= (async () => {
+        clearInterval(sweep);
+        await runQueue!.close();
+        await runner?.close({ timeoutMs: closeOptions.timeoutMs ?? 10_000 });
+        await client?.close();
+        await redis?.quit().catch(() => {});
+        if (ownPool) await pool.end();
+      })();
+      return closing;
+    },
+  };
+}
