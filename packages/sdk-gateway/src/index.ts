@@ -1,4 +1,62 @@
 /**
+ * `@vespid/sdk-gateway` — the embeddable gateway router that Vespid node-agents reach over WebSocket:
+ * authentication before upgrade, sessions with heartbeats, tag/kind/connector-aware selection,
+ * idempotent dispatch with timeouts, and result storage. Framework-free core with thin adapters for
+ * node:http, Express and Fastify. Redis result store at `@vespid/sdk-gateway/redis`, conformance
+ * suites and fakes at `@vespid/sdk-gateway/testing`.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { createGateway, gatewayOptionsFromEnv } from '@vespid/sdk-gateway';
+ *
+ * const env = gatewayOptionsFromEnv(process.env);
+ * const gateway = createGateway({ ...env, authenticator });
+ * const server = createServer(gateway.httpHandler);
+ * gateway.attach(server, { path: '/ws' });
+ * server.listen(env.port, env.host);
+ * ```
+ *
  * @packageDocumentation
  */
+export { createGateway, type Gateway } from './gateway.js';
+export type { DispatchAsyncOutcome, GatewayState, SessionInfo } from './gateway-types.js';
+export {
+  GatewayOptionsSchema,
+  resolveGatewayOptions,
+  type GatewayOptions,
+  type ResolvedGatewayOptions,
+  type AgentSeen,
+  type AgentHelloInfo,
+} from './options.js';
+export { gatewayOptionsFromEnv, type GatewayEnvConfig } from './env.js';
+export {
+  staticAuthenticator,
+  type AgentAuthenticator,
+  type AuthenticatedAgent,
+  type AuthResult,
+  type StaticAgentEntry,
+} from './authenticator.js';
+export {
+  leastInFlightLru,
+  roundRobin,
+  selectionByName,
+  type SelectionStrategy,
+  type SelectionCandidate,
+  type SelectionName,
+} from './selection/strategy.js';
+export {
+  memoryResultStore,
+  type ResultStore,
+  type DispatchRecord,
+  type StoreLookup,
+  type MemoryResultStoreOptions,
+} from './results/result-store.js';
+export { noopMetrics, type GatewayMetrics } from './metrics.js';
+export { GatewayError } from './errors.js';
+export type { AgentConnection, ConnectionHandle } from './core/connection.js';
+export type { Explanation, RoutingRequest } from './core/candidates.js';
+export { ExplainRequestSchema, type InternalRequest, type InternalResponse } from './adapters/http-adapter.js';
+
+/** Version of this package. */
 export const PACKAGE_VERSION = '0.1.0';

@@ -1,0 +1,184 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  DispatchRequestSchema,
+  KindSchema,
+  type Logger,
+  OrganizationIdSchema,
+  ROUTES,
+  RequestIdSchema,
+  SelectorSchema,
+  type StoredResult,
+  VespidError,
+  bearerToken,
+  parseJsonSafe,
+  tokensEqual,
+} from '@vespid/protocol';
+import { z } from 'zod';
+import type { Explanation } from '../core/candidates.js';
+import { errText } from '../core/dispatcher.js';
+import type { DispatchAsyncOutcome } from '../gateway-types.js';
+
+/** A framework-neutral internal HTTP request. */
+export interface InternalRequest {
+  method: string;
+  /** Path, optionally with a query string. */
+  url: string;
+  /** The `Authorization` header value. */
+  authorization: string | string[] | undefined;
+  /** Parsed JSON body (or undefined). */
+  body: unknown;
+}
+
+/** A framework-neutral response: status and JSON body. */
+export interface InternalResponse {
+  status: number;
+  body: unknown;
+}
+
+interface Core {
+  serviceToken: string | undefined;
+  logger: Logger;
+  dispatch(request: unknown): Promise<StoredResult>;
+  dispatchAsync(request: unknown): Promise<DispatchAsyncOutcome>;
+  getResult(requestId: string): Promise<StoredResult | null>;
+  explain(request: unknown): Explanation;
+}
+
+/** Body of `POST /internal/v1/explain`: a dispatch request without the parts that do not route. */
+export const ExplainRequestSchema = z.object({
+  organizationId: OrganizationIdSchema,
+  kind: KindSchema,
+  payload: z.unknown().optional(),
+  selector: SelectorSchema.optional(),
+});
+
+const error = (status: number, code: string, message: string): InternalResponse => ({ status, body: { code, message } });
+
+function issues(err: z.ZodError): string {
+  return err.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
+    .join('; ');
+}
+
+/** Routes one internal request. Never throws: every failure becomes `{code, message}`. */
+export async function handleInternal(core: Core, req: InternalRequest): Promise<InternalResponse> {
+  const q = req.url.indexOf('?');
+  const path = q === -1 ? req.url : req.url.slice(0, q);
+  const method = req.method.toUpperCase();
+  const token = bearerToken(req.authorization);
+  // Constant-time compare; a gateway without a service token refuses every internal call.
+  if (!core.serviceToken || !token || !tokensEqual(token, core.serviceToken)) {
+    return error(401, 'UNAUTHORIZED', 'missing or invalid service token');
+  }
+  try {
+    if (path === ROUTES.dispatch || path === ROUTES.dispatchAsync || path === ROUTES.explain) {
+      if (method !== 'POST') return error(405, 'BAD_REQUEST', `${path} accepts POST only`);
+      if (path === ROUTES.explain) {
+        const parsed = ExplainRequestSchema.safeParse(req.body);
+        if (!parsed.success) return error(400, 'BAD_REQUEST', `invalid explain request: ${issues(parsed.error)}`);
+        return { status: 200, body: core.explain(parsed.data) };
+      }
+      const parsed = DispatchRequestSchema.safeParse(req.body);
+      if (!parsed.success) return error(400, 'BAD_REQUEST', `invalid dispatch request: ${issues(parsed.error)}`);
+      if (path === ROUTES.dispatch) {
+        const r = await core.dispatch(parsed.data);
+        return {
+          status: 200,
+          body: {
+            requestId: r.requestId,
+            status: r.status,
+            ...(r.output !== undefined ? { output: r.output } : {}),
+            ...(r.error !== undefined ? { error: r.error } : {}),
+          },
+        };
+      }
+      const a = await core.dispatchAsync(parsed.data);
+      if (a.dispatched) return { status: 201, body: { requestId: a.requestId, dispatched: true, agentId: a.agentId } };
+      return {
+        status: 200,
+        body:
+          'cached' in a
+            ? { requestId: a.requestId, dispatched: false, cached: true }
+            : { requestId: a.requestId, dispatched: false, inFlight: true },
+      };
+    }
+    if (path.startsWith(`${ROUTES.results}/`)) {
+      if (method !== 'GET') return error(405, 'BAD_REQUEST', `${ROUTES.results}/:requestId accepts GET only`);
+      let id: string;
+      try {
+        id = decodeURIComponent(path.slice(ROUTES.results.length + 1));
+      } catch {
+        return error(400, 'BAD_REQUEST', 'invalid requestId encoding');
+      }
+      if (!RequestIdSchema.safeParse(id).success) return error(400, 'BAD_REQUEST', 'invalid requestId');
+      const r = await core.getResult(id);
+      return r ? { status: 200, body: r } : error(404, 'RESULT_NOT_READY', `no result stored for ${id} yet`);
+    }
+    return error(404, 'NOT_FOUND', `no route ${method} ${path}`);
+  } catch (err) {
+    if (VespidError.is(err)) return { status: err.httpStatus, body: err.toJSON() };
+    core.logger.error({ path, err: errText(err) }, 'internal route failed');
+    return error(500, 'INTERNAL_ERROR', 'internal error');
+  }
+}
+
+function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > maxBytes) {
+        reject(new VespidError('BAD_REQUEST', `body larger than ${maxBytes} bytes`, { httpStatus: 413 }));
+        req.resume();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      if (size > maxBytes) return;
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (text.trim() === '') return resolve(undefined);
+      try {
+        resolve(parseJsonSafe(text));
+      } catch {
+        reject(new VespidError('BAD_REQUEST', 'body is not valid JSON'));
+      }
+    });
+  });
+}
+
+/**
+ * A `(req, res, next?)` handler for node:http, Express (and connect-style) and Fastify's raw
+ * request/response. Requests outside `/internal/v1/` go to `next()` when given, else 404. A body
+ * already parsed by the framework (`req.body`) is used as is.
+ */
+export function createHttpHandler(core: Core, maxBodyBytes: number) {
+  return (req: IncomingMessage & { body?: unknown }, res: ServerResponse, next?: (err?: unknown) => void): void => {
+    const url = req.url ?? '/';
+    if (!url.startsWith('/internal/v1/')) {
+      if (next) {
+        next();
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'NOT_FOUND', message: 'not found' }));
+      return;
+    }
+    const body = req.body !== undefined || req.method === 'GET' ? Promise.resolve(req.body) : readJson(req, maxBodyBytes);
+    body
+      .then(
+        (parsed) => handleInternal(core, { method: req.method ?? 'GET', url, authorization: req.headers.authorization, body: parsed }),
+        (err: unknown): InternalResponse =>
+          VespidError.is(err)
+            ? { status: err.httpStatus, body: { code: err.code, message: err.message } }
+            : error(400, 'BAD_REQUEST', 'unreadable body'),
+      )
+      .then((r) => {
+        if (res.headersSent || res.writableEnded) return;
+        const text = JSON.stringify(r.body);
+        res.writeHead(r.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+      });
+  };
+}

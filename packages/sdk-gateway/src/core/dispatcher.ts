@@ -1,0 +1,292 @@
+import { type DispatchRequest, type ExecuteResultMessage, type Logger, type StoredResult, encodeMessage } from '@vespid/protocol';
+import { GatewayError } from '../errors.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { ResultStore } from '../results/result-store.js';
+import type { SelectionStrategy } from '../selection/strategy.js';
+import { explainRouting, selectSession } from './candidates.js';
+import type { Registry } from './registry.js';
+import type { Session } from './session.js';
+
+/** State of one request this gateway is responsible for. Removed from the map in `settle`. */
+interface InFlight {
+  requestId: string;
+  organizationId: string;
+  kind: string;
+  status: 'reserving' | 'sent' | 'storing';
+  agentId: string | null;
+  /** The session it was sent to (null when recovered from a dispatch record after a restart). */
+  session: Session | null;
+  startedAt: number;
+  timer: NodeJS.Timeout | null;
+  waiters: Array<{ resolve: (r: StoredResult) => void; reject: (e: unknown) => void }>;
+}
+
+/** What `start()` did with a request. */
+export type DispatchOutcome =
+  | { kind: 'dispatched'; agentId: string }
+  | { kind: 'cached'; result: StoredResult }
+  | { kind: 'in_flight'; agentId: string | null };
+
+interface Deps {
+  registry: Registry;
+  store: ResultStore;
+  selection: () => SelectionStrategy;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  isClosing: () => boolean;
+}
+
+const conflict = (requestId: string) =>
+  new GatewayError('CONFLICT', `request ${requestId} belongs to another organization`, { httpStatus: 409 });
+
+/**
+ * Sends requests to agents and turns agent results, timeouts and shutdown into stored results. Every
+ * request settles exactly once: by a result, by its deadline, or by shutdown.
+ */
+export class Dispatcher {
+  private readonly inflight = new Map<string, InFlight>();
+  private seq = 0;
+
+  constructor(private readonly deps: Deps) {}
+
+  get size(): number {
+    return this.inflight.size;
+  }
+
+  /**
+   * Dispatches unless a result is stored or the request already runs. Idempotent by requestId. The
+   * request is reserved synchronously, before any await, so two concurrent calls never both send.
+   */
+  async start(req: DispatchRequest): Promise<DispatchOutcome> {
+    const { registry, store, logger } = this.deps;
+    if (this.deps.isClosing()) throw new GatewayError('GATEWAY_SHUTDOWN', 'gateway is shutting down');
+    const existing = this.inflight.get(req.requestId);
+    if (existing) {
+      if (existing.organizationId !== req.organizationId) throw conflict(req.requestId);
+      return { kind: 'in_flight', agentId: existing.agentId };
+    }
+    const entry: InFlight = {
+      requestId: req.requestId,
+      organizationId: req.organizationId,
+      kind: req.kind,
+      status: 'reserving',
+      agentId: null,
+      session: null,
+      startedAt: Date.now(),
+      timer: null,
+      waiters: [],
+    };
+    this.inflight.set(req.requestId, entry);
+    try {
+      const { result, dispatch } = await store.lookup(req.requestId);
+      if (result) {
+        if (result.organizationId !== req.organizationId) throw conflict(req.requestId);
+        this.drop(entry);
+        for (const w of entry.waiters) w.resolve(result);
+        return { kind: 'cached', result };
+      }
+      const now = Date.now();
+      if (dispatch && dispatch.deadline > now) {
+        if (dispatch.organizationId !== req.organizationId) throw conflict(req.requestId);
+        // Sent before a restart (or by another replica): wait for the agent's resend, never send twice.
+        entry.status = 'sent';
+        entry.agentId = dispatch.agentId;
+        this.arm(entry, dispatch.deadline - now);
+        return { kind: 'in_flight', agentId: dispatch.agentId };
+      }
+      if (this.deps.isClosing()) throw new GatewayError('GATEWAY_SHUTDOWN', 'gateway is shutting down');
+      const session = selectSession(registry, this.deps.selection(), req);
+      if (!session) {
+        const why = explainRouting(registry, this.deps.selection(), req);
+        this.deps.metrics.dispatchRejected({ kind: req.kind, code: 'NO_AGENT_AVAILABLE' });
+        throw new GatewayError('NO_AGENT_AVAILABLE', why.message, {
+          details: { connected: why.connected, excluded: why.excluded },
+        });
+      }
+      const sent = session.send(
+        encodeMessage({
+          type: 'execute',
+          requestId: req.requestId,
+          organizationId: req.organizationId,
+          kind: req.kind,
+          payload: req.payload,
+          ...(req.secret !== undefined ? { secret: req.secret } : {}),
+          timeoutMs: req.timeoutMs,
+        }),
+      );
+      if (!sent) throw new GatewayError('AGENT_DISCONNECTED', `agent ${session.agentId} disconnected before the request was sent`);
+      session.inFlight++;
+      session.lastDispatchSeq = ++this.seq;
+      registry.touch(session);
+      entry.status = 'sent';
+      entry.agentId = session.agentId;
+      entry.session = session;
+      this.arm(entry, req.timeoutMs);
+      this.deps.metrics.inFlight(this.inflight.size);
+      logger.debug({ requestId: req.requestId, agentId: session.agentId, kind: req.kind }, 'dispatched');
+      const deadline = entry.startedAt + req.timeoutMs;
+      await store
+        .recordDispatch({ requestId: req.requestId, organizationId: req.organizationId, agentId: session.agentId, deadline })
+        .catch((err: unknown) => logger.warn({ requestId: req.requestId, err: errText(err) }, 'could not record dispatch'));
+      return { kind: 'dispatched', agentId: session.agentId };
+    } catch (err) {
+      if (entry.status === 'reserving') {
+        this.drop(entry);
+        for (const w of entry.waiters) w.reject(err);
+      }
+      throw err;
+    }
+  }
+
+  /** Resolves with the stored result of an in-flight request; null if it is not in flight here. */
+  wait(requestId: string, signal?: AbortSignal): Promise<StoredResult> | null {
+    const entry = this.inflight.get(requestId);
+    if (!entry) return null;
+    return new Promise<StoredResult>((resolve, reject) => {
+      const waiter = { resolve, reject };
+      entry.waiters.push(waiter);
+      if (!signal) return;
+      const onAbort = () => {
+        const i = entry.waiters.indexOf(waiter);
+        if (i >= 0) entry.waiters.splice(i, 1);
+        reject(new GatewayError('TASK_CANCELLED', 'the caller stopped waiting'));
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** An `execute_result` from `session`. Accepted only from the agent (and org) the request went to. */
+  async onResult(session: Session, msg: ExecuteResultMessage): Promise<void> {
+    const { store, logger } = this.deps;
+    const entry = this.inflight.get(msg.requestId);
+    const log = { requestId: msg.requestId, agentId: session.agentId, organizationId: session.organizationId };
+    const stored: StoredResult = {
+      requestId: msg.requestId,
+      organizationId: session.organizationId,
+      status: msg.status,
+      ...(msg.output !== undefined ? { output: msg.output } : {}),
+      ...(msg.error !== undefined ? { error: msg.error } : {}),
+      agentId: session.agentId,
+      completedAt: Date.now(),
+    };
+    if (entry && entry.status !== 'reserving') {
+      if (entry.organizationId !== session.organizationId || entry.agentId !== session.agentId) {
+        logger.warn({ ...log, expectedAgentId: entry.agentId }, 'result from an agent the request was not sent to: dropped');
+        return;
+      }
+      if (entry.status === 'storing') return; // a resend while the first copy is being stored
+      entry.status = 'storing';
+      await this.storeAndSettle(entry, stored, session);
+      return;
+    }
+    // Not in flight here: a resend after a gateway restart, or a forgery. Check the durable record.
+    const { result, dispatch } = await store.lookup(msg.requestId).catch(() => ({ result: null, dispatch: null }));
+    if (result) {
+      if (result.organizationId === session.organizationId && result.agentId === session.agentId) this.ack(session, msg.requestId);
+      else logger.warn(log, 'result for a request of another agent: dropped');
+      return;
+    }
+    if (!dispatch || dispatch.organizationId !== session.organizationId || dispatch.agentId !== session.agentId) {
+      logger.warn(log, 'result for a request not dispatched to this agent: dropped');
+      return;
+    }
+    try {
+      await store.put(stored);
+      this.ack(session, msg.requestId);
+      logger.info(log, 'result recovered after restart');
+    } catch (err) {
+      logger.error({ ...log, err: errText(err) }, 'could not store result; the agent will resend');
+    }
+  }
+
+  /** Fails every waiter with GATEWAY_SHUTDOWN and forgets the requests (results may still arrive later). */
+  shutdown(): void {
+    const err = new GatewayError('GATEWAY_SHUTDOWN', 'gateway is shutting down');
+    for (const entry of this.inflight.values()) {
+      if (entry.timer) clearTimeout(entry.timer);
+      for (const w of entry.waiters) w.reject(err);
+    }
+    this.inflight.clear();
+    this.deps.metrics.inFlight(0);
+  }
+
+  private async storeAndSettle(entry: InFlight, stored: StoredResult, session: Session | null): Promise<void> {
+    const { store, logger } = this.deps;
+    let final = stored;
+    try {
+      if (!(await store.put(stored))) final = (await store.get(stored.requestId)) ?? stored;
+    } catch (err) {
+      logger.error({ requestId: stored.requestId, err: errText(err) }, 'could not store result');
+      if (session) {
+        // Not durable: no ack, so the agent keeps the result and resends it.
+        entry.status = 'sent';
+        return;
+      }
+    }
+    if (session) this.ack(session, stored.requestId);
+    this.settle(entry, final);
+  }
+
+  private settle(entry: InFlight, result: StoredResult): void {
+    if (this.inflight.get(entry.requestId) !== entry) return;
+    this.drop(entry);
+    if (entry.session) entry.session.inFlight = Math.max(0, entry.session.inFlight - 1);
+    const durationMs = Date.now() - entry.startedAt;
+    this.deps.metrics.dispatchCompleted({
+      kind: entry.kind,
+      status: result.status,
+      ...(result.error ? { code: result.error.code } : {}),
+      durationMs,
+    });
+    this.deps.metrics.inFlight(this.inflight.size);
+    this.deps.logger.debug({ requestId: entry.requestId, status: result.status, durationMs }, 'request settled');
+    for (const w of entry.waiters) w.resolve(result);
+  }
+
+  private drop(entry: InFlight): void {
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = null;
+    if (this.inflight.get(entry.requestId) === entry) this.inflight.delete(entry.requestId);
+  }
+
+  private arm(entry: InFlight, ms: number): void {
+    entry.timer = setTimeout(() => void this.expire(entry), Math.max(1, ms));
+    entry.timer.unref?.();
+  }
+
+  /** The deadline passed without a result: store a failure unless a real result won the race. */
+  private async expire(entry: InFlight): Promise<void> {
+    if (this.inflight.get(entry.requestId) !== entry || entry.status === 'storing') return;
+    entry.status = 'storing';
+    const live = entry.agentId ? this.deps.registry.currentFor(entry.agentId) : undefined;
+    const disconnected = !live;
+    const code = disconnected ? 'AGENT_DISCONNECTED' : 'NODE_EXECUTION_TIMEOUT';
+    const message = disconnected
+      ? `agent ${entry.agentId ?? '?'} disconnected and did not resend a result before the deadline`
+      : `node did not finish within its timeout`;
+    if (live) live.send(encodeMessage({ type: 'cancel', requestId: entry.requestId, reason: 'timeout' }));
+    this.deps.logger.warn({ requestId: entry.requestId, agentId: entry.agentId, code }, 'request timed out');
+    await this.storeAndSettle(
+      entry,
+      {
+        requestId: entry.requestId,
+        organizationId: entry.organizationId,
+        status: 'failed',
+        error: { code, message, retryable: true },
+        ...(entry.agentId ? { agentId: entry.agentId } : {}),
+        completedAt: Date.now(),
+      },
+      null,
+    );
+  }
+
+  private ack(session: Session, requestId: string): void {
+    session.send(encodeMessage({ type: 'execute_ack', requestId }));
+  }
+}
+
+/** An error's message for logs: never the error object, whose fields could carry request data. */
+export function errText(err: unknown): string {
+  return err instanceof Error ? err.message.slice(0, 300) : String(err).slice(0, 300);
+}

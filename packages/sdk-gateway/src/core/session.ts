@@ -1,0 +1,61 @@
+import type { Capabilities } from '@vespid/protocol';
+import type { AuthenticatedAgent } from '../authenticator.js';
+import type { SelectionCandidate } from '../selection/strategy.js';
+import type { AgentConnection } from './connection.js';
+
+/** Lifecycle of one agent connection. */
+export type SessionState = 'awaiting_hello' | 'ready' | 'closing' | 'closed';
+
+/**
+ * One agent connection. Sessions are keyed by connection, not by agent: a reconnecting agent gets a
+ * new Session and the old one can only remove itself, never its successor.
+ */
+export class Session implements SelectionCandidate {
+  state: SessionState = 'awaiting_hello';
+  name: string;
+  agentVersion = '';
+  tags: Set<string>;
+  reportedTags: readonly string[] = [];
+  kinds: ReadonlySet<string> = new Set();
+  /** null = the agent did not declare connectors; it may run any connector. */
+  connectors: ReadonlySet<string> | null = null;
+  capabilities: Capabilities | null = null;
+  maxInFlight = 0;
+  inFlight = 0;
+  lastDispatchSeq = 0;
+  lastSeenAt: number;
+  readonly connectedAt: number;
+  /** Index pools this session is a member of, by key (for O(pools) LRU moves and removal). */
+  readonly pools = new Map<string, Set<Session>>();
+
+  constructor(
+    readonly sessionId: string,
+    readonly connection: AgentConnection,
+    readonly agent: AuthenticatedAgent,
+    now: number,
+  ) {
+    this.name = agent.name ?? agent.agentId;
+    this.tags = new Set(agent.tags);
+    this.connectedAt = now;
+    this.lastSeenAt = now;
+  }
+
+  get agentId(): string {
+    return this.agent.agentId;
+  }
+
+  get organizationId(): string {
+    return this.agent.organizationId;
+  }
+
+  /** Sends a frame unless the session is already going away. Never throws. */
+  send(text: string): boolean {
+    if (this.state === 'closed') return false;
+    try {
+      this.connection.send(text);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

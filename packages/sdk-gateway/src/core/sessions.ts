@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto';
+import { CloseCode, type Hello, type Logger, encodeMessage, parseAgentMessage } from '@vespid/protocol';
+import type { AuthenticatedAgent } from '../authenticator.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { AgentHelloInfo, AgentSeen } from '../options.js';
+import type { AgentConnection, ConnectionHandle } from './connection.js';
+import { type Dispatcher, errText } from './dispatcher.js';
+import type { Registry } from './registry.js';
+import { Session } from './session.js';
+
+interface Deps {
+  registry: Registry;
+  dispatcher: () => Dispatcher;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  staleMs: number;
+  heartbeatMs: number;
+  maxPayloadBytes: number;
+  defaultMaxInFlight: number;
+  agentSeenIntervalMs: number;
+  onAgentSeen: ((batch: AgentSeen[]) => void | Promise<void>) | undefined;
+  onAgentHello: ((info: AgentHelloInfo) => void | Promise<void>) | undefined;
+  onAgentDisconnected: ((info: { agentId: string; organizationId: string; sessionId: string; code: number }) => void) | undefined;
+}
+
+/**
+ * Session protocol: hello → hello_ack, ping → pong, results to the dispatcher, stale sweep, revocation,
+ * replacement (4409) and the coalesced liveness hook. Transport-free: it talks to AgentConnection only.
+ */
+export class SessionManager {
+  /** Revoked agent ids: never routed again in this process, even if a stale authenticator says ok. */
+  readonly revoked = new Set<string>();
+  private readonly seen = new Map<string, AgentSeen>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: Deps) {}
+
+  start(sweepIntervalMs: number): void {
+    if (this.sweepTimer) return;
+    this.sweepTimer = setInterval(() => this.sweep(Date.now()), sweepIntervalMs);
+    this.sweepTimer.unref?.();
+    if (this.deps.onAgentSeen) {
+      this.flushTimer = setInterval(() => this.flushSeen(), this.deps.agentSeenIntervalMs);
+      this.flushTimer.unref?.();
+    }
+  }
+
+  stop(): void {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    this.sweepTimer = this.flushTimer = null;
+    this.flushSeen();
+  }
+
+  /** Registers a new authenticated connection. The session becomes routable after its `hello`. */
+  connect(connection: AgentConnection, agent: AuthenticatedAgent): ConnectionHandle {
+    const session = new Session(randomUUID(), connection, { ...agent, tags: [...agent.tags] }, Date.now());
+    this.deps.registry.all.add(session);
+    if (this.revoked.has(agent.agentId)) this.close(session, CloseCode.Revoked, 'agent revoked');
+    return {
+      receive: (data) => this.receive(session, data),
+      closed: (code) => this.closed(session, code ?? 1006),
+    };
+  }
+
+  /** Closes a session with a code; it stops being routable at once. Idempotent. */
+  close(session: Session, code: number, reason: string): void {
+    if (session.state === 'closing' || session.state === 'closed') return;
+    const wasReady = session.state === 'ready';
+    session.state = 'closing';
+    this.deps.registry.unroute(session);
+    if (wasReady) this.deps.metrics.connectedAgents(this.deps.registry.readyCount);
+    this.deps.logger.info({ agentId: session.agentId, sessionId: session.sessionId, code, reason }, 'closing agent session');
+    try {
+      session.connection.close(code, reason);
+    } catch {
+      session.connection.terminate();
+    }
+  }
+
+  revoke(agentId: string): number {
+    this.revoked.add(agentId);
+    let n = 0;
+    for (const s of this.deps.registry.all) {
+      if (s.agentId !== agentId) continue;
+      this.close(s, CloseCode.Revoked, 'agent revoked');
+      n++;
+    }
+    return n;
+  }
+
+  retag(agentId: string, tags: readonly string[]): number {
+    let n = 0;
+    for (const s of this.deps.registry.all) {
+      if (s.agentId !== agentId || s.state === 'closed') continue;
+      this.deps.registry.retag(s, tags);
+      n++;
+    }
+    return n;
+  }
+
+  private receive(session: Session, data: unknown): void {
+    if (session.state === 'closing' || session.state === 'closed') return;
+    const parsed = parseAgentMessage(data, this.deps.maxPayloadBytes);
+    if (!parsed.ok) {
+      this.deps.logger.warn({ agentId: session.agentId, reason: parsed.error.reason }, 'protocol violation');
+      this.close(session, parsed.error.closeCode, parsed.error.reason);
+      return;
+    }
+    const now = Date.now();
+    session.lastSeenAt = now;
+    const msg = parsed.message;
+    if (session.state === 'awaiting_hello') {
+      if (msg.type !== 'hello') {
+        this.close(session, CloseCode.ProtocolViolation, `expected hello, got ${msg.type}`);
+        return;
+      }
+      this.hello(session, msg);
+      return;
+    }
+    this.markSeen(session, now);
+    switch (msg.type) {
+      case 'ping':
+        session.send(encodeMessage({ type: 'pong', ts: msg.ts }));
+        return;
+      case 'hello':
+        this.close(session, CloseCode.ProtocolViolation, 'duplicate hello');
+        return;
+      case 'execute_received':
+        return;
+      case 'execute_result':
+        this.deps
+          .dispatcher()
+          .onResult(session, msg)
+          .catch((err: unknown) => this.deps.logger.error({ requestId: msg.requestId, err: errText(err) }, 'result handling failed'));
+        return;
+    }
+  }
+
+  private hello(session: Session, msg: Hello): void {
+    const caps = msg.capabilities;
+    const cap = session.agent.maxInFlight ?? Number.POSITIVE_INFINITY;
+    session.maxInFlight = Math.max(1, Math.min(caps.maxInFlight ?? this.deps.defaultMaxInFlight, cap));
+    session.kinds = new Set(caps.kinds);
+    session.connectors = caps.connectors ? new Set(caps.connectors) : null;
+    session.reportedTags = caps.tags ?? [];
+    session.capabilities = caps;
+    session.agentVersion = msg.agentVersion;
+    if (!session.agent.name) session.name = msg.name;
+    session.state = 'ready';
+    const replaced = this.deps.registry.add(session);
+    if (replaced) this.close(replaced, CloseCode.Replaced, 'replaced by a newer session');
+    session.send(
+      encodeMessage({
+        type: 'hello_ack',
+        sessionId: session.sessionId,
+        agentId: session.agentId,
+        organizationId: session.organizationId,
+        heartbeatMs: this.deps.heartbeatMs,
+      }),
+    );
+    this.deps.metrics.connectedAgents(this.deps.registry.readyCount);
+    this.deps.logger.info(
+      { agentId: session.agentId, organizationId: session.organizationId, sessionId: session.sessionId, kinds: caps.kinds },
+      'agent connected',
+    );
+    this.markSeen(session, session.lastSeenAt, true);
+    const onHello = this.deps.onAgentHello;
+    if (onHello) {
+      const info: AgentHelloInfo = {
+        agentId: session.agentId,
+        organizationId: session.organizationId,
+        sessionId: session.sessionId,
+        name: msg.name,
+        agentVersion: msg.agentVersion,
+        capabilities: structuredClone(caps),
+      };
+      this.hook(() => onHello(info), 'onAgentHello');
+    }
+  }
+
+  private closed(session: Session, code: number): void {
+    if (session.state === 'closed') return;
+    const wasReady = session.state === 'ready';
+    session.state = 'closed';
+    this.deps.registry.unroute(session);
+    this.deps.registry.all.delete(session);
+    if (wasReady) this.deps.metrics.connectedAgents(this.deps.registry.readyCount);
+    this.deps.logger.info({ agentId: session.agentId, sessionId: session.sessionId, code }, 'agent session closed');
+    const onGone = this.deps.onAgentDisconnected;
+    if (onGone) {
+      const info = { agentId: session.agentId, organizationId: session.organizationId, sessionId: session.sessionId, code };
+      this.hook(() => onGone(info), 'onAgentDisconnected');
+    }
+  }
+
+  /** Drops a session whose transport never reported its close (forced shutdown). */
+  forget(session: Session): void {
+    this.closed(session, 1006);
+  }
+
+  /** Closes sessions silent for longer than staleMs (4408). Runs on a timer, never per message. */
+  sweep(now: number): void {
+    for (const s of this.deps.registry.all) {
+      if (s.state !== 'closing' && now - s.lastSeenAt > this.deps.staleMs) {
+        this.close(s, CloseCode.Stale, `no message for ${now - s.lastSeenAt} ms`);
+      }
+    }
+  }
+
+  /** Coalesces liveness: at most one entry per agent per flush, however many pings arrive. */
+  private markSeen(session: Session, now: number, force = false): void {
+    if (!this.deps.onAgentSeen) return;
+    const prev = this.seen.get(session.agentId);
+    if (prev && !force) prev.seenAt = now;
+    else this.seen.set(session.agentId, { agentId: session.agentId, organizationId: session.organizationId, seenAt: now });
+  }
+
+  flushSeen(): void {
+    const onSeen = this.deps.onAgentSeen;
+    if (!onSeen || this.seen.size === 0) return;
+    const batch = [...this.seen.values()];
+    this.seen.clear();
+    this.hook(() => onSeen(batch), 'onAgentSeen');
+  }
+
+  private hook(fn: () => void | Promise<void>, name: string): void {
+    try {
+      const r = fn();
+      if (r && typeof (r as Promise<void>).catch === 'function')
+        (r as Promise<void>).catch((err: unknown) => this.deps.logger.warn({ hook: name, err: errText(err) }, 'hook failed'));
+    } catch (err) {
+      this.deps.logger.warn({ hook: name, err: errText(err) }, 'hook failed');
+    }
+  }
+}

@@ -1,0 +1,26 @@
+/** Outcome of `gateway.dispatchAsync()`. */
+export type DispatchAsyncOutcome =
+  | { requestId: string; dispatched: true; agentId: string }
+  | { requestId: string; dispatched: false; cached: true }
+  | { requestId: string; dispatched: false; inFlight: true };
+
+/** Lifecycle of a gateway. */
+export type GatewayState = 'running' | 'closing' | 'closed';
+
+/** One connected agent session as reported by `listSessions()`. */
+export interface SessionInfo {
+  sessionId: string;
+  agentId: string;
+  organizationId: string;
+  name: string;
+  state: 'awaiting_hello' | 'ready' | 'closing' | 'closed';
+  tags: string[];
+  reportedTags: string[];
+  kinds: string[];
+  connectors: string[] | null;
+  inFlight: number;
+  maxInFlight: number;
+  connectedAt: number;
+  lastSeenAt: number;
+  remoteAddress: string | undefined;
+}

@@ -1,0 +1,223 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  CloseCode,
+  type DispatchRequestInput,
+  DispatchRequestSchema,
+  RequestIdSchema,
+  type StoredResult,
+  encodeMessage,
+} from '@vespid/protocol';
+import { type InternalRequest, type InternalResponse, createHttpHandler, handleInternal } from './adapters/http-adapter.js';
+import { WsAdapter } from './adapters/ws-adapter.js';
+import type { AuthenticatedAgent } from './authenticator.js';
+import { type Explanation, type RoutingRequest, explainRouting } from './core/candidates.js';
+import type { AgentConnection, ConnectionHandle } from './core/connection.js';
+import { Dispatcher } from './core/dispatcher.js';
+import { Registry } from './core/registry.js';
+import { SessionManager } from './core/sessions.js';
+import { GatewayError } from './errors.js';
+import type { DispatchAsyncOutcome, GatewayState, SessionInfo } from './gateway-types.js';
+import { type GatewayOptions, resolveGatewayOptions } from './options.js';
+import { memoryResultStore } from './results/result-store.js';
+
+/** The object returned by {@link createGateway}. */
+export interface Gateway extends AsyncDisposable {
+  /** Handles `upgrade` events of `server` for `path` (default `/ws`) only. Returns a detach function. */
+  attach(server: Server, options?: { path?: string }): () => void;
+  /** Handles one upgrade request (auth first, then WebSocket). For hosts that route upgrades themselves. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** `(req, res, next?)` for the internal routes; usable in node:http, Express and Fastify (raw req/res). */
+  httpHandler: (req: IncomingMessage & { body?: unknown }, res: ServerResponse, next?: (err?: unknown) => void) => void;
+  /** Framework-neutral form of the internal routes, for frameworks that parse bodies themselves. */
+  handleInternalRequest(req: InternalRequest): Promise<InternalResponse>;
+  /** Transport-neutral entry for a connection already authenticated (custom transports, tests). */
+  connect(connection: AgentConnection, agent: AuthenticatedAgent): ConnectionHandle;
+  /** Dispatches and waits for the result (idempotent by requestId: a cached result returns at once). */
+  dispatch(request: DispatchRequestInput, options?: { signal?: AbortSignal }): Promise<StoredResult>;
+  /** Dispatches without waiting; the result lands in the result store (and its publication). */
+  dispatchAsync(request: DispatchRequestInput): Promise<DispatchAsyncOutcome>;
+  /** The stored result, or null. */
+  getResult(requestId: string): Promise<StoredResult | null>;
+  /** Dry run: where would this request run now, and if nowhere, which filter excluded how many agents. */
+  explain(request: RoutingRequest): Explanation;
+  /** Closes the agent's sessions at once (4403); it is never selected again by this gateway. */
+  revokeAgent(agentId: string): number;
+  /** Replaces the agent's control-plane tags on live sessions; routing uses them at once. */
+  updateAgentTags(agentId: string, tags: readonly string[]): number;
+  /** Snapshot of connected sessions. */
+  listSessions(): SessionInfo[];
+  /** Drains: new upgrades get 503, agents get `drain` then close 1001, waiting dispatches fail GATEWAY_SHUTDOWN. */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+  readonly closed: boolean;
+  readonly state: GatewayState;
+}
+
+function badRequest(err: { issues: Array<{ path: PropertyKey[]; message: string }> }, what: string): GatewayError {
+  const text = err.issues
+    .slice(0, 5)
+    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+  return new GatewayError('BAD_REQUEST', `invalid ${what}: ${text}`);
+}
+
+/**
+ * Creates an embeddable gateway: agent sessions over WebSocket, routing, dispatch and results.
+ * It never opens a port or closes your server; you attach it to one.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { createGateway, staticAuthenticator } from '@vespid/sdk-gateway';
+ *
+ * const gateway = createGateway({ authenticator, serviceToken: process.env.GATEWAY_SERVICE_TOKEN });
+ * const server = createServer(gateway.httpHandler);
+ * gateway.attach(server, { path: '/ws' });
+ * server.listen(3002);
+ * const result = await gateway.dispatch({ organizationId, requestId: 'run1:node1:0', kind: 'connector.action', payload });
+ * ```
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const o = resolveGatewayOptions(options);
+  const logger = o.logger;
+  let state: GatewayState = 'running';
+  let closing: Promise<void> | null = null;
+  const registry = new Registry();
+  const store = o.resultStore ?? memoryResultStore({ ttlSec: o.resultsTtlSec });
+  const dispatcher = new Dispatcher({
+    registry,
+    store,
+    selection: () => o.selection,
+    logger,
+    metrics: o.metrics,
+    isClosing: () => state !== 'running',
+  });
+  const sessions = new SessionManager({
+    registry,
+    dispatcher: () => dispatcher,
+    logger,
+    metrics: o.metrics,
+    staleMs: o.staleMs,
+    heartbeatMs: o.heartbeatMs,
+    maxPayloadBytes: o.maxPayloadBytes,
+    defaultMaxInFlight: o.defaultMaxInFlight,
+    agentSeenIntervalMs: o.agentSeenIntervalMs,
+    onAgentSeen: o.onAgentSeen,
+    onAgentHello: o.onAgentHello,
+    onAgentDisconnected: o.onAgentDisconnected,
+  });
+  sessions.start(o.sweepIntervalMs);
+  const ws = new WsAdapter({
+    authenticator: o.authenticator,
+    logger,
+    maxPayloadBytes: o.maxPayloadBytes,
+    maxPendingUpgrades: o.maxPendingUpgrades,
+    isAccepting: () => state === 'running',
+    isRevoked: (id) => sessions.revoked.has(id),
+    connect: (c, a) => sessions.connect(c, a),
+  });
+
+  const parse = (request: unknown) => {
+    const parsed = DispatchRequestSchema.safeParse(request);
+    if (!parsed.success) throw badRequest(parsed.error, 'dispatch request');
+    return parsed.data;
+  };
+
+  const dispatch = async (request: DispatchRequestInput, opts: { signal?: AbortSignal } = {}): Promise<StoredResult> => {
+    const req = parse(request);
+    const started = dispatcher.start(req);
+    // Wait is registered before the first await so a very fast result cannot be missed.
+    const waiting = dispatcher.wait(req.requestId, opts.signal);
+    waiting?.catch(() => {});
+    const outcome = await started;
+    if (outcome.kind === 'cached') return outcome.result;
+    if (waiting) return waiting;
+    const stored = await store.get(req.requestId);
+    if (stored) return stored;
+    throw new GatewayError('INTERNAL_ERROR', `request ${req.requestId} settled without a stored result`);
+  };
+
+  const dispatchAsync = async (request: DispatchRequestInput): Promise<DispatchAsyncOutcome> => {
+    const req = parse(request);
+    const outcome = await dispatcher.start(req);
+    if (outcome.kind === 'dispatched') return { requestId: req.requestId, dispatched: true, agentId: outcome.agentId };
+    if (outcome.kind === 'cached') return { requestId: req.requestId, dispatched: false, cached: true };
+    return { requestId: req.requestId, dispatched: false, inFlight: true };
+  };
+
+  const getResult = async (requestId: string) => {
+    if (!RequestIdSchema.safeParse(requestId).success) throw new GatewayError('BAD_REQUEST', 'invalid requestId');
+    return store.get(requestId);
+  };
+
+  const explain = (request: RoutingRequest) => explainRouting(registry, o.selection, request);
+
+  const core = { serviceToken: o.serviceToken, logger, dispatch, dispatchAsync, getResult, explain };
+
+  const close = (opts: { timeoutMs?: number } = {}): Promise<void> => {
+    if (closing) return closing;
+    state = 'closing';
+    const timeoutMs = opts.timeoutMs ?? 10_000;
+    closing = (async () => {
+      sessions.stop();
+      dispatcher.shutdown();
+      for (const s of [...registry.all]) {
+        s.send(encodeMessage({ type: 'drain', reason: 'gateway shutting down' }));
+        sessions.close(s, CloseCode.GoingAway, 'gateway shutting down');
+      }
+      // Bounded wait for clean closes, then force: close() must always finish.
+      const deadline = Date.now() + timeoutMs;
+      while (registry.all.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      for (const s of [...registry.all]) {
+        s.connection.terminate();
+        sessions.forget(s);
+      }
+      ws.detachAll();
+      state = 'closed';
+      logger.info({}, 'gateway closed');
+    })();
+    return closing;
+  };
+
+  return {
+    attach: (server, attachOptions = {}) => ws.attach(server, attachOptions.path ?? '/ws'),
+    handleUpgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
+    httpHandler: createHttpHandler(core, o.maxPayloadBytes + 128 * 1024),
+    handleInternalRequest: (req) => handleInternal(core, req),
+    connect: (connection, agent) => {
+      if (state !== 'running') throw new GatewayError('GATEWAY_SHUTDOWN', 'gateway is shutting down');
+      return sessions.connect(connection, agent);
+    },
+    dispatch,
+    dispatchAsync,
+    getResult,
+    explain,
+    revokeAgent: (agentId) => sessions.revoke(agentId),
+    updateAgentTags: (agentId, tags) => sessions.retag(agentId, tags),
+    listSessions: () =>
+      [...registry.all].map((s) => ({
+        sessionId: s.sessionId,
+        agentId: s.agentId,
+        organizationId: s.organizationId,
+        name: s.name,
+        state: s.state,
+        tags: [...s.tags],
+        reportedTags: [...s.reportedTags],
+        kinds: [...s.kinds],
+        connectors: s.connectors ? [...s.connectors] : null,
+        inFlight: s.inFlight,
+        maxInFlight: s.maxInFlight,
+        connectedAt: s.connectedAt,
+        lastSeenAt: s.lastSeenAt,
+        remoteAddress: s.connection.remoteAddress,
+      })),
+    close,
+    get closed() {
+      return state === 'closed';
+    },
+    get state() {
+      return state;
+    },
+    [Symbol.asyncDispose]: () => close(),
+  };
+}

@@ -1,0 +1,104 @@
+import type { Logger } from '@vespid/protocol';
+import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_PAYLOAD_BYTES, noopLogger } from '@vespid/protocol';
+import { z } from 'zod';
+import type { AgentAuthenticator } from './authenticator.js';
+import type { GatewayMetrics } from './metrics.js';
+import { noopMetrics } from './metrics.js';
+import type { ResultStore } from './results/result-store.js';
+import { type SelectionName, type SelectionStrategy, selectionByName } from './selection/strategy.js';
+
+/** One agent seen since the last liveness flush. */
+export interface AgentSeen {
+  agentId: string;
+  organizationId: string;
+  /** Epoch ms of the latest frame. */
+  seenAt: number;
+}
+
+/** What an agent reported in `hello` (hints for the control plane; never used for routing tags). */
+export interface AgentHelloInfo {
+  agentId: string;
+  organizationId: string;
+  sessionId: string;
+  name: string;
+  agentVersion: string;
+  capabilities: { kinds: string[]; connectors?: string[]; tags?: string[]; maxInFlight?: number };
+}
+
+const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', `${what} must be a function`);
+const hasMethods = <T>(what: string, ...methods: string[]) =>
+  z.custom<T>(
+    (v) => !!v && typeof v === 'object' && methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
+    `${what} must have ${methods.join(', ')}()`,
+  );
+
+/** Validation schema of {@link GatewayOptions}. Unknown keys are ignored, so env config can be spread in. */
+export const GatewayOptionsSchema = z.object({
+  authenticator: hasMethods<AgentAuthenticator>('authenticator', 'authenticate'),
+  serviceToken: z.string().min(1).optional(),
+  selection: z
+    .union([z.enum(['least_in_flight_lru', 'round_robin']), hasMethods<SelectionStrategy>('selection', 'select')])
+    .default('least_in_flight_lru'),
+  resultStore: hasMethods<ResultStore>('resultStore', 'get', 'lookup', 'put', 'recordDispatch').optional(),
+  resultsTtlSec: z.number().int().min(1).default(900),
+  staleMs: z.number().int().min(100).default(60_000),
+  heartbeatMs: z.number().int().min(100).max(600_000).optional(),
+  sweepIntervalMs: z.number().int().min(10).optional(),
+  maxPayloadBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(DEFAULT_MAX_PAYLOAD_BYTES),
+  maxPendingUpgrades: z.number().int().min(1).default(1000),
+  defaultMaxInFlight: z.number().int().min(1).default(DEFAULT_MAX_IN_FLIGHT),
+  agentSeenIntervalMs: z.number().int().min(10).default(5000),
+  logger: hasMethods<Logger>('logger', 'debug', 'info', 'warn', 'error').default(noopLogger),
+  metrics: hasMethods<GatewayMetrics>('metrics', 'connectedAgents', 'inFlight', 'dispatchCompleted', 'dispatchRejected').default(
+    noopMetrics,
+  ),
+  onAgentSeen: fn<(batch: AgentSeen[]) => void | Promise<void>>('onAgentSeen').optional(),
+  onAgentHello: fn<(info: AgentHelloInfo) => void | Promise<void>>('onAgentHello').optional(),
+  onAgentDisconnected:
+    fn<(info: { agentId: string; organizationId: string; sessionId: string; code: number }) => void>('onAgentDisconnected').optional(),
+});
+
+/**
+ * Options of `createGateway`.
+ *
+ * @example
+ * ```ts
+ * const options: GatewayOptions = {
+ *   authenticator,                 // token → agent identity (required)
+ *   serviceToken: process.env.GATEWAY_SERVICE_TOKEN, // protects /internal/v1/*
+ *   selection: 'round_robin',      // or leastInFlightLru(), roundRobin(), your own strategy
+ *   resultStore: redisResultStore({ redis }),  // default: memoryResultStore({ ttlSec: resultsTtlSec })
+ *   staleMs: 60_000,               // sessions silent longer than this are closed with 4408
+ *   onAgentSeen: (batch) => db.touchAgents(batch), // coalesced, at most every agentSeenIntervalMs
+ * };
+ * ```
+ */
+export type GatewayOptions = z.input<typeof GatewayOptionsSchema>;
+
+/** Options with defaults resolved once. */
+export interface ResolvedGatewayOptions
+  extends Omit<z.output<typeof GatewayOptionsSchema>, 'selection' | 'heartbeatMs' | 'sweepIntervalMs'> {
+  selection: SelectionStrategy;
+  heartbeatMs: number;
+  sweepIntervalMs: number;
+}
+
+/** Validates options and resolves defaults; throws a `BAD_REQUEST`-style TypeError listing the fields. */
+export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
+  const parsed = GatewayOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new TypeError(`invalid gateway options: ${issues}`);
+  }
+  const o = parsed.data;
+  const selection = typeof o.selection === 'string' ? selectionByName(o.selection as SelectionName) : o.selection;
+  // Three pings per stale window: one lost ping never closes a healthy session.
+  const heartbeatMs = o.heartbeatMs ?? Math.min(600_000, Math.max(100, Math.floor(o.staleMs / 3)));
+  const sweepIntervalMs = o.sweepIntervalMs ?? Math.max(10, Math.min(5000, Math.floor(o.staleMs / 4)));
+  return { ...o, selection, heartbeatMs, sweepIntervalMs };
+}

@@ -1,0 +1,97 @@
+/**
+ * What a selection strategy sees of a connected agent. Read-only: the gateway owns the state.
+ */
+export interface SelectionCandidate {
+  readonly agentId: string;
+  readonly sessionId: string;
+  readonly organizationId: string;
+  readonly name: string;
+  /** Requests currently running on this session. */
+  readonly inFlight: number;
+  /** Effective cap: `min(reported maxInFlight, control-plane cap)`, default 10. */
+  readonly maxInFlight: number;
+  /** Control-plane tags. */
+  readonly tags: ReadonlySet<string>;
+  /** Monotonic sequence number of the last dispatch to this session (0 = never). */
+  readonly lastDispatchSeq: number;
+}
+
+/**
+ * Picks one agent among eligible candidates. The gateway has already filtered by organization, kind,
+ * connector, selector and capacity, and yields candidates in least-recently-dispatched order, lazily:
+ * a strategy that stops iterating early (e.g. at the first idle agent) does not pay for the rest, which
+ * keeps selection fast with thousands of agents in one organization.
+ *
+ * `select` must be synchronous, must return one of the yielded candidates (or `undefined` when there
+ * are none), and must not keep references to candidates. Run `selectionStrategyConformance` from
+ * `@vespid/sdk-gateway/testing` against your own strategy.
+ *
+ * @example
+ * ```ts
+ * const firstFit: SelectionStrategy = {
+ *   name: 'first_fit',
+ *   select(candidates) { for (const c of candidates) return c; return undefined; },
+ * };
+ * ```
+ */
+export interface SelectionStrategy {
+  readonly name: string;
+  select(candidates: Iterable<SelectionCandidate>): SelectionCandidate | undefined;
+}
+
+/**
+ * Least in-flight first; ties go to the least recently used agent. Stops at the first idle agent,
+ * which is the LRU idle one because candidates arrive in LRU order.
+ *
+ * @example
+ * ```ts
+ * createGateway({ authenticator, serviceToken, selection: leastInFlightLru() });
+ * ```
+ */
+export function leastInFlightLru(): SelectionStrategy {
+  return {
+    name: 'least_in_flight_lru',
+    select(candidates) {
+      let best: SelectionCandidate | undefined;
+      for (const c of candidates) {
+        if (c.inFlight === 0) return c;
+        if (!best || c.inFlight < best.inFlight) best = c;
+      }
+      return best;
+    },
+  };
+}
+
+/**
+ * Rotates over eligible agents: each dispatch goes to the agent that was used least recently, so two
+ * agents get a, b, a, b… regardless of load.
+ *
+ * @example
+ * ```ts
+ * createGateway({ authenticator, serviceToken, selection: roundRobin() });
+ * ```
+ */
+export function roundRobin(): SelectionStrategy {
+  return {
+    name: 'round_robin',
+    select(candidates) {
+      for (const c of candidates) return c;
+      return undefined;
+    },
+  };
+}
+
+/** The strategy names accepted by `GATEWAY_AGENT_SELECTION`. */
+export type SelectionName = 'least_in_flight_lru' | 'round_robin';
+
+/**
+ * The built-in strategy for a `GATEWAY_AGENT_SELECTION` value.
+ *
+ * @example
+ * ```ts
+ * const selection = selectionByName(process.env.GATEWAY_AGENT_SELECTION ?? 'least_in_flight_lru');
+ * ```
+ */
+export function selectionByName(name: SelectionName): SelectionStrategy {
+  return name === 'round_robin' ? roundRobin() : leastInFlightLru();
+}
