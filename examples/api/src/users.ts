@@ -14,9 +14,16 @@ export function generateAccessToken(): string {
   return `vat_${randomBytes(32).toString('base64url')}`;
 }
 
+/** Deliberately loose (`you@x.y` is fine): the address is an identifier here, nothing is mailed. */
+export const EmailSchema = z
+  .string()
+  .trim()
+  .max(320)
+  .regex(/^[^\s@]+@[^\s@]+$/, 'must look like name@domain');
+
 const BootstrapInputSchema = z.strictObject({
   orgName: z.string().trim().min(1).max(200),
-  email: z.email().max(320),
+  email: EmailSchema,
   userName: z.string().max(200).optional(),
 });
 

@@ -8,9 +8,9 @@ import { MANAGER_ROLES, authenticateUser, orgOf, requireOrg } from '../auth.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { parseOr } from '../http.js';
-import { addMember } from '../users.js';
+import { EmailSchema, addMember } from '../users.js';
 
-const AddMemberSchema = z.strictObject({ email: z.email().max(320), role: z.enum(['owner', 'admin', 'member']) });
+const AddMemberSchema = z.strictObject({ email: EmailSchema, role: z.enum(['owner', 'admin', 'member']) });
 
 /** Registers `/v1/me` and the member routes. */
 export function memberRoutes(app: FastifyInstance, ctx: AppContext): void {
