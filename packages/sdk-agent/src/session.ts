@@ -80,6 +80,7 @@ export class Session {
       let settled = false;
       let heartbeat: NodeJS.Timeout | undefined;
       let lastPongAt = Date.now();
+      let lastError = '';
       const finish = (end: SessionEnd) => {
         if (settled) return;
         settled = true;
@@ -176,10 +177,12 @@ export class Session {
       ws.on('error', (err) => {
         // Network errors end in 'close'; the message never contains the token.
         p.logger.debug({ err: err.message }, 'gateway socket error');
+        lastError = err.message;
         if (ws.readyState === WebSocket.CLOSED) finish({ code: 0, reason: err.message, established: this.#ready });
       });
       ws.on('close', (code, reasonBuf) => {
-        const reason = reasonBuf.toString('utf8');
+        // 1006 carries no reason; the preceding socket error (TLS, ECONNREFUSED) says why.
+        const reason = reasonBuf.toString('utf8') || lastError;
         const established = this.#ready;
         if (FATAL_CLOSE_CODES.has(code)) {
           const revoked = code === CloseCode.Revoked;

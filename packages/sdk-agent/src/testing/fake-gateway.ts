@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import {
   type AgentMessage,
@@ -23,6 +24,8 @@ export interface FakeGatewayOptions {
   answerPings?: boolean;
   /** Ack every `execute_result`. @default true */
   ackResults?: boolean;
+  /** Serve `wss://` with this key pair (PEM). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 /** One accepted agent connection as the fake gateway sees it. */
@@ -94,10 +97,13 @@ export async function createFakeGateway(options: FakeGatewayOptions): Promise<Fa
   const resultWaiters = new Map<string, ((r: Result) => void)[]>();
   let seq = 0;
 
-  const server: Server = createServer((_req, res) => {
+  const notFound = (_req: unknown, res: { statusCode: number; end(): void }) => {
     res.statusCode = 404;
     res.end();
-  });
+  };
+  const server: Server = options.tls
+    ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, notFound)
+    : createServer(notFound);
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   server.on('upgrade', (req, socket, head) => {
     const token = bearerToken(req.headers.authorization);
@@ -146,7 +152,7 @@ export async function createFakeGateway(options: FakeGatewayOptions): Promise<Fa
     });
 
   return {
-    url: `ws://127.0.0.1:${port}/ws`,
+    url: `${options.tls ? 'wss' : 'ws'}://127.0.0.1:${port}/ws`,
     port,
     sessions,
     results,
