@@ -1,7 +1,14 @@
 import type { ContainerCreateOptions } from 'dockerode';
 import type { ResolvedDockerSandboxOptions } from './options.js';
 
-/** Label keys that mark a container as a Vespid sandbox; the sweeper relies on them. */
+/**
+ * Label keys that mark a container as a Vespid sandbox; the sweeper relies on them.
+ *
+ * @example
+ * ```ts
+ * const ours = await docker.listContainers({ all: true, filters: { label: [`${SANDBOX_LABELS.sandbox}=1`] } });
+ * ```
+ */
 export const LABELS = {
   sandbox: 'dev.vespid.sandbox',
   scope: 'dev.vespid.sandbox.scope',

@@ -13,10 +13,25 @@ import { runContainer } from './run-container.js';
 import { sweepOrphans } from './sweeper.js';
 import { type DirOwner, locateRun, prepareWorkdir, removeDir, removeWorkdir, workdirPath } from './workdir.js';
 
-/** Lifecycle state of a {@link DockerSandboxExecutor}. */
+/**
+ * Lifecycle state of a {@link DockerSandboxExecutor}.
+ *
+ * @example
+ * ```ts
+ * if (sandbox.state === 'running') await sandbox.sweep();
+ * ```
+ */
 export type DockerSandboxState = 'idle' | 'running' | 'closing' | 'closed';
 
-/** The `agent.execute` executor returned by {@link dockerSandboxExecutor}. */
+/**
+ * The `agent.execute` executor returned by {@link dockerSandboxExecutor}.
+ *
+ * @example
+ * ```ts
+ * await using sandbox = dockerSandboxExecutor({ image: 'node:24-alpine' });
+ * await sandbox.start();
+ * ```
+ */
 export interface DockerSandboxExecutor extends Executor {
   readonly kind: 'agent.execute';
   readonly state: DockerSandboxState;

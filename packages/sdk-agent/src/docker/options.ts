@@ -7,7 +7,14 @@ import { DockerSandboxError } from './errors.js';
 
 const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid env name');
 
-/** The zod schema of {@link DockerSandboxOptions}; defaults are the runbook's Strict profile. */
+/**
+ * The zod schema of {@link DockerSandboxOptions}; defaults are the runbook's Strict profile.
+ *
+ * @example
+ * ```ts
+ * const checked = DockerSandboxOptionsSchema.safeParse({ memoryMb: 512 });
+ * ```
+ */
 export const DockerSandboxOptionsSchema = z.strictObject({
   /** Host directory under which per-run workdirs are created (`VESPID_AGENT_WORKDIR_ROOT`). @default `~/.vespid/workdir` */
   workdirRoot: z.string().min(1).default('~/.vespid/workdir'),
@@ -75,12 +82,26 @@ export const DockerSandboxOptionsSchema = z.strictObject({
   logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null).default(noopLogger),
 });
 
-/** Options of {@link dockerSandboxExecutor}; every field is optional (see the TSDoc of each). */
+/**
+ * Options of {@link dockerSandboxExecutor}; every field is optional (see the TSDoc of each).
+ *
+ * @example
+ * ```ts
+ * const options: DockerSandboxOptions = { image: 'node:24-alpine', allowNetwork: true, envPassthroughAllowlist: ['OPENAI_API_KEY'] };
+ * ```
+ */
 export type DockerSandboxOptions = z.input<typeof DockerSandboxOptionsSchema>;
 /** Options with defaults applied and the workdir root resolved to an absolute path. */
 export type ResolvedDockerSandboxOptions = z.output<typeof DockerSandboxOptionsSchema> & { workdirRoot: string };
 
-/** Validates options and resolves defaults once. Throws `BAD_REQUEST` listing the invalid fields. */
+/**
+ * Validates options and resolves defaults once. Throws `BAD_REQUEST` listing the invalid fields.
+ *
+ * @example
+ * ```ts
+ * const { timeoutMs, workdirRoot } = resolveDockerSandboxOptions(dockerSandboxOptionsFromEnv(process.env));
+ * ```
+ */
 export function resolveDockerSandboxOptions(options: DockerSandboxOptions = {}): ResolvedDockerSandboxOptions {
   const parsed = DockerSandboxOptionsSchema.safeParse(options);
   if (!parsed.success) {

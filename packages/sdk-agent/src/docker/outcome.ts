@@ -2,7 +2,14 @@ import { type ErrorInfo, VespidError, dockerExitCode } from '@vespid/protocol';
 import type { ExecutorResult } from '../executor.js';
 import type { RunOutcome } from './run-container.js';
 
-/** The `output` of every `agent.execute` result that reached a container. */
+/**
+ * The `output` of every `agent.execute` result that reached a container (also on failure).
+ *
+ * @example
+ * ```ts
+ * const { stdout, exitCode, stdoutTruncated } = result.output as SandboxOutput;
+ * ```
+ */
 export interface SandboxOutput {
   exitCode: number;
   stdout: string;
