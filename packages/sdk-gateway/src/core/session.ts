@@ -24,6 +24,8 @@ export class Session implements SelectionCandidate {
   inFlight = 0;
   lastDispatchSeq = 0;
   lastSeenAt: number;
+  /** When a close was started; a close that never completes is forced by the sweep. */
+  closingSince = 0;
   readonly connectedAt: number;
   /** Index pools this session is a member of, by key (for O(pools) LRU moves and removal). */
   readonly pools = new Map<string, Set<Session>>();

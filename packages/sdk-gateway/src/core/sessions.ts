@@ -8,6 +8,9 @@ import { type Dispatcher, errText } from './dispatcher.js';
 import type { Registry } from './registry.js';
 import { Session } from './session.js';
 
+/** How long a started close may take before the socket is dropped. */
+const CLOSE_GRACE_MS = 10_000;
+
 interface Deps {
   registry: Registry;
   dispatcher: () => Dispatcher;
@@ -69,6 +72,7 @@ export class SessionManager {
     if (session.state === 'closing' || session.state === 'closed') return;
     const wasReady = session.state === 'ready';
     session.state = 'closing';
+    session.closingSince = Date.now();
     this.deps.registry.unroute(session);
     if (wasReady) this.deps.metrics.connectedAgents(this.deps.registry.readyCount);
     this.deps.logger.info({ agentId: session.agentId, sessionId: session.sessionId, code, reason }, 'closing agent session');
@@ -203,7 +207,13 @@ export class SessionManager {
   /** Closes sessions silent for longer than staleMs (4408). Runs on a timer, never per message. */
   sweep(now: number): void {
     for (const s of this.deps.registry.all) {
-      if (s.state !== 'closing' && now - s.lastSeenAt > this.deps.staleMs) {
+      if (s.state === 'closing') {
+        // A peer that never answers the close handshake must not hold its slot forever.
+        if (now - s.closingSince > CLOSE_GRACE_MS) {
+          s.connection.terminate();
+          this.closed(s, 1006);
+        }
+      } else if (now - s.lastSeenAt > this.deps.staleMs) {
         this.close(s, CloseCode.Stale, `no message for ${now - s.lastSeenAt} ms`);
       }
     }
