@@ -48,7 +48,7 @@ async function dispatchVia(base: string, gateway: Gateway) {
     body: JSON.stringify({ organizationId: ORG, requestId: 'r:n:0', kind: 'agent.execute', payload: { x: 1 } }),
   });
   expect(gateway.listSessions()).toHaveLength(1);
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: (await res.json()) as any };
 }
 
 describe('HTTP and upgrade adapters', () => {
