@@ -31,6 +31,7 @@ describe('container create options', () => {
       MemorySwap: 128 * 1024 * 1024,
       NanoCpus: 500_000_000,
       PidsLimit: 64,
+      IpcMode: 'none',
       Ulimits: [{ Name: 'nofile', Soft: 512, Hard: 512 }],
       AutoRemove: false,
     });

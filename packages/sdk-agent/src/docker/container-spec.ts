@@ -77,16 +77,23 @@ export function containerCreateOptions(opts: ResolvedDockerSandboxOptions, run: 
       // An init as PID 1 forwards SIGTERM; a shell as PID 1 ignores it.
       Init: true,
       NetworkMode: run.network,
-      IpcMode: 'private',
+      // The runbook promises that only /work and /tmp are writable: no /dev/shm (IPC 'none'), and a
+      // read-only /dev/mqueue over Docker's default one.
+      IpcMode: 'none',
       PidMode: '',
       UTSMode: '',
       Memory: opts.memoryMb * mib,
       MemorySwap: opts.memoryMb * mib, // equal to Memory: no swap
       NanoCpus: Math.round(opts.cpus * 1e9),
       PidsLimit: opts.pids,
+      // If the host runs out of memory, the kernel picks sandbox processes before the agent.
+      OomScoreAdj: 500,
       Ulimits: [{ Name: 'nofile', Soft: opts.nofile, Hard: opts.nofile }],
       // Non-root users cannot write a tmpfs without uid/gid; noexec keeps /tmp for data (/work can hold tools).
-      Tmpfs: { '/tmp': `rw,noexec,nosuid,nodev,size=${opts.tmpSizeMb}m,mode=1777,uid=${uid},gid=${gid}` },
+      Tmpfs: {
+        '/tmp': `rw,noexec,nosuid,nodev,size=${opts.tmpSizeMb}m,mode=1777,uid=${uid},gid=${gid}`,
+        '/dev/mqueue': 'ro,noexec,nosuid,nodev,size=4k',
+      },
       Mounts: [
         { Type: 'bind', Source: run.workdir, Target: '/work', ReadOnly: false },
         { Type: 'bind', Source: run.scriptDir, Target: SCRIPT_MOUNT, ReadOnly: true },

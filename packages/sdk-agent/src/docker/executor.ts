@@ -204,7 +204,8 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
       else ctx.signal.addEventListener('abort', onAbort, { once: true });
       const key = randomUUID();
       const done = run(task, ctx, controller.signal).catch((err: unknown) => {
-        if (controller.signal.aborted && !VespidError.is(err)) {
+        // Once aborted, whatever broke (a cut pull, a killed attach) is a consequence of the abort.
+        if (controller.signal.aborted) {
           const code = abortCode(controller.signal.reason);
           return errorToResult(new VespidError(code, `the sandbox run was stopped (${code})`));
         }

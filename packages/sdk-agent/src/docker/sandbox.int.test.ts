@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith, uniquePrefix } from '../../../../test/services.js';
 import { type DockerSandboxExecutor, type DockerSandboxOptions, SANDBOX_LABELS, dockerSandboxExecutor } from './index.js';
 import type { SandboxOutput } from './outcome.js';
-import { BUSYBOX, captureLogger, context, shell, task } from './test-helpers.js';
+import { BUSYBOX, NODE_IMAGE, captureLogger, context, shell, task } from './test-helpers.js';
 
 const docker = new Dockerode();
 const roots: string[] = [];
@@ -57,11 +57,13 @@ await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
       'echo w > /work/out.txt && echo work=ok',
       'echo t > /tmp/t.txt && echo tmp=ok',
       'echo uid=$(id -u)',
+      'for p in /dev/shm/x /dev/mqueue/x /dev/x /x /home/x; do touch $p 2>/dev/null && echo "writable: $p"; done',
+      'echo checked',
     ].join('\n');
     const t = task(shell(script), { requestId: 'runA:nodeB:2' });
     const r = await kept.execute(t, context(logger));
     expect(r.status).toBe('succeeded');
-    expect(out(r).stdout).toBe('etc=readonly\nwork=ok\ntmp=ok\nuid=65534\n');
+    expect(out(r).stdout).toBe('etc=readonly\nwork=ok\ntmp=ok\nuid=65534\nchecked\n');
     // /work was the per-run directory <root>/<org>/<run>/<node>/<attempt>.
     const root = roots.at(-1)!;
     expect(readFileSync(join(root, 'org1', 'runA', 'nodeB', '2', 'out.txt'), 'utf8')).toBe('w\n');
@@ -126,6 +128,13 @@ await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
     expect(out(r).oomKilled).toBe(true);
   });
 
+  it('runs node in the image a node asks for, writing into /work', async () => {
+    const script =
+      "node -e \"require('fs').writeFileSync('/work/n.txt', String(6*7)); console.log(process.getuid(), require('fs').readFileSync('/work/n.txt', 'utf8'))\"";
+    const r = await ex.execute(task(shell(script, { docker: { image: NODE_IMAGE } })), context(logger));
+    expect(r, JSON.stringify(r)).toMatchObject({ status: 'succeeded', output: { stdout: '65534 42\n' } });
+  });
+
   it('maps exit 3 to DOCKER_EXIT_CODE:3 and keeps the output', async () => {
     const r = await ex.execute(task(shell('echo out; echo err >&2; exit 3')), context(logger));
     expect(r).toMatchObject({ status: 'failed', error: { code: 'DOCKER_EXIT_CODE:3', retryable: false } });
@@ -156,8 +165,8 @@ await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
     expect(log.lines.join('\n')).not.toMatch(/canary-/);
   });
 
-  it('reports an absent image (the runbook default node:24-alpine here) as DOCKER_IMAGE_NOT_FOUND', async () => {
-    const def = await make({ image: undefined });
+  it('reports an absent image as DOCKER_IMAGE_NOT_FOUND, and a failed pull too', async () => {
+    const def = await make({ image: 'vespid/absent-image:never-built' });
     const r = await def.execute(task(shell('echo hi')), context(logger));
     expect(r).toMatchObject({ status: 'failed', error: { code: 'DOCKER_IMAGE_NOT_FOUND', retryable: false } });
     const pulled = await make({ allowPull: true });
