@@ -1,0 +1,155 @@
+import { hostname } from 'node:os';
+import {
+  type Agent,
+  type AgentConfig,
+  agentOptionsFromEnv,
+  connectorActionExecutor,
+  createAgent,
+  defaultAgentConfigPath,
+  type Executor,
+  expandHome,
+  githubConnector,
+  httpConnector,
+  pairAgent,
+  readAgentConfig,
+  sandboxNotConfiguredExecutor,
+  writeAgentConfig,
+} from '@vespid/sdk-agent';
+import { dockerSandboxExecutor, dockerSandboxOptionsFromEnv } from '@vespid/sdk-agent/docker';
+import { AgentError } from '@vespid/sdk-agent';
+import { type Logger, noopLogger, TagSchema } from '@vespid/protocol';
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * The executors of the reference agent: `connector.action` with the `http` and `github` connectors, and
+ * `agent.execute` through the Docker sandbox when `VESPID_AGENT_EXEC_BACKEND=docker`. With the variable
+ * unset, `agent.execute` fails with `SANDBOX_BACKEND_NOT_CONFIGURED` (never runs on the host).
+ *
+ * @example
+ * ```ts
+ * const executors = buildExecutors(process.env);
+ * ```
+ */
+export function buildExecutors(env: Env): Executor[] {
+  const backend = env.VESPID_AGENT_EXEC_BACKEND?.trim().toLowerCase();
+  const connectors = connectorActionExecutor({
+    connectors: [httpConnector(), githubConnector(env.VESPID_GITHUB_API_BASE_URL ? { apiBaseUrl: env.VESPID_GITHUB_API_BASE_URL } : {})],
+  });
+  if (!backend) return [connectors, sandboxNotConfiguredExecutor()];
+  if (backend === 'docker') return [connectors, dockerSandboxExecutor(dockerSandboxOptionsFromEnv(env as NodeJS.ProcessEnv))];
+  throw new AgentError('AGENT_CONFIG_INVALID', `VESPID_AGENT_EXEC_BACKEND=${backend} is not supported (use docker, or leave it unset)`);
+}
+
+/** Comma-separated tags (`"east,group:alpha"`) → validated list. */
+export function parseTags(value: string | undefined): string[] {
+  if (!value) return [];
+  const tags = value
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  for (const t of tags) {
+    if (!TagSchema.safeParse(t).success)
+      throw new AgentError('AGENT_CONFIG_INVALID', `invalid tag "${t}" (no spaces or commas, max 128 chars)`);
+  }
+  return tags;
+}
+
+/** Options shared by {@link connectNodeAgent} and {@link startNodeAgent}. */
+export interface NodeAgentRunOptions {
+  /** Config file path. @default VESPID_AGENT_CONFIG_PATH or ~/.vespid/agent.json */
+  configPath?: string;
+  /** Agent name. @default the saved name, else the host name */
+  name?: string;
+  /** Tags reported in hello. @default the saved tags / VESPID_AGENT_TAGS */
+  tags?: string[];
+  /** @default 10 */
+  maxInFlight?: number;
+  /** Environment to read (`VESPID_*`, proxies). @default process.env */
+  env?: Env;
+  logger?: Logger;
+  /** Replaces {@link buildExecutors} (tests, custom hosts). */
+  executors?: Executor[];
+}
+
+/** A started agent and the config it runs with (the token is inside `config`: never log it). */
+export interface RunningNodeAgent {
+  agent: Agent;
+  config: AgentConfig;
+  configPath: string;
+}
+
+/**
+ * `start`: reads the saved config and starts the agent (no re-pairing).
+ *
+ * @example
+ * ```ts
+ * const { agent } = await startNodeAgent({ configPath: '/etc/vespid/agent.json', logger });
+ * const stop = await agent.done;
+ * ```
+ */
+export async function startNodeAgent(options: NodeAgentRunOptions = {}): Promise<RunningNodeAgent> {
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? noopLogger;
+  const configPath = expandHome(options.configPath ?? defaultAgentConfigPath(env), env);
+  const config = await readAgentConfig(configPath);
+  const runtimeEnv = agentOptionsFromEnv(env);
+  const agent = createAgent({
+    ...runtimeEnv,
+    gatewayWsUrl: config.gatewayWsUrl,
+    agentToken: config.agentToken,
+    name: options.name ?? config.name,
+    tags: options.tags ?? config.tags,
+    ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}),
+    executors: options.executors ?? buildExecutors(env),
+    logger,
+  });
+  agent.on('connected', ({ agentId, sessionId }) => logger.info({ agentId, sessionId, gateway: config.gatewayWsUrl }, 'agent connected'));
+  agent.on('task.started', ({ requestId, kind }) => logger.debug({ requestId, kind }, 'task started'));
+  agent.on('task.finished', (t) => logger.info(t, 'task finished'));
+  logger.info(
+    { agentId: config.agentId, organizationId: config.organizationId, agentName: options.name ?? config.name, configPath },
+    'starting agent',
+  );
+  await agent.start();
+  return { agent, config, configPath };
+}
+
+/** Options of {@link connectNodeAgent}. */
+export interface NodeAgentConnectOptions extends NodeAgentRunOptions {
+  pairingToken: string;
+  /** Control-plane base URL. @default VESPID_API_BASE */
+  apiBase?: string;
+}
+
+/**
+ * `connect`: pairs with the control plane, saves the config (0600) and starts the agent.
+ *
+ * @example
+ * ```ts
+ * const { agent } = await connectNodeAgent({ pairingToken, apiBase: 'http://localhost:3001', tags: ['east'] });
+ * ```
+ */
+export async function connectNodeAgent(options: NodeAgentConnectOptions): Promise<RunningNodeAgent> {
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? noopLogger;
+  const apiBase = options.apiBase ?? env.VESPID_API_BASE;
+  if (!apiBase) throw new AgentError('AGENT_CONFIG_INVALID', 'missing --api-base (or VESPID_API_BASE)');
+  const name = options.name ?? hostname();
+  const tags = options.tags ?? parseTags(env.VESPID_AGENT_TAGS);
+  const configPath = expandHome(options.configPath ?? defaultAgentConfigPath(env), env);
+  const { ca } = agentOptionsFromEnv(env);
+  const executors = options.executors ?? buildExecutors(env);
+  logger.info({ apiBase, agentName: name, tags }, 'pairing with the control plane');
+  const creds = await pairAgent({
+    pairingToken: options.pairingToken,
+    apiBase,
+    name,
+    tags,
+    capabilities: { kinds: executors.map((e) => e.kind), connectors: [...new Set(executors.flatMap((e) => e.connectors ?? []))] },
+    ...(ca ? { ca } : {}),
+  });
+  await writeAgentConfig(configPath, { ...creds, apiBase, name, tags });
+  logger.info({ agentId: creds.agentId, organizationId: creds.organizationId, configPath }, 'paired; agent config saved');
+  return startNodeAgent({ ...options, configPath, name, tags, executors, env, logger });
+}
