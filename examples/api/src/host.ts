@@ -73,8 +73,9 @@ export async function startApiHost(env: ApiEnv = process.env, overrides: ApiHost
 
     let redis: Redis | undefined;
     if (env.REDIS_URL && (!overrides.controlBus || !overrides.runQueue)) {
-      // maxRetriesPerRequest: null is what BullMQ requires of a shared connection.
-      redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: false });
+      // Fail fast when Redis is down (a request must not hang on it); only BullMQ *workers* need
+      // maxRetriesPerRequest: null, a Queue that just adds jobs does not.
+      redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, connectTimeout: 5000 });
       redis.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis error'));
       const r = redis;
       cleanups.push(() => r.quit());
