@@ -126,6 +126,25 @@ await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
     const r = await small.execute(task(shell('x=$(head -c 200000000 /dev/zero | tr "\\0" a); echo survived')), context(logger));
     expect(r).toMatchObject({ status: 'failed', error: { code: 'DOCKER_OOM_KILLED' } });
     expect(out(r).oomKilled).toBe(true);
+    // A killed child while the script goes on to exit 0 is still an OOM.
+    const child = await small.execute(task(shell('(x=$(head -c 200000000 /dev/zero | tr "\\0" a)); echo went-on')), context(logger));
+    expect(child).toMatchObject({
+      status: 'failed',
+      error: { code: 'DOCKER_OOM_KILLED' },
+      output: { exitCode: 0, oomKilled: true, stdout: 'went-on\n' },
+    });
+  });
+
+  it('runs several nodes of one run at once, each in its own /work, and cleans every directory', async () => {
+    const runs = ['a', 'b', 'c', 'd'].map((node) =>
+      ex.execute(
+        task(shell(`echo ${node} > /work/me; sleep 0.2; cat /work/me; ls /work`), { requestId: `runP:${node}:0` }),
+        context(logger),
+      ),
+    );
+    const results = await Promise.all(runs);
+    expect(results.map((r) => out(r).stdout)).toEqual(['a\nme\n', 'b\nme\n', 'c\nme\n', 'd\nme\n']);
+    expect(await readdir(roots[0]!)).toEqual([]);
   });
 
   it('runs node in the image a node asks for, writing into /work', async () => {
