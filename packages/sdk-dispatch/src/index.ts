@@ -24,7 +24,13 @@
  */
 export { DispatchError } from './errors.js';
 export { requestIdFor, continuationJobId, type NodeAttempt } from './request-id.js';
-export { createDispatchClient, dispatchClientFromEnv, type DispatchClient, type CallOptions } from './client/dispatch-client.js';
+export {
+  createDispatchClient,
+  dispatchClientFromEnv,
+  type DispatchClient,
+  type DispatchClientFromEnvOptions,
+  type CallOptions,
+} from './client/dispatch-client.js';
 export { DEFAULT_GATEWAY_HTTP_URL, dispatchClientOptionsFromEnv, type DispatchClientOptions } from './client/options.js';
 export type { BlockedCursor, NewCursor, StoredRequest, CursorOutcome, CompleteResult, CursorStore } from './store/cursor.js';
 export { memoryCursorStore, type MemoryTx } from './store/memory-store.js';

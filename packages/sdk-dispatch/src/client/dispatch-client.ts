@@ -170,18 +170,63 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
   };
 }
 
+/** Options of {@link dispatchClientFromEnv} beyond the two env vars. */
+export interface DispatchClientFromEnvOptions extends Omit<Partial<DispatchClientOptions>, 'gatewayHttpUrl' | 'serviceToken'> {
+  /**
+   * What a missing `GATEWAY_SERVICE_TOKEN` / empty `GATEWAY_HTTP_URL` does: `'throw'` here, or
+   * `'fail-calls'`: return a client whose every call rejects with `GATEWAY_NOT_CONFIGURED`, so a worker
+   * still runs its cloud nodes and fails only the `execution.mode = "node"` ones with that code.
+   * @default 'throw'
+   */
+  unconfigured?: 'throw' | 'fail-calls';
+}
+
 /**
  * {@link createDispatchClient} configured from `GATEWAY_HTTP_URL` (default `http://localhost:3002`) and
- * `GATEWAY_SERVICE_TOKEN`. Throws `GATEWAY_NOT_CONFIGURED` when the token is missing or the URL empty.
+ * `GATEWAY_SERVICE_TOKEN`. Throws `GATEWAY_NOT_CONFIGURED` (naming both variables) when the token is
+ * missing or the URL empty, unless `unconfigured: 'fail-calls'`.
  *
  * @example
  * ```ts
- * const client = dispatchClientFromEnv(process.env, { logger });
+ * const client = dispatchClientFromEnv(process.env, { logger, unconfigured: 'fail-calls' });
  * ```
  */
 export function dispatchClientFromEnv(
   env: Record<string, string | undefined> = process.env,
-  overrides: Omit<Partial<DispatchClientOptions>, 'gatewayHttpUrl' | 'serviceToken'> = {},
+  options: DispatchClientFromEnvOptions = {},
 ): DispatchClient {
-  return createDispatchClient({ ...overrides, ...dispatchClientOptionsFromEnv(env) });
+  const { unconfigured = 'throw', ...overrides } = options;
+  let fromEnv: DispatchClientOptions;
+  try {
+    fromEnv = dispatchClientOptionsFromEnv(env);
+  } catch (err) {
+    if (unconfigured === 'throw') throw err;
+    return failingClient(err as DispatchError);
+  }
+  return createDispatchClient({ ...overrides, ...fromEnv });
+}
+
+/** A client whose every call rejects with `error` (used for a worker without gateway configuration). */
+function failingClient(error: DispatchError): DispatchClient {
+  let state: 'open' | 'closed' = 'open';
+  const fail = async (): Promise<never> => {
+    throw new DispatchError(error.code, error.message, { retryable: false });
+  };
+  return {
+    dispatch: fail,
+    dispatchAndWait: fail,
+    getResult: fail,
+    get state() {
+      return state;
+    },
+    get closed() {
+      return state === 'closed';
+    },
+    async close() {
+      state = 'closed';
+    },
+    async [Symbol.asyncDispose]() {
+      state = 'closed';
+    },
+  };
 }

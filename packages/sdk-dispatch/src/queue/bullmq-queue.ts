@@ -86,12 +86,17 @@ export function bullmqQueue(options: BullmqQueueOptions): ContinuationQueue {
       if (closing) return;
       const jobId = continuationJobId(requestId);
       const delay = Math.max(0, runAt - Date.now());
+      // add() with a taken jobId is a no-op in BullMQ, which is exactly "ensure it exists".
+      if (!opts.promote) {
+        await queue.add('continue', { requestId }, { jobId, delay, removeOnComplete: true, removeOnFail: true });
+        return;
+      }
       const existing = await queue.getJob(jobId);
       if (!existing) {
         await queue.add('continue', { requestId }, { jobId, delay, removeOnComplete: true, removeOnFail: true });
         return;
       }
-      if (!opts.promote || (await existing.getState()) !== 'delayed') return;
+      if ((await existing.getState()) !== 'delayed') return;
       try {
         if (delay === 0) await existing.promote();
         else await existing.changeDelay(delay);

@@ -1,7 +1,7 @@
 import type { Logger } from '@vespid/protocol';
 import { type FakeGateway, createFakeGateway } from '@vespid/sdk-dispatch/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type DispatchClient, createDispatchClient } from '../client/dispatch-client.js';
+import { type DispatchClient, createDispatchClient, dispatchClientFromEnv } from '../client/dispatch-client.js';
 import { memoryCursorStore } from '../store/memory-store.js';
 import { type ContinuationRunner, createContinuationRunner } from './continuation-runner.js';
 import type { ContinuationRunnerOptions, ResultSource } from './options.js';
@@ -197,6 +197,19 @@ describe('createContinuationRunner (in-process queue, polling)', () => {
     h.gw.complete('r8:fetch:0', { status: 'failed', error: { code: 'HTTP_REQUEST_FAILED', message: 'x' } });
     await until(() => h.events.some((e) => e.runId === 'r8' && e.type === 'node_failed'));
     expect(h.events.filter((e) => e.type !== 'node_dispatched').map((e) => e.runId)).toEqual(['r7', 'r8']);
+  });
+
+  it('fails a node with GATEWAY_NOT_CONFIGURED when the worker env has no gateway', async () => {
+    const h = await harness();
+    const unconfigured = dispatchClientFromEnv({ GATEWAY_HTTP_URL: 'http://localhost:3002' }, { unconfigured: 'fail-calls' });
+    const runner = await h.makeRunner({ client: unconfigured });
+    const res = await runner.block(node('r10'));
+    expect(res.state).toBe('completed');
+    expect(h.events.map((e) => [e.type, e.code, e.source])).toEqual([
+      ['node_dispatched', undefined, undefined],
+      ['node_failed', 'GATEWAY_NOT_CONFIGURED', 'dispatch'],
+    ]);
+    await unconfigured.close();
   });
 
   it('refuses work before start and after close, and validates input', async () => {
