@@ -1,11 +1,19 @@
 import { z } from 'zod';
 import { ApiError } from './errors.js';
 
-/** Bounds of `GATEWAY_AGENT_STALE_MS` for the online/offline view (runbook: "clamped"). */
+/**
+ * Bounds of `GATEWAY_AGENT_STALE_MS` for the online/offline view (runbook: "clamped").
+ *
+ * @example
+ * ```ts
+ * const staleMs = Math.min(STALE_MS_MAX, Math.max(STALE_MS_MIN, requested));
+ * ```
+ */
 export const STALE_MS_MIN = 30_000;
+/** Upper bound of the stale threshold (5 min). @example `STALE_MS_MAX === 300_000` */
 export const STALE_MS_MAX = 5 * 60_000;
 
-/** Pairing tokens live 15 minutes (runbook). */
+/** Pairing tokens live 15 minutes (runbook). @example `new Date(Date.now() + PAIRING_TOKEN_TTL_MS)` */
 export const PAIRING_TOKEN_TTL_MS = 15 * 60_000;
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -94,12 +102,12 @@ const set = (v: string | undefined) => (v === undefined || v === '' ? undefined 
 export function apiConfigFromEnv(env: ApiEnv): ApiConfig {
   return resolveApiConfig({
     host: set(env.API_HOST),
-    port: set(env.API_PORT) as unknown as number,
+    port: set(env.API_PORT),
     logLevel: set(env.API_LOG_LEVEL) as ApiConfig['logLevel'] | undefined,
     gatewayWsUrl: set(env.GATEWAY_WS_URL),
-    agentStaleMs: set(env.GATEWAY_AGENT_STALE_MS) as unknown as number,
-    rateLimitMax: set(env.API_RATE_LIMIT_MAX) as unknown as number,
-    pairRateLimitMax: set(env.API_PAIR_RATE_LIMIT_MAX) as unknown as number,
+    agentStaleMs: set(env.GATEWAY_AGENT_STALE_MS),
+    rateLimitMax: set(env.API_RATE_LIMIT_MAX),
+    pairRateLimitMax: set(env.API_PAIR_RATE_LIMIT_MAX),
     trustProxy: set(env.API_TRUST_PROXY) === undefined ? undefined : env.API_TRUST_PROXY === 'true' || env.API_TRUST_PROXY === '1',
   });
 }

@@ -6,7 +6,14 @@
 import { IdSchema, type Logger, TagSchema, noopLogger } from '@vespid/protocol';
 import { z } from 'zod';
 
-/** Redis pub/sub channel of control events. The gateway host subscribes to exactly this. */
+/**
+ * Redis pub/sub channel of control events. The gateway host subscribes to exactly this.
+ *
+ * @example
+ * ```ts
+ * await subscriber.subscribe(CONTROL_CHANNEL); // 'vespid:control'
+ * ```
+ */
 export const CONTROL_CHANNEL = 'vespid:control';
 
 /**
@@ -37,7 +44,7 @@ export interface ControlBus {
   publish(event: ControlEvent): Promise<void>;
 }
 
-/** The minimal Redis client surface used (ioredis fits). */
+/** The minimal Redis client surface used (ioredis fits). @example `redisControlBus(new Redis(url))` */
 export interface RedisPublisher {
   publish(channel: string, message: string): Promise<number>;
 }
@@ -59,7 +66,7 @@ export function redisControlBus(redis: RedisPublisher, options: { channel?: stri
   };
 }
 
-/** An in-process {@link ControlBus} that listeners can subscribe to. */
+/** An in-process {@link ControlBus} that listeners can subscribe to. @example `const off = bus.subscribe(apply)` */
 export interface InProcessControlBus extends ControlBus {
   /** Registers a listener; returns an unsubscribe function. */
   subscribe(listener: (event: ControlEvent) => void | Promise<void>): () => void;

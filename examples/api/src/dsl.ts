@@ -6,14 +6,21 @@
 import { ConnectorActionPayloadSchema, ExecutionConfigSchema, SandboxConfigSchema, ShellTaskSchema } from '@vespid/protocol';
 import { z } from 'zod';
 
-/** Node ids end up in request ids `runId:nodeId:attempt` and workdir paths: no ':' '/' or dots. */
+/**
+ * Node ids end up in request ids `runId:nodeId:attempt` and workdir paths: no ':' '/' or dots.
+ *
+ * @example
+ * ```ts
+ * NodeIdSchema.parse('fetch-users');
+ * ```
+ */
 export const NodeIdSchema = z
   .string()
   .min(1)
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'must be letters, digits, _ and - only');
 
-/** `auth` of a connector.action node: the connector secret to decrypt for this call. */
+/** `auth` of a connector.action node: the connector secret to decrypt for this call. @example `{ secretId: '6f1c…' }` */
 export const NodeAuthSchema = z.strictObject({ secretId: z.uuid() });
 
 /**

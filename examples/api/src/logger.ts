@@ -3,6 +3,11 @@ import { type DestinationStream, type Logger as PinoLogger, pino } from 'pino';
 /**
  * Paths pino censors in every api log line: credentials in headers and any field named like a token
  * or secret. Routes never log those fields in the first place; this is the second belt.
+ *
+ * @example
+ * ```ts
+ * pino({ redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+ * ```
  */
 export const REDACT_PATHS = [
   'req.headers.authorization',

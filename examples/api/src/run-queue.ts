@@ -4,10 +4,17 @@
  */
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 
-/** BullMQ queue name of workflow runs. The worker consumes exactly this. */
+/**
+ * BullMQ queue name of workflow runs. The worker consumes exactly this.
+ *
+ * @example
+ * ```ts
+ * new Worker(RUN_QUEUE_NAME, processRun, { connection });
+ * ```
+ */
 export const RUN_QUEUE_NAME = 'workflow-runs';
 
-/** The job of a run. */
+/** The job of a run. @example `{ runId: '6f1c…', organizationId: '9a2b…' }` */
 export interface RunJob {
   runId: string;
   organizationId: string;
@@ -26,7 +33,7 @@ export interface RunQueue {
   close?(): Promise<void>;
 }
 
-/** Options of {@link bullmqRunQueue}. */
+/** Options of {@link bullmqRunQueue}. @example `{ connection: redis, prefix: 'test1' }` */
 export interface BullmqRunQueueOptions {
   /** An ioredis instance or connection options. */
   connection: ConnectionOptions;
@@ -38,7 +45,7 @@ export interface BullmqRunQueueOptions {
   jobOptions?: JobsOptions;
 }
 
-/** A BullMQ-backed {@link RunQueue}; `queue` is exposed for inspection. */
+/** A BullMQ-backed {@link RunQueue}; `queue` is exposed for inspection. @example `await q.queue.getJob(runId)` */
 export interface BullmqRunQueue extends RunQueue {
   readonly queue: Queue<RunJob>;
   close(): Promise<void>;

@@ -9,7 +9,14 @@ import { z } from 'zod';
 import type { Role } from './auth.js';
 import { parseOr } from './http.js';
 
-/** Access tokens: `vat_<43 base64url chars>` (256 bits). */
+/**
+ * Access tokens: `vat_<43 base64url chars>` (256 bits). Store only `hashToken(token)`.
+ *
+ * @example
+ * ```ts
+ * const token = generateAccessToken();
+ * ```
+ */
 export function generateAccessToken(): string {
   return `vat_${randomBytes(32).toString('base64url')}`;
 }
@@ -27,7 +34,7 @@ const BootstrapInputSchema = z.strictObject({
   userName: z.string().max(200).optional(),
 });
 
-/** Result of {@link bootstrapOrganization}. `accessToken` is shown once. */
+/** Result of {@link bootstrapOrganization}. `accessToken` is shown once. @example `{ orgId, userId, accessToken }` */
 export interface BootstrapResult {
   orgId: string;
   userId: string;

@@ -10,7 +10,14 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { VespidError } from '@vespid/protocol';
 import type pg from 'pg';
 
-/** Error of the example-db package (codes from the protocol catalogue). */
+/**
+ * Error of the example-db package (codes from the protocol catalogue).
+ *
+ * @example
+ * ```ts
+ * if (err instanceof ExampleDbError && err.code === 'SECRET_DECRYPT_FAILED') failNode(err);
+ * ```
+ */
 export class ExampleDbError extends VespidError {
   constructor(code: 'SECRETS_KEK_INVALID' | 'SECRET_DECRYPT_FAILED' | 'NOT_FOUND', message: string, options: { cause?: unknown } = {}) {
     super(code, message, options);
@@ -164,7 +171,7 @@ interface EnvelopeRow {
   value_tag: Buffer;
 }
 
-/** Maps a `connector_secrets` row to a {@link SecretEnvelope}. */
+/** Maps a `connector_secrets` row to a {@link SecretEnvelope}. @example `decryptSecret(kek, envelopeFromRow(row), binding)` */
 export function envelopeFromRow(row: EnvelopeRow): SecretEnvelope {
   return {
     kekId: row.kek_id,
