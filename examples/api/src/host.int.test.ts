@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -137,5 +137,35 @@ await describeWith(['postgres', 'redis'], 'api host (startApiHost, CLI)', () => 
 
   it('refuses to start without a run queue when REDIS_URL is unset', async () => {
     await expect(startApiHost({ ...env, REDIS_URL: undefined }, { logger: silent })).rejects.toThrow(/REDIS_URL/);
+  });
+
+  it('runs as a process (src/main.ts): logs where it listens, serves, and exits 0 on SIGTERM', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: apiDir,
+      env: { ...process.env, ...env, API_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += String(d);
+    });
+    child.stderr.on('data', (d) => {
+      out += String(d);
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      let url: string | undefined;
+      for (let i = 0; i < 300 && !url; i++) {
+        url = /"url":"(http:[^"]+)"/.exec(out)?.[1];
+        if (!url) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(url, out).toBeDefined();
+      expect((await json(`${url}/health`)).body).toEqual({ ok: true });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(out).toContain('api closed');
+    expect(out).not.toContain(env.SECRETS_KEK_BASE64);
   });
 });
