@@ -7,7 +7,7 @@ import Dockerode from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith, uniquePrefix } from '../../../../test/services.js';
 import { type DockerSandboxExecutor, SANDBOX_LABELS, dockerSandboxExecutor } from './index.js';
-import { BUSYBOX, captureLogger } from './test-helpers.js';
+import { BUSYBOX, SANDBOX_UID, captureLogger } from './test-helpers.js';
 
 // gateway (real ws + HTTP dispatch route) → createAgent runtime → Docker sandbox → container, and back.
 await describeWith(['docker'], 'agent.execute end to end: gateway → agent → container', () => {
@@ -58,7 +58,7 @@ await describeWith(['docker'], 'agent.execute end to end: gateway → agent → 
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       status: 'succeeded',
-      output: { exitCode: 0, stdout: 'hello from 65534\nkey-present\n', timedOut: false, oomKilled: false },
+      output: { exitCode: 0, stdout: `hello from ${SANDBOX_UID}\nkey-present\n`, timedOut: false, oomKilled: false },
     });
     expect(logger.lines.join('\n')).not.toContain(SECRET_ENV);
   });

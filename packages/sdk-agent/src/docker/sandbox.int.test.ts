@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith, uniquePrefix } from '../../../../test/services.js';
 import { type DockerSandboxExecutor, type DockerSandboxOptions, SANDBOX_LABELS, dockerSandboxExecutor } from './index.js';
 import type { SandboxOutput } from './outcome.js';
-import { BUSYBOX, NODE_IMAGE, captureLogger, context, shell, task } from './test-helpers.js';
+import { BUSYBOX, NODE_IMAGE, SANDBOX_UID, captureLogger, context, shell, task } from './test-helpers.js';
 
 const docker = new Dockerode();
 const roots: string[] = [];
@@ -63,7 +63,7 @@ await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
     const t = task(shell(script), { requestId: 'runA:nodeB:2' });
     const r = await kept.execute(t, context(logger));
     expect(r.status).toBe('succeeded');
-    expect(out(r).stdout).toBe('etc=readonly\nwork=ok\ntmp=ok\nuid=65534\nchecked\n');
+    expect(out(r).stdout).toBe(`etc=readonly\nwork=ok\ntmp=ok\nuid=${SANDBOX_UID}\nchecked\n`);
     // /work was the per-run directory <root>/<org>/<run>/<node>/<attempt>.
     const root = roots.at(-1)!;
     expect(readFileSync(join(root, 'org1', 'runA', 'nodeB', '2', 'out.txt'), 'utf8')).toBe('w\n');
@@ -151,7 +151,7 @@ await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
     const script =
       "node -e \"require('fs').writeFileSync('/work/n.txt', String(6*7)); console.log(process.getuid(), require('fs').readFileSync('/work/n.txt', 'utf8'))\"";
     const r = await ex.execute(task(shell(script, { docker: { image: NODE_IMAGE } })), context(logger));
-    expect(r, JSON.stringify(r)).toMatchObject({ status: 'succeeded', output: { stdout: '65534 42\n' } });
+    expect(r, JSON.stringify(r)).toMatchObject({ status: 'succeeded', output: { stdout: `${SANDBOX_UID} 42\n` } });
   });
 
   it('maps exit 3 to DOCKER_EXIT_CODE:3 and keeps the output', async () => {

@@ -5,6 +5,9 @@ import type { ExecutorContext, ExecutorTask } from '../executor.js';
 export const BUSYBOX = 'vespid/sandbox-busybox:test';
 export const NODE_IMAGE = 'vespid/sandbox-node:test';
 
+/** The uid scripts run as by default: nobody when the agent is root, else the agent's own (never 0). */
+export const SANDBOX_UID = process.getuid?.() === 0 || process.getuid === undefined ? 65534 : process.getuid();
+
 /** A logger that keeps every call as a JSON line, to check that no secret reaches it. */
 export function captureLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
