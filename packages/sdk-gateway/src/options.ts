@@ -57,8 +57,8 @@ export const GatewayOptionsSchema = z.object({
   metrics: hasMethods<GatewayMetrics>('metrics', 'connectedAgents', 'inFlight', 'dispatchCompleted', 'dispatchRejected').default(
     noopMetrics,
   ),
-  onAgentSeen: fn<(batch: AgentSeen[]) => void | Promise<void>>('onAgentSeen').optional(),
-  onAgentHello: fn<(info: AgentHelloInfo) => void | Promise<void>>('onAgentHello').optional(),
+  onAgentSeen: fn<(batch: AgentSeen[]) => unknown>('onAgentSeen').optional(),
+  onAgentHello: fn<(info: AgentHelloInfo) => unknown>('onAgentHello').optional(),
   onAgentDisconnected:
     fn<(info: { agentId: string; organizationId: string; sessionId: string; code: number }) => void>('onAgentDisconnected').optional(),
 });

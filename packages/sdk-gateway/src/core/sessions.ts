@@ -21,8 +21,8 @@ interface Deps {
   maxPayloadBytes: number;
   defaultMaxInFlight: number;
   agentSeenIntervalMs: number;
-  onAgentSeen: ((batch: AgentSeen[]) => void | Promise<void>) | undefined;
-  onAgentHello: ((info: AgentHelloInfo) => void | Promise<void>) | undefined;
+  onAgentSeen: ((batch: AgentSeen[]) => unknown) | undefined;
+  onAgentHello: ((info: AgentHelloInfo) => unknown) | undefined;
   onAgentDisconnected: ((info: { agentId: string; organizationId: string; sessionId: string; code: number }) => void) | undefined;
 }
 
@@ -235,7 +235,7 @@ export class SessionManager {
     this.hook(() => onSeen(batch), 'onAgentSeen');
   }
 
-  private hook(fn: () => void | Promise<void>, name: string): void {
+  private hook(fn: () => unknown, name: string): void {
     try {
       const r = fn();
       if (r && typeof (r as Promise<void>).catch === 'function')

@@ -1,0 +1,53 @@
+import { IdSchema, type Logger, TagSchema } from '@vespid/protocol';
+import type { Gateway } from '@vespid/sdk-gateway';
+import type { Redis } from 'ioredis';
+
+/** Redis channel on which the control plane publishes revocations and tag edits. */
+export const CONTROL_CHANNEL = 'vespid:control';
+
+/** Applies one control event to the gateway; returns what it did, for logs and tests. */
+export function applyControlEvent(gateway: Gateway, message: string, logger: Logger): string {
+  let event: { type?: unknown; agentId?: unknown; tags?: unknown };
+  try {
+    event = JSON.parse(message) as typeof event;
+  } catch {
+    logger.warn({}, 'control event is not JSON: ignored');
+    return 'ignored';
+  }
+  if (!IdSchema.safeParse(event.agentId).success) {
+    logger.warn({ type: String(event.type).slice(0, 40) }, 'control event without a valid agentId: ignored');
+    return 'ignored';
+  }
+  const agentId = event.agentId as string;
+  if (event.type === 'agent_revoked') {
+    const closed = gateway.revokeAgent(agentId);
+    logger.info({ agentId, closed }, 'agent revoked by control plane');
+    return 'revoked';
+  }
+  if (event.type === 'agent_tags_updated' && Array.isArray(event.tags) && event.tags.every((t) => TagSchema.safeParse(t).success)) {
+    const updated = gateway.updateAgentTags(agentId, event.tags as string[]);
+    logger.info({ agentId, tags: event.tags, updated }, 'agent tags updated by control plane');
+    return 'retagged';
+  }
+  logger.warn({ agentId, type: String(event.type).slice(0, 40) }, 'unknown control event: ignored');
+  return 'ignored';
+}
+
+/**
+ * Subscribes `subscriber` (a dedicated ioredis connection) to `vespid:control` and applies events.
+ * Returns an unsubscribe function.
+ *
+ * @example
+ * ```ts
+ * const stop = await subscribeControl(redis.duplicate(), gateway, logger);
+ * ```
+ */
+export async function subscribeControl(subscriber: Redis, gateway: Gateway, logger: Logger, channel = CONTROL_CHANNEL) {
+  subscriber.on('message', (ch: string, message: string) => {
+    if (ch === channel) applyControlEvent(gateway, message, logger);
+  });
+  await subscriber.subscribe(channel);
+  return async () => {
+    await subscriber.unsubscribe(channel).catch(() => {});
+  };
+}

@@ -1,0 +1,195 @@
+/**
+ * The standalone gateway host: node:http server + `createGateway`, configured by the runbook's
+ * Gateway env vars. Postgres authenticator when `DATABASE_URL` is set, Redis results and the
+ * `vespid:control` subscription when `REDIS_URL` is set, pino logs, /healthz, /readyz, /metrics.
+ */
+import { randomBytes } from 'node:crypto';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Pool, createPool, migrate } from '@vespid/example-db';
+import type { Logger } from '@vespid/protocol';
+import { type AgentAuthenticator, type Gateway, createGateway, memoryResultStore } from '@vespid/sdk-gateway';
+import { redisResultStore } from '@vespid/sdk-gateway/redis';
+import { Redis } from 'ioredis';
+import type { DestinationStream } from 'pino';
+import { type GatewayHostConfig, gatewayHostConfigFromEnv } from './config.js';
+import { subscribeControl } from './control-channel.js';
+import { createGatewayLogger } from './logger.js';
+import { createGatewayMetrics } from './metrics.js';
+import { postgresAgents } from './pg-agents.js';
+
+/** Pieces a caller (test, demo) may supply instead of having the host build them from env. */
+export interface GatewayHostOverrides {
+  authenticator?: AgentAuthenticator;
+  logger?: Logger;
+  /** Where pino writes (tests capture logs here). */
+  logDestination?: DestinationStream;
+}
+
+/** A running gateway host. */
+export interface GatewayHost {
+  /** Base HTTP URL actually bound, e.g. `http://127.0.0.1:3002`. */
+  url: string;
+  /** WebSocket URL actually bound, e.g. `ws://127.0.0.1:3002/ws`. */
+  wsUrl: string;
+  /** The service token in force (generated when NODE_ENV=test and none was set). */
+  serviceToken: string;
+  gateway: Gateway;
+  server: Server;
+  config: GatewayHostConfig;
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+const refuseAll: AgentAuthenticator = { authenticate: async () => ({ ok: false, reason: 'invalid' }) };
+
+/**
+ * Starts the gateway host from environment variables (see the runbook's "Gateway" list; `DATABASE_URL`,
+ * `DATABASE_SCHEMA`, `REDIS_URL`, `NODE_ENV`). Throws `GatewayConfigError` (one clear line) on bad config.
+ *
+ * @example
+ * ```ts
+ * const host = await startGatewayHost({ ...process.env, GATEWAY_PORT: '0', GATEWAY_HOST: '127.0.0.1' });
+ * await fetch(`${host.url}/healthz`);
+ * await host.close();
+ * ```
+ */
+export async function startGatewayHost(
+  env: Record<string, string | undefined> = process.env,
+  overrides: GatewayHostOverrides = {},
+): Promise<GatewayHost> {
+  const config = gatewayHostConfigFromEnv(env);
+  const logger: Logger =
+    overrides.logger ??
+    createGatewayLogger({ level: config.logLevel, ...(overrides.logDestination ? { destination: overrides.logDestination } : {}) });
+  const serviceToken = config.serviceToken ?? randomBytes(24).toString('base64url');
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const runCleanups = async () => {
+    for (const fn of cleanups.splice(0).reverse())
+      await fn().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'cleanup failed'));
+  };
+  try {
+    let pool: Pool | undefined;
+    let agents: ReturnType<typeof postgresAgents> | undefined;
+    if (config.databaseUrl) {
+      const p = createPool(config.databaseUrl, { schema: config.databaseSchema, applicationName: 'vespid-gateway', max: 5 });
+      cleanups.push(() => p.end());
+      if (config.autoMigrate) await migrate(p, { schema: config.databaseSchema });
+      pool = p;
+      agents = postgresAgents(p, logger);
+      cleanups.push(() => agents!.settle());
+    } else if (!overrides.authenticator) {
+      logger.warn({}, 'DATABASE_URL is not set and no authenticator was given: every agent will be refused');
+    }
+
+    let redis: Redis | undefined;
+    if (config.redisUrl) {
+      const r = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 5000 });
+      r.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+      cleanups.push(() => r.quit());
+      redis = r;
+    } else {
+      logger.warn({}, 'REDIS_URL is not set: results are kept in memory and lost on restart');
+    }
+
+    const { registry, metrics } = createGatewayMetrics();
+    // Liveness flushes several times per stale window so /agents never shows a live agent offline.
+    const agentSeenIntervalMs = Math.max(50, Math.min(5000, Math.floor(config.staleMs / 4)));
+    const gateway = createGateway({
+      ...config,
+      serviceToken,
+      authenticator: overrides.authenticator ?? agents?.authenticator ?? refuseAll,
+      resultStore: redis ? redisResultStore({ redis, ttlSec: config.resultsTtlSec }) : memoryResultStore({ ttlSec: config.resultsTtlSec }),
+      logger,
+      metrics,
+      agentSeenIntervalMs,
+      ...(agents ? { onAgentSeen: agents.touch, onAgentHello: agents.hello } : {}),
+    });
+
+    if (redis) {
+      const sub = redis.duplicate();
+      sub.on('error', (err) => logger.warn({ err: err.message }, 'redis subscriber error'));
+      cleanups.push(() => sub.quit());
+      const stop = await subscribeControl(sub, gateway, logger);
+      cleanups.push(stop);
+    }
+
+    const ready = async (): Promise<boolean> => {
+      if (gateway.state !== 'running') return false;
+      const checks: Promise<unknown>[] = [];
+      if (pool) checks.push(pool.query('SELECT 1'));
+      if (redis) checks.push(redis.ping());
+      const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref());
+      return Promise.race([Promise.all(checks), timeout]).then(
+        () => true,
+        () => false,
+      );
+    };
+
+    const server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/healthz') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
+      } else if (path === '/readyz') {
+        void ready().then((ok) =>
+          res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ready' : 'not_ready' })),
+        );
+      } else if (path === '/metrics') {
+        void registry.metrics().then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
+      } else gateway.httpHandler(req, res);
+    });
+    server.on('clientError', (_err, socket) => socket.destroy());
+    gateway.attach(server, { path: config.wsPath });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const port = (server.address() as AddressInfo).port;
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    const base = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const url = `http://${base}`;
+    const wsUrl = `ws://${base}${config.wsPath}`;
+    logger.info(
+      {
+        url,
+        wsUrl,
+        selection: config.selection,
+        staleMs: config.staleMs,
+        results: redis ? 'redis' : 'memory',
+        auth: pool ? 'postgres' : 'custom',
+      },
+      'gateway listening',
+    );
+
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      wsUrl,
+      serviceToken,
+      gateway,
+      server,
+      config,
+      close(options = {}) {
+        closing ??= (async () => {
+          const timeoutMs = options.timeoutMs ?? 10_000;
+          await gateway.close({ timeoutMs });
+          await new Promise<void>((resolve) => {
+            const t = setTimeout(() => server.closeAllConnections(), Math.min(timeoutMs, 2000));
+            server.close(() => {
+              clearTimeout(t);
+              resolve();
+            });
+            server.closeIdleConnections();
+          });
+          await runCleanups();
+        })();
+        return closing;
+      },
+    };
+  } catch (err) {
+    await runCleanups();
+    throw err;
+  }
+}

@@ -1,0 +1,84 @@
+import type { Pool } from '@vespid/example-db';
+import { type Logger, hashToken, parseToken } from '@vespid/protocol';
+import type { AgentAuthenticator, AgentHelloInfo, AgentSeen } from '@vespid/sdk-gateway';
+
+interface AgentRow {
+  id: string;
+  organization_id: string;
+  name: string;
+  tags: string[];
+  max_in_flight: number | null;
+  revoked_at: Date | null;
+}
+
+/**
+ * Authenticates agent tokens against `organization_agents` (by SHA-256 token hash, never the token)
+ * and writes liveness back: one batched UPDATE of `last_seen_at` per flush for many agents, and
+ * `reported_tags`/`capabilities` on hello. The org id in the token prefix must match the row's.
+ *
+ * @example
+ * ```ts
+ * const agents = postgresAgents(pool, logger);
+ * createGateway({ authenticator: agents.authenticator, onAgentSeen: agents.touch, onAgentHello: agents.hello });
+ * ```
+ */
+export function postgresAgents(pool: Pool, logger: Logger) {
+  const writes = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>, what: string) => {
+    const q = p.catch((err: unknown) => logger.warn({ err: (err as Error).message }, `${what} failed`)).finally(() => writes.delete(q));
+    writes.add(q);
+    return q;
+  };
+  const authenticator: AgentAuthenticator = {
+    async authenticate(token) {
+      const parsed = parseToken(token);
+      if (!parsed) return { ok: false, reason: 'invalid' };
+      const { rows } = await pool.query<AgentRow>(
+        'SELECT id, organization_id, name, tags, max_in_flight, revoked_at FROM organization_agents WHERE token_hash = $1',
+        [hashToken(token)],
+      );
+      const row = rows[0];
+      if (!row || row.organization_id !== parsed.organizationId) return { ok: false, reason: 'invalid' };
+      if (row.revoked_at) return { ok: false, reason: 'revoked' };
+      return {
+        ok: true,
+        agent: {
+          agentId: row.id,
+          organizationId: row.organization_id,
+          tags: row.tags ?? [],
+          maxInFlight: row.max_in_flight,
+          name: row.name,
+        },
+      };
+    },
+  };
+  return {
+    authenticator,
+    /** One UPDATE for the whole batch; never one per ping. */
+    touch(batch: AgentSeen[]): Promise<unknown> {
+      return track(
+        pool.query(
+          `UPDATE organization_agents a SET last_seen_at = GREATEST(COALESCE(a.last_seen_at, v.seen), v.seen)
+             FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::timestamptz[]) AS seen) v
+            WHERE a.id = v.id AND a.revoked_at IS NULL`,
+          [batch.map((b) => b.agentId), batch.map((b) => new Date(b.seenAt).toISOString())],
+        ),
+        'last_seen_at update',
+      );
+    },
+    hello(info: AgentHelloInfo): Promise<unknown> {
+      return track(
+        pool.query('UPDATE organization_agents SET reported_tags = $2, capabilities = $3, last_seen_at = now() WHERE id = $1', [
+          info.agentId,
+          info.capabilities.tags ?? [],
+          JSON.stringify({ ...info.capabilities, agentVersion: info.agentVersion, name: info.name }),
+        ]),
+        'hello update',
+      );
+    },
+    /** Waits for liveness writes in progress (before closing the pool). */
+    async settle(): Promise<void> {
+      await Promise.all([...writes]);
+    },
+  };
+}
