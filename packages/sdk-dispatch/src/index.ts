@@ -37,7 +37,8 @@ export { memoryCursorStore, type MemoryTx } from './store/memory-store.js';
 export type { ContinuationQueue, ContinuationHandler, ContinuationStep } from './queue/queue.js';
 export { inProcessQueue, type InProcessQueueOptions } from './queue/in-process-queue.js';
 export { bullmqQueue, DEFAULT_CONTINUATION_QUEUE_NAME, type BullmqQueueOptions } from './queue/bullmq-queue.js';
-export { createContinuationRunner, type ContinuationRunner, type RunnerState } from './runner/continuation-runner.js';
+export { createContinuationRunner } from './runner/continuation-runner.js';
+export type { ContinuationRunner, RunnerState } from './runner/types.js';
 export {
   continuationOptionsFromEnv,
   CONTINUATION_DEFAULTS,

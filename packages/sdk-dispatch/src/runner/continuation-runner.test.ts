@@ -3,7 +3,8 @@ import { type FakeGateway, createFakeGateway } from '@vespid/sdk-dispatch/testin
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DispatchClient, createDispatchClient, dispatchClientFromEnv } from '../client/dispatch-client.js';
 import { memoryCursorStore } from '../store/memory-store.js';
-import { type ContinuationRunner, createContinuationRunner } from './continuation-runner.js';
+import { createContinuationRunner } from './continuation-runner.js';
+import type { ContinuationRunner } from './types.js';
 import type { ContinuationRunnerOptions, ResultSource } from './options.js';
 import type { MemoryTx } from '../store/memory-store.js';
 

@@ -1,4 +1,4 @@
-import { DispatchRequestSchema, type ErrorInfo, RESULT_CHANNEL, type StoredResult, noopLogger } from '@vespid/protocol';
+import { DispatchRequestSchema, RESULT_CHANNEL, type StoredResult, noopLogger } from '@vespid/protocol';
 import { DispatchError } from '../errors.js';
 import { bullmqQueue } from '../queue/bullmq-queue.js';
 import { inProcessQueue } from '../queue/in-process-queue.js';
@@ -16,34 +16,8 @@ import {
   type ResultSource,
 } from './options.js';
 import { type ResultSubscription, subscribeResults } from './push.js';
-
-/** Lifecycle state of a runner. */
-export type RunnerState = 'idle' | 'running' | 'closing' | 'closed';
-
-/** Parks runs on blocked cursors and resumes each exactly once. */
-export interface ContinuationRunner {
-  /** Starts the queue consumer, the push subscription and the sweeper (which resumes cursors left by a previous process). */
-  start(): Promise<void>;
-  /** Persists a blocked cursor, dispatches the node and returns; the result later reaches `onResult` exactly once. */
-  block(input: BlockInput): Promise<BlockResult>;
-  /** Applies a result obtained elsewhere; `true` if it was this call that applied it. */
-  deliver(result: StoredResult, source?: ResultSource): Promise<boolean>;
-  /** Ensures every blocked cursor has a continuation; `promote` checks them all now. Returns how many it saw. */
-  sweep(options?: { promote?: boolean }): Promise<number>;
-  readonly state: RunnerState;
-  readonly closed: boolean;
-  /** Stops push, sweeper and queue (waiting up to `timeoutMs` for running steps). Does not close the client or store. */
-  close(options?: { timeoutMs?: number }): Promise<void>;
-  [Symbol.asyncDispose](): Promise<void>;
-}
-
-const SWEEP_PAGE = 500;
-const SWEEP_MAX_PAGES = 200;
-
-function errorInfo(err: unknown): ErrorInfo {
-  if (DispatchError.is(err)) return { code: err.code, message: err.message.slice(0, 8000), retryable: err.retryable };
-  return { code: 'INTERNAL_ERROR', message: 'dispatch failed unexpectedly', retryable: true };
-}
+import { errorInfo, positive, sweepBlocked } from './support.js';
+import type { ContinuationRunner, RunnerState } from './types.js';
 
 /**
  * Creates the continuation runner: `block()` persists a cursor (run, node, requestId, attempt,
@@ -248,15 +222,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
   }
 
   async function sweep({ promote = false } = {}): Promise<number> {
-    let after: string | undefined;
-    let seen = 0;
-    for (let page = 0; page < SWEEP_MAX_PAGES; page++) {
-      const batch = await store.listBlocked({ after, limit: SWEEP_PAGE });
-      for (const c of batch) await queue.schedule(c.requestId, Date.now(), { promote });
-      seen += batch.length;
-      if (batch.length < SWEEP_PAGE) break;
-      after = batch[batch.length - 1]!.requestId;
-    }
+    const seen = await sweepBlocked(store, queue, promote);
     if (seen) logger.debug({ blocked: seen, promote }, 'sweep');
     return seen;
   }
@@ -264,6 +230,17 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
   async function start(): Promise<void> {
     if (state !== 'idle') return;
     state = 'running';
+    try {
+      await startParts();
+    } catch (err) {
+      // A half-started runner cannot be restarted (its queue is closed): fail loudly and leave nothing running.
+      await close({ timeoutMs: 1000 });
+      throw err;
+    }
+    logger.info({ queue: queue.name, push: subscription ? channel : false, pollMs }, 'continuation runner started');
+  }
+
+  async function startParts(): Promise<void> {
     await queue.start(step);
     if (options.redis && options.push !== false) {
       subscription = await subscribeResults(
@@ -286,7 +263,6 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       if (state === 'running') track(sweep().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'sweep failed')));
     }, sweepIntervalMs);
     sweepTimer.unref();
-    logger.info({ queue: queue.name, push: subscription ? channel : false, pollMs }, 'continuation runner started');
   }
 
   function close({ timeoutMs = 5000 } = {}): Promise<void> {
@@ -315,10 +291,4 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
     close,
     [Symbol.asyncDispose]: () => close(),
   };
-}
-
-function positive(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) throw new DispatchError('BAD_REQUEST', `${name} must be a positive integer`);
-  return value;
 }

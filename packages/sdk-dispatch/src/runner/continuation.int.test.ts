@@ -11,7 +11,8 @@ import { DATABASE_URL, REDIS_URL, describeWith, uniquePrefix } from '../../../..
 import { type DispatchClient, createDispatchClient, dispatchClientFromEnv } from '../client/dispatch-client.js';
 import { postgresCursorStore } from '../postgres/postgres-store.js';
 import { bullmqQueue } from '../queue/bullmq-queue.js';
-import { type ContinuationRunner, createContinuationRunner } from './continuation-runner.js';
+import { createContinuationRunner } from './continuation-runner.js';
+import type { ContinuationRunner } from './types.js';
 import type { BlockInput, ContinuationRunnerOptions } from './options.js';
 
 const ORG = 'org-int';

@@ -17,7 +17,7 @@ export async function subscribeResults(
   onResult: (result: StoredResult) => void,
   logger: Logger,
 ): Promise<ResultSubscription> {
-  const sub = typeof connection === 'string' ? new Redis(connection, { maxRetriesPerRequest: null }) : connection.duplicate();
+  const sub = typeof connection === 'string' ? new Redis(connection) : connection.duplicate();
   sub.on('error', (err) => logger.warn({ channel, err: err.message }, 'result subscription error'));
   sub.on('message', (ch: string, message: string) => {
     if (ch !== channel) return;

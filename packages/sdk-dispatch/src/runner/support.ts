@@ -1,0 +1,39 @@
+import type { ErrorInfo } from '@vespid/protocol';
+import { DispatchError } from '../errors.js';
+import type { ContinuationQueue } from '../queue/queue.js';
+import type { CursorStore } from '../store/cursor.js';
+
+const SWEEP_PAGE = 500;
+// Bounds one sweep to 100k cursors; the next sweep starts again from the first page.
+const SWEEP_MAX_PAGES = 200;
+
+/** The `{code, message, retryable}` of a dispatch failure, as `onResult` receives it. */
+export function errorInfo(err: unknown): ErrorInfo {
+  if (DispatchError.is(err)) return { code: err.code, message: err.message.slice(0, 8000), retryable: err.retryable };
+  return { code: 'INTERNAL_ERROR', message: 'dispatch failed unexpectedly', retryable: true };
+}
+
+/** A positive integer option, or its default. */
+export function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new DispatchError('BAD_REQUEST', `${name} must be a positive integer`);
+  return value;
+}
+
+/**
+ * Gives every blocked cursor a continuation (keyset pages of the store). With `promote`, existing
+ * continuations become due now: used at start-up, when results may have been published while no
+ * worker listened.
+ */
+export async function sweepBlocked<Tx>(store: CursorStore<Tx>, queue: ContinuationQueue, promote: boolean): Promise<number> {
+  let after: string | undefined;
+  let seen = 0;
+  for (let page = 0; page < SWEEP_MAX_PAGES; page++) {
+    const batch = await store.listBlocked({ after, limit: SWEEP_PAGE });
+    for (const c of batch) await queue.schedule(c.requestId, Date.now(), { promote });
+    seen += batch.length;
+    if (batch.length < SWEEP_PAGE) break;
+    after = batch[batch.length - 1]!.requestId;
+  }
+  return seen;
+}

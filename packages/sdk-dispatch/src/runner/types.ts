@@ -1,0 +1,22 @@
+import type { StoredResult } from '@vespid/protocol';
+import type { BlockInput, BlockResult, ResultSource } from './options.js';
+
+/** Lifecycle state of a runner. */
+export type RunnerState = 'idle' | 'running' | 'closing' | 'closed';
+
+/** Parks runs on blocked cursors and resumes each exactly once. */
+export interface ContinuationRunner {
+  /** Starts the queue consumer, the push subscription and the sweeper (which resumes cursors left by a previous process). */
+  start(): Promise<void>;
+  /** Persists a blocked cursor, dispatches the node and returns; the result later reaches `onResult` exactly once. */
+  block(input: BlockInput): Promise<BlockResult>;
+  /** Applies a result obtained elsewhere; `true` if it was this call that applied it. */
+  deliver(result: StoredResult, source?: ResultSource): Promise<boolean>;
+  /** Ensures every blocked cursor has a continuation; `promote` checks them all now. Returns how many it saw. */
+  sweep(options?: { promote?: boolean }): Promise<number>;
+  readonly state: RunnerState;
+  readonly closed: boolean;
+  /** Stops push, sweeper and queue (waiting up to `timeoutMs` for running steps). Does not close the client or store. */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
