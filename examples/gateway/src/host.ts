@@ -158,7 +158,7 @@ export async function startGatewayHost(
         selection: config.selection,
         staleMs: config.staleMs,
         results: redis ? 'redis' : 'memory',
-        auth: pool ? 'postgres' : 'custom',
+        auth: overrides.authenticator ? 'custom' : pool ? 'postgres' : 'none',
       },
       'gateway listening',
     );
