@@ -48,6 +48,28 @@ describe('container create options', () => {
     expect(spec.Cmd).toEqual(['sh', '/vespid/task.sh']);
   });
 
+  it('covers image volumes with read-only tmpfs, except the paths it mounts itself', () => {
+    const withVolumes = containerCreateOptions(opts, {
+      image: 'img',
+      shell: 'sh',
+      user: '1000:1000',
+      network: 'none',
+      workdir: '/wd/o/r',
+      scriptDir: '/wd/.vespid-scripts/y',
+      env: [],
+      requestId: 'r',
+      scope: 's',
+      instanceId: 'i',
+      deadline: 1,
+      imageVolumes: ['/data', '/work', '/tmp/'],
+    });
+    expect(withVolumes.HostConfig?.Tmpfs).toEqual({
+      '/tmp': 'rw,noexec,nosuid,nodev,size=16m,mode=1777,uid=1000,gid=1000',
+      '/dev/mqueue': 'ro,noexec,nosuid,nodev,size=4k',
+      '/data': 'ro,noexec,nosuid,nodev,size=4k',
+    });
+  });
+
   it('labels the container as ours for the sweeper', () => {
     expect(spec.Labels).toMatchObject({
       [LABELS.sandbox]: '1',

@@ -19,6 +19,9 @@ export const LABELS = {
   scriptDir: 'dev.vespid.sandbox.script-dir',
 } as const;
 
+// Paths we mount ourselves; an image VOLUME on one of them is already covered.
+const RESERVED = new Set(['/work', '/tmp', '/vespid', '/dev/mqueue']);
+
 /** Where the read-only task script is mounted inside the container. */
 export const SCRIPT_MOUNT = '/vespid';
 
@@ -36,6 +39,8 @@ export interface RunSpec {
   readonly scope: string;
   readonly instanceId: string;
   readonly deadline: number;
+  /** `VOLUME` paths of the image: each is covered by a read-only tmpfs so it stays unwritable. */
+  readonly imageVolumes?: readonly string[];
 }
 
 /**
@@ -93,6 +98,10 @@ export function containerCreateOptions(opts: ResolvedDockerSandboxOptions, run: 
       Tmpfs: {
         '/tmp': `rw,noexec,nosuid,nodev,size=${opts.tmpSizeMb}m,mode=1777,uid=${uid},gid=${gid}`,
         '/dev/mqueue': 'ro,noexec,nosuid,nodev,size=4k',
+        // An image VOLUME would become a writable anonymous volume; a read-only tmpfs takes its place.
+        ...Object.fromEntries(
+          (run.imageVolumes ?? []).filter((v) => !RESERVED.has(v.replace(/\/+$/, ''))).map((v) => [v, 'ro,noexec,nosuid,nodev,size=4k']),
+        ),
       },
       Mounts: [
         { Type: 'bind', Source: run.workdir, Target: '/work', ReadOnly: false },

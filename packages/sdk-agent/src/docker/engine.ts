@@ -1,21 +1,36 @@
 import type Dockerode from 'dockerode';
 import { DockerSandboxError, dockerFailed, engineStatus } from './errors.js';
 
+/** What the sandbox needs to know about an image. */
+export interface ImageFacts {
+  /** Paths the image declares as `VOLUME`s (Docker would create writable anonymous volumes there). */
+  readonly volumes: string[];
+}
+
+async function inspectImage(docker: Dockerode, image: string): Promise<ImageFacts | undefined> {
+  try {
+    const info = await docker.getImage(image).inspect();
+    return { volumes: Object.keys(info.Config?.Volumes ?? {}) };
+  } catch (err) {
+    if (engineStatus(err) !== 404) throw dockerFailed('image inspect', err);
+    return undefined;
+  }
+}
+
 /**
  * Makes sure the image is present. Inspecting first gives a clean `DOCKER_IMAGE_NOT_FOUND` instead of
  * parsing a create error; a pull happens only when the operator allows it.
  */
-export async function ensureImage(docker: Dockerode, image: string, allowPull: boolean, signal: AbortSignal): Promise<void> {
-  try {
-    await docker.getImage(image).inspect();
-    return;
-  } catch (err) {
-    if (engineStatus(err) !== 404) throw dockerFailed('image inspect', err);
-  }
+export async function ensureImage(docker: Dockerode, image: string, allowPull: boolean, signal: AbortSignal): Promise<ImageFacts> {
+  const present = await inspectImage(docker, image);
+  if (present) return present;
   if (!allowPull) {
     throw new DockerSandboxError('DOCKER_IMAGE_NOT_FOUND', `image ${image} is not present on this agent host and pulls are not allowed`);
   }
   await pullImage(docker, image, signal);
+  const pulled = await inspectImage(docker, image);
+  if (!pulled) throw new DockerSandboxError('DOCKER_IMAGE_NOT_FOUND', `image ${image} is still absent after the pull`);
+  return pulled;
 }
 
 async function pullImage(docker: Dockerode, image: string, signal: AbortSignal): Promise<void> {

@@ -122,7 +122,7 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
     logger.info({ image, network, timeoutMs, envKeys: env.passedKeys.length }, 'starting docker sandbox');
     if (env.missingKeys.length > 0) logger.warn({ missing: env.missingKeys.length }, 'allowed env keys are not set on the agent');
 
-    await ensureImage(docker, image, o.allowPull, signal);
+    const imageFacts = await ensureImage(docker, image, o.allowPull, signal);
     const scriptDir = join(o.workdirRoot, SCRIPTS_DIR, randomUUID());
     try {
       await prepareWorkdir(o.workdirRoot, workdir, scriptDir, shellTask.script, owner);
@@ -138,6 +138,7 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
         scope,
         instanceId,
         deadline: Date.now() + timeoutMs + o.killGraceMs,
+        imageVolumes: imageFacts.volumes,
       });
       const outcome = await runContainer({
         docker,

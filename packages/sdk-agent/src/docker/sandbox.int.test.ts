@@ -69,6 +69,23 @@ await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
     expect(readFileSync(join(root, 'org1', 'runA', 'nodeB', '2', 'out.txt'), 'utf8')).toBe('w\n');
   });
 
+  it('covers an image VOLUME with a read-only tmpfs instead of a writable anonymous volume', async () => {
+    const base = await docker.createContainer({ Image: BUSYBOX, Cmd: ['true'] });
+    const image = `vespid/sandbox-volume:${uniquePrefix('t').toLowerCase()}`;
+    const [repo, tag] = image.split(':');
+    try {
+      await base.commit({ repo, tag, changes: 'VOLUME ["/data"]' });
+      const r = await ex.execute(task(shell('touch /data/x 2>&1; echo done', { docker: { image } })), context(logger));
+      expect(out(r).stdout).toMatch(/Read-only file system\ndone\n$/);
+    } finally {
+      await base.remove({ force: true });
+      await docker
+        .getImage(image)
+        .remove({ force: true })
+        .catch(() => {});
+    }
+  });
+
   it('has no network interface but lo by default, and refuses a bridge opt-in the operator does not allow', async () => {
     const r = await ex.execute(task(shell('ls /sys/class/net')), context(logger));
     expect(out(r).stdout.trim().split(/\s+/)).toEqual(['lo']);
