@@ -1,7 +1,14 @@
 import { RequestIdSchema } from '@vespid/protocol';
 import { DispatchError } from './errors.js';
 
-/** The identity of one attempt of one node of one run. */
+/**
+ * The identity of one attempt of one node of one run.
+ *
+ * @example
+ * ```ts
+ * requestIdFor({ runId: 'r1', nodeId: 'fetch', attempt: 0 } satisfies NodeAttempt);
+ * ```
+ */
 export interface NodeAttempt {
   runId: string;
   nodeId: string;

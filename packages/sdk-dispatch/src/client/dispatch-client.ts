@@ -16,13 +16,27 @@ import { DispatchError } from '../errors.js';
 import { GatewayHttp, type HttpAnswer } from './http.js';
 import { type DispatchClientOptions, dispatchClientOptionsFromEnv, resolveDispatchClientOptions } from './options.js';
 
-/** Per-call options. */
+/**
+ * Per-call options.
+ *
+ * @example
+ * ```ts
+ * await client.dispatchAndWait(request, { signal: AbortSignal.timeout(5000) });
+ * ```
+ */
 export interface CallOptions {
   /** Aborts the HTTP call (`TASK_CANCELLED`). */
   signal?: AbortSignal;
 }
 
-/** The worker → gateway client. */
+/**
+ * The worker → gateway client.
+ *
+ * @example
+ * ```ts
+ * const result = await client.getResult('run7:fetch:0'); // null until ready
+ * ```
+ */
 export interface DispatchClient {
   /** Sends a request without waiting for its execution (`POST /internal/v1/dispatch-async`). Idempotent per `requestId`. */
   dispatch(request: DispatchRequestInput, options?: CallOptions): Promise<DispatchAsyncResponse>;
@@ -170,7 +184,14 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
   };
 }
 
-/** Options of {@link dispatchClientFromEnv} beyond the two env vars. */
+/**
+ * Options of {@link dispatchClientFromEnv} beyond the two env vars.
+ *
+ * @example
+ * ```ts
+ * dispatchClientFromEnv(process.env, { logger, connections: 32, unconfigured: 'fail-calls' });
+ * ```
+ */
 export interface DispatchClientFromEnvOptions extends Omit<Partial<DispatchClientOptions>, 'gatewayHttpUrl' | 'serviceToken'> {
   /**
    * What a missing `GATEWAY_SERVICE_TOKEN` / empty `GATEWAY_HTTP_URL` does: `'throw'` here, or

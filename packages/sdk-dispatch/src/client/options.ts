@@ -2,12 +2,26 @@ import { type Logger, noopLogger } from '@vespid/protocol';
 import { z } from 'zod';
 import { DispatchError } from '../errors.js';
 
-/** The runbook default of `GATEWAY_HTTP_URL`. */
+/**
+ * The runbook default of `GATEWAY_HTTP_URL`.
+ *
+ * @example
+ * ```ts
+ * process.env.GATEWAY_HTTP_URL ?? DEFAULT_GATEWAY_HTTP_URL; // 'http://localhost:3002'
+ * ```
+ */
 export const DEFAULT_GATEWAY_HTTP_URL = 'http://localhost:3002';
 
 const NOT_CONFIGURED = 'GATEWAY_HTTP_URL and GATEWAY_SERVICE_TOKEN must both be set to dispatch nodes to the gateway';
 
-/** Options of {@link createDispatchClient}. */
+/**
+ * Options of {@link createDispatchClient}.
+ *
+ * @example
+ * ```ts
+ * createDispatchClient({ gatewayHttpUrl: 'http://gateway:3002', serviceToken, connections: 16, requestTimeoutMs: 10_000 });
+ * ```
+ */
 export interface DispatchClientOptions {
   /** Base URL of the gateway's HTTP listener, e.g. `http://localhost:3002` (a path prefix is kept). */
   gatewayHttpUrl: string;

@@ -4,7 +4,14 @@ import type { Pool, PoolClient } from 'pg';
 import { DispatchError } from '../errors.js';
 import type { BlockedCursor, CompleteResult, CursorOutcome, CursorStore, NewCursor } from '../store/cursor.js';
 
-/** Options of {@link postgresCursorStore}. */
+/**
+ * Options of {@link postgresCursorStore}.
+ *
+ * @example
+ * ```ts
+ * postgresCursorStore({ pool, schema: 'worker', table: 'blocked_cursors', logger });
+ * ```
+ */
 export interface PostgresCursorStoreOptions {
   /** A `pg` pool. The store never ends it: the host owns it. */
   pool: Pool;

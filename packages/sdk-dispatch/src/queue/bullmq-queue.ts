@@ -4,10 +4,24 @@ import { Redis } from 'ioredis';
 import { continuationJobId } from '../request-id.js';
 import type { ContinuationHandler, ContinuationQueue } from './queue.js';
 
-/** The runbook default of `WORKFLOW_CONTINUATION_QUEUE_NAME`. */
+/**
+ * The runbook default of `WORKFLOW_CONTINUATION_QUEUE_NAME`.
+ *
+ * @example
+ * ```ts
+ * bullmqQueue({ connection, queueName: DEFAULT_CONTINUATION_QUEUE_NAME });
+ * ```
+ */
 export const DEFAULT_CONTINUATION_QUEUE_NAME = 'workflow-continuations';
 
-/** Options of {@link bullmqQueue}. */
+/**
+ * Options of {@link bullmqQueue}.
+ *
+ * @example
+ * ```ts
+ * bullmqQueue({ connection: 'redis://127.0.0.1:6379', queueName: 'workflow-continuations', concurrency: 10 });
+ * ```
+ */
 export interface BullmqQueueOptions {
   /** A Redis URL, or an ioredis client to copy settings from (the queue opens its own connections). */
   connection: string | Redis;

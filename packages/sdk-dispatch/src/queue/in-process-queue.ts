@@ -2,7 +2,14 @@ import { type Logger, noopLogger } from '@vespid/protocol';
 import type { ContinuationHandler, ContinuationQueue } from './queue.js';
 import { Semaphore } from './semaphore.js';
 
-/** Options of {@link inProcessQueue}. */
+/**
+ * Options of {@link inProcessQueue}.
+ *
+ * @example
+ * ```ts
+ * inProcessQueue({ concurrency: 4, errorRetryMs: 500 });
+ * ```
+ */
 export interface InProcessQueueOptions {
   /** Steps running at once. @default 10 */
   concurrency?: number;

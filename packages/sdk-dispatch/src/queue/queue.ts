@@ -1,13 +1,32 @@
-/** What one continuation step decided: finished, or look again at `retryAt` (epoch ms). */
+/**
+ * What one continuation step decided: finished, or look again at `retryAt` (epoch ms).
+ *
+ * @example
+ * ```ts
+ * await queue.start(async (id) => (await check(id)) ? { done: true } : { done: false, retryAt: Date.now() + 2000 });
+ * ```
+ */
 export type ContinuationStep = { done: true } | { done: false; retryAt: number };
 
-/** The runner's per-request step; the queue calls it when a continuation is due. */
+/**
+ * The runner's per-request step; the queue calls it when a continuation is due.
+ *
+ * @example
+ * ```ts
+ * const handler: ContinuationHandler = async () => ({ done: true });
+ * ```
+ */
 export type ContinuationHandler = (requestId: string) => Promise<ContinuationStep>;
 
 /**
  * Where continuations live between checks: one logical job per blocked request id, due at a time.
  * Built-ins: {@link inProcessQueue} (timers, no Redis) and {@link bullmqQueue} (BullMQ, survives
  * restarts, shared by all workers).
+ *
+ * @example
+ * ```ts
+ * const runner = createContinuationRunner({ client, store, onResult, queue: bullmqQueue({ connection: redisUrl }) });
+ * ```
  */
 export interface ContinuationQueue {
   /** A label for logs. */

@@ -49,6 +49,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
   const nodeExecTimeoutMs = positive(options.nodeExecTimeoutMs, CONTINUATION_DEFAULTS.nodeExecTimeoutMs, 'nodeExecTimeoutMs');
   const concurrency = positive(options.concurrency, CONTINUATION_DEFAULTS.concurrency, 'concurrency');
   const graceMs = options.deadlineGraceMs ?? 1000;
+  if (!Number.isInteger(graceMs) || graceMs < 0) throw new DispatchError('BAD_REQUEST', 'deadlineGraceMs must be a non-negative integer');
   const sweepIntervalMs = positive(options.sweepIntervalMs, 30_000, 'sweepIntervalMs');
   const channel = options.channel ?? RESULT_CHANNEL;
   const queue: ContinuationQueue =

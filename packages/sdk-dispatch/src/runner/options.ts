@@ -5,7 +5,14 @@ import { DispatchError } from '../errors.js';
 import type { ContinuationQueue } from '../queue/queue.js';
 import type { BlockedCursor, CursorStore } from '../store/cursor.js';
 
-/** Runbook defaults of the worker's env vars. */
+/**
+ * Runbook defaults of the worker's env vars.
+ *
+ * @example
+ * ```ts
+ * CONTINUATION_DEFAULTS.pollMs; // 2000
+ * ```
+ */
 export const CONTINUATION_DEFAULTS = {
   nodeExecTimeoutMs: 60_000,
   queueName: 'workflow-continuations',
@@ -13,10 +20,24 @@ export const CONTINUATION_DEFAULTS = {
   concurrency: 10,
 } as const;
 
-/** How a result reached the runner. */
+/**
+ * How a result reached the runner.
+ *
+ * @example
+ * ```ts
+ * if (result.source === 'timeout') metrics.timeouts.inc();
+ * ```
+ */
 export type ResultSource = 'push' | 'poll' | 'timeout' | 'dispatch' | 'deliver';
 
-/** The outcome handed to `onResult`: the gateway's stored result, or one the runner made (timeout, dispatch error). */
+/**
+ * The outcome handed to `onResult`: the gateway's stored result, or one the runner made (timeout, dispatch error).
+ *
+ * @example
+ * ```ts
+ * onResult: ({ result }) => result.status === 'failed' ? log(result.error?.code, result.source) : save(result.output)
+ * ```
+ */
 export interface ContinuationResult {
   requestId: string;
   status: 'succeeded' | 'failed';
@@ -27,14 +48,32 @@ export interface ContinuationResult {
   source: ResultSource;
 }
 
-/** What `onResult` receives. `tx` is the store's transaction: write your side effects through it. */
+/**
+ * What `onResult` receives. `tx` is the store's transaction: write your side effects through it.
+ *
+ * @example
+ * ```ts
+ * onResult: async ({ cursor, result, tx }: ResultEvent<pg.PoolClient>) => { await tx.query('…'); }
+ * ```
+ */
 export interface ResultEvent<Tx> {
   cursor: BlockedCursor;
   result: ContinuationResult;
   tx: Tx;
 }
 
-/** Options of `createContinuationRunner`. */
+/**
+ * Options of `createContinuationRunner`.
+ *
+ * @example
+ * ```ts
+ * const options: ContinuationRunnerOptions<pg.PoolClient> = {
+ *   client, store: postgresCursorStore({ pool }), redis: process.env.REDIS_URL,
+ *   pollMs: 2000, nodeExecTimeoutMs: 60_000, concurrency: 10,
+ *   onResult: async ({ cursor, result, tx }) => { await tx.query('…', [cursor.runId, result.status]); },
+ * };
+ * ```
+ */
 export interface ContinuationRunnerOptions<Tx> {
   /** The gateway client (`createDispatchClient` / `dispatchClientFromEnv`). Closed by the host, not the runner. */
   client: DispatchClient;
@@ -76,7 +115,15 @@ export interface ContinuationRunnerOptions<Tx> {
   logger?: Logger;
 }
 
-/** Input of `runner.block()`: the node attempt and the request to send. */
+/**
+ * Input of `runner.block()`: the node attempt and the request to send.
+ *
+ * @example
+ * ```ts
+ * await runner.block({ organizationId: 'org1', runId: 'run7', nodeId: 'fetch', attempt: 0, kind: 'connector.action',
+ *   payload: { connectorId: 'http', actionId: 'get', input: { url } }, secret, selector: { group: 'alpha' }, data: { secretId } });
+ * ```
+ */
 export interface BlockInput {
   organizationId: string;
   runId: string;
@@ -93,7 +140,14 @@ export interface BlockInput {
   data?: unknown;
 }
 
-/** What `runner.block()` did. */
+/**
+ * What `runner.block()` did.
+ *
+ * @example
+ * ```ts
+ * const { requestId, created, state } = await runner.block(input); // state: 'blocked' | 'completed'
+ * ```
+ */
 export interface BlockResult {
   requestId: string;
   cursor: BlockedCursor;
@@ -103,7 +157,14 @@ export interface BlockResult {
   state: 'blocked' | 'completed';
 }
 
-/** Turns a gateway result into what `onResult` gets. */
+/**
+ * Turns a gateway result into what `onResult` gets.
+ *
+ * @example
+ * ```ts
+ * const result = fromStored(await client.getResult(id), 'poll');
+ * ```
+ */
 export function fromStored(result: StoredResult, source: ResultSource): ContinuationResult {
   return {
     requestId: result.requestId,
@@ -126,7 +187,14 @@ function int(env: Record<string, string | undefined>, name: string, fallback: nu
   return n;
 }
 
-/** The runner options the runbook's worker env vars control. */
+/**
+ * The runner options the runbook's worker env vars control.
+ *
+ * @example
+ * ```ts
+ * const { pollMs, queueName } = continuationOptionsFromEnv(process.env);
+ * ```
+ */
 export interface ContinuationEnvOptions {
   nodeExecTimeoutMs: number;
   queueName: string;

@@ -1,10 +1,27 @@
 import type { StoredResult } from '@vespid/protocol';
 import type { BlockInput, BlockResult, ResultSource } from './options.js';
 
-/** Lifecycle state of a runner. */
+/**
+ * Lifecycle state of a runner.
+ *
+ * @example
+ * ```ts
+ * if (runner.state === 'running') await runner.block(input);
+ * ```
+ */
 export type RunnerState = 'idle' | 'running' | 'closing' | 'closed';
 
-/** Parks runs on blocked cursors and resumes each exactly once. */
+/**
+ * Parks runs on blocked cursors and resumes each exactly once.
+ *
+ * @example
+ * ```ts
+ * const runner = createContinuationRunner({ client, store, onResult });
+ * await runner.start();
+ * const { state } = await runner.block({ organizationId, runId, nodeId, attempt: 0, kind: 'connector.action', payload });
+ * await runner.close({ timeoutMs: 10_000 });
+ * ```
+ */
 export interface ContinuationRunner {
   /** Starts the queue consumer, the push subscription and the sweeper (which resumes cursors left by a previous process). */
   start(): Promise<void>;

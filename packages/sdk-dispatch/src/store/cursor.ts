@@ -1,6 +1,13 @@
 import type { ErrorInfo, Selector } from '@vespid/protocol';
 
-/** What the runner needs to (re)send a request. The secret is deliberately absent: it is never stored. */
+/**
+ * What the runner needs to (re)send a request. The secret is deliberately absent: it is never stored.
+ *
+ * @example
+ * ```ts
+ * const request: StoredRequest = { kind: 'agent.execute', payload: { task }, timeoutMs: 30_000 };
+ * ```
+ */
 export interface StoredRequest {
   kind: string;
   payload: unknown;
@@ -11,6 +18,12 @@ export interface StoredRequest {
 /**
  * A run parked on a remote node: persisted before the request is sent, completed exactly once when
  * its result (or its deadline) arrives.
+ *
+ * @example
+ * ```ts
+ * const cursor = await store.get('run7:fetch:0');
+ * if (cursor?.status === 'blocked' && Date.now() > cursor.deadlineAt) log('overdue') // the runner times it out
+ * ```
  */
 export interface BlockedCursor {
   /** `runId:nodeId:attempt`; the primary key. */
@@ -34,17 +47,40 @@ export interface BlockedCursor {
   data?: unknown;
 }
 
-/** A new cursor as the runner hands it to {@link CursorStore.insert}. */
+/**
+ * A new cursor as the runner hands it to {@link CursorStore.insert}.
+ *
+ * @example
+ * ```ts
+ * await store.insert({ requestId: 'r:n:0', runId: 'r', nodeId: 'n', attempt: 0, organizationId: 'o',
+ *   request: { kind: 'connector.action', payload, timeoutMs: 60_000 }, deadlineAt: Date.now() + 60_000, createdAt: Date.now() });
+ * ```
+ */
 export type NewCursor = Omit<BlockedCursor, 'status' | 'dispatchedAt' | 'completedAt' | 'outcome'>;
 
-/** The terminal outcome recorded by {@link CursorStore.complete}. */
+/**
+ * The terminal outcome recorded by {@link CursorStore.complete}.
+ *
+ * @example
+ * ```ts
+ * await store.complete(id, { status: 'succeeded', completedAt: Date.now() }, apply);
+ * ```
+ */
 export interface CursorOutcome {
   status: 'succeeded' | 'failed';
   error?: ErrorInfo | undefined;
   completedAt: number;
 }
 
-/** What {@link CursorStore.complete} reports. */
+/**
+ * What {@link CursorStore.complete} reports.
+ *
+ * @example
+ * ```ts
+ * const r = await store.complete(id, outcome, apply);
+ * if (!r.applied) return; // someone else applied it first
+ * ```
+ */
 export type CompleteResult<T> = { applied: true; value: T; cursor: BlockedCursor } | { applied: false; cursor: BlockedCursor | undefined };
 
 /**
@@ -54,6 +90,12 @@ export type CompleteResult<T> = { applied: true; value: T; cursor: BlockedCursor
  * `Tx` is what `apply` receives to write its own side effects atomically (a `pg` client for Postgres).
  *
  * Run `cursorStoreConformance` from `@vespid/sdk-dispatch/testing` against any implementation.
+ *
+ * @example
+ * ```ts
+ * class MyStore implements CursorStore<MyTx> { … }
+ * cursorStoreConformance('my store', async () => ({ store: new MyStore(), writeEffect, countEffects }));
+ * ```
  */
 export interface CursorStore<Tx = unknown> {
   /** Creates the store's tables if needed. Safe to call concurrently and repeatedly. */

@@ -4,6 +4,11 @@ import type { BlockedCursor, CompleteResult, CursorOutcome, CursorStore, NewCurs
  * The transaction handle of the in-memory store. In-memory host state cannot be rolled back, so stage
  * side effects with `onCommit`: they run only if the transaction commits, which gives the same
  * all-or-nothing behaviour as the Postgres store.
+ *
+ * @example
+ * ```ts
+ * onResult: ({ cursor, tx }) => tx.onCommit(() => runs.advance(cursor.runId))
+ * ```
  */
 export interface MemoryTx {
   onCommit(fn: () => void): void;

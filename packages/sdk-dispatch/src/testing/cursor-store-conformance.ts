@@ -1,7 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CursorStore, NewCursor } from '../store/cursor.js';
 
-/** What {@link cursorStoreConformance} needs to exercise a store. */
+/**
+ * What {@link cursorStoreConformance} needs to exercise a store.
+ *
+ * @example
+ * ```ts
+ * cursorStoreConformance('pg', async () => ({ store, writeEffect: (tx, k) => tx.query('insert …', [k]), countEffects }));
+ * ```
+ */
 export interface CursorStoreHarness<Tx> {
   store: CursorStore<Tx>;
   /** Writes one host side effect through `tx`, so it commits or rolls back with the store's transaction. */

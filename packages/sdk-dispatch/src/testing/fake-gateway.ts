@@ -11,7 +11,14 @@ import {
   tokensEqual,
 } from '@vespid/protocol';
 
-/** Options of {@link createFakeGateway}. */
+/**
+ * Options of {@link createFakeGateway}.
+ *
+ * @example
+ * ```ts
+ * createFakeGateway({ serviceToken: 't', agents: 0 }); // every dispatch → 503 NO_AGENT_AVAILABLE
+ * ```
+ */
 export interface FakeGatewayOptions {
   serviceToken: string;
   /** Connected agents; 0 makes dispatch answer 503 `NO_AGENT_AVAILABLE`. @default 1 */
@@ -22,7 +29,16 @@ export interface FakeGatewayOptions {
   onStored?: (result: StoredResult) => void;
 }
 
-/** A protocol-v1 stand-in for the gateway's internal HTTP API, for unit tests of hosts. */
+/**
+ * A protocol-v1 stand-in for the gateway's internal HTTP API, for unit tests of hosts.
+ *
+ * @example
+ * ```ts
+ * const gw = createFakeGateway({ serviceToken });
+ * await gw.start();
+ * gw.complete('r:n:0', { status: 'succeeded', output: 1 });
+ * ```
+ */
 export interface FakeGateway {
   /** `http://127.0.0.1:<port>` once started. */
   readonly url: string;
