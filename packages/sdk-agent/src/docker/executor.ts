@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentExecutePayloadSchema, BuiltinKinds, VespidError } from '@vespid/protocol';
 import Dockerode from 'dockerode';
@@ -181,6 +182,8 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
       if (state !== 'idle') return;
       state = 'running';
       try {
+        // Script files of a crashed agent: nothing of this instance runs yet, so all of them are stale.
+        await rm(join(o.workdirRoot, SCRIPTS_DIR), { recursive: true, force: true });
         const removed = await sweep(true);
         o.logger.info({ scope, removed }, 'docker sandbox ready');
       } catch (err) {

@@ -43,7 +43,13 @@ export async function sweepOrphans(input: SweepInput): Promise<number> {
     const deadline = Number(labels[LABELS.deadline]);
     const overdue = Number.isFinite(deadline) && now > deadline + input.graceMs;
     if (!(overdue || (input.all && !ours))) continue;
-    await removeContainer(input.docker.getContainer(info.Id));
+    try {
+      await removeContainer(input.docker.getContainer(info.Id));
+    } catch (err) {
+      // One stuck container must not stop the sweep of the others; the next sweep retries it.
+      input.logger.warn({ containerId: info.Id.slice(0, 12), err: String(err) }, 'could not remove orphaned sandbox container');
+      continue;
+    }
     removed++;
     const scriptDir = labels[LABELS.scriptDir];
     if (scriptDir?.startsWith(`${input.workdirRoot}/`)) await removeDir(scriptDir);
