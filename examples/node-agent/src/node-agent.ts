@@ -106,7 +106,6 @@ export async function startNodeAgent(options: NodeAgentRunOptions = {}): Promise
   });
   agent.on('connected', ({ agentId, sessionId }) => logger.info({ agentId, sessionId, gateway: config.gatewayWsUrl }, 'agent connected'));
   agent.on('task.started', ({ requestId, kind }) => logger.debug({ requestId, kind }, 'task started'));
-  agent.on('task.finished', (t) => logger.info(t, 'task finished'));
   logger.info(
     { agentId: config.agentId, organizationId: config.organizationId, agentName: options.name ?? config.name, configPath },
     'starting agent',
