@@ -1,5 +1,5 @@
 /**
- * `@vespid/sdk-dispatch/testing` — tools for hosts and plugin authors: the {@link CursorStore}
+ * `@vespid/sdk-dispatch/testing` — tools for hosts and plugin authors: the `CursorStore`
  * conformance suite (needs vitest) and a fake gateway speaking the dispatch HTTP API.
  *
  * @example
