@@ -1,0 +1,85 @@
+/**
+ * Starts the control plane (api), the gateway and the worker in this process, wired either through
+ * Redis (REDIS_URL set: BullMQ run queue, `vespid:control`, Redis results + push) or in-process
+ * (no Redis: the api hands runs straight to the worker and control events straight to the gateway).
+ * The node-agent is NOT started here: it runs as its own process, as an operator would run it.
+ */
+import { inProcessControlBus, startApiHost, type ApiHost } from '@vespid/example-api';
+import { startGatewayHost, type GatewayHost } from '@vespid/example-gateway';
+import { startWorkerHost, type WorkerHost } from '@vespid/example-worker';
+import type { Logger } from '@vespid/protocol';
+
+export interface StackOptions {
+  databaseUrl: string;
+  databaseSchema?: string;
+  redisUrl?: string | undefined;
+  /** 0 = any free port. */
+  apiPort: number;
+  gatewayPort: number;
+  serviceToken: string;
+  kekId: string;
+  kekBase64: string;
+  /** BullMQ prefix, so several stacks can share one Redis. */
+  bullPrefix?: string;
+  /** Extra env for every host (e.g. NODE_EXEC_TIMEOUT_MS, GATEWAY_AGENT_STALE_MS). */
+  env?: Record<string, string | undefined>;
+  logger: Logger;
+}
+
+export interface Stack {
+  api: ApiHost;
+  gateway: GatewayHost;
+  worker: WorkerHost;
+  apiUrl: string;
+  gatewayUrl: string;
+  gatewayWsUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const env: Record<string, string | undefined> = {
+    NODE_ENV: 'production',
+    DATABASE_URL: options.databaseUrl,
+    DATABASE_SCHEMA: options.databaseSchema ?? 'public',
+    REDIS_URL: options.redisUrl,
+    GATEWAY_HOST: '127.0.0.1',
+    GATEWAY_PORT: String(options.gatewayPort),
+    GATEWAY_SERVICE_TOKEN: options.serviceToken,
+    SECRETS_KEK_ID: options.kekId,
+    SECRETS_KEK_BASE64: options.kekBase64,
+    API_HOST: '127.0.0.1',
+    API_PORT: String(options.apiPort),
+    BULLMQ_PREFIX: options.bullPrefix,
+    ...options.env,
+  };
+  const logger = options.logger;
+  const closers: Array<() => Promise<unknown>> = [];
+  const close = async () => {
+    for (const fn of closers.splice(0).reverse())
+      await fn().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'shutdown step failed'));
+  };
+  try {
+    const gateway = await startGatewayHost(env, { logger });
+    closers.push(() => gateway.close({ timeoutMs: 5000 }));
+    Object.assign(env, { GATEWAY_HTTP_URL: gateway.url, GATEWAY_WS_URL: gateway.wsUrl });
+
+    const worker = await startWorkerHost({ env, logger, ...(options.bullPrefix ? { bullPrefix: options.bullPrefix } : {}) });
+    closers.push(() => worker.close({ timeoutMs: 5000 }));
+
+    let overrides = {};
+    if (!options.redisUrl) {
+      const controlBus = inProcessControlBus({ logger });
+      controlBus.subscribe((e) => {
+        if (e.type === 'agent_revoked') gateway.gateway.revokeAgent(e.agentId);
+        else gateway.gateway.updateAgentTags(e.agentId, e.tags);
+      });
+      overrides = { controlBus, runQueue: { enqueue: (job: { runId: string; organizationId: string }) => worker.runQueue.enqueue(job) } };
+    }
+    const api = await startApiHost(env, { logger, ...overrides });
+    closers.push(() => api.close({ timeoutMs: 5000 }));
+    return { api, gateway, worker, apiUrl: api.url, gatewayUrl: gateway.url, gatewayWsUrl: gateway.wsUrl, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
