@@ -144,7 +144,8 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
       const outcome = await runContainer({
         docker,
         createOptions,
-        timeoutMs,
+        // Image checks and workdir setup used part of the runtime's deadline.
+        timeoutMs: Math.max(1, Math.min(timeoutMs, ctx.deadline - Date.now())),
         killGraceMs: o.killGraceMs,
         outputMaxChars: o.outputMaxChars,
         signal,

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,12 +47,21 @@ describe('per-run workdir', () => {
     expect(readFileSync(join(scripts, 'task.sh'), 'utf8')).toBe('echo hi');
     expect(statSync(join(scripts, 'task.sh')).mode & 0o777).toBe(0o444);
 
+    // A link planted where a later run's level goes (e.g. inside a `<org>/<requestId>` run dir) must not
+    // lead outside: nothing is created there, and cleanup does not delete the link's target.
     const outside = await tmp();
+    await mkdir(join(outside, 'n', '0'), { recursive: true });
+    await writeFile(join(outside, 'n', '0', 'precious'), 'keep');
     await mkdir(join(root, 'o2'));
     await symlink(outside, join(root, 'o2', 'r'));
-    await expect(prepareWorkdir(root, join(root, 'o2', 'r', 'n', '0'), scripts, 'x', undefined)).rejects.toMatchObject({
+    const escaped = join(root, 'o2', 'r', 'n', '0');
+    await expect(prepareWorkdir(root, escaped, scripts, 'x', undefined)).rejects.toMatchObject({ code: 'WORKDIR_ESCAPE' });
+    await expect(prepareWorkdir(root, join(root, 'o2', 'r', 'm', '1'), scripts, 'x', undefined)).rejects.toMatchObject({
       code: 'WORKDIR_ESCAPE',
     });
+    expect(existsSync(join(outside, 'm'))).toBe(false);
+    await removeWorkdir(root, escaped);
+    expect(readFileSync(join(outside, 'n', '0', 'precious'), 'utf8')).toBe('keep');
   });
 
   it('removes the run directory and the parents it emptied, keeping shared ones', async () => {

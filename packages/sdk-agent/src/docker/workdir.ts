@@ -1,4 +1,4 @@
-import { chmod, chown, mkdir, realpath, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, realpath, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { DockerSandboxError } from './errors.js';
 
@@ -81,7 +81,7 @@ export async function prepareWorkdir(
   // A concurrent run's cleanup may rmdir a shared parent between our mkdir steps: retry a few times.
   for (let i = 0; ; i++) {
     try {
-      await mkdir(dir, { recursive: true, mode: 0o755 });
+      await mkdirNoFollow(root, dir);
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || i >= 3) throw err;
@@ -96,8 +96,42 @@ export async function prepareWorkdir(
   await writeFile(join(scriptDir, 'task.sh'), script, { mode: 0o444 });
 }
 
-/** Removes the run directory and then every parent that became empty, up to (not including) the root. */
+/**
+ * Creates `dir` one level at a time below `root`, refusing any level that is not a real directory.
+ * `mkdir -p` would follow a symlink planted by an earlier run (e.g. a run dir `<org>/<requestId>`
+ * holding a link named like a later run's node id) and create directories outside the root.
+ */
+async function mkdirNoFollow(root: string, dir: string): Promise<void> {
+  let cur = root;
+  for (const seg of relative(root, dir).split(sep)) {
+    cur = join(cur, seg);
+    await mkdir(cur, { mode: 0o755 }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+    if (!(await lstat(cur)).isDirectory()) {
+      throw new DockerSandboxError('WORKDIR_ESCAPE', 'a run directory level is a link or a file, not a directory');
+    }
+  }
+}
+
+// Whether every level from root to dir is a real directory (no symlink to follow out of the root).
+async function isPlainTree(root: string, dir: string): Promise<boolean> {
+  let cur = root;
+  for (const seg of relative(root, dir).split(sep)) {
+    cur = join(cur, seg);
+    const st = await lstat(cur).catch(() => undefined);
+    if (!st) return true; // already gone below this level: nothing to follow
+    if (!st.isDirectory()) return false;
+  }
+  return true;
+}
+
+/**
+ * Removes the run directory and then every parent that became empty, up to (not including) the root.
+ * A path that runs through a symlink is left alone: removing it would delete the link's target.
+ */
 export async function removeWorkdir(root: string, dir: string): Promise<void> {
+  if (!isInside(root, dir) || !(await isPlainTree(root, dir))) return;
   await rm(dir, { recursive: true, force: true, maxRetries: 2 });
   let parent = join(dir, '..');
   while (isInside(root, parent)) {
