@@ -177,6 +177,9 @@ await describeWith(['postgres', 'redis'], 'continuation runner against the real 
       queueSeq++;
       const r = runner({ pollMs: 60_000 });
       await r.start();
+      // Junk on the channel is dropped without disturbing the subscription.
+      await redis.publish(channel, 'not json');
+      await redis.publish(channel, JSON.stringify({ requestId: 'push-1:remote:0', status: 'succeeded' }));
       const t0 = performance.now();
       await r.block(node('push-1', 'echo'));
       await until(async () => (await terminal('push-1')).length === 1);
