@@ -287,11 +287,22 @@ describe('sessions', () => {
     await expect(pending).rejects.toMatchObject({ code: 'GATEWAY_SHUTDOWN' });
     expect((await a.next('drain')).reason).toContain('shutting down');
     expect(await a.closedWith).toBe(CloseCode.GoingAway);
-    const { connectTestAgent } = await import('./testing/index.js');
-    await expect(connectTestAgent({ url: t.wsUrl, token: a.token })).rejects.toThrow(/HTTP 503/);
     await closing;
     expect(t.gateway.closed).toBe(true);
     expect(t.server.listening).toBe(true);
+    // attach() listeners are removed on close; a host that routes upgrades itself gets 503 from then on.
+    const { createServer } = await import('node:http');
+    const other = createServer();
+    other.on('upgrade', (r, socket, head) => t.gateway.handleUpgrade(r, socket, head));
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    try {
+      const { connectTestAgent } = await import('./testing/index.js');
+      const port = (other.address() as { port: number }).port;
+      await expect(connectTestAgent({ url: `ws://127.0.0.1:${port}/ws`, token: a.token })).rejects.toThrow(/HTTP 503 .*GATEWAY_SHUTDOWN/);
+    } finally {
+      other.closeAllConnections();
+      await new Promise((r) => other.close(r));
+    }
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   DispatchRequestSchema,
@@ -11,7 +12,6 @@ import {
   VespidError,
   bearerToken,
   parseJsonSafe,
-  tokensEqual,
 } from '@vespid/protocol';
 import { z } from 'zod';
 import type { Explanation } from '../core/candidates.js';
@@ -52,6 +52,17 @@ export const ExplainRequestSchema = z.object({
   selector: SelectorSchema.optional(),
 });
 
+// The expected token's digest is computed once per token, not per request (the compare stays constant-time).
+let cachedToken: string | undefined;
+let cachedDigest: Buffer | undefined;
+function serviceTokenMatches(expected: string, given: string): boolean {
+  if (cachedToken !== expected || !cachedDigest) {
+    cachedToken = expected;
+    cachedDigest = createHash('sha256').update(expected, 'utf8').digest();
+  }
+  return timingSafeEqual(createHash('sha256').update(given, 'utf8').digest(), cachedDigest);
+}
+
 const error = (status: number, code: string, message: string): InternalResponse => ({ status, body: { code, message } });
 
 function issues(err: z.ZodError): string {
@@ -68,7 +79,7 @@ export async function handleInternal(core: Core, req: InternalRequest): Promise<
   const method = req.method.toUpperCase();
   const token = bearerToken(req.authorization);
   // Constant-time compare; a gateway without a service token refuses every internal call.
-  if (!core.serviceToken || !token || !tokensEqual(token, core.serviceToken)) {
+  if (!core.serviceToken || !token || !serviceTokenMatches(core.serviceToken, token)) {
     return error(401, 'UNAUTHORIZED', 'missing or invalid service token');
   }
   try {

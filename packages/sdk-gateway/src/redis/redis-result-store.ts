@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { RESULT_CHANNEL, RESULT_KEY_PREFIX, type StoredResult, StoredResultSchema, parseJsonSafe } from '@vespid/protocol';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
@@ -33,6 +34,8 @@ if redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX') then
   return 1
 end
 return 0`;
+
+const PUT_SHA = createHash('sha1').update(PUT_SCRIPT).digest('hex');
 
 const RecordSchema = z.object({
   requestId: z.string(),
@@ -81,8 +84,15 @@ export function redisResultStore(options: RedisResultStoreOptions): ResultStore 
       return { result: decode(StoredResultSchema, r ?? null), dispatch: decode(RecordSchema, d ?? null) as DispatchRecord | null };
     },
     async put(result: StoredResult) {
-      const json = JSON.stringify(result);
-      const won = await redis.eval(PUT_SCRIPT, 2, resultKey(result.requestId), dispatchKey(result.requestId), json, ttlSec, channel);
+      const args = [resultKey(result.requestId), dispatchKey(result.requestId), JSON.stringify(result), ttlSec, channel] as const;
+      let won: unknown;
+      try {
+        // EVALSHA sends 40 bytes instead of the script on every result; the script is loaded on first miss.
+        won = await redis.evalsha(PUT_SHA, 2, ...args);
+      } catch (err) {
+        if (!String((err as Error).message).includes('NOSCRIPT')) throw err;
+        won = await redis.eval(PUT_SCRIPT, 2, ...args);
+      }
       return won === 1;
     },
     async recordDispatch(record) {
