@@ -61,7 +61,7 @@ export interface NodeAgentRunOptions {
   configPath?: string;
   /** Agent name. @default the saved name, else the host name */
   name?: string;
-  /** Tags reported in hello. @default the saved tags / VESPID_AGENT_TAGS */
+  /** Tags reported in hello. @default VESPID_AGENT_TAGS, else the saved tags (start) */
   tags?: string[];
   /** @default 10 */
   maxInFlight?: number;
@@ -99,7 +99,7 @@ export async function startNodeAgent(options: NodeAgentRunOptions = {}): Promise
     gatewayWsUrl: config.gatewayWsUrl,
     agentToken: config.agentToken,
     name: options.name ?? config.name,
-    tags: options.tags ?? config.tags,
+    tags: options.tags ?? (env.VESPID_AGENT_TAGS ? parseTags(env.VESPID_AGENT_TAGS) : config.tags),
     ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}),
     executors: options.executors ?? buildExecutors(env),
     logger,

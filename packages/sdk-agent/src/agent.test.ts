@@ -160,6 +160,21 @@ describe('createAgent against a protocol-faithful gateway', () => {
     expect(g.stats.aborted).toBe(2);
   });
 
+  it('reports a cancel of a queued task at once, without waiting for a free slot', async () => {
+    gw = await createFakeGateway({ token: TOKEN });
+    const g = gatedExecutor();
+    await start({ executors: [g.executor], maxInFlight: 1 });
+    const first = gw.execute({ requestId: 'busy', kind: 'gated' });
+    await until(() => g.gates.has('busy'), 'busy running');
+    const queued = gw.execute({ requestId: 'queued', kind: 'gated' });
+    await until(() => agent!.inFlight === 2, 'queued accepted');
+    gw.sessions.at(-1)!.send({ type: 'cancel', requestId: 'queued', reason: 'not needed' });
+    expect(await queued).toMatchObject({ status: 'failed', error: { code: 'TASK_CANCELLED' } });
+    expect(g.stats.started).toBe(1);
+    g.release('busy');
+    expect(await first).toMatchObject({ status: 'succeeded' });
+  });
+
   it('close() aborts tasks still running at the drain deadline and delivers their results first', async () => {
     gw = await createFakeGateway({ token: TOKEN });
     const g = gatedExecutor();

@@ -123,3 +123,26 @@ describe('wss:// with a private CA, direct and through a CONNECT proxy', () => {
     }
   });
 });
+
+describe('proxy selection from the environment', () => {
+  const saved = { HTTPS_PROXY: process.env.HTTPS_PROXY, NO_PROXY: process.env.NO_PROXY, HTTP_PROXY: process.env.HTTP_PROXY };
+  afterAll(() => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+
+  it('uses HTTPS_PROXY for wss:// and HTTP_PROXY for ws://, and honours NO_PROXY', async () => {
+    const { createNetwork } = await import('./network.js');
+    process.env.HTTPS_PROXY = 'http://proxy.corp:3128';
+    process.env.HTTP_PROXY = 'http://plain-proxy.corp:3128';
+    process.env.NO_PROXY = '.internal.corp,127.0.0.1';
+    const net = createNetwork();
+    expect(net.wsOptions('wss://gw.example.com/ws').agent).toBeDefined();
+    expect(net.wsOptions('ws://gw.example.com/ws').agent).toBeDefined();
+    expect(net.wsOptions('wss://gw.internal.corp/ws').agent).toBeUndefined();
+    expect(net.wsOptions('ws://127.0.0.1:3002/ws').agent).toBeUndefined();
+    await net.close();
+  });
+});

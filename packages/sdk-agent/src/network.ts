@@ -47,8 +47,9 @@ export function readCaFile(path: string | undefined): Buffer | undefined {
 }
 
 function defaultProxyForUrl(url: string): string | undefined {
-  // proxy-from-env maps ws:/wss: to http/https defaults and honours NO_PROXY.
-  return getProxyForUrl(url) || undefined;
+  // proxy-from-env reads `<scheme>_proxy`, i.e. WSS_PROXY for wss://; users set HTTPS_PROXY/HTTP_PROXY,
+  // so the WebSocket schemes are mapped first. NO_PROXY is honoured by proxy-from-env.
+  return getProxyForUrl(url.replace(/^ws(s?):/i, 'http$1:')) || undefined;
 }
 
 /** Node's bundled roots plus the private CA: a TLS `ca` option replaces the roots, so we append. */

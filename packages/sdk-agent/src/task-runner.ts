@@ -12,6 +12,9 @@ import { AgentError, toErrorInfo } from './errors.js';
 import type { Executor, ExecutorResult } from './executor.js';
 import { redactSecret } from './redact.js';
 
+/** How long an aborted executor may keep its concurrency slot before it is reclaimed. */
+const ABORT_GRACE_MS = 5_000;
+
 /** Explicit state of one accepted task. Removed from the map in `finally`. */
 interface TaskState {
   readonly requestId: string;
@@ -84,37 +87,54 @@ export class TaskRunner {
     // Secret stays in this closure for the request only; it is not stored on the task state.
     const secret = frame.secret;
     const logger = childLogger(this.#o.logger, { requestId, kind });
-    const run = this.#limit(async () => {
-      if (controller.signal.aborted) return abortedResult(controller.signal);
+    let settle!: () => void;
+    const done = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    let reported = false;
+    // Exactly one result per task: the first of "executor returned" and "signal fired" wins.
+    const report = (result: ExecutorResult) => {
+      if (reported) return;
+      reported = true;
+      clearTimeout(timer);
+      this.#tasks.delete(requestId);
+      const message = toResultMessage(requestId, result, secret, this.#o.maxResultBytes);
+      logger.info({ status: message.status, code: message.error?.code, durationMs: Date.now() - acceptedAt }, 'task finished');
+      try {
+        this.#o.hooks.onFinished(message, { kind, durationMs: Date.now() - acceptedAt });
+      } finally {
+        settle();
+      }
+    };
+    // Reported at once even while queued: a cancel or shutdown must not wait for a free slot.
+    controller.signal.addEventListener('abort', () => report(abortedResult(controller.signal)), { once: true });
+    void this.#limit(async () => {
+      if (reported) return;
       state.status = 'running';
       this.#o.hooks.onStarted({ requestId, kind });
       const executor = this.#o.executors.get(kind);
       if (!executor) {
-        return failed(new AgentError('KIND_NOT_SUPPORTED', `this agent has no executor for kind ${kind}`));
+        report(failed(new AgentError('KIND_NOT_SUPPORTED', `this agent has no executor for kind ${kind}`)));
+        return;
       }
       const task = { requestId, organizationId: frame.organizationId, kind, payload: frame.payload, timeoutMs: frame.timeoutMs };
       const execution = Promise.resolve()
         .then(() => executor.execute(task, { signal: controller.signal, logger, secret, workdir: this.#o.workdir, deadline }))
         .catch((err: unknown) => failed(err));
-      // The slot stays taken until the executor really returns (honest concurrency), but the result is
-      // decided as soon as the signal fires, so cancel/timeout/shutdown are reported promptly.
-      const aborted = new Promise<ExecutorResult>((resolve) => {
-        if (controller.signal.aborted) resolve(abortedResult(controller.signal));
-        controller.signal.addEventListener('abort', () => resolve(abortedResult(controller.signal)), { once: true });
+      // The slot stays taken until the executor really returns, so maxInFlight bounds real work; an
+      // executor that ignores its signal gets a grace period, then its slot is reclaimed (and logged).
+      const grace = new Promise<'ignored'>((resolve) => {
+        const arm = () => setTimeout(() => resolve('ignored'), ABORT_GRACE_MS).unref?.();
+        if (controller.signal.aborted) arm();
+        else controller.signal.addEventListener('abort', arm, { once: true });
       });
-      const first = await Promise.race([execution, aborted]);
-      void execution.then(() => undefined);
-      return controller.signal.aborted ? abortedResult(controller.signal) : first;
-    });
-    const done = run
-      .catch((err: unknown) => failed(err))
-      .then((result) => {
-        clearTimeout(timer);
-        this.#tasks.delete(requestId);
-        const message = toResultMessage(requestId, result, secret, this.#o.maxResultBytes);
-        logger.info({ status: message.status, code: message.error?.code, durationMs: Date.now() - acceptedAt }, 'task finished');
-        this.#o.hooks.onFinished(message, { kind, durationMs: Date.now() - acceptedAt });
-      });
+      const outcome = await Promise.race([execution, grace]);
+      if (outcome === 'ignored') {
+        logger.warn({ graceMs: ABORT_GRACE_MS }, 'executor ignored its abort signal; releasing its slot');
+        return;
+      }
+      report(controller.signal.aborted ? abortedResult(controller.signal) : outcome);
+    }).catch((err: unknown) => report(failed(err)));
     this.#settled.add(done);
     void done.finally(() => this.#settled.delete(done));
   }
