@@ -119,7 +119,14 @@ export function agentOptionsFromEnv(env: Record<string, string | undefined>): Pi
   return out;
 }
 
-/** `~/x` → `$HOME/x`. */
+/**
+ * `~/x` → `$HOME/x`.
+ *
+ * @example
+ * ```ts
+ * expandHome('~/.vespid/workdir'); // '/home/me/.vespid/workdir'
+ * ```
+ */
 export function expandHome(path: string, env: Record<string, string | undefined> = process.env): string {
   if (path === '~' || path.startsWith('~/')) return `${env.HOME ?? env.USERPROFILE ?? ''}${path.slice(1)}`;
   return path;

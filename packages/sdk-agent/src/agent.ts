@@ -9,10 +9,24 @@ import { TaskRunner } from './task-runner.js';
 import { TypedEvents } from './typed-events.js';
 import { handleGatewayFrame } from './frame-handler.js';
 
-/** Lifecycle of an agent. `stopped` means its credentials were refused (see `AgentStopInfo.error`). */
+/**
+ * Lifecycle of an agent. `stopped` means its credentials were refused (see `AgentStopInfo.error`).
+ *
+ * @example
+ * ```ts
+ * if (agent.state === 'reconnecting') showBanner('gateway unreachable');
+ * ```
+ */
 export type AgentState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closing' | 'closed' | 'stopped';
 
-/** Events of an agent, with their payloads. */
+/**
+ * Events of an agent, with their payloads.
+ *
+ * @example
+ * ```ts
+ * agent.on('task.finished', ({ requestId, status, errorCode }) => log.info({ requestId, status, errorCode }));
+ * ```
+ */
 export interface AgentEvents {
   connected: { sessionId: string; agentId: string; organizationId: string; heartbeatMs: number };
   disconnected: { code: number; reason: string; willReconnect: boolean; delayMs?: number };
@@ -21,7 +35,14 @@ export interface AgentEvents {
   stopped: AgentStopInfo;
 }
 
-/** Why the agent's loop ended: a normal `close()` (no error) or refused credentials. */
+/**
+ * Why the agent's loop ended: a normal `close()` (no error) or refused credentials.
+ *
+ * @example
+ * ```ts
+ * const { state, error } = await agent.done; if (error) process.exitCode = 1;
+ * ```
+ */
 export interface AgentStopInfo {
   state: 'closed' | 'stopped';
   error?: AgentAuthError;

@@ -19,3 +19,11 @@ describe('fullJitterDelay', () => {
     expect(buckets.size).toBe(10);
   });
 });
+
+describe('AGENT_VERSION', () => {
+  it('matches package.json', async () => {
+    const { AGENT_VERSION } = await import('./version.js');
+    const pkg = await import('../package.json', { with: { type: 'json' } });
+    expect(AGENT_VERSION).toBe(pkg.default.version);
+  });
+});

@@ -1,4 +1,11 @@
-/** Reconnect backoff settings. Durations in ms. */
+/**
+ * Reconnect backoff settings. Durations in ms.
+ *
+ * @example
+ * ```ts
+ * createAgent({ ...options, reconnect: { initialDelayMs: 1000, maxDelayMs: 60_000, factor: 2 } });
+ * ```
+ */
 export interface BackoffOptions {
   /** Upper bound of the first retry's delay. @default 500 */
   initialDelayMs: number;

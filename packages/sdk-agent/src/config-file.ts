@@ -6,7 +6,14 @@ import { TagSchema } from '@vespid/protocol';
 import { z } from 'zod';
 import { AgentError } from './errors.js';
 
-/** The saved agent identity: what `connect` writes and `start` reads. Contains the agent token. */
+/**
+ * The saved agent identity: what `connect` writes and `start` reads. Contains the agent token.
+ *
+ * @example
+ * ```ts
+ * const config = AgentConfigSchema.parse(JSON.parse(text));
+ * ```
+ */
 export const AgentConfigSchema = z.object({
   agentId: z.string().min(1),
   agentToken: z.string().min(1),
@@ -17,7 +24,14 @@ export const AgentConfigSchema = z.object({
   tags: z.array(TagSchema).default([]),
 });
 
-/** Contents of the agent config file (default `~/.vespid/agent.json`). */
+/**
+ * Contents of the agent config file (default `~/.vespid/agent.json`).
+ *
+ * @example
+ * ```ts
+ * const config: AgentConfig = { ...creds, apiBase, name: 'edge-1', tags: ['east'] };
+ * ```
+ */
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 
 /**

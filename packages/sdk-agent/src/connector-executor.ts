@@ -4,7 +4,14 @@ import { type Connector, type ConnectorRegistry, createConnectorRegistry } from 
 import { AgentError, toErrorInfo } from './errors.js';
 import type { Executor, ExecutorResult } from './executor.js';
 
-/** Options of {@link connectorActionExecutor}. */
+/**
+ * Options of {@link connectorActionExecutor}.
+ *
+ * @example
+ * ```ts
+ * connectorActionExecutor({ connectors: createConnectorRegistry([httpConnector()]) });
+ * ```
+ */
 export interface ConnectorActionExecutorOptions {
   /** Connectors to serve, or a registry that plugin authors extend. */
   connectors: readonly Connector[] | ConnectorRegistry;

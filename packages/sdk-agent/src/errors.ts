@@ -36,7 +36,14 @@ export class AgentAuthError extends AgentError {
   }
 }
 
-/** Turns anything thrown into a wire error body without leaking stacks or causes. */
+/**
+ * Turns anything thrown into a wire error body without leaking stacks or causes.
+ *
+ * @example
+ * ```ts
+ * return { status: 'failed', error: toErrorInfo(err) };
+ * ```
+ */
 export function toErrorInfo(err: unknown, fallbackCode = 'INTERNAL_ERROR'): ErrorInfo {
   if (VespidError.is(err)) {
     const e = err as VespidError;

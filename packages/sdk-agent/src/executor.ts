@@ -1,6 +1,13 @@
 import type { ErrorInfo, Logger } from '@vespid/protocol';
 
-/** One task handed to an executor: an `execute` frame minus the secret. */
+/**
+ * One task handed to an executor: an `execute` frame minus the secret.
+ *
+ * @example
+ * ```ts
+ * const { requestId, kind, payload, timeoutMs } = task;
+ * ```
+ */
 export interface ExecutorTask {
   readonly requestId: string;
   readonly organizationId: string;
@@ -9,7 +16,14 @@ export interface ExecutorTask {
   readonly timeoutMs: number;
 }
 
-/** What the runtime gives an executor for one task. */
+/**
+ * What the runtime gives an executor for one task.
+ *
+ * @example
+ * ```ts
+ * async execute(task, { signal, logger, secret }) { await fetch(url, { signal }); }
+ * ```
+ */
 export interface ExecutorContext {
   /** Aborted on timeout, on a gateway `cancel` and on shutdown; `signal.reason` says which. */
   readonly signal: AbortSignal;
@@ -23,7 +37,14 @@ export interface ExecutorContext {
   readonly deadline: number;
 }
 
-/** The outcome of a task. A thrown error is turned into `{status: 'failed'}` by the runtime. */
+/**
+ * The outcome of a task. A thrown error is turned into `{status: 'failed'}` by the runtime.
+ *
+ * @example
+ * ```ts
+ * return { status: 'failed', error: { code: 'INVALID_ACTION_INPUT', message: 'url: required' } };
+ * ```
+ */
 export type ExecutorResult = { status: 'succeeded'; output?: unknown } | { status: 'failed'; error: ErrorInfo; output?: unknown };
 
 /**

@@ -6,7 +6,14 @@ import { getProxyForUrl } from 'proxy-from-env';
 import { Agent as UndiciAgent, type Dispatcher, ProxyAgent } from 'undici';
 import { AgentError } from './errors.js';
 
-/** How the agent reaches the gateway and the control plane (TLS trust and proxies). */
+/**
+ * How the agent reaches the gateway and the control plane (TLS trust and proxies).
+ *
+ * @example
+ * ```ts
+ * createNetwork({ ca: pem, proxyForUrl: (url) => (url.startsWith('wss://') ? 'http://proxy:3128' : undefined) });
+ * ```
+ */
 export interface NetworkOptions {
   /** PEM bundle of a private CA trusted for `wss://` and `https://` in addition to the system roots. */
   readonly ca?: string | Buffer | undefined;
@@ -76,7 +83,15 @@ export interface Network {
   close(): Promise<void>;
 }
 
-/** Builds a {@link Network} from {@link NetworkOptions}. */
+/**
+ * Builds a {@link Network} from {@link NetworkOptions}.
+ *
+ * @example
+ * ```ts
+ * const net = createNetwork({ ca: readCaFile(process.env.VESPID_AGENT_TLS_CA_FILE) });
+ * await request(url, { dispatcher: net.dispatcher(url) });
+ * ```
+ */
 export function createNetwork(options: NetworkOptions = {}): Network {
   const ca = caBundle(options.ca);
   const proxyFor = options.proxyForUrl ?? defaultProxyForUrl;

@@ -4,7 +4,14 @@ import { z } from 'zod';
 import { AgentError } from './errors.js';
 import { createNetwork } from './network.js';
 
-/** Options of {@link pairAgent}. */
+/**
+ * Options of {@link pairAgent}.
+ *
+ * @example
+ * ```ts
+ * await pairAgent({ pairingToken, apiBase: 'https://api.example.com', name: 'edge-1', tags: ['east'], ca });
+ * ```
+ */
 export interface PairAgentOptions {
   /** Single-use pairing token from the control plane (`/agents` or the API). Never logged. */
   pairingToken: string;
@@ -24,7 +31,14 @@ export interface PairAgentOptions {
   signal?: AbortSignal;
 }
 
-/** What the pairing exchange returns. `agentToken` is shown once: store it (see `writeAgentConfig`). */
+/**
+ * What the pairing exchange returns. `agentToken` is shown once: store it (see `writeAgentConfig`).
+ *
+ * @example
+ * ```ts
+ * const { agentId, agentToken, organizationId, gatewayWsUrl } = await pairAgent(options);
+ * ```
+ */
 export interface PairAgentResult {
   agentId: string;
   agentToken: string;

@@ -1,2 +1,9 @@
-/** Version reported in `hello.agentVersion`. Kept in sync with package.json by the release script. */
+/**
+ * Version reported in `hello.agentVersion`. Must equal the package.json version (a unit test checks it).
+ *
+ * @example
+ * ```ts
+ * logger.info({ version: AGENT_VERSION }, 'starting');
+ * ```
+ */
 export const AGENT_VERSION = '0.1.0';

@@ -4,7 +4,14 @@ import { AgentError } from '../errors.js';
 import { requestCapped } from './http-client.js';
 import { type Connector, defineAction, defineConnector } from './registry.js';
 
-/** Options of {@link githubConnector}. */
+/**
+ * Options of {@link githubConnector}.
+ *
+ * @example
+ * ```ts
+ * githubConnector({ apiBaseUrl: 'https://ghe.example.com/api/v3' });
+ * ```
+ */
 export interface GithubConnectorOptions {
   /** GitHub REST API base URL (GitHub Enterprise: `https://ghe.example.com/api/v3`). @default https://api.github.com */
   apiBaseUrl?: string;

@@ -3,7 +3,14 @@ import { z } from 'zod';
 import { requestCapped } from './http-client.js';
 import { type Connector, defineAction, defineConnector } from './registry.js';
 
-/** Options of {@link httpConnector}. */
+/**
+ * Options of {@link httpConnector}.
+ *
+ * @example
+ * ```ts
+ * httpConnector({ maxResponseBytes: 256 * 1024, timeoutMs: 10_000, dispatcher: new EnvHttpProxyAgent() });
+ * ```
+ */
 export interface HttpConnectorOptions {
   /** Response body cap in bytes. @default 1048576 */
   maxResponseBytes?: number;

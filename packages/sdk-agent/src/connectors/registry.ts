@@ -2,7 +2,14 @@ import type { Logger } from '@vespid/protocol';
 import type { z } from 'zod';
 import { AgentError } from '../errors.js';
 
-/** What a connector action receives besides its validated input. */
+/**
+ * What a connector action receives besides its validated input.
+ *
+ * @example
+ * ```ts
+ * async run(input, { secret, signal }) { return callApi(input, { token: secret, signal }); }
+ * ```
+ */
 export interface ConnectorActionContext {
   /** The decrypted secret for this one request, if the node has one. Never log or return it. */
   readonly secret?: string | undefined;
@@ -88,7 +95,15 @@ export interface ConnectorRegistry {
   ids(): string[];
 }
 
-/** Creates a {@link ConnectorRegistry}; registering an id twice is a configuration error. */
+/**
+ * Creates a {@link ConnectorRegistry}; registering an id twice is a configuration error.
+ *
+ * @example
+ * ```ts
+ * const registry = createConnectorRegistry([httpConnector(), githubConnector()]);
+ * registry.register(acmeConnector);
+ * ```
+ */
 export function createConnectorRegistry(connectors: readonly Connector[] = []): ConnectorRegistry {
   const byId = new Map<string, Connector>();
   const registry: ConnectorRegistry = {

@@ -2,7 +2,14 @@ import { ErrorCodeSchema, type Logger } from '@vespid/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Executor, ExecutorResult, ExecutorTask } from '../executor.js';
 
-/** Payloads the conformance suite runs; produced once per suite by `setup`. */
+/**
+ * Payloads the conformance suite runs; produced once per suite by `setup`.
+ *
+ * @example
+ * ```ts
+ * setup: async () => ({ ok: { payload: { n: 1 } }, slow: { payload: { sleepMs: 10_000 } } })
+ * ```
+ */
 export interface ConformanceCases {
   /** A payload that succeeds. Omit for executors that can never succeed (e.g. a disabled backend). */
   ok?: { payload: unknown; secret?: string };
@@ -12,7 +19,14 @@ export interface ConformanceCases {
   teardown?: () => Promise<void>;
 }
 
-/** Options of {@link executorConformance}. */
+/**
+ * Options of {@link executorConformance}.
+ *
+ * @example
+ * ```ts
+ * executorConformance({ name: 'mine', create: () => myExecutor(), setup: () => ({ ok: { payload: {} } }) });
+ * ```
+ */
 export interface ExecutorConformanceOptions {
   /** Suite name, e.g. `connectorActionExecutor`. */
   name: string;
@@ -24,7 +38,15 @@ export interface ExecutorConformanceOptions {
   taskTimeoutMs?: number;
 }
 
-/** A logger that records every line (objects and messages) for secret checks. */
+/**
+ * A logger that records every line (objects and messages) for secret checks.
+ *
+ * @example
+ * ```ts
+ * const logger = capturingLogger();
+ * expect(logger.lines.join('\n')).not.toContain(secret);
+ * ```
+ */
 export function capturingLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
   const rec = (obj: object, msg?: string) => {

@@ -12,7 +12,14 @@ import {
 } from '@vespid/protocol';
 import { WebSocket, WebSocketServer } from 'ws';
 
-/** Options of {@link createFakeGateway}. */
+/**
+ * Options of {@link createFakeGateway}.
+ *
+ * @example
+ * ```ts
+ * await createFakeGateway({ token, answerPings: false }); // a hung gateway
+ * ```
+ */
 export interface FakeGatewayOptions {
   /** The one valid agent token. */
   token: string;
@@ -28,7 +35,14 @@ export interface FakeGatewayOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
-/** One accepted agent connection as the fake gateway sees it. */
+/**
+ * One accepted agent connection as the fake gateway sees it.
+ *
+ * @example
+ * ```ts
+ * const s = await gw.nextSession(); s.send({ type: 'cancel', requestId: 'r1', reason: 'stop' });
+ * ```
+ */
 export interface FakeGatewaySession {
   readonly hello: Hello;
   readonly socket: WebSocket;
@@ -84,7 +98,15 @@ export interface FakeGateway {
 
 type Result = Extract<AgentMessage, { type: 'execute_result' }>;
 
-/** Starts a {@link FakeGateway}. */
+/**
+ * Starts a {@link FakeGateway}.
+ *
+ * @example
+ * ```ts
+ * const gw = await createFakeGateway({ token, heartbeatMs: 200 });
+ * const result = await gw.execute({ requestId: 'r1', kind: 'echo' });
+ * ```
+ */
 export async function createFakeGateway(options: FakeGatewayOptions): Promise<FakeGateway> {
   const agentId = options.agentId ?? 'agent-1';
   const organizationId = options.organizationId ?? options.token.split('.')[0] ?? 'org-1';
