@@ -8,4 +8,6 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   treeshake: true,
+  // The testing subpath registers vitest suites; vitest stays the consumer's own dev dependency.
+  external: ['vitest'],
 });

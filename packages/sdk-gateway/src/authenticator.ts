@@ -1,6 +1,12 @@
 import { tokensEqual } from '@vespid/protocol';
 
-/** The identity the control plane vouches for. Routing trusts only these fields, never `hello`. */
+/**
+ * The identity the control plane vouches for. Routing trusts only these fields, never `hello`.
+ * @example
+ * ```ts
+ * const agent: AuthenticatedAgent = { agentId: 'a1', organizationId: 'org1', tags: ['group:alpha'], maxInFlight: 4 };
+ * ```
+ */
 export interface AuthenticatedAgent {
   agentId: string;
   organizationId: string;
@@ -11,7 +17,13 @@ export interface AuthenticatedAgent {
   name?: string | null;
 }
 
-/** Outcome of {@link AgentAuthenticator.authenticate}. */
+/**
+ * Outcome of {@link AgentAuthenticator.authenticate}.
+ * @example
+ * ```ts
+ * const result: AuthResult = row ? { ok: true, agent } : { ok: false, reason: 'invalid' };
+ * ```
+ */
 export type AuthResult = { ok: true; agent: AuthenticatedAgent } | { ok: false; reason: 'invalid' | 'revoked' };
 
 /**
@@ -34,7 +46,13 @@ export interface AgentAuthenticator {
   authenticate(token: string, context: { remoteAddress: string | undefined }): Promise<AuthResult>;
 }
 
-/** A token → agent entry for {@link staticAuthenticator}. */
+/**
+ * A token → agent entry for {@link staticAuthenticator}.
+ * @example
+ * ```ts
+ * const entry: StaticAgentEntry = { token, agentId: 'a1', organizationId: 'org1', tags: [], revoked: false };
+ * ```
+ */
 export interface StaticAgentEntry extends AuthenticatedAgent {
   token: string;
   revoked?: boolean;

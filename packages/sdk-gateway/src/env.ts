@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import type { SelectionName } from './selection/strategy.js';
 
-/** The runbook's Gateway env vars, parsed. */
+/**
+ * The runbook's Gateway env vars, parsed.
+ * @example
+ * ```ts
+ * const { port, host, serviceToken }: GatewayEnvConfig = gatewayOptionsFromEnv(process.env);
+ * ```
+ */
 export interface GatewayEnvConfig {
   /** `GATEWAY_HOST` @default '0.0.0.0' */
   host: string;

@@ -1,13 +1,32 @@
-/** Outcome of `gateway.dispatchAsync()`. */
+/**
+ * Outcome of `gateway.dispatchAsync()`.
+ * @example
+ * ```ts
+ * const r = await gateway.dispatchAsync(request);
+ * if (r.dispatched) log.info({ agentId: r.agentId }, 'sent');
+ * ```
+ */
 export type DispatchAsyncOutcome =
   | { requestId: string; dispatched: true; agentId: string }
   | { requestId: string; dispatched: false; cached: true }
   | { requestId: string; dispatched: false; inFlight: true };
 
-/** Lifecycle of a gateway. */
+/**
+ * Lifecycle of a gateway.
+ * @example
+ * ```ts
+ * if (gateway.state === 'running') gateway.attach(server);
+ * ```
+ */
 export type GatewayState = 'running' | 'closing' | 'closed';
 
-/** One connected agent session as reported by `listSessions()`. */
+/**
+ * One connected agent session as reported by `listSessions()`.
+ * @example
+ * ```ts
+ * const online = gateway.listSessions().filter((s: SessionInfo) => s.state === 'ready');
+ * ```
+ */
 export interface SessionInfo {
   sessionId: string;
   agentId: string;

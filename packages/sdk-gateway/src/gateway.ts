@@ -21,7 +21,14 @@ import type { DispatchAsyncOutcome, GatewayState, SessionInfo } from './gateway-
 import { type GatewayOptions, resolveGatewayOptions } from './options.js';
 import { memoryResultStore } from './results/result-store.js';
 
-/** The object returned by {@link createGateway}. */
+/**
+ * The object returned by {@link createGateway}.
+ * @example
+ * ```ts
+ * await using gateway = createGateway({ authenticator, serviceToken });
+ * const result = await gateway.dispatch({ organizationId, requestId, kind: 'agent.execute', payload });
+ * ```
+ */
 export interface Gateway extends AsyncDisposable {
   /** Handles `upgrade` events of `server` for `path` (default `/ws`) only. Returns a detach function. */
   attach(server: Server, options?: { path?: string }): () => void;

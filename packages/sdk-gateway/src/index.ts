@@ -58,5 +58,11 @@ export type { AgentConnection, ConnectionHandle } from './core/connection.js';
 export type { Explanation, RoutingRequest } from './core/candidates.js';
 export { ExplainRequestSchema, type InternalRequest, type InternalResponse } from './adapters/http-adapter.js';
 
-/** Version of this package. */
+/**
+ * Version of this package.
+ * @example
+ * ```ts
+ * import { PACKAGE_VERSION } from '@vespid/sdk-gateway';
+ * ```
+ */
 export const PACKAGE_VERSION = '0.1.0';

@@ -7,7 +7,13 @@ import { noopMetrics } from './metrics.js';
 import type { ResultStore } from './results/result-store.js';
 import { type SelectionName, type SelectionStrategy, selectionByName } from './selection/strategy.js';
 
-/** One agent seen since the last liveness flush. */
+/**
+ * One agent seen since the last liveness flush.
+ * @example
+ * ```ts
+ * createGateway({ authenticator, onAgentSeen: (batch: AgentSeen[]) => db.touch(batch.map((b) => b.agentId)) });
+ * ```
+ */
 export interface AgentSeen {
   agentId: string;
   organizationId: string;
@@ -15,7 +21,13 @@ export interface AgentSeen {
   seenAt: number;
 }
 
-/** What an agent reported in `hello` (hints for the control plane; never used for routing tags). */
+/**
+ * What an agent reported in `hello` (hints for the control plane; never used for routing tags).
+ * @example
+ * ```ts
+ * createGateway({ authenticator, onAgentHello: (info: AgentHelloInfo) => db.saveCapabilities(info.agentId, info.capabilities) });
+ * ```
+ */
 export interface AgentHelloInfo {
   agentId: string;
   organizationId: string;
@@ -32,7 +44,13 @@ const hasMethods = <T>(what: string, ...methods: string[]) =>
     `${what} must have ${methods.join(', ')}()`,
   );
 
-/** Validation schema of {@link GatewayOptions}. Unknown keys are ignored, so env config can be spread in. */
+/**
+ * Validation schema of {@link GatewayOptions}. Unknown keys are ignored, so env config can be spread in.
+ * @example
+ * ```ts
+ * const ok = GatewayOptionsSchema.safeParse({ authenticator }).success;
+ * ```
+ */
 export const GatewayOptionsSchema = z.object({
   authenticator: hasMethods<AgentAuthenticator>('authenticator', 'authenticate'),
   serviceToken: z.string().min(1).optional(),
@@ -80,7 +98,13 @@ export const GatewayOptionsSchema = z.object({
  */
 export type GatewayOptions = z.input<typeof GatewayOptionsSchema>;
 
-/** Options with defaults resolved once. */
+/**
+ * Options with defaults resolved once.
+ * @example
+ * ```ts
+ * const { heartbeatMs, selection } = resolveGatewayOptions({ authenticator, staleMs: 30_000 });
+ * ```
+ */
 export interface ResolvedGatewayOptions
   extends Omit<z.output<typeof GatewayOptionsSchema>, 'selection' | 'heartbeatMs' | 'sweepIntervalMs'> {
   selection: SelectionStrategy;
@@ -88,7 +112,13 @@ export interface ResolvedGatewayOptions
   sweepIntervalMs: number;
 }
 
-/** Validates options and resolves defaults; throws a `BAD_REQUEST`-style TypeError listing the fields. */
+/**
+ * Validates options and resolves defaults; throws a `BAD_REQUEST`-style TypeError listing the fields.
+ * @example
+ * ```ts
+ * resolveGatewayOptions({ authenticator, staleMs: 30_000 }).heartbeatMs; // 10000
+ * ```
+ */
 export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
   const parsed = GatewayOptionsSchema.safeParse(options);
   if (!parsed.success) {

@@ -18,7 +18,13 @@ import type { Explanation } from '../core/candidates.js';
 import { errText } from '../core/dispatcher.js';
 import type { DispatchAsyncOutcome } from '../gateway-types.js';
 
-/** A framework-neutral internal HTTP request. */
+/**
+ * A framework-neutral internal HTTP request.
+ * @example
+ * ```ts
+ * await gateway.handleInternalRequest({ method: 'GET', url: '/internal/v1/results/r1:n:0', authorization: `Bearer ${token}`, body: undefined });
+ * ```
+ */
 export interface InternalRequest {
   method: string;
   /** Path, optionally with a query string. */
@@ -29,7 +35,13 @@ export interface InternalRequest {
   body: unknown;
 }
 
-/** A framework-neutral response: status and JSON body. */
+/**
+ * A framework-neutral response: status and JSON body.
+ * @example
+ * ```ts
+ * const { status, body }: InternalResponse = await gateway.handleInternalRequest(req);
+ * ```
+ */
 export interface InternalResponse {
   status: number;
   body: unknown;
@@ -44,7 +56,13 @@ interface Core {
   explain(request: unknown): Explanation;
 }
 
-/** Body of `POST /internal/v1/explain`: a dispatch request without the parts that do not route. */
+/**
+ * Body of `POST /internal/v1/explain`: a dispatch request without the parts that do not route.
+ * @example
+ * ```ts
+ * ExplainRequestSchema.parse({ organizationId: 'org1', kind: 'agent.execute', selector: { group: 'alpha' } });
+ * ```
+ */
 export const ExplainRequestSchema = z.object({
   organizationId: OrganizationIdSchema,
   kind: KindSchema,

@@ -3,7 +3,13 @@ import type { SelectionStrategy } from '../selection/strategy.js';
 import type { Registry } from './registry.js';
 import type { Session } from './session.js';
 
-/** The routing-relevant part of a dispatch request. */
+/**
+ * The routing-relevant part of a dispatch request.
+ * @example
+ * ```ts
+ * gateway.explain({ organizationId: 'org1', kind: 'connector.action', payload: { connectorId: 'http' } } satisfies RoutingRequest);
+ * ```
+ */
 export interface RoutingRequest {
   organizationId: string;
   kind: string;
@@ -11,7 +17,14 @@ export interface RoutingRequest {
   selector?: Selector | undefined;
 }
 
-/** Why a request would (not) run: the answer of `explain()` and the body of `NO_AGENT_AVAILABLE`. */
+/**
+ * Why a request would (not) run: the answer of `explain()` and the body of `NO_AGENT_AVAILABLE`.
+ * @example
+ * ```ts
+ * const why: Explanation = gateway.explain({ organizationId: 'org1', kind: 'agent.execute' });
+ * if (!why.selected) log.warn(why.excluded, why.message);
+ * ```
+ */
 export interface Explanation {
   organizationId: string;
   kind: string;

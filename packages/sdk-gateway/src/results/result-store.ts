@@ -3,6 +3,10 @@ import type { StoredResult } from '@vespid/protocol';
 /**
  * Which agent a request was sent to, kept beside results so that an agent resending its result after
  * a gateway restart can be checked (same org, same agent) and a duplicate dispatch is not re-sent.
+ * @example
+ * ```ts
+ * await store.recordDispatch({ requestId, organizationId, agentId, deadline: Date.now() + timeoutMs });
+ * ```
  */
 export interface DispatchRecord {
   requestId: string;
@@ -12,7 +16,13 @@ export interface DispatchRecord {
   deadline: number;
 }
 
-/** What {@link ResultStore.lookup} returns. */
+/**
+ * What {@link ResultStore.lookup} returns.
+ * @example
+ * ```ts
+ * const { result, dispatch }: StoreLookup = await store.lookup(requestId);
+ * ```
+ */
 export interface StoreLookup {
   result: StoredResult | null;
   dispatch: DispatchRecord | null;
@@ -44,7 +54,13 @@ export interface ResultStore {
   recordDispatch(record: DispatchRecord): Promise<void>;
 }
 
-/** Options of {@link memoryResultStore}. */
+/**
+ * Options of {@link memoryResultStore}.
+ * @example
+ * ```ts
+ * memoryResultStore({ ttlSec: 60, maxEntries: 10_000 });
+ * ```
+ */
 export interface MemoryResultStoreOptions {
   /** How long results are kept, seconds. @default 900 */
   ttlSec?: number;

@@ -1,5 +1,9 @@
 /**
  * What a selection strategy sees of a connected agent. Read-only: the gateway owns the state.
+ * @example
+ * ```ts
+ * const idle = (c: SelectionCandidate) => c.inFlight === 0;
+ * ```
  */
 export interface SelectionCandidate {
   readonly agentId: string;
@@ -81,7 +85,13 @@ export function roundRobin(): SelectionStrategy {
   };
 }
 
-/** The strategy names accepted by `GATEWAY_AGENT_SELECTION`. */
+/**
+ * The strategy names accepted by `GATEWAY_AGENT_SELECTION`.
+ * @example
+ * ```ts
+ * const name: SelectionName = 'round_robin';
+ * ```
+ */
 export type SelectionName = 'least_in_flight_lru' | 'round_robin';
 
 /**

@@ -2,7 +2,14 @@ import { type Capabilities, type GatewayMessage, PROTOCOL_VERSION, encodeMessage
 import type { AuthenticatedAgent } from '../authenticator.js';
 import type { AgentConnection, ConnectionHandle } from '../core/connection.js';
 
-/** A fake agent connection: records frames the gateway sends and lets a test send frames back. */
+/**
+ * A fake agent connection: records frames the gateway sends and lets a test send frames back.
+ * @example
+ * ```ts
+ * const a: FakeAgent = fakeAgent(gateway, { agentId: 'a1', organizationId: 'o1', tags: [] });
+ * a.hello();
+ * ```
+ */
 export interface FakeAgent {
   readonly connection: AgentConnection;
   /** Every frame the gateway sent, parsed. */

@@ -2,7 +2,13 @@ import type { StoredResult } from '@vespid/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ResultStore } from '../results/result-store.js';
 
-/** What a result-store factory returns: the store and how to clean up after one test. */
+/**
+ * What a result-store factory returns: the store and how to clean up after one test.
+ * @example
+ * ```ts
+ * resultStoreConformance('mine', async (): Promise<ResultStoreFixture> => ({ store: myStore(), cleanup: async () => {} }));
+ * ```
+ */
 export interface ResultStoreFixture {
   store: ResultStore;
   cleanup?: () => Promise<void>;

@@ -5,7 +5,14 @@ import { type Gateway, createGateway } from '../gateway.js';
 import type { GatewayOptions } from '../options.js';
 import { type TestAgent, type TestAgentOptions, connectTestAgent } from './ws-test-agent.js';
 
-/** A gateway on a node:http server at 127.0.0.1:0, with helpers to add agents and call routes. */
+/**
+ * A gateway on a node:http server at 127.0.0.1:0, with helpers to add agents and call routes.
+ * @example
+ * ```ts
+ * const t: TestGateway = await startTestGateway();
+ * await t.close();
+ * ```
+ */
 export interface TestGateway {
   gateway: Gateway;
   server: Server;

@@ -1,7 +1,14 @@
 import { type Capabilities, type GatewayMessage, PROTOCOL_VERSION, encodeMessage, parseGatewayMessage } from '@vespid/protocol';
 import WebSocket from 'ws';
 
-/** A minimal real WebSocket agent for integration tests of a gateway. */
+/**
+ * A minimal real WebSocket agent for integration tests of a gateway.
+ * @example
+ * ```ts
+ * const agent: TestAgent = await connectTestAgent({ url, token });
+ * await agent.next('execute');
+ * ```
+ */
 export interface TestAgent {
   readonly ws: WebSocket;
   readonly received: GatewayMessage[];
@@ -15,7 +22,13 @@ export interface TestAgent {
   close(): Promise<void>;
 }
 
-/** Options of {@link connectTestAgent}. */
+/**
+ * Options of {@link connectTestAgent}.
+ * @example
+ * ```ts
+ * connectTestAgent({ url: 'ws://127.0.0.1:3002/ws', token, capabilities: { kinds: ['agent.execute'] } } satisfies TestAgentOptions);
+ * ```
+ */
 export interface TestAgentOptions {
   url: string;
   token: string;
