@@ -253,6 +253,24 @@ describe('createAgent against a protocol-faithful gateway', () => {
     expect(gw.sessions.length).toBe(1);
   });
 
+  it('rejects start() when an executor cannot start, and can be started again', async () => {
+    gw = await createFakeGateway({ token: TOKEN });
+    let attempts = 0;
+    const flaky: Executor = {
+      kind: 'flaky',
+      async start() {
+        if (++attempts === 1) throw new Error('engine unreachable');
+      },
+      execute: echo.execute,
+    };
+    agent = createAgent({ gatewayWsUrl: gw.url, agentToken: TOKEN, name: 'x', executors: [flaky] });
+    await expect(agent.start()).rejects.toThrow('engine unreachable');
+    expect(agent.state).toBe('idle');
+    const session = gw.nextSession();
+    await agent.start();
+    expect((await session).hello.capabilities.kinds).toEqual(['flaky']);
+  });
+
   it('keeps retrying while the gateway is unreachable and connects once it is back', async () => {
     gw = await createFakeGateway({ token: TOKEN });
     const port = gw.port;

@@ -184,7 +184,14 @@ class AgentRuntime implements Agent {
     if (this.#loop || this.closed || this.#closing) return;
     this.#state = 'connecting';
     this.#loop = Promise.resolve();
-    for (const e of this.#executors.values()) await e.start?.();
+    try {
+      for (const e of this.#executors.values()) await e.start?.();
+    } catch (err) {
+      // An executor that cannot start (e.g. Docker unreachable) leaves the agent startable again.
+      this.#state = 'idle';
+      this.#loop = undefined;
+      throw err;
+    }
     this.#loop = this.#runLoop().catch((err: unknown) => {
       this.#o.logger.error({ err: (err as Error)?.message }, 'agent loop crashed');
     });
