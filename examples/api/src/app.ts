@@ -11,12 +11,14 @@ import { type ApiConfig, type ApiConfigInput, resolveApiConfig } from './config.
 import type { AppContext } from './context.js';
 import type { ControlBus } from './control-bus.js';
 import { errorHandler } from './http.js';
+import type { LiveSessionSource } from './live-sessions.js';
 import { agentRoutes } from './routes/agents.js';
 import { memberRoutes } from './routes/members.js';
 import { runRoutes } from './routes/runs.js';
 import { secretRoutes } from './routes/secrets.js';
 import { workflowRoutes } from './routes/workflows.js';
 import type { RunQueue } from './run-queue.js';
+import { agentsPageRoutes } from './web/page-routes.js';
 
 /** Dependencies of {@link buildApiApp}. */
 export interface ApiDeps {
@@ -34,6 +36,8 @@ export interface ApiDeps {
   config?: ApiConfigInput | ApiConfig;
   /** Optional Redis for shared rate-limit counters across api replicas; in-memory otherwise. */
   rateLimitRedis?: Redis;
+  /** Live session data (in-flight now) merged into the agents list; see `liveSessionsFromEnv`. */
+  liveSessions?: LiveSessionSource;
 }
 
 /**
@@ -48,7 +52,15 @@ export interface ApiDeps {
 export function buildApiApp(deps: ApiDeps): FastifyInstance {
   const config = resolveApiConfig(deps.config as ApiConfigInput);
   const logger = deps.logger ?? noopLogger;
-  const ctx: AppContext = { pool: deps.pool, logger, config, controlBus: deps.controlBus, runQueue: deps.runQueue, kek: deps.kek };
+  const ctx: AppContext = {
+    pool: deps.pool,
+    logger,
+    config,
+    controlBus: deps.controlBus,
+    runQueue: deps.runQueue,
+    kek: deps.kek,
+    ...(deps.liveSessions ? { liveSessions: deps.liveSessions } : {}),
+  };
   const app = Fastify({ logger: false, trustProxy: config.trustProxy, bodyLimit: 1024 * 1024 });
 
   // Friendlier JSON: an empty body with a JSON content type is "no body", not a 400.
@@ -104,6 +116,7 @@ export function buildApiApp(deps: ApiDeps): FastifyInstance {
     secretRoutes(instance, ctx);
     workflowRoutes(instance, ctx);
     runRoutes(instance, ctx);
+    agentsPageRoutes(instance, { publicUrl: config.publicUrl });
   });
   return app;
 }

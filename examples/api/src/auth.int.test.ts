@@ -43,7 +43,7 @@ await describeWith(['postgres', 'redis'], 'api auth, tenancy and roles', () => {
     expect(notMember.body.code).toBe('FORBIDDEN');
     const ok = await api.call('GET', `/v1/orgs/${a.orgId}/agents`, { token: a.accessToken });
     expect(ok.status).toBe(200);
-    expect(ok.body).toEqual({ agents: [], staleMs: 60_000 });
+    expect(ok.body).toEqual({ agents: [], staleMs: 60_000, live: 'not_configured' });
   });
 
   it('lets a member read but not create pairing tokens, revoke, or manage secrets', async () => {

@@ -49,6 +49,17 @@ export const ApiConfigSchema = z.object({
   rateLimitWindowMs: int(1000, 3_600_000).default(60_000),
   /** Trust X-Forwarded-For (behind a reverse proxy) for the per-address limits. @default false */
   trustProxy: z.boolean().default(false),
+  /**
+   * Public base URL of this api, used as `--api-base` in the `/agents` page's connect command. Unset:
+   * the page uses the origin it was loaded from (right whenever browsers and agents reach the same URL).
+   */
+  publicUrl: z
+    .string()
+    .url()
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
+  /** Gateway base URL for live session data (`GET /internal/v1/sessions`). @default http://localhost:3002 */
+  gatewayHttpUrl: z.string().url().default('http://localhost:3002'),
 });
 /** Resolved config. */
 export type ApiConfig = z.output<typeof ApiConfigSchema>;
@@ -84,6 +95,9 @@ export interface ApiEnv {
   API_RATE_LIMIT_MAX?: string;
   API_PAIR_RATE_LIMIT_MAX?: string;
   API_TRUST_PROXY?: string;
+  API_PUBLIC_URL?: string;
+  GATEWAY_HTTP_URL?: string;
+  GATEWAY_SERVICE_TOKEN?: string;
   [key: string]: string | undefined;
 }
 
@@ -92,7 +106,9 @@ const set = (v: string | undefined) => (v === undefined || v === '' ? undefined 
 /**
  * Reads the api config from the environment: `API_HOST` (0.0.0.0), `API_PORT` (3001), `API_LOG_LEVEL`
  * (info), `GATEWAY_WS_URL` (ws://localhost:3002/ws), `GATEWAY_AGENT_STALE_MS` (60000, clamped),
- * `API_RATE_LIMIT_MAX` (300/min), `API_PAIR_RATE_LIMIT_MAX` (10/min), `API_TRUST_PROXY` (false).
+ * `API_RATE_LIMIT_MAX` (300/min), `API_PAIR_RATE_LIMIT_MAX` (10/min), `API_TRUST_PROXY` (false),
+ * `API_PUBLIC_URL` (unset: the page's own origin), `GATEWAY_HTTP_URL` (http://localhost:3002). The
+ * service token (`GATEWAY_SERVICE_TOKEN`) is deliberately not part of the config: see `liveSessionsFromEnv`.
  *
  * @example
  * ```ts
@@ -109,5 +125,7 @@ export function apiConfigFromEnv(env: ApiEnv): ApiConfig {
     rateLimitMax: set(env.API_RATE_LIMIT_MAX),
     pairRateLimitMax: set(env.API_PAIR_RATE_LIMIT_MAX),
     trustProxy: set(env.API_TRUST_PROXY) === undefined ? undefined : env.API_TRUST_PROXY === 'true' || env.API_TRUST_PROXY === '1',
+    publicUrl: set(env.API_PUBLIC_URL),
+    gatewayHttpUrl: set(env.GATEWAY_HTTP_URL),
   });
 }

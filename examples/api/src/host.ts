@@ -11,6 +11,7 @@ import { buildApiApp } from './app.js';
 import { type ApiConfig, type ApiEnv, apiConfigFromEnv } from './config.js';
 import { type ControlBus, inProcessControlBus, redisControlBus } from './control-bus.js';
 import { ApiError } from './errors.js';
+import { type LiveSessionSource, liveSessionsFromEnv } from './live-sessions.js';
 import { createApiLogger } from './logger.js';
 import { type RunQueue, bullmqRunQueue } from './run-queue.js';
 
@@ -24,6 +25,8 @@ export interface ApiHostOverrides {
   kek?: Kek;
   /** Run migrations on start. @default true unless API_AUTO_MIGRATE=false */
   migrate?: boolean;
+  /** Live session data for the agents list (not closed by the host). Default: `liveSessionsFromEnv(env)`. */
+  liveSessions?: LiveSessionSource;
 }
 
 /** A running api host. */
@@ -39,7 +42,8 @@ export interface ApiHost {
 /**
  * Starts the api host from environment variables: `DATABASE_URL` (required), `DATABASE_SCHEMA`
  * (public), `REDIS_URL` (optional; without it runs and control events stay in-process),
- * `SECRETS_KEK_ID`/`SECRETS_KEK_BASE64` (required, 32 bytes), `BULLMQ_PREFIX` (bull) and the
+ * `SECRETS_KEK_ID`/`SECRETS_KEK_BASE64` (required, 32 bytes), `BULLMQ_PREFIX` (bull),
+ * `GATEWAY_HTTP_URL` + `GATEWAY_SERVICE_TOKEN` (live session data on the agents list) and the
  * variables of {@link apiConfigFromEnv}. Throws `SECRETS_KEK_INVALID` before listening on a bad KEK.
  *
  * @example
@@ -96,14 +100,39 @@ export async function startApiHost(env: ApiEnv = process.env, overrides: ApiHost
       runQueue = q;
     }
 
-    const app = buildApiApp({ pool, logger, controlBus, runQueue, kek, config, ...(redis ? { rateLimitRedis: redis } : {}) });
+    let liveSessions = overrides.liveSessions;
+    if (!liveSessions) {
+      const created = liveSessionsFromEnv(env, { logger });
+      if (created) cleanups.push(() => created.close());
+      liveSessions = created;
+    }
+
+    const app = buildApiApp({
+      pool,
+      logger,
+      controlBus,
+      runQueue,
+      kek,
+      config,
+      ...(redis ? { rateLimitRedis: redis } : {}),
+      ...(liveSessions ? { liveSessions } : {}),
+    });
     cleanups.push(() => app.close());
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    logger.info({ url, gatewayWsUrl: config.gatewayWsUrl, staleMs: config.agentStaleMs }, 'api listening');
+    logger.info(
+      {
+        url,
+        agentsPage: `${config.publicUrl ?? url}/agents`,
+        gatewayWsUrl: config.gatewayWsUrl,
+        staleMs: config.agentStaleMs,
+        liveSessions: liveSessions ? config.gatewayHttpUrl : 'off (GATEWAY_SERVICE_TOKEN not set)',
+      },
+      'api listening',
+    );
 
     let closing: Promise<void> | undefined;
     return {

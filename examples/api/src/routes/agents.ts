@@ -11,6 +11,7 @@ import { PAIRING_TOKEN_TTL_MS } from '../config.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { idParam, parseOr } from '../http.js';
+import { mergeLive } from '../live-sessions.js';
 import { inTransaction } from '../users.js';
 
 const TagsSchema = z
@@ -119,11 +120,16 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.get('/v1/orgs/:orgId/agents', { preHandler: members }, async (request) => {
     const { organizationId } = orgOf(request);
-    const { rows } = await pool.query<AgentRow>(
-      `SELECT ${AGENT_COLUMNS} FROM organization_agents WHERE organization_id = $1 ORDER BY created_at, id`,
-      [organizationId, config.agentStaleMs],
-    );
-    return { agents: rows.map(agentView), staleMs: config.agentStaleMs };
+    // The gateway call runs beside the query; it never rejects and is bounded by its own timeout.
+    const [{ rows }, sessions] = await Promise.all([
+      pool.query<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM organization_agents WHERE organization_id = $1 ORDER BY created_at, id`, [
+        organizationId,
+        config.agentStaleMs,
+      ]),
+      ctx.liveSessions?.list(organizationId),
+    ]);
+    const merged = mergeLive(rows.map(agentView), sessions, Boolean(ctx.liveSessions));
+    return { agents: merged.agents, staleMs: config.agentStaleMs, live: merged.live };
   });
 
   app.get('/v1/orgs/:orgId/agents/:agentId', { preHandler: members }, async (request) => {
@@ -135,7 +141,8 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
       agentId,
     ]);
     if (!rows[0]) throw new ApiError('NOT_FOUND', 'agent not found');
-    return agentView(rows[0]);
+    const sessions = await ctx.liveSessions?.list(organizationId);
+    return mergeLive([agentView(rows[0])], sessions, Boolean(ctx.liveSessions)).agents[0];
   });
 
   app.post('/v1/orgs/:orgId/agents/:agentId/revoke', { preHandler: managers }, async (request) => {

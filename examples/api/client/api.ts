@@ -1,0 +1,106 @@
+/**
+ * The page's API client: same-origin fetch with the access token and X-Org-Id, JSON in and out, and
+ * failures as {@link ApiCallError} carrying the catalogue code and the API's message.
+ */
+import { type ApiFailure, describeApiError } from '../src/web/lib/errors.js';
+
+export class ApiCallError extends Error {
+  constructor(readonly failure: ApiFailure) {
+    super(describeApiError(failure));
+    this.name = 'ApiCallError';
+  }
+}
+
+export interface LiveSession {
+  sessionId: string;
+  inFlight: number;
+  maxInFlight: number;
+  kinds: string[];
+  connectors: string[];
+  reportedTags: string[];
+  connectedAt: string | null;
+  lastSeenAt: string | null;
+}
+
+export interface AgentView {
+  id: string;
+  name: string;
+  status: 'online' | 'offline' | 'revoked';
+  tags: string[];
+  reportedTags: string[];
+  capabilities: { kinds?: string[]; connectors?: string[]; maxInFlight?: number; [k: string]: unknown };
+  maxInFlight: number | null;
+  lastSeenAt: string | null;
+  revokedAt: string | null;
+  live?: LiveSession | null;
+}
+
+export interface AgentsList {
+  agents: AgentView[];
+  staleMs: number;
+  live?: 'gateway' | 'unavailable' | 'not_configured';
+}
+
+export interface Me {
+  userId: string;
+  email: string;
+  memberships: Array<{ organizationId: string; name: string; role: 'owner' | 'admin' | 'member' }>;
+}
+
+export interface PairingToken {
+  id: string;
+  pairingToken: string;
+  expiresAt: string;
+}
+
+/** A same-origin client bound to one access token. */
+export function createApiClient(accessToken: string) {
+  async function call<T>(method: string, path: string, options: { orgId?: string; body?: unknown } = {}): Promise<T> {
+    const headers: Record<string, string> = { authorization: `Bearer ${accessToken}`, accept: 'application/json' };
+    if (options.orgId) headers['x-org-id'] = options.orgId;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(path, {
+        method,
+        headers,
+        credentials: 'omit',
+        cache: 'no-store',
+        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+      });
+    } catch {
+      throw new ApiCallError({ status: 0 });
+    }
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    if (!res.ok) {
+      const b = (body ?? {}) as { code?: unknown; message?: unknown };
+      throw new ApiCallError({
+        status: res.status,
+        code: typeof b.code === 'string' ? b.code : undefined,
+        message: typeof b.message === 'string' ? b.message : undefined,
+      });
+    }
+    return body as T;
+  }
+  const org = (orgId: string) => `/v1/orgs/${encodeURIComponent(orgId)}`;
+  return {
+    me: () => call<Me>('GET', '/v1/me'),
+    agents: (orgId: string) => call<AgentsList>('GET', `${org(orgId)}/agents`, { orgId }),
+    createPairingToken: (orgId: string) => call<PairingToken>('POST', `${org(orgId)}/agents/pairing-tokens`, { orgId }),
+    revoke: (orgId: string, agentId: string) =>
+      call<{ agentId: string; status: string }>('POST', `${org(orgId)}/agents/${encodeURIComponent(agentId)}/revoke`, { orgId }),
+    setTags: (orgId: string, agentId: string, tags: string[]) =>
+      call<{ agentId: string; tags: string[] }>('PUT', `${org(orgId)}/agents/${encodeURIComponent(agentId)}/tags`, {
+        orgId,
+        body: { tags },
+      }),
+  };
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;

@@ -1,0 +1,202 @@
+/**
+ * Live session data for the agents list: what the gateway knows right now (in-flight count, the
+ * capabilities reported in `hello`, connection time). The database stays the source of truth for
+ * status; live data is an optional overlay, and a gateway that is down, slow or too old to have the
+ * route only means "no live data" — never an error for the page.
+ */
+import { type Logger, noopLogger } from '@vespid/protocol';
+import { Agent, request } from 'undici';
+import { z } from 'zod';
+import { resolveApiConfig } from './config.js';
+
+/**
+ * The gateway's internal route listing the sessions of one organization (service token).
+ *
+ * @example
+ * ```ts
+ * const url = `${gatewayHttpUrl}${LIVE_SESSIONS_ROUTE}?organizationId=${orgId}`;
+ * ```
+ */
+export const LIVE_SESSIONS_ROUTE = '/internal/v1/sessions';
+
+const LiveSessionSchema = z.looseObject({
+  agentId: z.string(),
+  sessionId: z.string(),
+  name: z.string().optional(),
+  inFlight: z.number().int().nonnegative(),
+  maxInFlight: z.number().int().nonnegative(),
+  kinds: z.array(z.string()).default([]),
+  connectors: z.array(z.string()).default([]),
+  reportedTags: z.array(z.string()).default([]),
+  connectedAt: z.union([z.string(), z.number()]).optional(),
+  lastSeenAt: z.union([z.string(), z.number()]).optional(),
+});
+const SessionsResponseSchema = z.object({ sessions: z.array(LiveSessionSchema).max(100_000) });
+
+/**
+ * One live session as the agents list shows it (`agent.live`).
+ *
+ * @example
+ * ```ts
+ * if (agent.live) console.log(`${agent.live.inFlight}/${agent.live.maxInFlight}`);
+ * ```
+ */
+export interface LiveSession {
+  sessionId: string;
+  inFlight: number;
+  maxInFlight: number;
+  kinds: string[];
+  connectors: string[];
+  reportedTags: string[];
+  connectedAt: string | null;
+  lastSeenAt: string | null;
+}
+
+/**
+ * Where live data comes from. `list` resolves `undefined` when there is no live data (unreachable,
+ * 404, bad answer, timeout); it never rejects.
+ *
+ * @example
+ * ```ts
+ * const sessions = await source.list(orgId);
+ * const live = sessions?.get(agentId) ?? null;
+ * ```
+ */
+export interface LiveSessionSource {
+  list(organizationId: string, options?: { signal?: AbortSignal }): Promise<Map<string, LiveSession> | undefined>;
+  close(): Promise<void>;
+}
+
+/** Options of {@link gatewayLiveSessions}. */
+export interface GatewayLiveSessionsOptions {
+  /** Gateway base URL (`GATEWAY_HTTP_URL`). */
+  url: string;
+  /** `GATEWAY_SERVICE_TOKEN`; sent as `Authorization: Bearer`, never logged. */
+  serviceToken: string;
+  /** Per-call budget. @default 1500 */
+  timeoutMs?: number;
+  logger?: Logger;
+}
+
+const iso = (v: string | number | undefined): string | null => {
+  if (v === undefined) return null;
+  const d = new Date(v);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+};
+
+/**
+ * Reads live sessions from the gateway's `GET /internal/v1/sessions?organizationId=` with a keep-alive
+ * pool. Concurrent calls for the same org share one request (many open pages poll the same list).
+ *
+ * @example
+ * ```ts
+ * const live = gatewayLiveSessions({ url: 'http://gw:3002', serviceToken, timeoutMs: 1500 });
+ * const sessions = await live.list(orgId); // Map<agentId, LiveSession> | undefined
+ * await live.close();
+ * ```
+ */
+export function gatewayLiveSessions(options: GatewayLiveSessionsOptions): LiveSessionSource {
+  const base = options.url.replace(/\/+$/, '');
+  const timeoutMs = options.timeoutMs ?? 1500;
+  const logger = options.logger ?? noopLogger;
+  const dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 8 });
+  const pending = new Map<string, Promise<Map<string, LiveSession> | undefined>>();
+  // Warn once per kind of failure, not on every poll of every page.
+  let lastProblem: string | undefined;
+  const problem = (kind: string, fields: Record<string, unknown>) => {
+    if (lastProblem !== kind) logger.warn({ ...fields, gateway: base }, `no live session data: ${kind}`);
+    lastProblem = kind;
+    return undefined;
+  };
+
+  const fetchOnce = async (organizationId: string, signal?: AbortSignal): Promise<Map<string, LiveSession> | undefined> => {
+    const signals = [AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : [])];
+    try {
+      const res = await request(`${base}${LIVE_SESSIONS_ROUTE}?organizationId=${encodeURIComponent(organizationId)}`, {
+        method: 'GET',
+        headers: { authorization: `Bearer ${options.serviceToken}`, accept: 'application/json' },
+        dispatcher,
+        signal: AbortSignal.any(signals),
+      });
+      const text = await res.body.text();
+      if (res.statusCode === 404) return problem('route not found (gateway without /internal/v1/sessions)', { status: 404 });
+      if (res.statusCode !== 200) return problem(`gateway answered ${res.statusCode}`, { status: res.statusCode });
+      const parsed = SessionsResponseSchema.safeParse(JSON.parse(text));
+      if (!parsed.success) return problem('unexpected response shape', {});
+      lastProblem = undefined;
+      const map = new Map<string, LiveSession>();
+      for (const s of parsed.data.sessions) {
+        map.set(s.agentId, {
+          sessionId: s.sessionId,
+          inFlight: s.inFlight,
+          maxInFlight: s.maxInFlight,
+          kinds: s.kinds,
+          connectors: s.connectors,
+          reportedTags: s.reportedTags,
+          connectedAt: iso(s.connectedAt),
+          lastSeenAt: iso(s.lastSeenAt),
+        });
+      }
+      return map;
+    } catch (err) {
+      return problem('gateway unreachable', { err: { message: (err as Error).message, code: (err as { code?: string }).code } });
+    }
+  };
+
+  return {
+    list(organizationId, opts = {}) {
+      let p = pending.get(organizationId);
+      if (!p) {
+        p = fetchOnce(organizationId, opts.signal).finally(() => pending.delete(organizationId));
+        pending.set(organizationId, p);
+      }
+      return p;
+    },
+    close: () => dispatcher.close(),
+  };
+}
+
+/**
+ * Builds the live source from `GATEWAY_HTTP_URL` (runbook default `http://localhost:3002`) and
+ * `GATEWAY_SERVICE_TOKEN`; without a service token there is no live data (returns `undefined`).
+ *
+ * @example
+ * ```ts
+ * const live = liveSessionsFromEnv(process.env, { logger });
+ * ```
+ */
+export function liveSessionsFromEnv(
+  env: Record<string, string | undefined>,
+  options: { logger?: Logger; timeoutMs?: number } = {},
+): LiveSessionSource | undefined {
+  const serviceToken = env.GATEWAY_SERVICE_TOKEN?.trim();
+  if (!serviceToken) return undefined;
+  // Same validation and default as the api config (a bad URL fails at startup, naming the field).
+  const { gatewayHttpUrl } = resolveApiConfig({ gatewayHttpUrl: env.GATEWAY_HTTP_URL?.trim() || undefined });
+  return gatewayLiveSessions({ url: gatewayHttpUrl, serviceToken, ...options });
+}
+
+/** Where the live data of an agents list came from. */
+export type LiveStatus = 'gateway' | 'unavailable' | 'not_configured';
+
+/**
+ * Adds `live` to each agent view: the session object when the gateway reports one, `null` when the
+ * gateway answered without this agent (not connected there). Without live data agents get no `live`.
+ *
+ * @example
+ * ```ts
+ * const { agents, live } = mergeLive(views, await source?.list(orgId), Boolean(source));
+ * ```
+ */
+export function mergeLive<A extends { id: string; status: string }>(
+  agents: A[],
+  sessions: Map<string, LiveSession> | undefined,
+  configured: boolean,
+): { agents: Array<A & { live?: LiveSession | null }>; live: LiveStatus } {
+  if (!sessions) return { agents, live: configured ? 'unavailable' : 'not_configured' };
+  return {
+    // A revoked agent's session is being closed; never show it as carrying work.
+    agents: agents.map((a) => ({ ...a, live: a.status === 'revoked' ? null : (sessions.get(a.id) ?? null) })),
+    live: 'gateway',
+  };
+}
