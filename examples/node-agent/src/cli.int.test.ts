@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AgentHelloInfo, createGateway, type Gateway, staticAuthenticator } from '@vespid/sdk-gateway';
+import { writeAgentConfig } from '@vespid/sdk-agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const ORG = 'org-cli';
@@ -166,6 +168,61 @@ describe('vespid-agent CLI as the runbook runs it', () => {
     expect(out).not.toContain(AGENT_TOKEN.split('.')[1]);
     expect(out).not.toContain(PAIRING_TOKEN.split('.')[1]);
   }, 60_000);
+
+  it('in-process runCli: --name, --max-in-flight and --tags reach hello; a stop request drains and exits 0', async () => {
+    const token = `${ORG}.agent_inproc_${Math.random().toString(36).slice(2)}_abc`;
+    auth.set({ token, agentId: 'agent-inproc', organizationId: ORG, tags: [] });
+    const configPath = join(home, 'inproc', 'agent.json');
+    const wsUrl = `ws://127.0.0.1:${(gwServer.address() as AddressInfo).port}/ws`;
+    await writeAgentConfig(configPath, {
+      agentId: 'agent-inproc',
+      agentToken: token,
+      organizationId: ORG,
+      gatewayWsUrl: wsUrl,
+      apiBase,
+      name: 'saved',
+      tags: [],
+    });
+    let stop: ((signal: string) => void) | undefined;
+    const logs: string[] = [];
+    const { Writable } = await import('node:stream');
+    const code = runCli(
+      ['start', '--config-path', configPath, '--name', 'custom', '--max-in-flight', '3', '--tags', 'west,group:beta', '--json'],
+      {
+        env: {},
+        out: () => {},
+        err: (s) => logs.push(s),
+        logDestination: new Writable({
+          write(c, _e, cb) {
+            logs.push(String(c));
+            cb();
+          },
+        }),
+        onSignal: (fn) => {
+          stop = fn;
+          return () => {};
+        },
+      },
+    );
+    await until(
+      () => hellos.some((h) => h.agentId === 'agent-inproc'),
+      'in-process hello',
+      () => logs.join(''),
+    );
+    expect(hellos.find((h) => h.agentId === 'agent-inproc')).toMatchObject({
+      name: 'custom',
+      capabilities: { maxInFlight: 3, tags: ['west', 'group:beta'] },
+    });
+    await until(
+      () => stop !== undefined,
+      'signal handler installed',
+      () => logs.join(''),
+    );
+    stop!('SIGTERM');
+    expect(await code).toBe(0);
+    for (const line of logs.filter((l) => l.startsWith('{'))) expect(() => JSON.parse(line)).not.toThrow();
+    expect(logs.join('')).not.toContain(token.split('.')[1]);
+  });
 
   it('start reuses the saved config without pairing again, and a revoked agent exits 1 with a clear line', async () => {
     const p = run(['--filter', '@vespid/node-agent', 'dev', '--', 'start', '--json'], { HOME: home });
