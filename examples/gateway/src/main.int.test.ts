@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expect, it } from 'vitest';
+import { REDIS_URL, describeWith } from '../../../test/services.js';
+
+const dir = fileURLToPath(new URL('..', import.meta.url));
+
+/** Runs `pnpm --filter @vespid/example-gateway dev` (the runbook command) and collects its output. */
+function startProcess(env: Record<string, string>, direct = false) {
+  // `direct` runs what the dev script runs (tsx src/main.ts) without the pnpm wrapper, so the exit code is the host's.
+  const [cmd, args] = direct
+    ? [process.execPath, ['--import', 'tsx', 'src/main.ts']]
+    : ['pnpm', ['--filter', '@vespid/example-gateway', 'dev']];
+  const child = spawn(cmd as string, args as string[], {
+    cwd: dir,
+    env: { ...process.env, NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  child.stderr.on('data', (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitFor = async (re: RegExp, ms = 30_000) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      const m = re.exec(out);
+      if (m) return m;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`timed out waiting for ${re}: ${out.slice(-500)}`);
+  };
+  return { child, exited, waitFor, output: () => out };
+}
+
+await describeWith(['redis'], 'gateway host process (pnpm --filter @vespid/example-gateway dev)', () => {
+  it('listens, serves /healthz and the internal routes, and drains on SIGTERM', async () => {
+    const p = startProcess(
+      { GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0', GATEWAY_SERVICE_TOKEN: 'smoke-canary-token-123', REDIS_URL },
+      true,
+    );
+    try {
+      const m = await p.waitFor(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/);
+      const url = m[1]!;
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const res = await fetch(`${url}/internal/v1/results/nothing:1`, { headers: { authorization: 'Bearer smoke-canary-token-123' } });
+      expect(res.status).toBe(404);
+      p.child.kill('SIGTERM');
+      const code = await p.exited;
+      expect(p.output()).toContain('gateway: SIGTERM, draining');
+      expect(code).toBe(0);
+      expect(p.output()).toContain('gateway closed');
+      expect(p.output()).not.toContain('smoke-canary-token-123');
+    } finally {
+      if (p.child.exitCode === null) process.kill(-p.child.pid!, 'SIGKILL');
+    }
+  });
+
+  it('refuses to start without GATEWAY_SERVICE_TOKEN with one clear line', async () => {
+    const p = startProcess({ GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0', GATEWAY_SERVICE_TOKEN: '' });
+    try {
+      expect(await p.exited).not.toBe(0);
+      expect(p.output()).toContain('gateway: GATEWAY_SERVICE_TOKEN is required');
+    } finally {
+      if (p.child.exitCode === null) process.kill(-p.child.pid!, 'SIGKILL');
+    }
+  });
+});
