@@ -30,7 +30,19 @@ function run(args: string[], env: Record<string, string>): Proc {
   // Own process group, so a test can signal the whole tree the way Ctrl-C in a terminal does.
   const child = spawn('pnpm', args, {
     cwd: ROOT,
-    env: { ...process.env, ...env, CI: '' },
+    env: {
+      ...process.env,
+      // Whatever the outer environment says, the test controls the agent's configuration.
+      VESPID_AGENT_EXEC_BACKEND: '',
+      VESPID_AGENT_CONFIG_PATH: '',
+      VESPID_AGENT_TAGS: '',
+      VESPID_API_BASE: '',
+      HTTPS_PROXY: '',
+      HTTP_PROXY: '',
+      https_proxy: '',
+      http_proxy: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
