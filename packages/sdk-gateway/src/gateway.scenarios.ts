@@ -338,6 +338,10 @@ export function gatewayScenarios(storeName: string, newStore: () => ResultStore)
         const none = await t.call('POST', ROUTES.dispatch, req());
         expect(none).toMatchObject({ status: 503, body: { code: 'NO_AGENT_AVAILABLE' } });
         expect(none.body.message).toContain('0 connected');
+        const big = await t.call('POST', ROUTES.dispatch, req({ payload: 'x'.repeat(1024 * 1024 + 200 * 1024) }));
+        expect(big).toMatchObject({ status: 413, body: { code: 'BAD_REQUEST' } });
+        expect(await t.call('GET', ROUTES.dispatch)).toMatchObject({ status: 405, body: { code: 'BAD_REQUEST' } });
+        expect(await t.call('GET', '/internal/v1/nope')).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
       });
     });
   });

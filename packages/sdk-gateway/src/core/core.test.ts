@@ -153,6 +153,10 @@ describe('secrets never reach logs', () => {
     await gateway
       .dispatch({ organizationId: ORG, requestId: rid(), kind: 'agent.execute', payload: {}, secret: SECRET.repeat(10_000) })
       .catch(() => {});
+    const b = ready('b');
+    b.send({ type: 'execute_result', requestId: exec.requestId, status: 'succeeded', output: SECRET });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(lines.some((l) => l.includes('dropped') && l.includes('"agentId":"b"'))).toBe(true);
     a.send(`{"type":"execute_result","requestId":"zz","status":"weird","output":"${SECRET}"}`);
     await gateway.close({ timeoutMs: 50 });
     expect(lines.length).toBeGreaterThan(3);
