@@ -32,6 +32,7 @@ export interface RunContainerInput {
 
 // After the exit is known, how long to keep draining output (and vice versa) before moving on.
 const SETTLE_MS = 2_000;
+const OOM_RECHECKS = 5;
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -56,7 +57,7 @@ export async function runContainer(input: RunContainerInput): Promise<RunOutcome
   let stream: NodeJS.ReadableStream | undefined;
   const onAbort = () => stop('abort');
   let stopping: 'timeout' | 'abort' | undefined;
-  // Bound to the container once it exists; resolves when TERM, grace and KILL have been sent.
+  // SIGTERM now, SIGKILL after the grace period unless the container is removed first. Runs once.
   function stop(why: 'timeout' | 'abort'): void {
     if (stopping) return;
     stopping = why;
@@ -89,6 +90,8 @@ export async function runContainer(input: RunContainerInput): Promise<RunOutcome
       () => undefined,
       () => new Promise<void>(() => {}),
     );
+    // Cancelled while the container was being created: never start it (finally removes it).
+    if (signal.aborted) throw signal.reason;
     try {
       await container.start();
     } catch (err) {
@@ -102,7 +105,13 @@ export async function runContainer(input: RunContainerInput): Promise<RunOutcome
     // Either signal may come first; give the other a bounded moment so output and exit both settle.
     await Promise.race([exited, drained]);
     await Promise.race([Promise.all([exited, drained]), delay(SETTLE_MS)]);
-    const state = await finalState(container, Math.ceil((input.timeoutMs + input.killGraceMs) / 100) + 50);
+    let state = await finalState(container, Math.ceil((input.timeoutMs + input.killGraceMs) / 100) + 50);
+    // A SIGKILL we did not send is most likely the OOM killer, but the engine can record the exit
+    // before its OOM event: give the flag a short, bounded chance to land.
+    for (let i = 0; i < OOM_RECHECKS && state.ExitCode === 137 && !state.OOMKilled && !stopping; i++) {
+      await delay(100);
+      state = await finalState(container, 0);
+    }
     const durationMs = Date.now() - startedAt;
     return {
       exitCode: state.ExitCode,

@@ -130,8 +130,9 @@ await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
       task(shell('bomb() { bomb | bomb & }; bomb; sleep 1; echo after', { timeoutMs: 3000 })),
       context(logger),
     );
-    // The bomb runs in the background; the script itself goes on, and the container ends with it.
-    expect(out(r).stdout).toBe('after\n');
+    // Whether the script's own `sleep` still gets a pid is a race with the bomb; what is certain is
+    // that forks are refused at the limit, the run ends, and everything is cleaned up.
+    expect(['succeeded', 'failed']).toContain(r.status);
     expect(out(r).stderr).toMatch(/can't fork|Resource temporarily unavailable/);
     expect(await containersOf(bombed.scope)).toEqual([]);
     const after = await bombed.execute(task(shell('echo fine')), context(logger));
