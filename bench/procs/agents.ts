@@ -1,0 +1,84 @@
+/**
+ * A fleet of real `createAgent` runtimes with a no-op executor, in one process. Agents start in
+ * batches so a 10k fleet does not trip the gateway's pending-upgrade limit; every wait is bounded.
+ */
+import { type Agent, createAgent } from '@vespid/sdk-agent';
+import { fleetToken } from '../lib/fleet-auth.js';
+import { noopExecutor } from '../lib/noop-executor.js';
+import { num, nowMs, serve, str } from '../lib/rpc.js';
+
+const agents: Agent[] = [];
+let connectedAt: number[] = [];
+let retries = 0;
+let connectedNow = 0;
+
+function waitUntil(pred: () => boolean, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const deadline = Date.now() + timeoutMs;
+    const tick = () => {
+      if (pred()) resolve(true);
+      else if (Date.now() > deadline) resolve(false);
+      else setTimeout(tick, 10);
+    };
+    tick();
+  });
+}
+
+serve({
+  async start(args) {
+    const from = num(args, 'from', 0);
+    const count = num(args, 'count', 1);
+    const batch = num(args, 'batch', 250);
+    const started = nowMs();
+    const executor = noopExecutor();
+    for (let i = 0; i < count; i += batch) {
+      const target = connectedNow + Math.min(batch, count - i);
+      for (let j = i; j < Math.min(i + batch, count); j++) {
+        const n = from + j;
+        const agent = createAgent({
+          gatewayWsUrl: str(args, 'wsUrl'),
+          agentToken: fleetToken(n, str(args, 'secret')),
+          name: `bench-${n}`,
+          maxInFlight: num(args, 'maxInFlight', 1000),
+          executors: [executor],
+        });
+        let up = false;
+        agent.on('connected', () => {
+          if (!up) connectedNow++;
+          up = true;
+          connectedAt.push(nowMs());
+        });
+        agent.on('disconnected', (d) => {
+          if (up) connectedNow--;
+          up = false;
+          if (d.willReconnect) retries++;
+        });
+        agents.push(agent);
+        await agent.start();
+      }
+      await waitUntil(() => connectedNow >= target, 30_000);
+    }
+    return { connected: connectedNow, elapsedMs: nowMs() - started };
+  },
+  connected() {
+    return connectedNow;
+  },
+  markReconnect() {
+    connectedAt = [];
+    retries = 0;
+    return true;
+  },
+  reconnectStats() {
+    return { connectedAt, retries, connected: connectedNow, total: agents.length };
+  },
+  async closeAll() {
+    await Promise.all(agents.splice(0).map((a) => a.close({ timeoutMs: 2000 })));
+    connectedNow = 0;
+    return true;
+  },
+  async stop() {
+    await Promise.all(agents.splice(0).map((a) => a.close({ timeoutMs: 2000 })));
+    setImmediate(() => process.exit(0));
+    return true;
+  },
+});

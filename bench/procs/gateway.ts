@@ -1,0 +1,112 @@
+/**
+ * The gateway under test, in its own process: `createGateway` on node:http at 127.0.0.1, the fleet
+ * authenticator, memory or Redis results. Records upgrade attempts (reconnect-storm check) and the
+ * moment each result store starts (continuation latency), and reports its own memory after GC.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { StoredResult } from '@vespid/protocol';
+import { type Gateway, type ResultStore, createGateway, memoryResultStore } from '@vespid/sdk-gateway';
+import { redisResultStore } from '@vespid/sdk-gateway/redis';
+import { Redis, type RedisT } from '../lib/deps.js';
+import { fleetAuthenticator } from '../lib/fleet-auth.js';
+import { num, nowMs, serve, str } from '../lib/rpc.js';
+
+let gateway: Gateway | undefined;
+let redis: RedisT | undefined;
+const server = createServer();
+const putStarted = new Map<string, number>();
+const MAX_RECORDED = 200_000;
+let upgrades: number[] = [];
+let recordUpgrades = false;
+
+function timed(store: ResultStore): ResultStore {
+  return {
+    get: (id) => store.get(id),
+    lookup: (id) => store.lookup(id),
+    recordDispatch: (r) => store.recordDispatch(r),
+    put: (r: StoredResult) => {
+      if (putStarted.size < MAX_RECORDED) putStarted.set(r.requestId, nowMs());
+      return store.put(r);
+    },
+  };
+}
+
+function gc(): void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) for (let i = 0; i < 3; i++) g();
+}
+
+server.on('upgrade', () => {
+  if (recordUpgrades && upgrades.length < MAX_RECORDED) upgrades.push(nowMs());
+});
+
+async function close(): Promise<void> {
+  await gateway?.close({ timeoutMs: 5000 });
+  server.closeAllConnections();
+  await new Promise<void>((r) => (server.listening ? server.close(() => r()) : r()));
+  await redis?.quit().catch(() => redis?.disconnect());
+}
+
+serve({
+  async listen(args) {
+    const store = str(args, 'store', 'memory');
+    let resultStore: ResultStore = memoryResultStore({ ttlSec: 300 });
+    if (store === 'redis') {
+      redis = new Redis(str(args, 'redisUrl'), { lazyConnect: false });
+      const prefix = str(args, 'prefix');
+      resultStore = redisResultStore({
+        redis,
+        ttlSec: 300,
+        keyPrefix: `${prefix}:results:`,
+        dispatchKeyPrefix: `${prefix}:dispatches:`,
+        channel: `${prefix}:results`,
+      });
+    }
+    gateway = createGateway({
+      authenticator: fleetAuthenticator(str(args, 'fleetSecret'), num(args, 'maxInFlight', 1000)),
+      serviceToken: str(args, 'serviceToken'),
+      resultStore: timed(resultStore),
+      maxPendingUpgrades: num(args, 'maxPendingUpgrades', 1000),
+    });
+    server.on('request', gateway.httpHandler);
+    gateway.attach(server, { path: '/ws' });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(num(args, 'port', 0), '127.0.0.1', () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    return { port, httpUrl: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/ws`, listeningAt: nowMs() };
+  },
+  memory() {
+    gc();
+    const m = process.memoryUsage();
+    return { rss: m.rss, heapUsed: m.heapUsed, sessions: gateway?.listSessions().filter((s) => s.state === 'ready').length ?? 0 };
+  },
+  sessions() {
+    return gateway?.listSessions().filter((s) => s.state === 'ready').length ?? 0;
+  },
+  recordUpgrades(args) {
+    recordUpgrades = args.on === true;
+    upgrades = [];
+    return true;
+  },
+  upgrades() {
+    return upgrades;
+  },
+  putTimes() {
+    const out = Object.fromEntries(putStarted);
+    putStarted.clear();
+    return out;
+  },
+  async close() {
+    await close();
+    return true;
+  },
+  async stop() {
+    await close();
+    // A normal exit is what makes --cpu-prof write its profile.
+    setImmediate(() => process.exit(0));
+    return true;
+  },
+});

@@ -1,0 +1,92 @@
+/**
+ * `pnpm bench [--quick] [--only a,b,...] [--profile] [--out dir]` — the benchmark suite.
+ *
+ * Runs each scenario with its load generators, gateway and agents as separate processes, prints every
+ * figure next to its same-run baseline, and writes `bench/results/latest.json` and `SUMMARY.md`.
+ * `--quick` (or BENCH_QUICK=1) is the short smoke CI runs. `--profile` runs gateways with `--cpu-prof`.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ANALYSIS } from './analysis.js';
+import { type RunResults, machine, textTable, writeResults } from './lib/report.js';
+import { SCENARIOS } from './scenarios/index.js';
+import { type BenchContext, stopAll } from './scenarios/context.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: process.env.BENCH_QUICK === '1' },
+    only: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const outDir = values.out ?? `${root}bench/results`;
+const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : null;
+const quick = values.quick === true;
+// The whole run is bounded: a scenario that overruns is abandoned and reported as an error.
+const SCENARIO_TIMEOUT_MS = quick ? 45_000 : 150_000;
+
+const started = new Date();
+const t0 = performance.now();
+const log = (m: string) => process.stdout.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${m}\n`);
+const profileDir = values.profile ? `${outDir}/profiles` : undefined;
+if (profileDir) mkdirSync(profileDir, { recursive: true });
+
+const ctx: BenchContext = {
+  quick,
+  redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  prefix: `vespid-bench:${randomBytes(4).toString('hex')}`,
+  serviceToken: randomBytes(24).toString('base64url'),
+  fleetSecret: randomBytes(12).toString('hex'),
+  profileDir,
+  figures: [],
+  details: {},
+  notes: [],
+  log,
+  children: [],
+};
+const errors: RunResults['errors'] = [];
+
+for (const s of SCENARIOS) {
+  if (only && !only.has(s.id)) continue;
+  log(`scenario ${s.id}: ${s.title}`);
+  const ts = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      s.run(ctx),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`did not finish within ${SCENARIO_TIMEOUT_MS / 1000} s`)), SCENARIO_TIMEOUT_MS);
+      }),
+    ]);
+    log(`scenario ${s.id} done in ${((performance.now() - ts) / 1000).toFixed(1)} s`);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    errors.push({ scenario: s.id, message });
+    log(`scenario ${s.id} FAILED: ${message}`);
+  } finally {
+    clearTimeout(timer);
+    await stopAll(ctx.children);
+  }
+}
+
+const results: RunResults = {
+  schema: 1,
+  mode: quick ? 'quick' : 'full',
+  startedAt: started.toISOString(),
+  finishedAt: new Date().toISOString(),
+  durationS: Math.round((performance.now() - t0) / 100) / 10,
+  machine: machine(),
+  figures: ctx.figures,
+  details: ctx.details,
+  errors,
+  notes: ctx.notes,
+};
+writeResults(outDir, results, quick ? '' : ANALYSIS);
+process.stdout.write(`\n${textTable(results.figures)}\n\n`);
+log(`wrote ${outDir}/latest.json and SUMMARY.md (${results.durationS} s)`);
+process.exitCode = errors.length > 0 ? 1 : 0;

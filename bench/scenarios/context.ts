@@ -1,0 +1,80 @@
+/** What every scenario gets from the runner, and helpers to start the usual processes. */
+import { type BenchChild, startChild } from '../lib/child.js';
+import type { Figure } from '../lib/report.js';
+
+export interface BenchContext {
+  quick: boolean;
+  redisUrl: string;
+  /** Random prefix for Redis keys/channels of this run. */
+  prefix: string;
+  serviceToken: string;
+  fleetSecret: string;
+  /** When set, the gateway runs with `--cpu-prof` and writes its profile here. */
+  profileDir: string | undefined;
+  figures: Figure[];
+  details: Record<string, unknown>;
+  notes: string[];
+  log(message: string): void;
+  /** Children started by the scenario; the runner stops any that are still running. */
+  children: BenchChild[];
+}
+
+export interface GatewayInfo {
+  port: number;
+  httpUrl: string;
+  wsUrl: string;
+  listeningAt: number;
+}
+
+/** Starts `procs/<script>` and registers it for cleanup. */
+export async function child(ctx: BenchContext, name: string, script: string, nodeFlags: string[] = []): Promise<BenchChild> {
+  const c = await startChild(name, script, { nodeFlags });
+  ctx.children.push(c);
+  return c;
+}
+
+/** Starts a gateway process (not yet listening; call {@link listen}). */
+export function gatewayProcess(ctx: BenchContext, name: string, extraFlags: string[] = []): Promise<BenchChild> {
+  const flags = [...extraFlags];
+  if (ctx.profileDir) flags.push('--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`);
+  return child(ctx, name, 'gateway', flags);
+}
+
+/** Makes a gateway process listen with the run's tokens. */
+export function listen(
+  ctx: BenchContext,
+  gw: BenchChild,
+  opts: { store?: 'memory' | 'redis'; port?: number; maxInFlight?: number } = {},
+): Promise<GatewayInfo> {
+  return gw.call<GatewayInfo>('listen', {
+    store: opts.store ?? 'redis',
+    port: opts.port ?? 0,
+    maxInFlight: opts.maxInFlight ?? 1000,
+    redisUrl: ctx.redisUrl,
+    prefix: ctx.prefix,
+    serviceToken: ctx.serviceToken,
+    fleetSecret: ctx.fleetSecret,
+  });
+}
+
+/** Connects `count` more fleet agents (numbered from `from`). */
+export function addAgents(ctx: BenchContext, agents: BenchChild, wsUrl: string, from: number, count: number, maxInFlight = 1000) {
+  return agents.call<{ connected: number; elapsedMs: number }>(
+    'start',
+    { wsUrl, from, count, secret: ctx.fleetSecret, maxInFlight },
+    Math.max(60_000, count * 20),
+  );
+}
+
+/** Stops children in reverse start order. */
+export async function stopAll(children: BenchChild[]): Promise<void> {
+  for (const c of children.splice(0).reverse()) await c.stop(10_000).catch(() => {});
+}
+
+export interface DriveResult {
+  samples: number[];
+  count: number;
+  errors: number;
+  elapsedMs: number;
+  firstError?: string;
+}
