@@ -39,6 +39,7 @@ export {
 } from './authenticator.js';
 export {
   leastInFlightLru,
+  type LeastInFlightLruOptions,
   roundRobin,
   selectionByName,
   type SelectionStrategy,

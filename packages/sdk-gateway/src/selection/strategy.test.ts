@@ -35,6 +35,20 @@ describe('built-in strategies', () => {
     expect(read).toBe(3);
   });
 
+  it('compares at most scanLimit busy candidates', () => {
+    let read = 0;
+    function* busy() {
+      for (let i = 0; i < 1000; i++) {
+        read++;
+        yield c(`a${i}`, i === 500 ? 1 : 5);
+      }
+    }
+    expect(leastInFlightLru({ scanLimit: 10 }).select(busy())?.agentId).toBe('a0');
+    expect(read).toBe(10);
+    expect(leastInFlightLru({ scanLimit: 1000 }).select(busy())?.agentId).toBe('a500');
+    expect(() => leastInFlightLru({ scanLimit: 0 })).toThrow();
+  });
+
   it('roundRobin takes the least recently used (first) candidate', () => {
     expect(roundRobin().select([c('x', 5), c('y', 0)])?.agentId).toBe('x');
   });

@@ -43,23 +43,38 @@ export interface SelectionStrategy {
   select(candidates: Iterable<SelectionCandidate>): SelectionCandidate | undefined;
 }
 
+/** Options of {@link leastInFlightLru}. */
+export interface LeastInFlightLruOptions {
+  /**
+   * How many eligible candidates (in LRU order) are compared at most when none is idle. Bounds the
+   * cost per dispatch when thousands of busy agents share a pool; the LRU rotation keeps it fair.
+   * @default 64
+   */
+  scanLimit?: number;
+}
+
 /**
  * Least in-flight first; ties go to the least recently used agent. Stops at the first idle agent,
- * which is the LRU idle one because candidates arrive in LRU order.
+ * which is the LRU idle one because candidates arrive in LRU order; when all are busy it compares at
+ * most `scanLimit` of the least recently used.
  *
  * @example
  * ```ts
- * createGateway({ authenticator, serviceToken, selection: leastInFlightLru() });
+ * createGateway({ authenticator, serviceToken, selection: leastInFlightLru({ scanLimit: 128 }) });
  * ```
  */
-export function leastInFlightLru(): SelectionStrategy {
+export function leastInFlightLru(options: LeastInFlightLruOptions = {}): SelectionStrategy {
+  const limit = options.scanLimit ?? 64;
+  if (!Number.isInteger(limit) || limit < 1) throw new TypeError('leastInFlightLru: scanLimit must be a positive integer');
   return {
     name: 'least_in_flight_lru',
     select(candidates) {
       let best: SelectionCandidate | undefined;
+      let seen = 0;
       for (const c of candidates) {
         if (c.inFlight === 0) return c;
         if (!best || c.inFlight < best.inFlight) best = c;
+        if (++seen >= limit) break;
       }
       return best;
     },
