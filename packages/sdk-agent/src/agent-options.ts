@@ -16,7 +16,7 @@ export const AgentOptionsSchema = z.strictObject({
   name: z.string().min(1).max(LIMITS.nameLength),
   tags: z.array(TagSchema).max(LIMITS.tagsPerAgent).default([]),
   maxInFlight: z.number().int().min(1).max(LIMITS.maxInFlight).default(DEFAULT_MAX_IN_FLIGHT),
-  executors: z.array(ExecutorSchema).default([]),
+  executors: z.array(ExecutorSchema).min(1, 'register at least one executor'),
   logger: z.custom<Logger>().default(noopLogger),
   agentVersion: z.string().min(1).max(64).default(AGENT_VERSION),
   workdir: z.string().min(1).optional(),
@@ -55,8 +55,8 @@ export interface AgentOptions {
   tags?: string[];
   /** Tasks run at once; reported in `hello`. @default 10 */
   maxInFlight?: number;
-  /** Executors by kind; their kinds and connectors make up the `hello` capabilities. */
-  executors?: Executor[];
+  /** Executors by kind (at least one); their kinds and connectors make up the `hello` capabilities. */
+  executors: Executor[];
   /** pino-compatible logger. @default noopLogger */
   logger?: Logger;
   /** @default the package version */

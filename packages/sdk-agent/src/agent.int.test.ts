@@ -61,7 +61,7 @@ describe('agent ⇄ real gateway', () => {
   const auth = staticAuthenticator([]);
   const agents: Agent[] = [];
   const closers: (() => Promise<void>)[] = [];
-  const spawn = (token: string, url: string, extra: Partial<Parameters<typeof createAgent>[0]> = {}) => {
+  const spawn = (token: string, url: string, extra: Partial<Parameters<typeof createAgent>[0]> & { executors: Executor[] }) => {
     const a = createAgent({
       gatewayWsUrl: url,
       agentToken: token,

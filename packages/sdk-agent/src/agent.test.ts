@@ -290,3 +290,18 @@ describe('createAgent against a protocol-faithful gateway', () => {
     expect(agent.state).toBe('reconnecting');
   });
 });
+
+describe('createAgent options', () => {
+  it('refuses invalid options with AGENT_CONFIG_INVALID, naming the field but never the token', () => {
+    const bad = (o: object) => () =>
+      createAgent({ gatewayWsUrl: 'ws://127.0.0.1:1/ws', agentToken: TOKEN, name: 'x', executors: [echo], ...o });
+    expect(bad({ executors: [] })).toThrow(/executors: register at least one executor/);
+    expect(bad({ gatewayWsUrl: 'http://x' })).toThrow(expect.objectContaining({ code: 'AGENT_CONFIG_INVALID' }));
+    expect(bad({ maxInFlight: 0 })).toThrow(/maxInFlight/);
+    expect(bad({ executors: [echo, echo] })).toThrow(/two executors registered for kind echo/);
+    expect(bad({ agentToken: '' })).toThrow(/agentToken/);
+    const strict = () => createAgent({ gatewayWsUrl: 'ws://h/ws', agentToken: TOKEN, name: 'x', executors: [echo], bogus: 1 } as never);
+    expect(strict).toThrow(/bogus/);
+    expect(strict).not.toThrow(TOKEN);
+  });
+});

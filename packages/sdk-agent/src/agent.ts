@@ -1,4 +1,4 @@
-import { type ExecuteResultMessage, parseToken, PROTOCOL_VERSION } from '@vespid/protocol';
+import { type ExecuteResultMessage, parseToken } from '@vespid/protocol';
 import { type AgentOptions, type ResolvedAgentOptions, resolveAgentOptions } from './agent-options.js';
 import { fullJitterDelay } from './backoff.js';
 import type { AgentAuthError } from './errors.js';
@@ -8,6 +8,7 @@ import { Session, type SessionEnd } from './session.js';
 import { TaskRunner } from './task-runner.js';
 import { TypedEvents } from './typed-events.js';
 import { handleGatewayFrame } from './frame-handler.js';
+import { buildHello } from './hello.js';
 
 /**
  * Lifecycle of an agent. `stopped` means its credentials were refused (see `AgentStopInfo.error`).
@@ -197,18 +198,6 @@ class AgentRuntime implements Agent {
     });
   }
 
-  #hello() {
-    const kinds = [...this.#executors.keys()];
-    const connectors = [...new Set([...this.#executors.values()].flatMap((e) => e.connectors ?? []))];
-    const capabilities: { kinds: string[]; connectors?: string[]; tags?: string[]; maxInFlight: number } = {
-      kinds: kinds.length ? kinds : ['connector.action'],
-      maxInFlight: this.#o.maxInFlight,
-    };
-    if (connectors.length) capabilities.connectors = connectors;
-    if (this.#o.tags.length) capabilities.tags = this.#o.tags;
-    return { type: 'hello' as const, protocol: PROTOCOL_VERSION, agentVersion: this.#o.agentVersion, name: this.#o.name, capabilities };
-  }
-
   async #runLoop(): Promise<void> {
     let attempt = 0;
     // While closing, the loop keeps reconnecting only to deliver results still waiting for an ack.
@@ -217,7 +206,7 @@ class AgentRuntime implements Agent {
       const session = new Session({
         url: this.#o.gatewayWsUrl,
         token: this.#o.agentToken,
-        hello: this.#hello(),
+        hello: buildHello(this.#o, [...this.#executors.values()]),
         network: this.#network,
         logger: this.#o.logger,
         maxPayloadBytes: this.#o.maxPayloadBytes,
