@@ -174,6 +174,7 @@ export function createAgentsTable(actions: TableActions) {
         }
       }
       byId('empty').hidden = agents.length > 0;
+      byId('agents-table').hidden = agents.length === 0;
     },
     /** Re-renders the relative times only (called every second). */
     tick(): void {

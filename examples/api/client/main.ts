@@ -102,7 +102,7 @@ async function refresh(): Promise<void> {
     liveNote.hidden = list.live === 'gateway' || list.live === undefined;
     liveNote.textContent =
       list.live === 'unavailable'
-        ? '“In flight now” is unavailable: the gateway did not answer. Status still comes from the last-seen time.'
+        ? '“In flight now” is unavailable: the gateway gave no live session data (unreachable, or without /internal/v1/sessions). Status still comes from the last-seen time.'
         : 'Live data (“In flight now”) is off: the api has no GATEWAY_HTTP_URL + GATEWAY_SERVICE_TOKEN.';
     byId('refresh-state').textContent =
       `Updated ${new Date().toLocaleTimeString()}; refreshes every ${REFRESH_MS / 1000} s. ` +

@@ -10,6 +10,7 @@ import { DATABASE_URL, REDIS_URL, uniquePrefix } from '../../../test/services.js
 import { buildApiApp } from './app.js';
 import type { ApiConfigInput } from './config.js';
 import { redisControlBus } from './control-bus.js';
+import type { LiveSessionSource } from './live-sessions.js';
 import { createApiLogger } from './logger.js';
 import { type BullmqRunQueue, bullmqRunQueue } from './run-queue.js';
 import { bootstrapOrganization } from './users.js';
@@ -34,7 +35,7 @@ export interface TestApi {
 export const TEST_KEK_BASE64 = randomBytes(32).toString('base64');
 
 /** Starts an api for one test file. `orgId: null` sends no X-Org-Id; default is the org in the path. */
-export async function startTestApi(config: ApiConfigInput = {}): Promise<TestApi> {
+export async function startTestApi(config: ApiConfigInput = {}, extra: { liveSessions?: LiveSessionSource } = {}): Promise<TestApi> {
   const schema = uniquePrefix('api');
   const pool = createPool(DATABASE_URL, { schema, max: 8 });
   await migrate(pool, { schema });
@@ -55,6 +56,7 @@ export async function startTestApi(config: ApiConfigInput = {}): Promise<TestApi
     runQueue,
     kek: parseKek({ kekId: 'test-kek', kekBase64: TEST_KEK_BASE64 }),
     config: { rateLimitMax: 10_000, pairRateLimitMax: 1000, ...config },
+    ...(extra.liveSessions ? { liveSessions: extra.liveSessions } : {}),
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

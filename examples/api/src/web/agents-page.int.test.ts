@@ -1,0 +1,263 @@
+/**
+ * The issue's definition of done, in Debian's Chromium: sign in, create a pairing token, RUN the shown
+ * runbook command to pair a real node-agent against the real gateway host, see it online, edit its
+ * tags, revoke it, see it revoked and the agent process exit with its "revoked" message. Api and
+ * gateway share one Postgres schema and Redis (so the revocation reaches the live session).
+ * Screenshots of the main states go to test-artifacts/agents-page/.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { type Pool, createPool, dropSchema } from '@vespid/example-db';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+// page.evaluate() takes expression strings here: this file is type-checked without the DOM library.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { DATABASE_URL, REDIS_URL, uniquePrefix } from '../../../../test/services.js';
+// The gateway host is another example package; imported by path (a test-only edge, no package cycle).
+import { type GatewayHost, startGatewayHost } from '../../../gateway/src/host.js';
+import { type ApiHost, startApiHost } from '../host.js';
+import { createApiLogger } from '../logger.js';
+import { bootstrapOrganization } from '../users.js';
+import { describeWithBrowser, launchChromium } from './browser-harness.js';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const SHOTS = join(ROOT, 'test-artifacts', 'agents-page');
+const AGENT_NAME = 'web-e2e-agent';
+
+interface AgentProc {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+/** Spawns the command exactly as shown on the page, plus test-only flags (own config file, name). */
+function runShownCommand(command: string, extra: string[], home: string): AgentProc {
+  const [bin, ...args] = command.split(' ');
+  // Own process group so cleanup can stop pnpm, tsx and the agent together.
+  const child = spawn(bin!, [...args, ...extra], {
+    cwd: ROOT,
+    env: { ...process.env, HOME: home, CI: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let out = '';
+  child.stdout?.on('data', (d) => {
+    out += d;
+  });
+  child.stderr?.on('data', (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+function capture(lines: string[]): Writable {
+  return new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      cb();
+    },
+  });
+}
+
+await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api + gateway + real node-agent)', () => {
+  const schema = uniquePrefix('web');
+  const serviceToken = `svc_canary_${randomBytes(12).toString('hex')}`;
+  const apiLogs: string[] = [];
+  const gatewayLogs: string[] = [];
+  const requests: string[] = [];
+  let gateway: GatewayHost;
+  let api: ApiHost;
+  let pool: Pool;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let home: string;
+  let agent: AgentProc | undefined;
+  let org: { orgId: string; accessToken: string };
+
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const row = (status?: string) => page.locator(`tr[data-agent-id]${status ? `[data-status="${status}"]` : ''}`, { hasText: AGENT_NAME });
+  const apiGet = async (path: string) => {
+    const res = await fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${org.accessToken}`, 'x-org-id': org.orgId } });
+    return (await res.json()) as any;
+  };
+
+  beforeAll(async () => {
+    await mkdir(SHOTS, { recursive: true });
+    home = await mkdtemp(join(tmpdir(), 'vespid-web-'));
+    const common = { DATABASE_URL, DATABASE_SCHEMA: schema, REDIS_URL, NODE_ENV: 'test' };
+    gateway = await startGatewayHost(
+      { ...common, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0', GATEWAY_SERVICE_TOKEN: serviceToken, GATEWAY_LOG_LEVEL: 'debug' },
+      { logDestination: { write: (line: string) => void gatewayLogs.push(line) } },
+    );
+    api = await startApiHost(
+      {
+        ...common,
+        API_HOST: '127.0.0.1',
+        API_PORT: '0',
+        SECRETS_KEK_ID: 'web-test',
+        SECRETS_KEK_BASE64: randomBytes(32).toString('base64'),
+        BULLMQ_PREFIX: uniquePrefix('webq'),
+        GATEWAY_WS_URL: gateway.wsUrl,
+        GATEWAY_HTTP_URL: gateway.url,
+        GATEWAY_SERVICE_TOKEN: serviceToken,
+      },
+      { logger: createApiLogger({ level: 'debug', destination: capture(apiLogs) }) },
+    );
+    pool = createPool(DATABASE_URL, { schema, max: 2 });
+    org = await bootstrapOrganization(pool, { orgName: 'Acme Web', email: `${uniquePrefix('owner')}@example.test` });
+
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    page.on('request', (r) => void requests.push(r.url()));
+  });
+
+  afterAll(async () => {
+    if (agent && agent.child.exitCode === null && agent.child.signalCode === null) {
+      try {
+        process.kill(-agent.child.pid!, 'SIGKILL');
+      } catch {}
+      await agent.exited;
+    }
+    await context?.close().catch(() => {});
+    await browser?.close().catch(() => {});
+    await api?.close({ timeoutMs: 5000 });
+    await gateway?.close({ timeoutMs: 5000 });
+    if (pool) {
+      await dropSchema(pool, schema);
+      await pool.end();
+    }
+    if (home) await rm(home, { recursive: true, force: true });
+  });
+
+  it('signs in, pairs a real agent with the shown command, edits tags, revokes it, and the session closes', async () => {
+    await page.goto(`${api.url}/agents`);
+
+    // A wrong token is explained in words, not a bare code.
+    await page.getByLabel('Access token').fill('not-a-real-token');
+    await page.getByLabel('Access token').press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'Your access token was not accepted' }).waitFor();
+
+    // Sign in with the keyboard (Enter submits); the token lives in sessionStorage only.
+    await page.getByLabel('Access token').fill(org.accessToken);
+    await page.getByLabel('Access token').press('Enter');
+    await page.getByRole('heading', { name: 'Agents of Acme Web' }).waitFor();
+    await page.getByText('No agents yet').waitFor();
+    expect(await page.evaluate("[sessionStorage.getItem('vespid.accessToken'), localStorage.length, document.cookie]")).toEqual([
+      org.accessToken,
+      0,
+      '',
+    ]);
+    await shot('01-signed-in');
+
+    // Create a pairing token: shown once, with a countdown and the exact runbook command.
+    await page.getByRole('button', { name: 'Create pairing token' }).click();
+    await page
+      .getByRole('region', { name: 'New pairing token' })
+      .getByText(/expires in 1[45]:\d\d/)
+      .waitFor();
+    const pairingToken = await page.getByLabel('Pairing token', { exact: true }).inputValue();
+    const command = await page.getByLabel('Run on the machine that will host the agent').inputValue();
+    expect(pairingToken.startsWith(`${org.orgId}.`)).toBe(true);
+    expect(command).toBe(`pnpm --filter @vespid/node-agent dev -- connect --pairing-token ${pairingToken} --api-base ${api.url}`);
+    await shot('02-pairing-token');
+
+    // Run it, as an operator would paste it (plus a temp config path and a name for the test).
+    const configPath = join(home, 'agent.json');
+    agent = runShownCommand(command, ['--config-path', configPath, '--name', AGENT_NAME], home);
+    await row('online').waitFor({ timeout: 60_000 });
+    const online = row('online');
+    expect(await online.locator('.col-kinds').textContent()).toBe('connector.action, agent.execute');
+    expect(await online.locator('.col-connectors').textContent()).toBe('http, github');
+    expect(await online.locator('.col-max').textContent()).toBe('10');
+    expect(await online.locator('.col-lastSeen').textContent()).toMatch(/just now|\d+ s ago/);
+    // "In flight now" shows what the api reports from the gateway's live sessions (n/a without them).
+    const listed = await apiGet(`/v1/orgs/${org.orgId}/agents`);
+    const live = listed.agents[0].live;
+    expect(await online.locator('.col-inFlight').textContent()).toBe(live ? String(live.inFlight) : 'n/a');
+    await page.getByRole('button', { name: 'Done' }).click();
+    expect(await page.getByLabel('Pairing token', { exact: true }).isVisible()).toBe(false);
+    await shot('03-agent-online');
+
+    // Tags: Escape cancels and returns focus to the Edit button; Enter saves.
+    await page.getByRole('button', { name: `Edit tags of ${AGENT_NAME}` }).click();
+    const tagsInput = page.getByLabel(`Tags of ${AGENT_NAME} (comma-separated)`);
+    await tagsInput.fill('discarded');
+    await tagsInput.press('Escape');
+    expect(await page.evaluate("document.activeElement?.getAttribute('aria-label')")).toBe(`Edit tags of ${AGENT_NAME}`);
+    await page.keyboard.press('Enter'); // the focused Edit button opens the editor again
+    await tagsInput.fill('east, group:alpha');
+    await tagsInput.press('Enter');
+    await row().locator('.col-tags .tags', { hasText: 'east, group:alpha' }).waitFor();
+    const agentId = (await row().getAttribute('data-agent-id'))!;
+    expect((await apiGet(`/v1/orgs/${org.orgId}/agents/${agentId}`)).tags).toEqual(['east', 'group:alpha']);
+    await shot('04-tags-edited');
+
+    // Revoke asks first; Escape cancels.
+    await page.getByRole('button', { name: `Revoke ${AGENT_NAME}` }).click();
+    const dialog = page.getByRole('dialog', { name: 'Revoke agent?' });
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain(`Revoke “${AGENT_NAME}”?`);
+    await shot('05-revoke-confirm');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    expect(await row('online').count()).toBe(1);
+    await page.getByRole('button', { name: `Revoke ${AGENT_NAME}` }).click();
+    await dialog.getByRole('button', { name: 'Revoke agent' }).click();
+    await row('revoked').waitFor();
+    expect(await row('revoked').locator('.badge').textContent()).toBe('revoked');
+    expect(await page.getByRole('button', { name: `Revoke ${AGENT_NAME}` }).isVisible()).toBe(false);
+
+    // The live session closed: the agent process exits non-zero with its clear revoked line.
+    const code = await agent.exited;
+    expect(code).not.toBe(0);
+    expect(agent.output()).toMatch(/4403 Revoked.*the agent has been revoked; pair the agent again/);
+    expect((await apiGet(`/v1/orgs/${org.orgId}/agents/${agentId}`)).status).toBe('revoked');
+    await shot('06-revoked');
+
+    // Narrow screen: cards instead of a wide table, nothing scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await shot('07-narrow');
+
+    // A reload keeps the tab's session; sign-out forgets it.
+    await page.reload();
+    await row('revoked').waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Access token').waitFor();
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+
+    // Nothing but this api was ever requested by the page.
+    expect(requests.length).toBeGreaterThan(5);
+    expect(requests.filter((u) => !u.startsWith(`${api.url}/`))).toEqual([]);
+
+    // Secrets never reached a log line: access token, pairing token, agent token, service token.
+    // (pnpm itself echoes the command line, pairing token included, before the agent starts; that
+    // token is single-use and already spent, so only the agent's own lines are checked for it.)
+    const saved = JSON.parse(await readFile(configPath, 'utf8')) as { agentToken: string };
+    const secretOf = (t: string) => t.split('.').at(-1)!;
+    const serverLogs = [...apiLogs, ...gatewayLogs].join('\n');
+    const agentLines = agent
+      .output()
+      .split('\n')
+      .filter((l) => !l.includes('tsx src/cli.ts'))
+      .join('\n');
+    expect(apiLogs.some((l) => l.includes('agent revoked'))).toBe(true);
+    for (const [what, token] of Object.entries({
+      accessToken: org.accessToken,
+      pairingToken,
+      agentToken: saved.agentToken,
+      serviceToken,
+    })) {
+      expect(serverLogs.includes(secretOf(token)), `${what} in api/gateway logs`).toBe(false);
+      expect(agentLines.includes(secretOf(token)), `${what} in agent output`).toBe(false);
+    }
+  }, 180_000);
+});
