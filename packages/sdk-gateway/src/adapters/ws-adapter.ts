@@ -83,6 +83,11 @@ export class WsAdapter {
           refuse(socket, 503, 'GATEWAY_UNAVAILABLE', 'agent authentication is unavailable, retry later');
         },
       )
+      .catch((err: unknown) => {
+        // Never an unhandled rejection: a bad upgrade must not take the process down.
+        logger.error({ remoteAddress, err: errText(err) }, 'agent upgrade failed');
+        socket.destroy();
+      })
       .finally(() => {
         this.pending--;
       });
