@@ -26,6 +26,7 @@ export const AgentOptionsSchema = z.strictObject({
   heartbeatMs: z.number().int().min(50).max(600_000).optional(),
   missedPongs: z.number().int().min(2).max(20).default(3),
   maxPayloadBytes: z.number().int().min(1024).default(DEFAULT_MAX_PAYLOAD_BYTES),
+  abortGraceMs: z.number().int().min(0).max(600_000).default(5_000),
   reconnect: z
     .strictObject({
       initialDelayMs: z.number().int().min(1).default(500),
@@ -75,6 +76,11 @@ export interface AgentOptions {
   missedPongs?: number;
   /** Largest frame accepted or sent. @default 1 MiB */
   maxPayloadBytes?: number;
+  /**
+   * How long an executor that ignores its abort signal keeps its concurrency slot after the abort (its
+   * result is reported at once either way). @default 5000
+   */
+  abortGraceMs?: number;
   /** Full-jitter reconnect backoff. @default { initialDelayMs: 500, maxDelayMs: 30000, factor: 2 } */
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number; factor?: number };
   /** Random source in [0,1) for jitter (tests). @default Math.random */

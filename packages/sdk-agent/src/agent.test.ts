@@ -175,6 +175,30 @@ describe('createAgent against a protocol-faithful gateway', () => {
     expect(await first).toMatchObject({ status: 'succeeded' });
   });
 
+  it('reclaims the slot of an executor that ignores its abort, after the grace period', async () => {
+    gw = await createFakeGateway({ token: TOKEN });
+    const started: string[] = [];
+    const stubborn: Executor = {
+      kind: 'stubborn',
+      async execute(task) {
+        started.push(task.requestId);
+        // Ignores ctx.signal on purpose; finishes on its own much later.
+        await new Promise((r) => setTimeout(r, 3000).unref());
+        return { status: 'succeeded' };
+      },
+    };
+    const logger = capturingLogger();
+    await start({ executors: [stubborn], maxInFlight: 1, abortGraceMs: 100, logger });
+    const first = await gw.execute({ requestId: 'deaf', kind: 'stubborn', timeoutMs: 100 });
+    expect(first).toMatchObject({ status: 'failed', error: { code: 'NODE_EXECUTION_TIMEOUT' } });
+    expect(started).toEqual(['deaf']);
+    // The next task gets the slot once the grace period is over, not after the stubborn executor returns.
+    const second = gw.execute({ requestId: 'next', kind: 'stubborn', timeoutMs: 100 });
+    await until(() => started.length === 2, 'second task started', 2000);
+    expect(await second).toMatchObject({ error: { code: 'NODE_EXECUTION_TIMEOUT' } });
+    expect(logger.lines.join('\n')).toContain('executor ignored its abort signal');
+  });
+
   it('close() aborts tasks still running at the drain deadline and delivers their results first', async () => {
     gw = await createFakeGateway({ token: TOKEN });
     const g = gatedExecutor();

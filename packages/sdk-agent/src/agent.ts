@@ -140,6 +140,7 @@ class AgentRuntime implements Agent {
       logger: o.logger,
       workdir: o.workdir,
       maxResultBytes: o.maxPayloadBytes,
+      abortGraceMs: o.abortGraceMs,
       hooks: {
         onStarted: (info) => this.#events.emit('task.started', info),
         onFinished: (result, info) => {

@@ -12,9 +12,6 @@ import { AgentError, toErrorInfo } from './errors.js';
 import type { Executor, ExecutorResult } from './executor.js';
 import { redactSecret } from './redact.js';
 
-/** How long an aborted executor may keep its concurrency slot before it is reclaimed. */
-const ABORT_GRACE_MS = 5_000;
-
 /** Explicit state of one accepted task. Removed from the map in `finally`. */
 interface TaskState {
   readonly requestId: string;
@@ -36,6 +33,8 @@ export interface TaskRunnerOptions {
   logger: Logger;
   workdir?: string | undefined;
   maxResultBytes: number;
+  /** How long an aborted executor may keep its concurrency slot before it is reclaimed. */
+  abortGraceMs: number;
   hooks: TaskRunnerHooks;
 }
 
@@ -124,13 +123,13 @@ export class TaskRunner {
       // The slot stays taken until the executor really returns, so maxInFlight bounds real work; an
       // executor that ignores its signal gets a grace period, then its slot is reclaimed (and logged).
       const grace = new Promise<'ignored'>((resolve) => {
-        const arm = () => setTimeout(() => resolve('ignored'), ABORT_GRACE_MS).unref?.();
+        const arm = () => setTimeout(() => resolve('ignored'), this.#o.abortGraceMs).unref?.();
         if (controller.signal.aborted) arm();
         else controller.signal.addEventListener('abort', arm, { once: true });
       });
       const outcome = await Promise.race([execution, grace]);
       if (outcome === 'ignored') {
-        logger.warn({ graceMs: ABORT_GRACE_MS }, 'executor ignored its abort signal; releasing its slot');
+        logger.warn({ graceMs: this.#o.abortGraceMs }, 'executor ignored its abort signal; releasing its slot');
         return;
       }
       report(controller.signal.aborted ? abortedResult(controller.signal) : outcome);
