@@ -208,6 +208,10 @@ export function createHttpHandler(core: Core, maxBodyBytes: number) {
         if (res.headersSent || res.writableEnded) return;
         const text = JSON.stringify(r.body);
         res.writeHead(r.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+      })
+      .catch((err: unknown) => {
+        core.logger.error({ url, err: errText(err) }, 'could not answer internal request');
+        if (!res.writableEnded) res.destroy();
       });
   };
 }

@@ -251,7 +251,14 @@ export class Dispatcher {
   }
 
   private arm(entry: InFlight, ms: number): void {
-    entry.timer = setTimeout(() => void this.expire(entry), Math.max(1, ms));
+    entry.timer = setTimeout(
+      () => {
+        this.expire(entry).catch((err: unknown) =>
+          this.deps.logger.error({ requestId: entry.requestId, err: errText(err) }, 'timeout handling failed'),
+        );
+      },
+      Math.max(1, ms),
+    );
     entry.timer.unref?.();
   }
 
