@@ -129,7 +129,7 @@ export async function startApiHost(env: ApiEnv = process.env, overrides: ApiHost
         agentsPage: `${config.publicUrl ?? url}/agents`,
         gatewayWsUrl: config.gatewayWsUrl,
         staleMs: config.agentStaleMs,
-        liveSessions: liveSessions ? config.gatewayHttpUrl : 'off (GATEWAY_SERVICE_TOKEN not set)',
+        liveSessions: overrides.liveSessions ? 'custom' : liveSessions ? config.gatewayHttpUrl : 'off (GATEWAY_SERVICE_TOKEN not set)',
       },
       'api listening',
     );

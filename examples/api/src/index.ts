@@ -1,8 +1,8 @@
 /**
  * `@vespid/example-api` — the Vespid control-plane API host: orgs, roles, access tokens, pairing
  * tokens and the pairing exchange, agents (online/offline/revoked, revoke, tags), connector secrets
- * (AES-256-GCM envelope), workflows, runs and run events. Exposes the seams the worker, gateway and
- * demo compose: {@link ControlBus} (`vespid:control`), {@link RunQueue} (`workflow-runs`) and the DSL.
+ * (AES-256-GCM envelope), workflows, runs and run events, and the `/agents` web page. Exposes the
+ * seams the worker, gateway and demo compose: {@link ControlBus} (`vespid:control`), {@link RunQueue} (`workflow-runs`) and the DSL.
  *
  * @example
  * ```ts
@@ -62,6 +62,18 @@ export {
   type ConnectorActionConfig,
   type AgentExecuteConfig,
 } from './dsl.js';
+export {
+  LIVE_SESSIONS_ROUTE,
+  gatewayLiveSessions,
+  liveSessionsFromEnv,
+  mergeLive,
+  type LiveSession,
+  type LiveSessionSource,
+  type LiveStatus,
+  type GatewayLiveSessionsOptions,
+} from './live-sessions.js';
+export { agentsPageRoutes, AGENTS_PAGE_CSP } from './web/page-routes.js';
+export { connectCommand, CONNECT_COMMAND_PREFIX } from './web/lib/command.js';
 export { bootstrapOrganization, addMember, generateAccessToken, type BootstrapResult } from './users.js';
 export { createApiLogger, REDACT_PATHS } from './logger.js';
 export { ApiError } from './errors.js';

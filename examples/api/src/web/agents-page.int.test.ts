@@ -21,7 +21,7 @@ import { DATABASE_URL, REDIS_URL, uniquePrefix } from '../../../../test/services
 import { type GatewayHost, startGatewayHost } from '../../../gateway/src/host.js';
 import { type ApiHost, startApiHost } from '../host.js';
 import { createApiLogger } from '../logger.js';
-import { bootstrapOrganization } from '../users.js';
+import { addMember, bootstrapOrganization } from '../users.js';
 import { describeWithBrowser, launchChromium } from './browser-harness.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -193,9 +193,15 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
     await tagsInput.press('Escape');
     expect(await page.evaluate("document.activeElement?.getAttribute('aria-label')")).toBe(`Edit tags of ${AGENT_NAME}`);
     await page.keyboard.press('Enter'); // the focused Edit button opens the editor again
+    // An invalid tag: the API's 400 is explained in words and the editor stays open.
+    await tagsInput.fill('x'.repeat(200));
+    await tagsInput.press('Enter');
+    const rejected = await page.getByRole('alert').filter({ hasText: 'The API rejected the input.' }).textContent();
+    expect(rejected).toMatch(/\(invalid request body: tags\.0: .+; BAD_REQUEST\)$/);
     await tagsInput.fill('east, group:alpha');
     await tagsInput.press('Enter');
     await row().locator('.col-tags .tags', { hasText: 'east, group:alpha' }).waitFor();
+    expect(await page.getByRole('alert').isVisible()).toBe(false);
     const agentId = (await row().getAttribute('data-agent-id'))!;
     expect((await apiGet(`/v1/orgs/${org.orgId}/agents/${agentId}`)).tags).toEqual(['east', 'group:alpha']);
     await shot('04-tags-edited');
@@ -260,4 +266,23 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
       expect(agentLines.includes(secretOf(token)), `${what} in agent output`).toBe(false);
     }
   }, 180_000);
+
+  it('a member sees the list read-only, with the reason in words', async () => {
+    const member = await addMember(pool, { organizationId: org.orgId, email: `${uniquePrefix('member')}@example.test`, role: 'member' });
+    const memberContext = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    try {
+      const memberPage = await memberContext.newPage();
+      memberPage.setDefaultTimeout(20_000);
+      await memberPage.goto(`${api.url}/agents`);
+      await memberPage.getByLabel('Access token').fill(member.accessToken);
+      await memberPage.getByRole('button', { name: 'Sign in' }).click();
+      await memberPage.getByText('Your role is member').waitFor();
+      await memberPage.locator('tr[data-agent-id]', { hasText: AGENT_NAME }).waitFor();
+      expect(await memberPage.getByRole('button', { name: 'Create pairing token' }).isVisible()).toBe(false);
+      expect(await memberPage.getByRole('button', { name: /^(Edit tags|Revoke) / }).count()).toBe(0);
+      await memberPage.screenshot({ path: join(SHOTS, '08-member-read-only.png'), fullPage: true });
+    } finally {
+      await memberContext.close();
+    }
+  }, 60_000);
 });
