@@ -15,7 +15,8 @@ export interface Figure {
   metric: string;
   unit: string;
   value: number;
-  baseline?: { label: string; value: number };
+  /** `unit` only when it differs from the figure's (then no ratio is computed). */
+  baseline?: { label: string; value: number; unit?: string };
   /** value / baseline.value */
   ratio?: number;
   /** The issue's target in words, e.g. `≤ 4× echo p50`. */
@@ -42,9 +43,9 @@ export interface RunResults {
 /** A figure with ratio and pass computed. `check(value, ratio)` decides PASS/MISS. */
 export function figure(f: Omit<Figure, 'ratio' | 'pass'> & { check?: (value: number, ratio: number | undefined) => boolean }): Figure {
   const { check, ...rest } = f;
-  const ratio = rest.baseline && rest.baseline.value !== 0 ? rest.value / rest.baseline.value : undefined;
+  const ratio = rest.baseline && rest.baseline.value !== 0 && !rest.baseline.unit ? rest.value / rest.baseline.value : undefined;
   const out: Figure = { ...rest, value: round(rest.value) };
-  if (rest.baseline) out.baseline = { label: rest.baseline.label, value: round(rest.baseline.value) };
+  if (rest.baseline) out.baseline = { ...rest.baseline, value: round(rest.baseline.value) };
   if (ratio !== undefined && Number.isFinite(ratio)) out.ratio = round(ratio);
   if (check) out.pass = Number.isFinite(rest.value) && check(rest.value, ratio);
   return out;
@@ -66,7 +67,7 @@ function rows(figures: Figure[]): string[][] {
     f.scenario,
     f.metric,
     `${fmt(f.value)} ${f.unit}`,
-    f.baseline ? `${fmt(f.baseline.value)} ${f.unit} (${f.baseline.label})` : '—',
+    f.baseline ? `${fmt(f.baseline.value)} ${f.baseline.unit ?? f.unit} (${f.baseline.label})`.replace(/ {2}/, ' ') : '—',
     f.ratio !== undefined ? `${fmt(f.ratio)}×` : '—',
     f.target ?? '—',
     f.pass === undefined ? '' : f.pass ? 'PASS' : 'MISS',

@@ -35,6 +35,7 @@ export function summarize(samples: readonly number[]): Summary {
 export function round(v: number): number {
   if (!Number.isFinite(v)) return v;
   const a = Math.abs(v);
+  if (a > 0 && a < 1) return Number(v.toPrecision(3));
   const d = a >= 1000 ? 0 : a >= 100 ? 1 : a >= 10 ? 2 : 3;
   return Number(v.toFixed(d));
 }

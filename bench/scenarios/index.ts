@@ -1,5 +1,9 @@
 import { roundTrip } from './a-roundtrip.js';
+import { throughput } from './b-throughput.js';
+import { connectionScale } from './c-scale.js';
 import type { BenchContext } from './context.js';
+import { continuation } from './d-continuation.js';
+import { sandbox } from './e-sandbox.js';
 
 export interface Scenario {
   id: string;
@@ -8,4 +12,10 @@ export interface Scenario {
 }
 
 /** In run order. */
-export const SCENARIOS: Scenario[] = [{ id: 'a', title: 'dispatch round trip vs ws echo', run: roundTrip }];
+export const SCENARIOS: Scenario[] = [
+  { id: 'a', title: 'dispatch round trip vs ws echo', run: roundTrip },
+  { id: 'b', title: 'throughput at concurrency 64 with 1/10/100/1000 agents', run: throughput },
+  { id: 'c', title: 'connection scale and restart', run: connectionScale },
+  { id: 'd', title: 'continuation: push vs polling', run: continuation },
+  { id: 'e', title: 'sandbox: Docker executor vs raw Engine API', run: sandbox },
+];

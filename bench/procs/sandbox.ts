@@ -1,0 +1,108 @@
+/**
+ * Scenario e: `agent.execute` of `true` through `dockerSandboxExecutor`, against the raw Engine API
+ * (create → start → wait → remove) with the very same hardened create options, alternating one run of
+ * each so engine drift hits both alike.
+ */
+import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { noopLogger } from '@vespid/protocol';
+import { dockerSandboxExecutor, resolveDockerSandboxOptions } from '@vespid/sdk-agent/docker';
+// Internal on purpose: the baseline must use exactly the executor's hardening, not a copy of it.
+import { containerCreateOptions } from '../../packages/sdk-agent/src/docker/container-spec.js';
+import { Docker } from '../lib/deps.js';
+import { num, nowMs, serve, str } from '../lib/rpc.js';
+
+const isRoot = process.getuid?.() === 0;
+const user = isRoot ? '65534:65534' : `${process.getuid?.()}:${process.getgid?.()}`;
+
+async function rawSetup(root: string) {
+  const workdir = join(root, 'raw-work');
+  const scriptDir = join(root, 'raw-script');
+  await mkdir(workdir, { recursive: true });
+  await mkdir(scriptDir, { recursive: true });
+  await writeFile(join(scriptDir, 'task.sh'), 'true\n', { mode: 0o644 });
+  if (isRoot) await chown(workdir, 65534, 65534);
+  return { workdir, scriptDir };
+}
+
+serve({
+  async run(args) {
+    const image = str(args, 'image', 'vespid/sandbox-busybox:test');
+    const n = num(args, 'n', 10);
+    const root = await mkdtemp(join(tmpdir(), 'vespid-bench-sbx-'));
+    const docker = new Docker();
+    const executor = dockerSandboxExecutor({ image, workdirRoot: root, sweepIntervalMs: 0 });
+    const opts = resolveDockerSandboxOptions({ image, workdirRoot: root, sweepIntervalMs: 0 });
+    const dirs = await rawSetup(root);
+    await executor.start?.();
+    const viaExecutor: number[] = [];
+    const raw: number[] = [];
+    const failures: string[] = [];
+    const runExecutor = async (i: number) => {
+      const t = nowMs();
+      const res = await executor.execute(
+        {
+          requestId: `sbx${process.pid}r${i + 1}:n:0`,
+          organizationId: 'bench',
+          kind: 'agent.execute',
+          payload: { task: { type: 'shell', script: 'true' } },
+          timeoutMs: 30_000,
+        },
+        { signal: AbortSignal.timeout(30_000), logger: noopLogger, deadline: Date.now() + 30_000 },
+      );
+      if (res.status !== 'succeeded') failures.push(`executor: ${res.error.code}`);
+      else viaExecutor.push(nowMs() - t);
+    };
+    const runRaw = async (i: number) => {
+      const t = nowMs();
+      const spec = containerCreateOptions(opts, {
+        image,
+        shell: 'sh',
+        user,
+        network: 'none',
+        workdir: dirs.workdir,
+        scriptDir: dirs.scriptDir,
+        env: [],
+        requestId: `raw-${process.pid}-${i}`,
+        scope: `bench${process.pid}`,
+        instanceId: `bench${process.pid}`,
+        deadline: Date.now() + 30_000,
+      });
+      const container = await docker.createContainer(spec);
+      try {
+        const exited = container.wait({ condition: 'next-exit' });
+        await container.start();
+        const { StatusCode } = (await exited) as { StatusCode: number };
+        if (StatusCode !== 0) failures.push(`raw: exit ${StatusCode}`);
+      } finally {
+        await container.remove({ force: true });
+      }
+      raw.push(nowMs() - t);
+    };
+    try {
+      // One untimed run of each warms the image cache and the engine.
+      await runRaw(-1);
+      await runExecutor(-1);
+      viaExecutor.length = 0;
+      raw.length = 0;
+      for (let i = 0; i < n; i++) {
+        if (i % 2 === 0) {
+          await runRaw(i);
+          await runExecutor(i);
+        } else {
+          await runExecutor(i);
+          await runRaw(i);
+        }
+      }
+    } finally {
+      await executor.close?.();
+      await rm(root, { recursive: true, force: true });
+    }
+    return { executor: viaExecutor, raw, failures };
+  },
+  stop() {
+    setImmediate(() => process.exit(0));
+    return true;
+  },
+});

@@ -1,0 +1,63 @@
+/**
+ * b — dispatches/s at concurrency 64 with 1 (baseline), 10, 100 and 1,000 agents, and p99 latency.
+ * One gateway process; the fleet grows between steps; each step has its own warm-up.
+ */
+import { figure } from '../lib/report.js';
+import { summarize } from '../lib/stats.js';
+import { type BenchContext, type DriveResult, addAgents, child, gatewayProcess, listen, stopAll } from './context.js';
+
+const CONCURRENCY = 64;
+
+export async function throughput(ctx: BenchContext): Promise<void> {
+  const gw = await gatewayProcess(ctx, 'gateway-b');
+  const info = await listen(ctx, gw);
+  const agents = await child(ctx, 'agents-b', 'agents');
+  const load = await child(ctx, 'loadgen-b', 'loadgen');
+  const durationMs = ctx.quick ? 1500 : 5000;
+  const args = { httpUrl: info.httpUrl, serviceToken: ctx.serviceToken, concurrency: CONCURRENCY, connections: CONCURRENCY };
+  const steps = ctx.quick ? [1, 10, 100] : [1, 10, 100, 1000];
+  const out: Record<number, { perSec: number; latency: ReturnType<typeof summarize>; errors: number; firstError?: string }> = {};
+  let connected = 0;
+  for (const count of steps) {
+    await addAgents(ctx, agents, info.wsUrl, connected, count - connected);
+    connected = count;
+    await load.call('dispatch', { ...args, n: 1_000_000, durationMs: ctx.quick ? 300 : 1000 });
+    const r = await load.call<DriveResult>('dispatch', { ...args, n: 2_000_000, durationMs }, durationMs + 30_000);
+    out[count] = {
+      perSec: (r.count / r.elapsedMs) * 1000,
+      latency: summarize(r.samples),
+      errors: r.errors,
+      ...(r.firstError ? { firstError: r.firstError } : {}),
+    };
+    ctx.log(`b: ${count} agents → ${Math.round(out[count].perSec)}/s, p99 ${out[count].latency.p99.toFixed(2)} ms, errors ${r.errors}`);
+  }
+  await stopAll(ctx.children);
+  ctx.details.b = { concurrency: CONCURRENCY, durationMs, steps: out };
+  const base = out[1];
+  if (!base) return;
+  for (const count of steps.filter((c) => c > 1)) {
+    const s = out[count];
+    if (!s) continue;
+    const target = count === 10 ? 10_000 : count === 1000 ? 6_000 : undefined;
+    ctx.figures.push(
+      figure({
+        scenario: 'b',
+        metric: `throughput, ${count} agents`,
+        unit: '/s',
+        value: s.perSec,
+        baseline: { label: '1 agent', value: base.perSec },
+        ...(target ? { target: `≥ ${target.toLocaleString('en')}/s`, check: (v: number) => v >= target } : {}),
+      }),
+      figure({
+        scenario: 'b',
+        metric: `p99 at c=64, ${count} agents`,
+        unit: 'ms',
+        value: s.latency.p99,
+        baseline: { label: '1 agent', value: base.latency.p99 },
+        target: '≤ 15 ms',
+        check: (v) => v <= 15,
+      }),
+    );
+    if (s.errors > 0) ctx.notes.push(`b: ${s.errors} dispatches failed with ${count} agents (first: ${s.firstError})`);
+  }
+}
