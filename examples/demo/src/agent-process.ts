@@ -48,7 +48,8 @@ export function spawnAgent(options: {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
-    detached: false,
+    // Its own process group: pnpm does not forward SIGTERM to the script, so stop() signals the group.
+    detached: true,
   });
   const log = createWriteStream(options.logFile, { flags: 'a' });
   child.stdout?.pipe(log, { end: false });
@@ -59,12 +60,21 @@ export function spawnAgent(options: {
     display: `pnpm ${args.map((a) => (a === options.pairingToken ? '<token>' : /[\s,]/.test(a) ? `"${a}"` : a)).join(' ')}`,
     exited,
     async stop() {
+      const group = (signal: NodeJS.Signals) => {
+        try {
+          if (child.pid) process.kill(-child.pid, signal);
+        } catch {
+          // The group is already gone.
+        }
+      };
       if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        group('SIGTERM');
+        const timer = setTimeout(() => group('SIGKILL'), 10_000);
         await exited;
         clearTimeout(timer);
       }
+      // pnpm may exit before the agent it started: make sure nothing of the group survives.
+      group('SIGTERM');
       log.end();
     },
   };
