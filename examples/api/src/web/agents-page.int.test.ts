@@ -167,6 +167,10 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
     const command = await page.getByLabel('Run on the machine that will host the agent').inputValue();
     expect(pairingToken.startsWith(`${org.orgId}.`)).toBe(true);
     expect(command).toBe(`pnpm --filter @vespid/node-agent dev -- connect --pairing-token ${pairingToken} --api-base ${api.url}`);
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: api.url });
+    await page.getByRole('button', { name: 'Copy command' }).click();
+    await page.getByText('Copied.').waitFor();
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(command);
     await shot('02-pairing-token');
 
     // Run it, as an operator would paste it (plus a temp config path and a name for the test).
