@@ -16,7 +16,8 @@ export interface LiveSession {
   inFlight: number;
   maxInFlight: number;
   kinds: string[];
-  connectors: string[];
+  /** null when the agent declared no connector list. */
+  connectors: string[] | null;
   reportedTags: string[];
   connectedAt: string | null;
   lastSeenAt: string | null;

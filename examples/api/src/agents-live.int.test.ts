@@ -62,7 +62,7 @@ await describeWith(['postgres', 'redis'], 'api agents list with live gateway dat
       ['connected', 2],
       ['idle', null],
     ]);
-    expect(res.body.agents[0].live).toMatchObject({ sessionId: 's1', maxInFlight: 5, kinds: ['agent.execute'], connectors: [] });
+    expect(res.body.agents[0].live).toMatchObject({ sessionId: 's1', maxInFlight: 5, kinds: ['agent.execute'], connectors: null });
     const one = await api.call('GET', `/v1/orgs/${org.orgId}/agents/${agentIds[0]}`, { token: org.accessToken });
     expect(one.body.live.inFlight).toBe(2);
   });

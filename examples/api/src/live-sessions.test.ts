@@ -68,7 +68,8 @@ describe('live sessions from the gateway (stub server)', () => {
   it('asks for the org with the service token and maps sessions by agent id', async () => {
     handler = (req, res) => {
       if (req.headers.authorization !== `Bearer ${SERVICE_TOKEN}`) return json(res, 401, { code: 'UNAUTHORIZED', message: 'no' });
-      json(res, 200, { sessions: [session('a1', 2), session('a2', 0)] });
+      // The gateway's SessionInfo shape: numeric times, connectors null when undeclared, extra fields.
+      json(res, 200, { sessions: [session('a1', 2), { ...session('a2', 0), connectors: null, state: 'ready', remoteAddress: '::1' }] });
     };
     const sessions = await source().list(ORG);
     expect(seen.at(-1)?.url).toBe(`${LIVE_SESSIONS_ROUTE}?organizationId=${ORG}`);
@@ -82,7 +83,7 @@ describe('live sessions from the gateway (stub server)', () => {
       connectedAt: '2026-01-01T00:00:00.000Z',
       lastSeenAt: '2026-01-01T00:00:05.000Z',
     });
-    expect(sessions?.get('a2')?.inFlight).toBe(0);
+    expect(sessions?.get('a2')).toMatchObject({ inFlight: 0, connectors: null });
   });
 
   it('merges live data per agent: session, null when not connected, null when revoked', async () => {

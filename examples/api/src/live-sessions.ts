@@ -25,9 +25,19 @@ const LiveSessionSchema = z.looseObject({
   name: z.string().optional(),
   inFlight: z.number().int().nonnegative(),
   maxInFlight: z.number().int().nonnegative(),
-  kinds: z.array(z.string()).default([]),
-  connectors: z.array(z.string()).default([]),
-  reportedTags: z.array(z.string()).default([]),
+  kinds: z
+    .array(z.string())
+    .nullish()
+    .transform((v) => v ?? []),
+  // null: the agent did not declare a connector list (the gateway's SessionInfo allows that).
+  connectors: z
+    .array(z.string())
+    .nullish()
+    .transform((v) => v ?? null),
+  reportedTags: z
+    .array(z.string())
+    .nullish()
+    .transform((v) => v ?? []),
   connectedAt: z.union([z.string(), z.number()]).optional(),
   lastSeenAt: z.union([z.string(), z.number()]).optional(),
 });
@@ -46,7 +56,8 @@ export interface LiveSession {
   inFlight: number;
   maxInFlight: number;
   kinds: string[];
-  connectors: string[];
+  /** null when the agent declared no connector list. */
+  connectors: string[] | null;
   reportedTags: string[];
   connectedAt: string | null;
   lastSeenAt: string | null;
