@@ -19,7 +19,7 @@ export interface WorkerHostOptions {
   /** Use this pool instead of one from DATABASE_URL (the demo shares one). Not ended by close(). */
   pool?: Pool;
   logger?: Logger;
-  /** BullMQ key prefix (tests isolate by it). */
+  /** BullMQ key prefix (tests isolate by it). @default env BULLMQ_PREFIX, else BullMQ's `bull` */
   bullPrefix?: string;
   /** Result channel of the gateway (tests isolate by it). */
   resultChannel?: string;
@@ -99,7 +99,14 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
 
   const handler = (job: RunJob) => engine.processRun(job);
   runQueue = redis
-    ? bullmqRunQueueConsumer({ connection: redis, prefix: options.bullPrefix, concurrency: config.runConcurrency, handler, logger })
+    ? // BULLMQ_PREFIX must match the api's (it enqueues new runs there), or runs are never picked up.
+      bullmqRunQueueConsumer({
+        connection: redis,
+        prefix: options.bullPrefix ?? env.BULLMQ_PREFIX,
+        concurrency: config.runConcurrency,
+        handler,
+        logger,
+      })
     : inProcessRunQueueConsumer({ concurrency: config.runConcurrency, handler, logger });
   await runner?.start();
 

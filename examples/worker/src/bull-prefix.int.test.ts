@@ -1,0 +1,75 @@
+/**
+ * Regression (found by the chaos suite): the api enqueues new runs under `BULLMQ_PREFIX`, but the
+ * worker host ignored that variable and consumed BullMQ's default `bull` prefix, so with the variable
+ * set every run stayed `queued` forever. The worker must read the same variable.
+ */
+import { createServer, type Server } from 'node:http';
+import { bootstrapOrganization, bullmqRunQueue } from '@vespid/example-api';
+import { createPool, dropSchema, migrate, type Pool } from '@vespid/example-db';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { DATABASE_URL, REDIS_URL, describeWith, uniquePrefix } from '../../../test/services.js';
+import { startWorkerHost } from './host.js';
+
+await describeWith(['postgres', 'redis'], 'worker host BULLMQ_PREFIX', () => {
+  const schema = uniquePrefix('wbp');
+  const prefix = uniquePrefix('bullp');
+  let pool: Pool;
+  let target: Server;
+  let targetUrl = '';
+
+  beforeAll(async () => {
+    pool = createPool(DATABASE_URL, { schema });
+    await migrate(pool, { schema });
+    target = createServer((_req, res) => res.end('{"ok":true}'));
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    targetUrl = `http://127.0.0.1:${(target.address() as { port: number }).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise((r) => target.close(r));
+    await dropSchema(pool, schema);
+    await pool.end();
+  });
+
+  it('consumes runs the api enqueued under BULLMQ_PREFIX', async () => {
+    const { orgId } = await bootstrapOrganization(pool, { orgName: 'p', email: `${schema}@p.test` });
+    const dsl = {
+      version: 1,
+      trigger: { type: 'trigger.manual' },
+      nodes: [{ id: 'n1', type: 'connector.action', config: { connectorId: 'http', actionId: 'request', input: { url: targetUrl } } }],
+    };
+    const wf = await pool.query<{ id: string }>('INSERT INTO workflows (organization_id, name, dsl) VALUES ($1, $2, $3) RETURNING id', [
+      orgId,
+      'w',
+      dsl,
+    ]);
+    const v = await pool.query<{ id: string }>(
+      'INSERT INTO workflow_versions (workflow_id, organization_id, version, dsl) VALUES ($1, $2, 1, $3) RETURNING id',
+      [wf.rows[0]!.id, orgId, dsl],
+    );
+    const run = await pool.query<{ id: string }>(
+      "INSERT INTO workflow_runs (organization_id, workflow_id, version_id, status) VALUES ($1, $2, $3, 'queued') RETURNING id",
+      [orgId, wf.rows[0]!.id, v.rows[0]!.id],
+    );
+    const runId = run.rows[0]!.id;
+
+    const worker = await startWorkerHost({ env: { DATABASE_URL, DATABASE_SCHEMA: schema, REDIS_URL, BULLMQ_PREFIX: prefix }, pool });
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const apiQueue = bullmqRunQueue({ connection: redis, prefix });
+    try {
+      await apiQueue.enqueue({ runId, organizationId: orgId });
+      let status = 'queued';
+      for (let i = 0; i < 200 && status !== 'succeeded' && status !== 'failed'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        status = (await pool.query<{ status: string }>('SELECT status FROM workflow_runs WHERE id = $1', [runId])).rows[0]!.status;
+      }
+      expect(status).toBe('succeeded');
+    } finally {
+      await worker.close();
+      await apiQueue.queue.obliterate({ force: true }).catch(() => {});
+      await apiQueue.close();
+      await redis.quit();
+    }
+  });
+});
