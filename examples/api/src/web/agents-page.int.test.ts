@@ -8,6 +8,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -64,6 +66,36 @@ function capture(lines: string[]): Writable {
   });
 }
 
+/** An HTTP server whose first request is held open until release(): a task the agent is busy with. */
+function holdingServer() {
+  let release!: () => void;
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
+  let arrived!: () => void;
+  const arrivedP = new Promise<void>((r) => {
+    arrived = r;
+  });
+  const server = createServer((_req, res) => {
+    arrived();
+    void released.then(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('done'));
+  });
+  return {
+    url: '',
+    arrived: arrivedP,
+    release,
+    async start() {
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    },
+    async close() {
+      release();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
 await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api + gateway + real node-agent)', () => {
   const schema = uniquePrefix('web');
   const serviceToken = `svc_canary_${randomBytes(12).toString('hex')}`;
@@ -87,8 +119,11 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
     return (await res.json()) as any;
   };
 
+  const slow = holdingServer();
+
   beforeAll(async () => {
     await mkdir(SHOTS, { recursive: true });
+    await slow.start();
     home = await mkdtemp(join(tmpdir(), 'vespid-web-'));
     const common = { DATABASE_URL, DATABASE_SCHEMA: schema, REDIS_URL, NODE_ENV: 'test' };
     gateway = await startGatewayHost(
@@ -128,6 +163,7 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
     }
     await context?.close().catch(() => {});
     await browser?.close().catch(() => {});
+    await slow.close();
     await api?.close({ timeoutMs: 5000 });
     await gateway?.close({ timeoutMs: 5000 });
     if (pool) {
@@ -182,13 +218,38 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
     expect(await online.locator('.col-connectors').textContent()).toBe('http, github');
     expect(await online.locator('.col-max').textContent()).toBe('10');
     expect(await online.locator('.col-lastSeen').textContent()).toMatch(/just now|\d+ s ago/);
-    // "In flight now" shows what the api reports from the gateway's live sessions (n/a without them).
-    const listed = await apiGet(`/v1/orgs/${org.orgId}/agents`);
-    const live = listed.agents[0].live;
-    expect(await online.locator('.col-inFlight').textContent()).toBe(live ? String(live.inFlight) : 'n/a');
+    // Keep the agent busy with a task held open by a local HTTP stub (dispatched like the worker does),
+    // then "In flight now" must show what the gateway's live sessions report, and drop back on release.
+    const dispatched = await fetch(`${gateway.url}/internal/v1/dispatch-async`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${serviceToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        organizationId: org.orgId,
+        requestId: `${uniquePrefix('run')}:node-1:1`,
+        kind: 'connector.action',
+        payload: { connectorId: 'http', actionId: 'request', input: { url: `${slow.url}/hold` } },
+        timeoutMs: 30_000,
+      }),
+    });
+    expect(dispatched.status).toBe(201);
+    await slow.arrived;
+    const busy = (await apiGet(`/v1/orgs/${org.orgId}/agents`)) as { live: string; agents: Array<{ live?: { inFlight: number } }> };
+    const inFlightCell = online.locator('.col-inFlight');
+    if (busy.live === 'gateway') {
+      expect(busy.agents[0]!.live?.inFlight).toBe(1);
+      await inFlightCell.filter({ hasText: /^1$/ }).waitFor();
+    } else {
+      // The gateway in this tree has no live-sessions route yet: the page says so instead of guessing.
+      expect(busy.live).toBe('unavailable');
+      await inFlightCell.filter({ hasText: /^n\/a$/ }).waitFor();
+      await page.getByText('“In flight now” is unavailable').waitFor();
+    }
+    await shot('03-agent-online-busy');
+    slow.release();
+    if (busy.live === 'gateway') await inFlightCell.filter({ hasText: /^0$/ }).waitFor();
     await page.getByRole('button', { name: 'Done' }).click();
     expect(await page.getByLabel('Pairing token', { exact: true }).isVisible()).toBe(false);
-    await shot('03-agent-online');
+    await shot('03b-agent-online');
 
     // Tags: Escape cancels and returns focus to the Edit button; Enter saves.
     await page.getByRole('button', { name: `Edit tags of ${AGENT_NAME}` }).click();
@@ -234,7 +295,8 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
 
     // Narrow screen: cards instead of a wide table, nothing scrolls sideways.
     await page.setViewportSize({ width: 390, height: 844 });
-    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    // (polled: the media query applies on the next layout after the resize)
+    await page.waitForFunction('document.documentElement.scrollWidth <= window.innerWidth', null, { timeout: 10_000 });
     await shot('07-narrow');
 
     // A reload keeps the tab's session; sign-out forgets it.
