@@ -144,8 +144,12 @@ await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
     const r = await small.execute(task(shell('x=$(head -c 200000000 /dev/zero | tr "\\0" a); echo survived')), context(logger));
     expect(r).toMatchObject({ status: 'failed', error: { code: 'DOCKER_OOM_KILLED' } });
     expect(out(r).oomKilled).toBe(true);
-    // A killed child while the script goes on to exit 0 is still an OOM.
-    const child = await small.execute(task(shell('(x=$(head -c 200000000 /dev/zero | tr "\\0" a)); echo went-on')), context(logger));
+    // A killed child while the script goes on to exit 0 is still an OOM. The child raises its own
+    // oom_score_adj so the kernel always picks it, not the script, even on a loaded machine.
+    const child = await small.execute(
+      task(shell('(echo 1000 > /proc/self/oom_score_adj; x=$(head -c 200000000 /dev/zero | tr "\\0" a)); echo went-on')),
+      context(logger),
+    );
     expect(child).toMatchObject({
       status: 'failed',
       error: { code: 'DOCKER_OOM_KILLED' },
