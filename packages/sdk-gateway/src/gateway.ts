@@ -13,7 +13,8 @@ import { WsAdapter } from './adapters/ws-adapter.js';
 import type { AuthenticatedAgent } from './authenticator.js';
 import { type Explanation, type RoutingRequest, explainRouting } from './core/candidates.js';
 import type { AgentConnection, ConnectionHandle } from './core/connection.js';
-import { Dispatcher } from './core/dispatcher.js';
+import { executeFrame } from './core/cluster-route.js';
+import { Dispatcher, errText } from './core/dispatcher.js';
 import { Registry } from './core/registry.js';
 import { SessionManager } from './core/sessions.js';
 import { GatewayError } from './errors.js';
@@ -91,7 +92,14 @@ export function createGateway(options: GatewayOptions): Gateway {
   let closing: Promise<void> | null = null;
   const registry = new Registry();
   const store = o.resultStore ?? memoryResultStore({ ttlSec: o.resultsTtlSec });
+  const cluster = o.cluster;
+  const strategy = o.selection.name;
+  if (cluster && strategy !== 'least_in_flight_lru' && strategy !== 'round_robin')
+    throw new TypeError(
+      `invalid gateway options: cluster mode selects inside Redis and supports least_in_flight_lru and round_robin, not ${strategy}`,
+    );
   const dispatcher = new Dispatcher({
+    cluster: cluster ? { cluster, strategy: strategy as 'least_in_flight_lru' | 'round_robin' } : undefined,
     registry,
     store,
     selection: () => o.selection,
@@ -112,8 +120,24 @@ export function createGateway(options: GatewayOptions): Gateway {
     onAgentSeen: o.onAgentSeen,
     onAgentHello: o.onAgentHello,
     onAgentDisconnected: o.onAgentDisconnected,
+    cluster,
   });
   sessions.start(o.sweepIntervalMs);
+  if (cluster) {
+    cluster.bind({
+      // Owner side of a forward: the agent's socket is here.
+      execute: (m) => {
+        const s = registry.currentFor(m.agentId);
+        if (state !== 'running' || !s || s.state !== 'ready' || s.organizationId !== m.organizationId) return false;
+        return s.send(executeFrame(m));
+      },
+      cancel: (requestId, agentId, reason) => {
+        registry.currentFor(agentId)?.send(encodeMessage({ type: 'cancel', requestId, reason }));
+      },
+      settled: (result) => dispatcher.settleRemote(result),
+    });
+    cluster.start().catch((err: unknown) => logger.error({ err: errText(err) }, 'cluster start failed'));
+  }
   const ws = new WsAdapter({
     authenticator: o.authenticator,
     logger,
@@ -168,6 +192,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     closing = (async () => {
       sessions.stop();
       dispatcher.shutdown();
+      // Withdraw from the cluster first, so that no replica selects these agents while they move.
+      await cluster?.drain().catch((err: unknown) => logger.warn({ err: errText(err) }, 'cluster drain failed'));
       for (const s of [...registry.all]) {
         s.send(encodeMessage({ type: 'drain', reason: 'gateway shutting down' }));
         sessions.close(s, CloseCode.GoingAway, 'gateway shutting down');
@@ -180,6 +206,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         sessions.forget(s);
       }
       ws.detachAll();
+      await cluster?.close().catch((err: unknown) => logger.warn({ err: errText(err) }, 'cluster close failed'));
       state = 'closed';
       logger.info({}, 'gateway closed');
     })();

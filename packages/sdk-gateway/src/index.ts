@@ -56,6 +56,15 @@ export {
 export { noopMetrics, type GatewayMetrics } from './metrics.js';
 export { GatewayError } from './errors.js';
 export type { AgentConnection, ConnectionHandle } from './core/connection.js';
+export type {
+  AgentPresence,
+  ClusterHooks,
+  ForwardOutcome,
+  ForwardedExecute,
+  GatewayCluster,
+  ReserveOutcome,
+  ReserveRequest,
+} from './cluster/cluster-types.js';
 export type { Explanation, RoutingRequest } from './core/candidates.js';
 export { ExplainRequestSchema, type InternalRequest, type InternalResponse } from './adapters/http-adapter.js';
 

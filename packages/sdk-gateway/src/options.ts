@@ -2,6 +2,7 @@ import type { Logger } from '@vespid/protocol';
 import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_PAYLOAD_BYTES, noopLogger } from '@vespid/protocol';
 import { z } from 'zod';
 import type { AgentAuthenticator } from './authenticator.js';
+import type { GatewayCluster } from './cluster/cluster-types.js';
 import type { GatewayMetrics } from './metrics.js';
 import { noopMetrics } from './metrics.js';
 import type { ResultStore } from './results/result-store.js';
@@ -75,6 +76,18 @@ export const GatewayOptionsSchema = z.object({
   metrics: hasMethods<GatewayMetrics>('metrics', 'connectedAgents', 'inFlight', 'dispatchCompleted', 'dispatchRejected').default(
     noopMetrics,
   ),
+  cluster: hasMethods<GatewayCluster>(
+    'cluster',
+    'bind',
+    'start',
+    'register',
+    'unregister',
+    'reserve',
+    'release',
+    'forward',
+    'drain',
+    'close',
+  ).optional(),
   onAgentSeen: fn<(batch: AgentSeen[]) => unknown>('onAgentSeen').optional(),
   onAgentHello: fn<(info: AgentHelloInfo) => unknown>('onAgentHello').optional(),
   onAgentDisconnected:
@@ -93,6 +106,7 @@ export const GatewayOptionsSchema = z.object({
  *   resultStore: redisResultStore({ redis }),  // default: memoryResultStore({ ttlSec: resultsTtlSec })
  *   staleMs: 60_000,               // sessions silent longer than this are closed with 4408
  *   onAgentSeen: (batch) => db.touchAgents(batch), // coalesced, at most every agentSeenIntervalMs
+ *   cluster: redisCluster({ redis }), // several replicas sharing Redis (see `@vespid/sdk-gateway/redis`)
  * };
  * ```
  */

@@ -52,14 +52,14 @@ export function connectorIdOf(kind: string, payload: unknown): string | undefine
   return typeof id === 'string' ? id : undefined;
 }
 
-function selectorTag(selector: Selector | undefined): string | undefined {
+export function selectorTag(selector: Selector | undefined): string | undefined {
   if (!selector) return undefined;
   if ('tag' in selector) return selector.tag;
   if ('group' in selector) return `group:${selector.group}`;
   return undefined;
 }
 
-function selectorAgent(selector: Selector | undefined): string | undefined {
+export function selectorAgent(selector: Selector | undefined): string | undefined {
   return selector && 'agentId' in selector ? selector.agentId : undefined;
 }
 

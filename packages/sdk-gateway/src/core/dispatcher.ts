@@ -4,6 +4,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { ResultStore } from '../results/result-store.js';
 import type { SelectionStrategy } from '../selection/strategy.js';
 import { explainRouting, selectSession } from './candidates.js';
+import { type ClusterRouteDeps, routeInCluster } from './cluster-route.js';
 import type { Registry } from './registry.js';
 import type { Session } from './session.js';
 
@@ -18,6 +19,10 @@ interface InFlight {
   session: Session | null;
   startedAt: number;
   timer: NodeJS.Timeout | null;
+  /** Cluster mode: the replica holding the agent's socket (null: not routed by this replica). */
+  replicaId: string | null;
+  /** Cluster mode: a result another replica stored while this one was still routing. */
+  early: StoredResult | null;
   waiters: Array<{ resolve: (r: StoredResult) => void; reject: (e: unknown) => void }>;
 }
 
@@ -34,6 +39,8 @@ interface Deps {
   logger: Logger;
   metrics: GatewayMetrics;
   isClosing: () => boolean;
+  /** Cluster mode: selection, reservation and forwarding go through the cluster. */
+  cluster?: Omit<ClusterRouteDeps, 'registry' | 'store' | 'logger'> | undefined;
 }
 
 const conflict = (requestId: string) =>
@@ -74,6 +81,8 @@ export class Dispatcher {
       session: null,
       startedAt: Date.now(),
       timer: null,
+      replicaId: null,
+      early: null,
       waiters: [],
     };
     this.inflight.set(req.requestId, entry);
@@ -95,6 +104,7 @@ export class Dispatcher {
         return { kind: 'in_flight', agentId: dispatch.agentId };
       }
       if (this.deps.isClosing()) throw new GatewayError('GATEWAY_SHUTDOWN', 'gateway is shutting down');
+      if (this.deps.cluster) return await this.startInCluster(entry, req);
       const session = selectSession(registry, this.deps.selection(), req);
       if (!session) {
         const why = explainRouting(registry, this.deps.selection(), req);
@@ -136,6 +146,33 @@ export class Dispatcher {
       }
       throw err;
     }
+  }
+
+  private async startInCluster(entry: InFlight, req: DispatchRequest): Promise<DispatchOutcome> {
+    const { registry, store, logger } = this.deps;
+    const route = await routeInCluster({ ...this.deps.cluster!, registry, store, logger }, req);
+    if (route.session) {
+      route.session.inFlight++;
+      route.session.lastDispatchSeq = ++this.seq;
+      registry.touch(route.session);
+    }
+    entry.status = 'sent';
+    entry.agentId = route.agentId;
+    entry.session = route.session;
+    entry.replicaId = route.replicaId;
+    this.arm(entry, entry.startedAt + req.timeoutMs - Date.now());
+    this.deps.metrics.inFlight(this.inflight.size);
+    logger.debug({ requestId: req.requestId, agentId: route.agentId, replicaId: route.replicaId, kind: req.kind }, 'dispatched');
+    if (entry.early) this.settle(entry, entry.early);
+    return { kind: 'dispatched', agentId: route.agentId };
+  }
+
+  /** Cluster mode: another replica stored the result of a request this replica dispatched. */
+  settleRemote(result: StoredResult): void {
+    const entry = this.inflight.get(result.requestId);
+    if (!entry || entry.organizationId !== result.organizationId) return;
+    if (entry.status === 'reserving') entry.early = result;
+    else if (entry.status === 'sent') this.settle(entry, result);
   }
 
   /** Resolves with the stored result of an in-flight request; null if it is not in flight here. */
@@ -194,7 +231,18 @@ export class Dispatcher {
     try {
       await store.put(stored);
       this.ack(session, msg.requestId);
-      logger.info(log, 'result recovered after restart');
+      const c = this.deps.cluster?.cluster;
+      if (c) {
+        this.release(msg.requestId, session.agentId, session.organizationId);
+        const origin = dispatch.replicaId;
+        if (origin && origin !== c.replicaId)
+          c.notifySettled(origin, stored).catch((err: unknown) =>
+            logger.warn({ ...log, err: errText(err) }, 'could not notify the origin'),
+          );
+      }
+      if (dispatch.replicaId && dispatch.replicaId !== c?.replicaId)
+        logger.debug(log, 'result of a request routed by another replica stored');
+      else logger.info(log, 'result recovered after restart');
     } catch (err) {
       logger.error({ ...log, err: errText(err) }, 'could not store result; the agent will resend');
     }
@@ -232,6 +280,7 @@ export class Dispatcher {
     if (this.inflight.get(entry.requestId) !== entry) return;
     this.drop(entry);
     if (entry.session) entry.session.inFlight = Math.max(0, entry.session.inFlight - 1);
+    if (entry.agentId) this.release(entry.requestId, entry.agentId, entry.organizationId);
     const durationMs = Date.now() - entry.startedAt;
     this.deps.metrics.dispatchCompleted({
       kind: entry.kind,
@@ -242,6 +291,13 @@ export class Dispatcher {
     this.deps.metrics.inFlight(this.inflight.size);
     this.deps.logger.debug({ requestId: entry.requestId, status: result.status, durationMs }, 'request settled');
     for (const w of entry.waiters) w.resolve(result);
+  }
+
+  /** Cluster mode: frees the request's in-flight slot (idempotent cluster-wide). */
+  private release(requestId: string, agentId: string, organizationId: string): void {
+    this.deps.cluster?.cluster
+      .release({ requestId, agentId, organizationId })
+      .catch((err: unknown) => this.deps.logger.warn({ requestId, err: errText(err) }, 'could not release the in-flight slot'));
   }
 
   private drop(entry: InFlight): void {
@@ -266,8 +322,12 @@ export class Dispatcher {
   private async expire(entry: InFlight): Promise<void> {
     if (this.inflight.get(entry.requestId) !== entry || entry.status === 'storing') return;
     entry.status = 'storing';
-    const live = entry.agentId ? this.deps.registry.currentFor(entry.agentId) : undefined;
-    const disconnected = !live;
+    const c = this.deps.cluster?.cluster;
+    const remote = !!c && entry.replicaId !== null && entry.replicaId !== c.replicaId;
+    const live = entry.agentId && !remote ? this.deps.registry.currentFor(entry.agentId) : undefined;
+    const disconnected = !live && !remote;
+    if (remote && entry.agentId)
+      c.cancel(entry.replicaId!, { requestId: entry.requestId, agentId: entry.agentId, reason: 'timeout' }).catch(() => {});
     const code = disconnected ? 'AGENT_DISCONNECTED' : 'NODE_EXECUTION_TIMEOUT';
     const message = disconnected
       ? `agent ${entry.agentId ?? '?'} disconnected and did not resend a result before the deadline`

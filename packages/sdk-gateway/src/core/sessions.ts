@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CloseCode, type Hello, type Logger, encodeMessage, parseAgentMessage } from '@vespid/protocol';
 import type { AuthenticatedAgent } from '../authenticator.js';
+import type { GatewayCluster } from '../cluster/cluster-types.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { AgentHelloInfo, AgentSeen } from '../options.js';
 import type { AgentConnection, ConnectionHandle } from './connection.js';
@@ -24,6 +25,8 @@ interface Deps {
   onAgentSeen: ((batch: AgentSeen[]) => unknown) | undefined;
   onAgentHello: ((info: AgentHelloInfo) => unknown) | undefined;
   onAgentDisconnected: ((info: { agentId: string; organizationId: string; sessionId: string; code: number }) => void) | undefined;
+  /** Cluster mode: ready sessions are published so that every replica can select them. */
+  cluster?: GatewayCluster | undefined;
 }
 
 /**
@@ -74,6 +77,7 @@ export class SessionManager {
     session.state = 'closing';
     session.closingSince = Date.now();
     this.deps.registry.unroute(session);
+    if (wasReady) this.withdraw(session);
     if (wasReady) this.deps.metrics.connectedAgents(this.deps.registry.readyCount);
     this.deps.logger.info({ agentId: session.agentId, sessionId: session.sessionId, code, reason }, 'closing agent session');
     try {
@@ -99,6 +103,7 @@ export class SessionManager {
     for (const s of this.deps.registry.all) {
       if (s.agentId !== agentId || s.state === 'closed') continue;
       this.deps.registry.retag(s, tags);
+      if (s.state === 'ready') this.publish(s);
       n++;
     }
     return n;
@@ -155,6 +160,7 @@ export class SessionManager {
     session.state = 'ready';
     const replaced = this.deps.registry.add(session);
     if (replaced) this.close(replaced, CloseCode.Replaced, 'replaced by a newer session');
+    this.publish(session);
     session.send(
       encodeMessage({
         type: 'hello_ack',
@@ -189,6 +195,7 @@ export class SessionManager {
     const wasReady = session.state === 'ready';
     session.state = 'closed';
     this.deps.registry.unroute(session);
+    if (wasReady) this.withdraw(session);
     this.deps.registry.all.delete(session);
     if (wasReady) this.deps.metrics.connectedAgents(this.deps.registry.readyCount);
     this.deps.logger.info({ agentId: session.agentId, sessionId: session.sessionId, code }, 'agent session closed');
@@ -202,6 +209,30 @@ export class SessionManager {
   /** Drops a session whose transport never reported its close (forced shutdown). */
   forget(session: Session): void {
     this.closed(session, 1006);
+  }
+
+  /** Cluster mode: publishes a ready session's presence and capacity. */
+  private publish(s: Session): void {
+    const cluster = this.deps.cluster;
+    if (!cluster) return;
+    cluster
+      .register({
+        agentId: s.agentId,
+        organizationId: s.organizationId,
+        sessionId: s.sessionId,
+        maxInFlight: s.maxInFlight,
+        kinds: [...s.kinds],
+        connectors: s.connectors ? [...s.connectors] : null,
+        tags: [...s.tags],
+      })
+      .catch((err: unknown) => this.deps.logger.warn({ agentId: s.agentId, err: errText(err) }, 'could not publish agent presence'));
+  }
+
+  /** Cluster mode: withdraws the presence, unless the agent has registered a newer session since. */
+  private withdraw(s: Session): void {
+    this.deps.cluster
+      ?.unregister(s.agentId, s.sessionId)
+      .catch((err: unknown) => this.deps.logger.warn({ agentId: s.agentId, err: errText(err) }, 'could not withdraw agent presence'));
   }
 
   /** Closes sessions silent for longer than staleMs (4408). Runs on a timer, never per message. */

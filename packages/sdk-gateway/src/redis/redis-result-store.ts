@@ -42,6 +42,7 @@ const RecordSchema = z.object({
   organizationId: z.string(),
   agentId: z.string(),
   deadline: z.number(),
+  replicaId: z.string().optional(),
 });
 
 function decode<T>(schema: z.ZodType<T>, text: string | null): T | null {

@@ -14,6 +14,8 @@ export interface DispatchRecord {
   agentId: string;
   /** Epoch ms after which the request is no longer running. */
   deadline: number;
+  /** Cluster mode: the replica that accepted the dispatch (told when another replica stores the result). */
+  replicaId?: string;
 }
 
 /**

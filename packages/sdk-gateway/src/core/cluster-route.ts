@@ -1,0 +1,114 @@
+import { type DispatchRequest, type Logger, encodeMessage } from '@vespid/protocol';
+import type { ForwardedExecute, GatewayCluster } from '../cluster/cluster-types.js';
+import { GatewayError } from '../errors.js';
+import type { ResultStore } from '../results/result-store.js';
+import { connectorIdOf, selectorAgent, selectorTag } from './candidates.js';
+import type { Registry } from './registry.js';
+import type { Session } from './session.js';
+
+/** Reservations tried per dispatch: each failed one (agent just left, replica died) removes a stale entry. */
+const MAX_ATTEMPTS = 5;
+
+/** Where a clustered dispatch went. `session` is null when another replica holds the agent. */
+export interface ClusterRoute {
+  agentId: string;
+  replicaId: string;
+  session: Session | null;
+}
+
+export interface ClusterRouteDeps {
+  cluster: GatewayCluster;
+  registry: Registry;
+  store: ResultStore;
+  logger: Logger;
+  strategy: 'least_in_flight_lru' | 'round_robin';
+}
+
+/** The `execute` frame of a request (the secret only ever goes to the agent, or over pub/sub to its replica). */
+export function executeFrame(
+  m: Pick<ForwardedExecute, 'requestId' | 'organizationId' | 'kind' | 'payload' | 'secret' | 'timeoutMs'>,
+): string {
+  return encodeMessage({
+    type: 'execute',
+    requestId: m.requestId,
+    organizationId: m.organizationId,
+    kind: m.kind,
+    payload: m.payload,
+    ...(m.secret !== undefined ? { secret: m.secret } : {}),
+    timeoutMs: m.timeoutMs,
+  });
+}
+
+/**
+ * Selects cluster-wide (atomic reservation in the cluster), records the dispatch durably, then sends
+ * to the local socket or forwards to the owner replica. The record comes first so that whichever
+ * replica receives the agent's result (the agent may reconnect anywhere) can verify and store it.
+ * A forward without an answer counts as sent: sending again could run the request twice.
+ */
+export async function routeInCluster(deps: ClusterRouteDeps, req: DispatchRequest): Promise<ClusterRoute> {
+  const { cluster, registry, store, logger } = deps;
+  const deadline = Date.now() + req.timeoutMs;
+  const base = {
+    requestId: req.requestId,
+    organizationId: req.organizationId,
+    kind: req.kind,
+    connectorId: connectorIdOf(req.kind, req.payload),
+    tag: selectorTag(req.selector),
+    agentId: selectorAgent(req.selector),
+    strategy: deps.strategy,
+    deadline,
+  };
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const r = await cluster.reserve(base);
+    if (!r.ok) {
+      if (r.reason === 'quota')
+        throw new GatewayError(
+          'RATE_LIMITED',
+          `organization ${req.organizationId} has ${r.quota ?? 'its maximum of'} requests in flight across the gateway cluster`,
+          { httpStatus: 429 },
+        );
+      break;
+    }
+    const slot = { requestId: req.requestId, agentId: r.agentId, organizationId: req.organizationId };
+    try {
+      await store.recordDispatch({ ...slot, deadline, replicaId: cluster.replicaId });
+    } catch (err) {
+      await cluster.release(slot).catch(() => {});
+      throw err;
+    }
+    if (r.replicaId === cluster.replicaId) {
+      const s = registry.currentFor(r.agentId);
+      if (s && s.state === 'ready' && s.organizationId === req.organizationId && s.send(executeFrame(req)))
+        return { agentId: r.agentId, replicaId: r.replicaId, session: s };
+      await cluster.release(slot);
+      await cluster.unregister(r.agentId, r.sessionId);
+      continue;
+    }
+    const message: ForwardedExecute = {
+      requestId: req.requestId,
+      organizationId: req.organizationId,
+      agentId: r.agentId,
+      sessionId: r.sessionId,
+      kind: req.kind,
+      payload: req.payload,
+      ...(req.secret !== undefined ? { secret: req.secret } : {}),
+      timeoutMs: req.timeoutMs,
+      origin: cluster.replicaId,
+    };
+    const outcome = await cluster.forward(r.replicaId, message).catch(() => 'unknown' as const);
+    if (outcome === 'accepted') return { agentId: r.agentId, replicaId: r.replicaId, session: null };
+    if (outcome === 'unknown') {
+      logger.warn({ requestId: req.requestId, agentId: r.agentId, replicaId: r.replicaId }, 'forward not acknowledged: treated as sent');
+      return { agentId: r.agentId, replicaId: r.replicaId, session: null };
+    }
+    await cluster.release(slot);
+    if (outcome === 'unreachable') await cluster.forget(r.agentId, r.replicaId);
+    logger.debug({ requestId: req.requestId, agentId: r.agentId, replicaId: r.replicaId, outcome }, 'forward failed: selecting again');
+  }
+  throw new GatewayError(
+    'NO_AGENT_AVAILABLE',
+    `no agent available for org ${req.organizationId} (kind ${req.kind}${base.connectorId ? `, connector ${base.connectorId}` : ''}${
+      base.agentId ? `, agentId ${base.agentId}` : ''
+    }${base.tag ? `, tag ${base.tag}` : ''}) on any gateway replica`,
+  );
+}

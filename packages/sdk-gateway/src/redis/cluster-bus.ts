@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { type Logger, StoredResultSchema, parseJsonSafe } from '@vespid/protocol';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { ClusterHooks, ForwardOutcome, ForwardedExecute } from '../cluster/cluster-types.js';
+
+const ExecuteSchema = z.object({
+  requestId: z.string().min(1),
+  organizationId: z.string().min(1),
+  agentId: z.string().min(1),
+  sessionId: z.string(),
+  kind: z.string().min(1),
+  payload: z.unknown(),
+  secret: z.string().optional(),
+  timeoutMs: z.number().int().min(1),
+  origin: z.string().min(1),
+});
+
+const MessageSchema = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('x'), id: z.string(), m: ExecuteSchema }),
+  z.object({ t: z.literal('a'), id: z.string(), ok: z.boolean() }),
+  z.object({ t: z.literal('c'), requestId: z.string(), agentId: z.string(), reason: z.string() }),
+  z.object({ t: z.literal('s'), r: StoredResultSchema }),
+]);
+
+type BusMessage = z.infer<typeof MessageSchema>;
+
+interface Deps {
+  redis: Redis;
+  channelPrefix: string;
+  replicaId: string;
+  ackTimeoutMs: number;
+  logger: Logger;
+  hooks: () => ClusterHooks | null;
+}
+
+/**
+ * Replica-to-replica messages over Redis pub/sub: one channel per replica. Pub/sub rather than a stream
+ * because a forwarded execute may carry the request's secret, which must never be stored; PUBLISH also
+ * says how many replicas listen, so a dead target is known at once (0) instead of after a timeout.
+ */
+export class ClusterBus {
+  private readonly pending = new Map<string, { resolve: (o: ForwardOutcome) => void; timer: NodeJS.Timeout }>();
+  private sub: Redis | null = null;
+  private seq = 0;
+  private readonly nonce = randomBytes(4).toString('hex');
+
+  constructor(private readonly deps: Deps) {}
+
+  private channel(replicaId: string): string {
+    return `${this.deps.channelPrefix}${replicaId}`;
+  }
+
+  async start(): Promise<void> {
+    const sub = this.deps.redis.duplicate();
+    sub.on('error', (err: Error) => this.deps.logger.warn({ err: err.message }, 'cluster subscriber error'));
+    sub.on('message', (_channel: string, text: string) => this.receive(text));
+    this.sub = sub;
+    await sub.subscribe(this.channel(this.deps.replicaId));
+  }
+
+  async send(target: string, message: BusMessage): Promise<number> {
+    return this.deps.redis.publish(this.channel(target), JSON.stringify(message));
+  }
+
+  /** Publishes an execute to its owner and waits for the acknowledgement (bounded by ackTimeoutMs). */
+  async forward(target: string, m: ForwardedExecute): Promise<ForwardOutcome> {
+    const id = `${this.nonce}.${++this.seq}`;
+    const outcome = new Promise<ForwardOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve('unknown');
+      }, this.deps.ackTimeoutMs);
+      timer.unref?.();
+      this.pending.set(id, { resolve, timer });
+    });
+    let receivers: number;
+    try {
+      receivers = await this.send(target, { t: 'x', id, m });
+    } catch (err) {
+      this.settle(id, 'unknown');
+      throw err;
+    }
+    if (receivers === 0) this.settle(id, 'unreachable');
+    return outcome;
+  }
+
+  async close(): Promise<void> {
+    for (const id of [...this.pending.keys()]) this.settle(id, 'unknown');
+    const sub = this.sub;
+    this.sub = null;
+    if (!sub) return;
+    await sub.quit().catch(() => sub.disconnect());
+  }
+
+  private settle(id: string, outcome: ForwardOutcome): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    p.resolve(outcome);
+  }
+
+  private receive(text: string): void {
+    let msg: BusMessage;
+    try {
+      const parsed = MessageSchema.safeParse(parseJsonSafe(text));
+      if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? 'invalid');
+      msg = parsed.data;
+    } catch (err) {
+      this.deps.logger.warn({ err: (err as Error).message.slice(0, 200) }, 'invalid cluster message: ignored');
+      return;
+    }
+    const hooks = this.deps.hooks();
+    switch (msg.t) {
+      case 'a':
+        this.settle(msg.id, msg.ok ? 'accepted' : 'refused');
+        return;
+      case 'x': {
+        let ok = false;
+        try {
+          ok = hooks?.execute(msg.m) ?? false;
+        } catch (err) {
+          this.deps.logger.error({ requestId: msg.m.requestId, err: (err as Error).message }, 'forwarded execute failed');
+        }
+        this.send(msg.m.origin, { t: 'a', id: msg.id, ok }).catch((err: unknown) =>
+          this.deps.logger.warn({ requestId: msg.m.requestId, err: (err as Error).message }, 'could not acknowledge a forward'),
+        );
+        return;
+      }
+      case 'c':
+        hooks?.cancel(msg.requestId, msg.agentId, msg.reason);
+        return;
+      case 's':
+        hooks?.settled(msg.r);
+        return;
+    }
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * Lua scripts of the Redis cluster mode. Each runs atomically inside Redis, which is what makes a
+ * selection and its in-flight reservation one step for every replica at once (no home-made locking).
+ *
+ * Layout under the prefix P:
+ * - `P a:<agentId>` hash: r replica, s session, o org, m maxInFlight, k `|kinds|`, c `*` or `|connectors|`,
+ *   t `|tags|`, p newline-separated pool keys. PEXPIREd; the owning replica refreshes it.
+ * - `P pk:<org>:<kind>` and `P pt:<org>:<tag>`: zsets of agent ids scored by a global dispatch sequence,
+ *   so ZRANGE gives least-recently-used first (round robin and LRU tie-break, cluster-wide).
+ * - `P i:<agentId>` / `P oi:<org>`: zsets of in-flight request ids scored by their deadline, so a slot whose
+ *   release was lost (both replicas died) frees itself at the deadline.
+ * - `P seq`: the dispatch sequence.
+ *
+ * Keys are derived inside the scripts, so this targets standalone Redis (or Sentinel), not Redis Cluster.
+ */
+
+// ARGV: P, agentId, replica, session, org, max, kinds, connectors, tags, ttlMs, newline-joined pools
+export const REGISTER_SCRIPT = `
+local P = ARGV[1]
+local id = ARGV[2]
+local h = P .. 'a:' .. id
+local newPools = {}
+for key in string.gmatch(ARGV[11], '[^\\n]+') do newPools[key] = true end
+local old = redis.call('HGET', h, 'p')
+if old then
+  for key in string.gmatch(old, '[^\\n]+') do
+    if not newPools[key] then redis.call('ZREM', key, id) end
+  end
+end
+redis.call('HSET', h, 'r', ARGV[3], 's', ARGV[4], 'o', ARGV[5], 'm', ARGV[6], 'k', ARGV[7], 'c', ARGV[8], 't', ARGV[9], 'p', ARGV[11])
+redis.call('PEXPIRE', h, ARGV[10])
+local seq = redis.call('INCR', P .. 'seq')
+for key in pairs(newPools) do redis.call('ZADD', key, 'NX', seq, id) end
+return 1`;
+
+// ARGV: P, agentId, field ('s' or 'r'), expected value. Removes the presence only if it is still that one.
+export const UNREGISTER_SCRIPT = `
+local P = ARGV[1]
+local id = ARGV[2]
+local h = P .. 'a:' .. id
+if redis.call('HGET', h, ARGV[3]) ~= ARGV[4] then return 0 end
+local pools = redis.call('HGET', h, 'p')
+if pools then
+  for key in string.gmatch(pools, '[^\\n]+') do redis.call('ZREM', key, id) end
+end
+redis.call('DEL', h)
+return 1`;
+
+// ARGV: P, now, strategy ('lil'|'rr'), pool key ('' when an agent id is given), org, kind, connector or '',
+// tag or '', agentId or '', requestId, deadline, quota (0 = none), scanLimit, chunk
+// Returns {'ok', agentId, replica, session} | {'none'} | {'quota'}
+export const RESERVE_SCRIPT = `
+local P = ARGV[1]
+local now = tonumber(ARGV[2])
+local rr = ARGV[3] == 'rr'
+local pool = ARGV[4]
+local org, kind, conn, tag, wanted = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
+local requestId, deadline, quota = ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12])
+local scanLimit, chunk = tonumber(ARGV[13]), tonumber(ARGV[14])
+local orgKey = P .. 'oi:' .. org
+if quota > 0 then
+  redis.call('ZREMRANGEBYSCORE', orgKey, '-inf', now)
+  if redis.call('ZCARD', orgKey) >= quota then return {'quota'} end
+end
+-- returns fields and in-flight count of an eligible agent, or nil; second value true when it is gone
+local function check(id)
+  local f = redis.call('HMGET', P .. 'a:' .. id, 'r', 's', 'o', 'm', 'k', 'c', 't')
+  if not f[1] then return nil, nil, true end
+  if f[3] ~= org or not string.find(f[5], '|' .. kind .. '|', 1, true) then return nil end
+  if conn ~= '' and f[6] ~= '*' and not string.find(f[6], '|' .. conn .. '|', 1, true) then return nil end
+  if tag ~= '' and not string.find(f[7], '|' .. tag .. '|', 1, true) then return nil end
+  local ik = P .. 'i:' .. id
+  redis.call('ZREMRANGEBYSCORE', ik, '-inf', now)
+  local n = redis.call('ZCARD', ik)
+  if n >= tonumber(f[4]) then return nil end
+  return f, n
+end
+local bestId, best, bestN
+if wanted ~= '' then
+  local f, n = check(wanted)
+  if f then bestId, best, bestN = wanted, f, n end
+else
+  local start, compared, done = 0, 0, false
+  while not done do
+    local ids = redis.call('ZRANGE', pool, start, start + chunk - 1)
+    if #ids == 0 then break end
+    local removed = 0
+    for _, id in ipairs(ids) do
+      local f, n, gone = check(id)
+      if gone then
+        redis.call('ZREM', pool, id)
+        removed = removed + 1
+      elseif f then
+        if rr or n == 0 then
+          bestId, best, bestN = id, f, n
+          done = true
+          break
+        end
+        if not best or n < bestN then bestId, best, bestN = id, f, n end
+        compared = compared + 1
+        if compared >= scanLimit then
+          done = true
+          break
+        end
+      end
+    end
+    start = start + #ids - removed
+  end
+end
+if not best then return {'none'} end
+-- the zsets outlive their latest deadline a little, never less (a shorter request must not cut it)
+local function hold(key)
+  redis.call('ZADD', key, deadline, requestId)
+  local ttl = redis.call('PTTL', key)
+  if ttl < 0 or now + ttl < deadline + 60000 then redis.call('PEXPIREAT', key, deadline + 60000) end
+end
+hold(P .. 'i:' .. bestId)
+if quota > 0 then hold(orgKey) end
+local seq = redis.call('INCR', P .. 'seq')
+local pools = redis.call('HGET', P .. 'a:' .. bestId, 'p')
+if pools then
+  for key in string.gmatch(pools, '[^\\n]+') do redis.call('ZADD', key, 'XX', seq, bestId) end
+end
+return {'ok', bestId, best[1], best[2]}`;

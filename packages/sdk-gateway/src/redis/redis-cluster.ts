@@ -1,0 +1,240 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { type Logger, type StoredResult, noopLogger } from '@vespid/protocol';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import type { AgentPresence, ClusterHooks, ForwardedExecute, GatewayCluster } from '../cluster/cluster-types.js';
+import { ClusterBus } from './cluster-bus.js';
+import { REGISTER_SCRIPT, RESERVE_SCRIPT, UNREGISTER_SCRIPT } from './cluster-scripts.js';
+
+const OptionsSchema = z.object({
+  redis: z.custom<Redis>(
+    (v) => !!v && typeof (v as Redis).evalsha === 'function' && typeof (v as Redis).duplicate === 'function',
+    'redis must be an ioredis client',
+  ),
+  replicaId: z
+    .string()
+    .regex(/^[A-Za-z0-9._@-]{1,100}$/, 'replicaId must be 1-100 letters, digits or . _ @ -')
+    .optional(),
+  keyPrefix: z.string().min(1).default('gateway:cluster:'),
+  presenceTtlMs: z.number().int().min(300).default(15_000),
+  ackTimeoutMs: z.number().int().min(10).default(5000),
+  orgMaxInFlight: z
+    .union([
+      z.number().int().min(1),
+      z.custom<(organizationId: string) => number | undefined>(
+        (v) => typeof v === 'function',
+        'orgMaxInFlight must be a number or a function',
+      ),
+    ])
+    .optional(),
+  scanLimit: z.number().int().min(1).default(64),
+  logger: z
+    .custom<Logger>((v) => !!v && typeof (v as Logger).warn === 'function', 'logger must be a pino-compatible logger')
+    .default(noopLogger),
+});
+
+/**
+ * Options of {@link redisCluster}.
+ * @example
+ * ```ts
+ * const options: RedisClusterOptions = { redis, replicaId: 'gw-1', presenceTtlMs: 15_000, orgMaxInFlight: 500 };
+ * ```
+ */
+export type RedisClusterOptions = z.input<typeof OptionsSchema>;
+
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
+const SCRIPTS = { register: REGISTER_SCRIPT, unregister: UNREGISTER_SCRIPT, reserve: RESERVE_SCRIPT } as const;
+const SHAS = { register: sha1(REGISTER_SCRIPT), unregister: sha1(UNREGISTER_SCRIPT), reserve: sha1(RESERVE_SCRIPT) } as const;
+/** Pool page size inside the reserve script. */
+const CHUNK = 64;
+
+const list = (items: readonly string[]) => `|${items.join('|')}|`;
+
+/**
+ * Cluster mode for several gateway replicas sharing one Redis (standalone or Sentinel). Agent presence
+ * and capacity live in Redis; selection plus in-flight reservation is one Lua script, so round robin,
+ * least-in-flight and `maxInFlight` hold cluster-wide; a dispatch accepted by one replica for an agent
+ * connected to another is forwarded over pub/sub with an acknowledgement; presence entries expire
+ * `presenceTtlMs` after their replica stops refreshing them (it died). `orgMaxInFlight` caps each
+ * organization's in-flight requests across all replicas (`RATE_LIMITED` beyond it).
+ *
+ * Pass it to `createGateway({ cluster })` with a shared result store (`redisResultStore`), and
+ * `await cluster.start()` before accepting traffic. `gateway.close()` drains and closes it. The
+ * client is yours: the cluster never closes it (it opens one duplicate connection for subscribing).
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { redisCluster, redisResultStore } from '@vespid/sdk-gateway/redis';
+ *
+ * const redis = new Redis(process.env.REDIS_URL!);
+ * const cluster = redisCluster({ redis, replicaId: process.env.GATEWAY_REPLICA_ID });
+ * await cluster.start();
+ * const gateway = createGateway({ authenticator, serviceToken, resultStore: redisResultStore({ redis }), cluster });
+ * ```
+ */
+export function redisCluster(options: RedisClusterOptions): GatewayCluster {
+  const parsed = OptionsSchema.safeParse(options);
+  if (!parsed.success) throw new TypeError(`invalid redisCluster options: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  const o = parsed.data;
+  const { redis, logger } = o;
+  const P = o.keyPrefix;
+  const replicaId =
+    o.replicaId ??
+    `${hostname()
+      .replace(/[^A-Za-z0-9._@-]/g, '-')
+      .slice(0, 60)}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const quotaFor = (org: string): number => {
+    const q = typeof o.orgMaxInFlight === 'function' ? o.orgMaxInFlight(org) : o.orgMaxInFlight;
+    return q && Number.isFinite(q) && q > 0 ? Math.floor(q) : 0;
+  };
+  const local = new Map<string, AgentPresence>();
+  let hooks: ClusterHooks | null = null;
+  let bus: ClusterBus | null = null;
+  let starting: Promise<void> | null = null;
+  let refreshTimer: NodeJS.Timeout | null = null;
+  let draining = false;
+  let closed = false;
+
+  const run = async (name: keyof typeof SCRIPTS, args: Array<string | number>): Promise<unknown> => {
+    try {
+      // EVALSHA sends 40 bytes instead of the script; the script is loaded on the first miss.
+      return await redis.evalsha(SHAS[name], 0, ...args);
+    } catch (err) {
+      if (!String((err as Error).message).includes('NOSCRIPT')) throw err;
+      return redis.eval(SCRIPTS[name], 0, ...args);
+    }
+  };
+
+  const poolsOf = (p: AgentPresence) => [
+    ...p.kinds.map((k) => `${P}pk:${p.organizationId}:${k}`),
+    ...p.tags.map((t) => `${P}pt:${p.organizationId}:${t}`),
+  ];
+
+  const write = (p: AgentPresence) =>
+    run('register', [
+      P,
+      p.agentId,
+      replicaId,
+      p.sessionId,
+      p.organizationId,
+      p.maxInFlight,
+      list(p.kinds),
+      p.connectors === null ? '*' : list(p.connectors),
+      list(p.tags),
+      o.presenceTtlMs,
+      poolsOf(p).join('\n'),
+    ]);
+
+  // Refreshes every local presence a few times per TTL; one that vanished (Redis restart, a long pause)
+  // is written again, so a live agent never stays invisible.
+  const refresh = async () => {
+    if (local.size === 0 || draining) return;
+    const entries = [...local.values()];
+    const pipe = redis.pipeline();
+    for (const p of entries) pipe.pexpire(`${P}a:${p.agentId}`, o.presenceTtlMs);
+    const res = (await pipe.exec()) ?? [];
+    await Promise.all(entries.map((p, i) => (res[i]?.[1] === 0 && local.get(p.agentId) === p ? write(p) : null)));
+  };
+
+  const cluster: GatewayCluster = {
+    replicaId,
+    get closed() {
+      return closed;
+    },
+    bind(h) {
+      hooks = h;
+    },
+    start() {
+      if (closed) return Promise.reject(new Error('cluster is closed'));
+      starting ??= (async () => {
+        bus = new ClusterBus({
+          redis,
+          channelPrefix: `${P}rx:`,
+          replicaId,
+          ackTimeoutMs: o.ackTimeoutMs,
+          logger,
+          hooks: () => hooks,
+        });
+        await bus.start();
+        refreshTimer = setInterval(
+          () => void refresh().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'presence refresh failed')),
+          Math.max(100, Math.floor(o.presenceTtlMs / 3)),
+        );
+        refreshTimer.unref?.();
+        logger.info({ replicaId }, 'cluster replica started');
+      })();
+      return starting;
+    },
+    async register(p) {
+      if (draining || closed) return;
+      const copy = { ...p, kinds: [...p.kinds], tags: [...p.tags], connectors: p.connectors ? [...p.connectors] : null };
+      local.set(p.agentId, copy);
+      await write(copy);
+    },
+    async unregister(agentId, sessionId) {
+      if (local.get(agentId)?.sessionId === sessionId) local.delete(agentId);
+      await run('unregister', [P, agentId, 's', sessionId]);
+    },
+    async reserve(r) {
+      const quota = quotaFor(r.organizationId);
+      const pool =
+        r.agentId !== undefined ? '' : r.tag !== undefined ? `${P}pt:${r.organizationId}:${r.tag}` : `${P}pk:${r.organizationId}:${r.kind}`;
+      const out = (await run('reserve', [
+        P,
+        Date.now(),
+        r.strategy === 'round_robin' ? 'rr' : 'lil',
+        pool,
+        r.organizationId,
+        r.kind,
+        r.connectorId ?? '',
+        r.tag ?? '',
+        r.agentId ?? '',
+        r.requestId,
+        r.deadline,
+        quota,
+        o.scanLimit,
+        CHUNK,
+      ])) as string[];
+      if (out[0] === 'ok') return { ok: true, agentId: out[1]!, replicaId: out[2]!, sessionId: out[3]! };
+      return out[0] === 'quota' ? { ok: false, reason: 'quota', quota } : { ok: false, reason: 'no_agent' };
+    },
+    async release(r) {
+      const pipe = redis.pipeline().zrem(`${P}i:${r.agentId}`, r.requestId);
+      if (quotaFor(r.organizationId) > 0) pipe.zrem(`${P}oi:${r.organizationId}`, r.requestId);
+      await pipe.exec();
+    },
+    forward(target, message: ForwardedExecute) {
+      if (!bus) return Promise.resolve('unknown' as const);
+      return bus.forward(target, message);
+    },
+    async cancel(target, request) {
+      await bus?.send(target, { t: 'c', ...request });
+    },
+    async notifySettled(target, result: StoredResult) {
+      await bus?.send(target, { t: 's', r: result });
+    },
+    async forget(agentId, target) {
+      await run('unregister', [P, agentId, 'r', target]);
+    },
+    async drain() {
+      draining = true;
+      const entries = [...local.values()];
+      local.clear();
+      await Promise.all(entries.map((p) => run('unregister', [P, p.agentId, 's', p.sessionId]).catch(() => {})));
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      draining = true;
+      if (refreshTimer) clearInterval(refreshTimer);
+      refreshTimer = null;
+      await starting?.catch(() => {});
+      await cluster.drain();
+      await bus?.close();
+      bus = null;
+    },
+  };
+  return cluster;
+}
