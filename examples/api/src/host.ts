@@ -14,6 +14,7 @@ import { ApiError } from './errors.js';
 import { type LiveSessionSource, liveSessionsFromEnv } from './live-sessions.js';
 import { createApiLogger } from './logger.js';
 import { type RunQueue, bullmqRunQueue } from './run-queue.js';
+import { buildPageAssets } from './web/bundle.js';
 
 /** Pieces a caller may supply instead of having the host create them from env. */
 export interface ApiHostOverrides {
@@ -118,6 +119,9 @@ export async function startApiHost(env: ApiEnv = process.env, overrides: ApiHost
       ...(liveSessions ? { liveSessions } : {}),
     });
     cleanups.push(() => app.close());
+    // Bundle the /agents page now so the first visitor does not wait for esbuild; a failure is only
+    // logged (the page route retries and answers 500 with the catalogue body if it still fails).
+    void buildPageAssets().catch((err: Error) => logger.error({ err: { message: err.message } }, 'agents page bundle failed'));
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
