@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ANALYSIS } from './analysis.js';
@@ -50,11 +51,14 @@ const ctx: BenchContext = {
   children: [],
 };
 const errors: RunResults['errors'] = [];
+const loads: Record<string, { before: number; after: number }> = {};
 
 for (const s of SCENARIOS) {
   if (only && !only.has(s.id)) continue;
   log(`scenario ${s.id}: ${s.title}`);
   const ts = performance.now();
+  // Other work on the machine shows up here: a 1-minute load above the core count means contention.
+  const loadBefore = loadavg()[0] ?? 0;
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -64,6 +68,7 @@ for (const s of SCENARIOS) {
       }),
     ]);
     log(`scenario ${s.id} done in ${((performance.now() - ts) / 1000).toFixed(1)} s`);
+    loads[s.id] = { before: Math.round(loadBefore * 100) / 100, after: Math.round((loadavg()[0] ?? 0) * 100) / 100 };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     errors.push({ scenario: s.id, message });
@@ -82,7 +87,7 @@ const results: RunResults = {
   durationS: Math.round((performance.now() - t0) / 100) / 10,
   machine: machine(),
   figures: ctx.figures,
-  details: ctx.details,
+  details: { ...ctx.details, loadavg1m: loads },
   errors,
   notes: ctx.notes,
 };

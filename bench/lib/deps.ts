@@ -13,9 +13,9 @@ const requireFrom = (pkg: string) => createRequire(new URL(`../../packages/${pkg
 
 const ws = requireFrom('sdk-gateway')('ws') as typeof Ws;
 /** `ws` client class (the one the gateway uses). */
-export const WebSocket = ws.WebSocket;
+export const WebSocket: typeof Ws.WebSocket = ws.WebSocket;
 /** `ws` server class. */
-export const WebSocketServer = ws.WebSocketServer;
+export const WebSocketServer: typeof Ws.WebSocketServer = ws.WebSocketServer;
 export type WebSocketT = Ws.WebSocket;
 
 const bullmq = requireFrom('sdk-dispatch')('bullmq') as typeof BullMQ;

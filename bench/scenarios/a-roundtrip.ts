@@ -31,10 +31,19 @@ export async function roundTrip(ctx: BenchContext): Promise<void> {
     dispatch.push(...d.samples);
     errors += d.errors;
   }
+  // Same path with the in-memory result store: how much of the round trip is the two Redis hops.
+  const gwMem = await gatewayProcess(ctx, 'gateway-a-memory');
+  const infoMem = await listen(ctx, gwMem, { store: 'memory' });
+  await addAgents(ctx, agents, infoMem.wsUrl, 1, 1);
+  const memLoad = await child(ctx, 'loadgen-a-memory', 'loadgen');
+  const memArgs = { httpUrl: infoMem.httpUrl, serviceToken: ctx.serviceToken, concurrency: 1 };
+  await memLoad.call('dispatch', { ...memArgs, n: 300 });
+  const mem = await memLoad.call<DriveResult>('dispatch', { ...memArgs, n: n * blocks, durationMs: 30_000 });
   await stopAll(ctx.children);
+  const ms = summarize(mem.samples);
   const es = summarize(echo);
   const ds = summarize(dispatch);
-  ctx.details.a = { echo: es, dispatch: ds, dispatchErrors: errors };
+  ctx.details.a = { echo: es, dispatch: ds, dispatchMemoryStore: ms, dispatchErrors: errors + mem.errors };
   ctx.figures.push(
     figure({
       scenario: 'a',
@@ -53,6 +62,13 @@ export async function roundTrip(ctx: BenchContext): Promise<void> {
       baseline: { label: 'ws echo p99', value: es.p99 },
       target: '≤ 4× echo p99',
       check: (_v, r) => r !== undefined && r <= 4,
+    }),
+    figure({
+      scenario: 'a',
+      metric: 'round trip p50, memory result store',
+      unit: 'ms',
+      value: ms.p50,
+      baseline: { label: 'ws echo p50', value: es.p50 },
     }),
   );
   if (errors > 0) ctx.notes.push(`a: ${errors} dispatches failed during the measurement`);

@@ -2,6 +2,7 @@
  * b — dispatches/s at concurrency 64 with 1 (baseline), 10, 100 and 1,000 agents, and p99 latency.
  * One gateway process; the fleet grows between steps; each step has its own warm-up.
  */
+import { cpuMeter } from '../lib/cpu.js';
 import { figure } from '../lib/report.js';
 import { summarize } from '../lib/stats.js';
 import { type BenchContext, type DriveResult, addAgents, child, gatewayProcess, listen, stopAll } from './context.js';
@@ -16,20 +17,28 @@ export async function throughput(ctx: BenchContext): Promise<void> {
   const durationMs = ctx.quick ? 1500 : 5000;
   const args = { httpUrl: info.httpUrl, serviceToken: ctx.serviceToken, concurrency: CONCURRENCY, connections: CONCURRENCY };
   const steps = ctx.quick ? [1, 10, 100] : [1, 10, 100, 1000];
-  const out: Record<number, { perSec: number; latency: ReturnType<typeof summarize>; errors: number; firstError?: string }> = {};
+  const out: Record<
+    number,
+    { perSec: number; latency: ReturnType<typeof summarize>; errors: number; firstError?: string; cpuCores: Record<string, number> }
+  > = {};
   let connected = 0;
   for (const count of steps) {
     await addAgents(ctx, agents, info.wsUrl, connected, count - connected);
     connected = count;
     await load.call('dispatch', { ...args, n: 1_000_000, durationMs: ctx.quick ? 300 : 1000 });
+    const meter = cpuMeter({ gateway: gw.pid, agents: agents.pid, loadgen: load.pid });
     const r = await load.call<DriveResult>('dispatch', { ...args, n: 2_000_000, durationMs }, durationMs + 30_000);
+    const cpuCores = meter();
     out[count] = {
       perSec: (r.count / r.elapsedMs) * 1000,
       latency: summarize(r.samples),
       errors: r.errors,
+      cpuCores,
       ...(r.firstError ? { firstError: r.firstError } : {}),
     };
-    ctx.log(`b: ${count} agents → ${Math.round(out[count].perSec)}/s, p99 ${out[count].latency.p99.toFixed(2)} ms, errors ${r.errors}`);
+    ctx.log(
+      `b: ${count} agents → ${Math.round(out[count].perSec)}/s, p99 ${out[count].latency.p99.toFixed(2)} ms, errors ${r.errors}, cpu ${JSON.stringify(cpuCores)}`,
+    );
   }
   await stopAll(ctx.children);
   ctx.details.b = { concurrency: CONCURRENCY, durationMs, steps: out };

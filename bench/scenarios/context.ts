@@ -9,7 +9,7 @@ export interface BenchContext {
   prefix: string;
   serviceToken: string;
   fleetSecret: string;
-  /** When set, the gateway runs with `--cpu-prof` and writes its profile here. */
+  /** When set, every bench process runs with `--cpu-prof` and writes its profiles under `<dir>/<process name>/`. */
   profileDir: string | undefined;
   figures: Figure[];
   details: Record<string, unknown>;
@@ -28,16 +28,15 @@ export interface GatewayInfo {
 
 /** Starts `procs/<script>` and registers it for cleanup. */
 export async function child(ctx: BenchContext, name: string, script: string, nodeFlags: string[] = []): Promise<BenchChild> {
-  const c = await startChild(name, script, { nodeFlags });
+  const flags = ctx.profileDir ? [...nodeFlags, '--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}/${name}`] : nodeFlags;
+  const c = await startChild(name, script, { nodeFlags: flags });
   ctx.children.push(c);
   return c;
 }
 
 /** Starts a gateway process (not yet listening; call {@link listen}). */
 export function gatewayProcess(ctx: BenchContext, name: string, extraFlags: string[] = []): Promise<BenchChild> {
-  const flags = [...extraFlags];
-  if (ctx.profileDir) flags.push('--cpu-prof', `--cpu-prof-dir=${ctx.profileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`);
-  return child(ctx, name, 'gateway', flags);
+  return child(ctx, name, 'gateway', extraFlags);
 }
 
 /** Makes a gateway process listen with the run's tokens. */

@@ -4,6 +4,8 @@ import { connectionScale } from './c-scale.js';
 import type { BenchContext } from './context.js';
 import { continuation } from './d-continuation.js';
 import { sandbox } from './e-sandbox.js';
+import { bullmqPeer } from './f-bullmq.js';
+import { selectionCost } from './selection.js';
 
 export interface Scenario {
   id: string;
@@ -18,4 +20,6 @@ export const SCENARIOS: Scenario[] = [
   { id: 'c', title: 'connection scale and restart', run: connectionScale },
   { id: 'd', title: 'continuation: push vs polling', run: continuation },
   { id: 'e', title: 'sandbox: Docker executor vs raw Engine API', run: sandbox },
+  { id: 'f', title: 'peer: BullMQ job vs dispatch', run: bullmqPeer },
+  { id: 'sel', title: 'selection cost alone', run: selectionCost },
 ];

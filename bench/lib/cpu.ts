@@ -1,0 +1,26 @@
+/** Process CPU time from /proc (Linux), to show which process saturates during a load step. */
+import { readFileSync } from 'node:fs';
+
+/** User + system CPU seconds of `pid`, or NaN when /proc is not available. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU use (cores) of each pid between `start()` and `stop()`. */
+export function cpuMeter(pids: Record<string, number>) {
+  const t0 = performance.now();
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]));
+  return () => {
+    const s = (performance.now() - t0) / 1000;
+    return Object.fromEntries(
+      Object.entries(pids).map(([k, pid]) => [k, Math.round(((cpuSeconds(pid) - (before[k] ?? 0)) / s) * 100) / 100]),
+    );
+  };
+}

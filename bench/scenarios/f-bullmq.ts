@@ -1,0 +1,83 @@
+/**
+ * f — the peer: the same no-op work as a BullMQ job (add → worker in another process → completion seen
+ * by the caller through QueueEvents), against our dispatch measured here the same way (sequential
+ * latency, then throughput at concurrency 64 with 10 agents / a worker with concurrency 64).
+ */
+import { figure } from '../lib/report.js';
+import { summarize } from '../lib/stats.js';
+import { type BenchContext, type DriveResult, addAgents, child, gatewayProcess, listen, stopAll } from './context.js';
+
+const CONCURRENCY = 64;
+
+export async function bullmqPeer(ctx: BenchContext): Promise<void> {
+  const n = ctx.quick ? 200 : 1000;
+  const durationMs = ctx.quick ? 1500 : 5000;
+  // Ours.
+  const gw = await gatewayProcess(ctx, 'gateway-f');
+  const info = await listen(ctx, gw);
+  const agents = await child(ctx, 'agents-f', 'agents');
+  await addAgents(ctx, agents, info.wsUrl, 0, 10);
+  const load = await child(ctx, 'loadgen-f', 'loadgen');
+  const d = { httpUrl: info.httpUrl, serviceToken: ctx.serviceToken, connections: CONCURRENCY };
+  await load.call('dispatch', { ...d, n: 300, concurrency: 1 });
+  const oursSeq = await load.call<DriveResult>('dispatch', { ...d, n, concurrency: 1, durationMs: 30_000 });
+  const oursTp = await load.call<DriveResult>(
+    'dispatch',
+    { ...d, n: 2_000_000, concurrency: CONCURRENCY, durationMs },
+    durationMs + 30_000,
+  );
+  await stopAll(ctx.children);
+  // BullMQ.
+  const q = { redisUrl: ctx.redisUrl, prefix: `${ctx.prefix}:peer`, queue: 'noop' };
+  const worker = await child(ctx, 'bullmq-worker-f', 'bullmq-worker');
+  await worker.call('start', { ...q, concurrency: CONCURRENCY });
+  const caller = await child(ctx, 'bullmq-caller-f', 'loadgen');
+  await caller.call('bullmq', { ...q, n: 300, concurrency: 1 });
+  const bullSeq = await caller.call<DriveResult>('bullmq', { ...q, n, concurrency: 1, durationMs: 30_000 });
+  const bullTp = await caller.call<DriveResult>(
+    'bullmq',
+    { ...q, n: 2_000_000, concurrency: CONCURRENCY, durationMs },
+    durationMs + 30_000,
+  );
+  await stopAll(ctx.children);
+
+  const os = summarize(oursSeq.samples);
+  const bs = summarize(bullSeq.samples);
+  const otp = (oursTp.count / oursTp.elapsedMs) * 1000;
+  const btp = (bullTp.count / bullTp.elapsedMs) * 1000;
+  ctx.details.f = {
+    ours: { sequential: os, throughput: otp, throughputLatency: summarize(oursTp.samples), errors: oursSeq.errors + oursTp.errors },
+    bullmq: { sequential: bs, throughput: btp, throughputLatency: summarize(bullTp.samples), errors: bullSeq.errors + bullTp.errors },
+  };
+  ctx.figures.push(
+    figure({
+      scenario: 'f',
+      metric: 'dispatch vs BullMQ job, p50',
+      unit: 'ms',
+      value: os.p50,
+      baseline: { label: 'BullMQ p50', value: bs.p50 },
+      target: '< BullMQ',
+      check: (_v, r) => r !== undefined && r < 1,
+    }),
+    figure({
+      scenario: 'f',
+      metric: 'dispatch vs BullMQ job, p99',
+      unit: 'ms',
+      value: os.p99,
+      baseline: { label: 'BullMQ p99', value: bs.p99 },
+      target: '< BullMQ',
+      check: (_v, r) => r !== undefined && r < 1,
+    }),
+    figure({
+      scenario: 'f',
+      metric: 'throughput vs BullMQ, c=64',
+      unit: '/s',
+      value: otp,
+      baseline: { label: 'BullMQ', value: btp },
+      target: '> BullMQ',
+      check: (_v, r) => r !== undefined && r > 1,
+    }),
+  );
+  if (bullSeq.errors + bullTp.errors > 0)
+    ctx.notes.push(`f: ${bullSeq.errors + bullTp.errors} BullMQ jobs failed (${bullTp.firstError ?? bullSeq.firstError})`);
+}

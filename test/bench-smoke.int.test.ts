@@ -1,0 +1,59 @@
+/**
+ * CI smoke of the benchmark suite: `pnpm bench --quick` runs every scenario briefly against the real
+ * Redis and Docker and writes well-formed results. It asserts only that: no speed figure is a test
+ * assertion (benchmarks report, they do not gate).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, expect, it } from 'vitest';
+import { describeWith } from './services.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function runQuickBench(outDir: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [`${root}scripts/bench.mjs`, '--quick', '--out', outDir], {
+      cwd: root,
+      env: { ...process.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d) => {
+      output += d;
+    });
+    child.stderr.on('data', (d) => {
+      output += d;
+    });
+    // Bounded: the quick suite takes well under a minute; kill it if it hangs.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+await describeWith(['redis', 'docker'], 'pnpm bench --quick', () => {
+  const outDir = mkdtempSync(join(tmpdir(), 'vespid-bench-smoke-'));
+  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+  it('runs every scenario and writes well-formed latest.json and SUMMARY.md', { timeout: 180_000 }, async () => {
+    const { code, output } = await runQuickBench(outDir);
+    expect(code, output.slice(-4000)).toBe(0);
+    const results = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8'));
+    expect(results).toMatchObject({ schema: 1, mode: 'quick', errors: [] });
+    expect(new Set(results.figures.map((f: { scenario: string }) => f.scenario))).toEqual(new Set(['a', 'b', 'c', 'd', 'e', 'f', 'sel']));
+    for (const f of results.figures) {
+      expect(typeof f.metric).toBe('string');
+      expect(typeof f.unit).toBe('string');
+      expect(typeof f.value).toBe('number');
+      if (f.baseline) expect(typeof f.baseline.value).toBe('number');
+      if (f.target !== undefined) expect(typeof f.pass).toBe('boolean');
+    }
+    expect(existsSync(join(outDir, 'SUMMARY.md'))).toBe(true);
+    expect(readFileSync(join(outDir, 'SUMMARY.md'), 'utf8')).toContain('| id | metric |');
+  });
+});
