@@ -129,9 +129,10 @@ export function createAgentsTable(actions: TableActions) {
     row.cells.connectors.textContent = listText(live?.connectors ?? a.capabilities.connectors);
     const max = live?.maxInFlight ?? a.capabilities.maxInFlight ?? a.maxInFlight;
     row.cells.max.textContent = max == null ? '—' : String(max);
-    if (live) row.cells.inFlight.textContent = String(live.inFlight);
-    else row.cells.inFlight.textContent = liveKnown ? (a.status === 'online' ? '0' : '—') : 'n/a';
-    row.cells.inFlight.title = liveKnown ? '' : 'No live data from the gateway';
+    // live: the gateway's count; null: the gateway answered but holds no session for this agent;
+    // undefined: no live data at all (the api has no gateway configured, or it did not answer).
+    row.cells.inFlight.textContent = live ? String(live.inFlight) : liveKnown ? '—' : 'n/a';
+    row.cells.inFlight.title = live ? '' : liveKnown ? 'No live session on the gateway' : 'No live data from the gateway';
     row.editButton.setAttribute('aria-label', `Edit tags of ${a.name}`);
     row.revokeButton.setAttribute('aria-label', `Revoke ${a.name}`);
     row.revokeButton.hidden = !(canManage && a.status !== 'revoked');

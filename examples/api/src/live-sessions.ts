@@ -78,7 +78,14 @@ export interface LiveSessionSource {
   close(): Promise<void>;
 }
 
-/** Options of {@link gatewayLiveSessions}. */
+/**
+ * Options of {@link gatewayLiveSessions}.
+ *
+ * @example
+ * ```ts
+ * const options: GatewayLiveSessionsOptions = { url: 'http://gw:3002', serviceToken, timeoutMs: 1000 };
+ * ```
+ */
 export interface GatewayLiveSessionsOptions {
   /** Gateway base URL (`GATEWAY_HTTP_URL`). */
   url: string;
@@ -187,7 +194,14 @@ export function liveSessionsFromEnv(
   return gatewayLiveSessions({ url: gatewayHttpUrl, serviceToken, ...options });
 }
 
-/** Where the live data of an agents list came from. */
+/**
+ * Where the live data of an agents list came from (top-level `live` of `GET …/agents`).
+ *
+ * @example
+ * ```ts
+ * if (list.live !== 'gateway') showNote('in-flight counts unavailable');
+ * ```
+ */
 export type LiveStatus = 'gateway' | 'unavailable' | 'not_configured';
 
 /**
