@@ -25,6 +25,8 @@ export const ROUTES = {
   dispatchAsync: '/internal/v1/dispatch-async',
   results: '/internal/v1/results',
   explain: '/internal/v1/explain',
+  /** `GET ?organizationId=` — live agent sessions of one organization. */
+  sessions: '/internal/v1/sessions',
 } as const;
 
 /** Size limits applied by the schemas. They bound memory per frame, not only per byte. */

@@ -183,7 +183,25 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const explain = (request: RoutingRequest) => explainRouting(registry, o.selection, request);
 
-  const core = { serviceToken: o.serviceToken, logger, dispatch, dispatchAsync, getResult, explain };
+  const listSessions = (): SessionInfo[] =>
+    [...registry.all].map((s) => ({
+      sessionId: s.sessionId,
+      agentId: s.agentId,
+      organizationId: s.organizationId,
+      name: s.name,
+      state: s.state,
+      tags: [...s.tags],
+      reportedTags: [...s.reportedTags],
+      kinds: [...s.kinds],
+      connectors: s.connectors ? [...s.connectors] : null,
+      inFlight: s.inFlight,
+      maxInFlight: s.maxInFlight,
+      connectedAt: s.connectedAt,
+      lastSeenAt: s.lastSeenAt,
+      remoteAddress: s.connection.remoteAddress,
+    }));
+
+  const core = { serviceToken: o.serviceToken, logger, dispatch, dispatchAsync, getResult, explain, listSessions };
 
   const close = (opts: { timeoutMs?: number } = {}): Promise<void> => {
     if (closing) return closing;
@@ -228,23 +246,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     explain,
     revokeAgent: (agentId) => sessions.revoke(agentId),
     updateAgentTags: (agentId, tags) => sessions.retag(agentId, tags),
-    listSessions: () =>
-      [...registry.all].map((s) => ({
-        sessionId: s.sessionId,
-        agentId: s.agentId,
-        organizationId: s.organizationId,
-        name: s.name,
-        state: s.state,
-        tags: [...s.tags],
-        reportedTags: [...s.reportedTags],
-        kinds: [...s.kinds],
-        connectors: s.connectors ? [...s.connectors] : null,
-        inFlight: s.inFlight,
-        maxInFlight: s.maxInFlight,
-        connectedAt: s.connectedAt,
-        lastSeenAt: s.lastSeenAt,
-        remoteAddress: s.connection.remoteAddress,
-      })),
+    listSessions,
     close,
     get closed() {
       return state === 'closed';

@@ -16,7 +16,7 @@ import {
 import { z } from 'zod';
 import type { Explanation } from '../core/candidates.js';
 import { errText } from '../core/dispatcher.js';
-import type { DispatchAsyncOutcome } from '../gateway-types.js';
+import type { DispatchAsyncOutcome, SessionInfo } from '../gateway-types.js';
 
 /**
  * A framework-neutral internal HTTP request.
@@ -54,6 +54,7 @@ interface Core {
   dispatchAsync(request: unknown): Promise<DispatchAsyncOutcome>;
   getResult(requestId: string): Promise<StoredResult | null>;
   explain(request: unknown): Explanation;
+  listSessions(): SessionInfo[];
 }
 
 /**
@@ -131,6 +132,14 @@ export async function handleInternal(core: Core, req: InternalRequest): Promise<
             ? { requestId: a.requestId, dispatched: false, cached: true }
             : { requestId: a.requestId, dispatched: false, inFlight: true },
       };
+    }
+    if (path === ROUTES.sessions) {
+      // Live sessions of one organization (what the control plane shows as "in flight now").
+      if (method !== 'GET') return error(405, 'BAD_REQUEST', `${path} accepts GET only`);
+      const org = new URLSearchParams(q === -1 ? '' : req.url.slice(q + 1)).get('organizationId');
+      if (!org || !OrganizationIdSchema.safeParse(org).success)
+        return error(400, 'BAD_REQUEST', 'organizationId query parameter is required');
+      return { status: 200, body: { sessions: core.listSessions().filter((s) => s.organizationId === org) } };
     }
     if (path.startsWith(`${ROUTES.results}/`)) {
       if (method !== 'GET') return error(405, 'BAD_REQUEST', `${ROUTES.results}/:requestId accepts GET only`);
