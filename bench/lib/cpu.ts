@@ -1,5 +1,5 @@
 /** Process CPU time from /proc (Linux), to show which process saturates during a load step. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** User + system CPU seconds of `pid`, or NaN when /proc is not available. */
 export function cpuSeconds(pid: number): number {
@@ -23,4 +23,22 @@ export function cpuMeter(pids: Record<string, number>) {
       Object.entries(pids).map(([k, pid]) => [k, Math.round(((cpuSeconds(pid) - (before[k] ?? 0)) / s) * 100) / 100]),
     );
   };
+}
+
+/** The pid of a local process by its command name (e.g. `redis-server`), if there is exactly one. */
+export function pidOf(comm: string): number | undefined {
+  try {
+    const found = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          return readFileSync(`/proc/${d}/comm`, 'utf8').trim() === comm;
+        } catch {
+          return false;
+        }
+      });
+    return found.length === 1 ? Number(found[0]) : undefined;
+  } catch {
+    return undefined;
+  }
 }

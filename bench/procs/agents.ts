@@ -2,6 +2,7 @@
  * A fleet of real `createAgent` runtimes with a no-op executor, in one process. Agents start in
  * batches so a 10k fleet does not trip the gateway's pending-upgrade limit; every wait is bounded.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type Agent, createAgent } from '@vespid/sdk-agent';
 import { fleetToken } from '../lib/fleet-auth.js';
 import { noopExecutor } from '../lib/noop-executor.js';
@@ -10,6 +11,11 @@ import { num, nowMs, serve, str } from '../lib/rpc.js';
 const agents: Agent[] = [];
 let connectedAt: number[] = [];
 let retries = 0;
+/** When each reconnect was scheduled for (monotonic ms), to compare the backoff plan with arrivals. */
+let plannedAt: number[] = [];
+// Event-loop delay of this fleet process: when it lags, its agents reconnect later than planned.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
 let connectedNow = 0;
 
 function waitUntil(pred: () => boolean, timeoutMs: number): Promise<boolean> {
@@ -51,7 +57,10 @@ serve({
         agent.on('disconnected', (d) => {
           if (up) connectedNow--;
           up = false;
-          if (d.willReconnect) retries++;
+          if (d.willReconnect) {
+            retries++;
+            if (plannedAt.length < 100_000) plannedAt.push(nowMs() + (d.delayMs ?? 0));
+          }
         });
         agents.push(agent);
         await agent.start();
@@ -65,11 +74,20 @@ serve({
   },
   markReconnect() {
     connectedAt = [];
+    plannedAt = [];
     retries = 0;
+    loopDelay.reset();
     return true;
   },
   reconnectStats() {
-    return { connectedAt, retries, connected: connectedNow, total: agents.length };
+    return {
+      connectedAt,
+      plannedAt,
+      retries,
+      connected: connectedNow,
+      total: agents.length,
+      loopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+    };
   },
   async closeAll() {
     await Promise.all(agents.splice(0).map((a) => a.close({ timeoutMs: 2000 })));

@@ -53,7 +53,7 @@ serve({
     const store = str(args, 'store', 'memory');
     let resultStore: ResultStore = memoryResultStore({ ttlSec: 300 });
     if (store === 'redis') {
-      redis = new Redis(str(args, 'redisUrl'), { lazyConnect: false });
+      redis = new Redis(str(args, 'redisUrl'));
       const prefix = str(args, 'prefix');
       resultStore = redisResultStore({
         redis,
