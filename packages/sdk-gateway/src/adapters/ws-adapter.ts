@@ -117,7 +117,12 @@ export class WsAdapter {
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const connection: AgentConnection = {
         remoteAddress,
-        send: (text) => ws.send(text),
+        send: (text) => {
+          // Once the agent's close frame arrived, ws drops frames silently: refuse them so the dispatch
+          // fails now (AGENT_DISCONNECTED) instead of waiting on an agent that is gone.
+          if (ws.readyState !== ws.OPEN) throw new Error('agent socket is closing');
+          ws.send(text);
+        },
         close: (code, reason) => ws.close(code, reason),
         terminate: () => ws.terminate(),
       };
