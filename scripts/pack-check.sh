@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Packaging check (`pnpm pack:check`, run in CI): packs every library in packages/* exactly as it would
+# be published (`pnpm pack` turns workspace: ranges into real versions), installs the tarballs with npm
+# into a scratch project OUTSIDE the workspace (third-party dependencies come from the npm registry),
+# and runs a gateway + agent + dispatch round trip there as ESM and as CommonJS.
+# Set PACK_CHECK_SKIP_BUILD=1 when `pnpm build` just ran; PACK_CHECK_KEEP=1 keeps the scratch dir.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+if [ "${PACK_CHECK_SKIP_BUILD:-}" != "1" ]; then pnpm build >/dev/null; fi
+
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/vespid-pack-check.XXXXXX")"
+cleanup() { if [ "${PACK_CHECK_KEEP:-}" = "1" ]; then echo "kept $scratch"; else rm -rf "$scratch"; fi; }
+trap cleanup EXIT
+mkdir -p "$scratch/tarballs" "$scratch/app"
+
+tarballs=()
+for dir in packages/*/; do
+  [ -f "$dir/package.json" ] || continue
+  name="$(node -p "require('./${dir}package.json').name")"
+  if [ ! -d "$dir/dist" ]; then echo "pack-check: $name has no dist/ (run pnpm build)" >&2; exit 1; fi
+  tgz="$(cd "$dir" && pnpm pack --pack-destination "$scratch/tarballs" 2>/dev/null | grep -E '\.tgz$' | tail -1)"
+  [ -f "$tgz" ] || tgz="$scratch/tarballs/$(basename "$tgz")"
+  if grep -q '"workspace:' < <(tar -xOzf "$tgz" package/package.json); then
+    echo "pack-check: $name's packed package.json still has workspace: ranges" >&2; exit 1
+  fi
+  tarballs+=("$tgz")
+  echo "packed $name -> $(basename "$tgz")"
+done
+
+cd "$scratch/app"
+printf '{ "name": "vespid-pack-check", "private": true, "version": "0.0.0" }\n' > package.json
+# All tarballs in one install, so @vespid/* dependencies between them resolve to the local tarballs.
+npm install --no-audit --no-fund --loglevel=error "${tarballs[@]}" >/dev/null
+cp "$root/scripts/pack-check/round-trip.mjs" "$root/scripts/pack-check/round-trip.cjs" .
+
+# The scratch project must not see the workspace: resolve from its own node_modules only.
+for f in round-trip.mjs round-trip.cjs; do
+  NODE_PATH='' timeout 60 node "$f"
+done
+echo "pack-check: ok (${#tarballs[@]} packages, ESM + CJS) in $scratch"
