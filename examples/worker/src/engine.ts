@@ -205,7 +205,25 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     }
     const req = nodeRequest(node, { runId: job.runId, attempt });
     let secret: string | undefined;
-    if (req.secretId) secret = await options.loadSecret(job.organizationId, req.secretId);
+    if (req.secretId) {
+      try {
+        secret = await options.loadSecret(job.organizationId, req.secretId);
+      } catch (err) {
+        // A secret that fails authentication or is gone never loads: fail the node with its code. Thrown,
+        // the run job was retried forever and the run stayed `running`. Other errors (Postgres down) retry.
+        const e = err as { code?: unknown; message?: unknown };
+        if (e.code !== ErrorCodes.SECRET_DECRYPT_FAILED && e.code !== 'NOT_FOUND') throw err;
+        const requestId = `${job.runId}:${node.id}:${attempt}`;
+        await inTransaction(pool, (tx) =>
+          applyOutcome(
+            tx,
+            { runId: job.runId, organizationId: job.organizationId, nodeId: node.id, attempt, requestId, expect: 'running' },
+            { status: 'failed', error: { code: e.code as string, message: String(e.message) } },
+          ),
+        );
+        return false;
+      }
+    }
     const blocked = await runner.block({
       organizationId: job.organizationId,
       runId: job.runId,
