@@ -1,15 +1,29 @@
 /** e — sandbox: `agent.execute` of `true` through the Docker executor vs the raw Engine API. */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { figure } from '../lib/report.js';
 import { summarize } from '../lib/stats.js';
 import { type BenchContext, child, stopAll } from './context.js';
 
+const DEFAULT_IMAGE = 'vespid/sandbox-busybox:test';
+
+/** A fresh clone may not have the local image yet: build it (no registry is reachable, never pull). */
+function ensureImage(image: string, log: (m: string) => void): void {
+  try {
+    execFileSync('docker', ['image', 'inspect', image], { stdio: 'ignore', timeout: 15_000 });
+  } catch {
+    if (image !== DEFAULT_IMAGE) return; // the run reports DOCKER_IMAGE_NOT_FOUND
+    log(`e: building ${image} (scripts/build-sandbox-images.sh --if-missing)`);
+    const script = fileURLToPath(new URL('../../scripts/build-sandbox-images.sh', import.meta.url));
+    execFileSync('bash', [script, '--if-missing'], { stdio: 'inherit', timeout: 300_000 });
+  }
+}
+
 export async function sandbox(ctx: BenchContext): Promise<void> {
+  const image = process.env.BENCH_SANDBOX_IMAGE ?? DEFAULT_IMAGE;
+  ensureImage(image, ctx.log);
   const proc = await child(ctx, 'sandbox-e', 'sandbox');
-  const out = await proc.call<{ executor: number[]; raw: number[]; failures: string[] }>(
-    'run',
-    { n: ctx.quick ? 3 : 20, image: process.env.BENCH_SANDBOX_IMAGE ?? 'vespid/sandbox-busybox:test' },
-    120_000,
-  );
+  const out = await proc.call<{ executor: number[]; raw: number[]; failures: string[] }>('run', { n: ctx.quick ? 3 : 20, image }, 120_000);
   await stopAll(ctx.children);
   const ex = summarize(out.executor);
   const raw = summarize(out.raw);
