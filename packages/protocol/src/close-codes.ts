@@ -1,6 +1,11 @@
 /**
  * WebSocket close codes used between gateway and agent. 1xxx are standard; 44xx mirror HTTP meanings
  * so that an operator reading a log line can guess them.
+ *
+ * @example
+ * ```ts
+ * socket.close(CloseCode.Revoked, 'agent revoked');
+ * ```
  */
 export const CloseCode = {
   /** The gateway is shutting down (sent after `drain`). Reconnect, ideally to another replica. */
@@ -21,10 +26,24 @@ export const CloseCode = {
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
-/** Close codes after which an agent must stop instead of reconnecting: its credentials are dead. */
+/**
+ * Close codes after which an agent must stop instead of reconnecting: its credentials are dead.
+ *
+ * @example
+ * ```ts
+ * if (FATAL_CLOSE_CODES.has(code)) stopForGood(); else scheduleReconnect();
+ * ```
+ */
 export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([CloseCode.TokenInvalid, CloseCode.Revoked]);
 
-/** Human-readable name for a close code, for logs. */
+/**
+ * Human-readable name for a close code, for logs.
+ *
+ * @example
+ * ```ts
+ * logger.warn({ code, name: closeCodeName(code) }, 'session closed'); // name: 'Stale' for 4408
+ * ```
+ */
 export function closeCodeName(code: number): string {
   for (const [name, value] of Object.entries(CloseCode)) if (value === code) return name;
   return `Unknown(${code})`;

@@ -3,6 +3,11 @@
  * whether retrying can help, and what to do. The docs' error reference is generated from this table,
  * so it is the single source of truth. Parametric codes (`DOCKER_EXIT_CODE:<n>`,
  * `ACTION_NOT_SUPPORTED:<connector>:<action>`) are matched by their prefix.
+ *
+ * @example
+ * ```ts
+ * const info: ErrorCodeInfo | undefined = errorCodeInfo('NO_AGENT_AVAILABLE'); // { httpStatus: 503, retryable: true, … }
+ * ```
  */
 export interface ErrorCodeInfo {
   /** The code, or the family pattern for parametric codes (e.g. `DOCKER_EXIT_CODE:<n>`). */
@@ -204,7 +209,14 @@ const entries = [
   ],
 ] as const satisfies ReadonlyArray<readonly [string, number, boolean, string, string]>;
 
-/** Every entry of the catalogue, in documentation order. */
+/**
+ * Every entry of the catalogue, in documentation order.
+ *
+ * @example
+ * ```ts
+ * for (const { code, retryable, meaning } of ERROR_CODES) console.log(code, retryable, meaning);
+ * ```
+ */
 export const ERROR_CODES: readonly ErrorCodeInfo[] = entries.map(([code, httpStatus, retryable, meaning, action]) => ({
   code,
   httpStatus,
@@ -214,29 +226,71 @@ export const ERROR_CODES: readonly ErrorCodeInfo[] = entries.map(([code, httpSta
 }));
 
 type EntryCode = (typeof entries)[number][0];
-/** Non-parametric codes as a string-literal union. */
+/**
+ * Non-parametric codes as a string-literal union.
+ *
+ * @example
+ * ```ts
+ * const code: StaticErrorCode = 'NO_AGENT_AVAILABLE';
+ * ```
+ */
 export type StaticErrorCode = Exclude<EntryCode, `${string}<${string}`>;
-/** Any code of the catalogue, parametric ones included. */
+/**
+ * Any code of the catalogue, parametric ones included.
+ *
+ * @example
+ * ```ts
+ * const code: ErrorCode = dockerExitCode(2); // 'DOCKER_EXIT_CODE:2'
+ * ```
+ */
 export type ErrorCode = StaticErrorCode | `DOCKER_EXIT_CODE:${number}` | `ACTION_NOT_SUPPORTED:${string}:${string}`;
 
-/** Named constants for the static codes, to avoid typos: `ErrorCodes.NO_AGENT_AVAILABLE`. */
+/**
+ * Named constants for the static codes, to avoid typos: `ErrorCodes.NO_AGENT_AVAILABLE`.
+ *
+ * @example
+ * ```ts
+ * throw new VespidError(ErrorCodes.NO_AGENT_AVAILABLE, 'no agent for org o1');
+ * ```
+ */
 export const ErrorCodes = Object.freeze(Object.fromEntries(entries.filter(([c]) => !c.includes('<')).map(([c]) => [c, c]))) as {
   readonly [K in StaticErrorCode]: K;
 };
 
 const byCode = new Map(ERROR_CODES.map((e) => [e.code, e]));
 
-/** `DOCKER_EXIT_CODE:<n>` for an exit status. */
+/**
+ * `DOCKER_EXIT_CODE:<n>` for an exit status.
+ *
+ * @example
+ * ```ts
+ * return { status: 'failed', error: { code: dockerExitCode(exitCode), message: `script exited with ${exitCode}` } };
+ * ```
+ */
 export function dockerExitCode(exitCode: number): `DOCKER_EXIT_CODE:${number}` {
   return `DOCKER_EXIT_CODE:${exitCode}`;
 }
 
-/** `ACTION_NOT_SUPPORTED:<connector>:<action>`. */
+/**
+ * `ACTION_NOT_SUPPORTED:<connector>:<action>`.
+ *
+ * @example
+ * ```ts
+ * throw new AgentError(actionNotSupported('github', 'repo.delete'), 'github has no action repo.delete');
+ * ```
+ */
 export function actionNotSupported(connectorId: string, actionId: string): `ACTION_NOT_SUPPORTED:${string}:${string}` {
   return `ACTION_NOT_SUPPORTED:${connectorId}:${actionId}`;
 }
 
-/** Looks a code up in the catalogue; parametric codes match their family. Unknown codes return undefined. */
+/**
+ * Looks a code up in the catalogue; parametric codes match their family. Unknown codes return undefined.
+ *
+ * @example
+ * ```ts
+ * errorCodeInfo('DOCKER_EXIT_CODE:137')?.retryable; // false (matched by family)
+ * ```
+ */
 export function errorCodeInfo(code: string): ErrorCodeInfo | undefined {
   const direct = byCode.get(code);
   if (direct) return direct;
@@ -245,7 +299,14 @@ export function errorCodeInfo(code: string): ErrorCodeInfo | undefined {
   return undefined;
 }
 
-/** Whether a code is retryable according to the catalogue (unknown codes are not). */
+/**
+ * Whether a code is retryable according to the catalogue (unknown codes are not).
+ *
+ * @example
+ * ```ts
+ * if (isRetryableCode(result.error.code)) scheduleRetry(run, node);
+ * ```
+ */
 export function isRetryableCode(code: string): boolean {
   return errorCodeInfo(code)?.retryable ?? false;
 }

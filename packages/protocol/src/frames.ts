@@ -3,17 +3,35 @@ import { CloseCode } from './close-codes.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './constants.js';
 import { type AgentMessage, AgentMessageSchema, type GatewayMessage, GatewayMessageSchema } from './messages.js';
 
-/** Why a frame was refused; `closeCode` is what the receiver should close the session with. */
+/**
+ * Why a frame was refused; `closeCode` is what the receiver should close the session with.
+ *
+ * @example
+ * ```ts
+ * const r = parseGatewayMessage(data); if (!r.ok) ws.close(r.error.closeCode, r.error.reason);
+ * ```
+ */
 export interface FrameError {
   closeCode: number;
   reason: string;
 }
 
+/**
+ * @example
+ * ```ts
+ * const r: FrameResult<AgentMessage> = parseAgentMessage(data);
+ * ```
+ */
 export type FrameResult<T> = { ok: true; message: T } | { ok: false; error: FrameError };
 
 /**
  * JSON.parse that refuses `__proto__` keys anywhere. JSON.parse itself creates them as own properties,
  * but a later spread or merge into a plain object would turn them into prototype writes.
+ *
+ * @example
+ * ```ts
+ * const value = parseJsonSafe(text); // undefined when text is not JSON
+ * ```
  */
 export function parseJsonSafe(text: string): unknown {
   return JSON.parse(text, function reviver(key, value) {
@@ -77,12 +95,27 @@ export function parseAgentMessage(raw: unknown, maxBytes = DEFAULT_MAX_PAYLOAD_B
   return parseWith(AgentMessageSchema, raw, maxBytes);
 }
 
-/** Parses and validates one gateway → agent frame. Never throws. */
+/**
+ * Parses and validates one gateway → agent frame. Never throws.
+ *
+ * @example
+ * ```ts
+ * const r = parseGatewayMessage(data);
+ * if (r.ok && r.message.type === 'execute') run(r.message);
+ * ```
+ */
 export function parseGatewayMessage(raw: unknown, maxBytes = DEFAULT_MAX_PAYLOAD_BYTES): FrameResult<GatewayMessage> {
   return parseWith(GatewayMessageSchema, raw, maxBytes);
 }
 
-/** Serializes a frame. Kept as a function so senders never hand-build JSON. */
+/**
+ * Serializes a frame. Kept as a function so senders never hand-build JSON.
+ *
+ * @example
+ * ```ts
+ * ws.send(encodeMessage({ type: 'ping', ts: Date.now() }));
+ * ```
+ */
 export function encodeMessage(message: AgentMessage | GatewayMessage): string {
   return JSON.stringify(message);
 }

@@ -11,20 +11,40 @@ import {
   TimeoutMsSchema,
 } from './primitives.js';
 
-/** What an agent can do, declared in `hello`. Tags here are hints; routing uses control-plane tags. */
+/**
+ * What an agent can do, declared in `hello`. Tags here are hints; routing uses control-plane tags.
+ *
+ * @example
+ * ```ts
+ * CapabilitiesSchema.parse({ kinds: ['connector.action'], connectors: ['http'], maxInFlight: 4 });
+ * ```
+ */
 export const CapabilitiesSchema = z.strictObject({
   kinds: z.array(KindSchema).min(1).max(LIMITS.kindsPerAgent),
   connectors: z.array(ConnectorIdSchema).max(LIMITS.connectorsPerAgent).optional(),
   tags: z.array(TagSchema).max(LIMITS.tagsPerAgent).optional(),
   maxInFlight: z.number().int().min(1).max(LIMITS.maxInFlight).optional(),
 });
+/**
+ * @example
+ * ```ts
+ * const capabilities: Capabilities = { kinds: ['agent.execute'], tags: ['east'] };
+ * ```
+ */
 export type Capabilities = z.infer<typeof CapabilitiesSchema>;
 
 const timestamp = z.number().finite().nonnegative();
 
 // ---- agent → gateway -------------------------------------------------------------------------
 
-/** First frame of every session. */
+/**
+ * First frame of every session.
+ *
+ * @example
+ * ```ts
+ * HelloSchema.parse({ type: 'hello', protocol: 1, agentVersion: '0.1.0', name: 'edge-1', capabilities });
+ * ```
+ */
 export const HelloSchema = z.strictObject({
   type: z.literal('hello'),
   protocol: z.literal(PROTOCOL_VERSION),
@@ -32,11 +52,32 @@ export const HelloSchema = z.strictObject({
   name: z.string().min(1).max(LIMITS.nameLength),
   capabilities: CapabilitiesSchema,
 });
-/** Application-level heartbeat. */
+/**
+ * Application-level heartbeat.
+ *
+ * @example
+ * ```ts
+ * ws.send(encodeMessage(PingSchema.parse({ type: 'ping', ts: Date.now() })));
+ * ```
+ */
 export const PingSchema = z.strictObject({ type: z.literal('ping'), ts: timestamp });
-/** The agent accepted an `execute`. */
+/**
+ * The agent accepted an `execute`.
+ *
+ * @example
+ * ```ts
+ * ws.send(encodeMessage({ type: 'execute_received', requestId }));
+ * ```
+ */
 export const ExecuteReceivedSchema = z.strictObject({ type: z.literal('execute_received'), requestId: RequestIdSchema });
-/** The outcome of an `execute`. Resent on every reconnect until acked. */
+/**
+ * The outcome of an `execute`. Resent on every reconnect until acked.
+ *
+ * @example
+ * ```ts
+ * ExecuteResultSchema.parse({ type: 'execute_result', requestId, status: 'succeeded', output: { n: 1 } });
+ * ```
+ */
 export const ExecuteResultSchema = z.strictObject({
   type: z.literal('execute_result'),
   requestId: RequestIdSchema,
@@ -45,17 +86,61 @@ export const ExecuteResultSchema = z.strictObject({
   error: ErrorInfoSchema.optional(),
 });
 
-/** Every frame an agent may send. */
+/**
+ * Every frame an agent may send.
+ *
+ * @example
+ * ```ts
+ * const r = AgentMessageSchema.safeParse(JSON.parse(text));
+ * ```
+ */
 export const AgentMessageSchema = z.discriminatedUnion('type', [HelloSchema, PingSchema, ExecuteReceivedSchema, ExecuteResultSchema]);
+/**
+ * @example
+ * ```ts
+ * function onAgentMessage(m: AgentMessage) { if (m.type === 'ping') pong(m.ts); }
+ * ```
+ */
 export type AgentMessage = z.infer<typeof AgentMessageSchema>;
+/**
+ * @example
+ * ```ts
+ * const hello: Hello = { type: 'hello', protocol: 1, agentVersion: '0.1.0', name: 'edge-1', capabilities: { kinds: ['agent.execute'] } };
+ * ```
+ */
 export type Hello = z.infer<typeof HelloSchema>;
+/**
+ * @example
+ * ```ts
+ * const ping: Ping = { type: 'ping', ts: Date.now() };
+ * ```
+ */
 export type Ping = z.infer<typeof PingSchema>;
+/**
+ * @example
+ * ```ts
+ * const received: ExecuteReceived = { type: 'execute_received', requestId };
+ * ```
+ */
 export type ExecuteReceived = z.infer<typeof ExecuteReceivedSchema>;
+/**
+ * @example
+ * ```ts
+ * const result: ExecuteResultMessage = { type: 'execute_result', requestId, status: 'failed', error: { code: 'TASK_CANCELLED', message: 'cancelled' } };
+ * ```
+ */
 export type ExecuteResultMessage = z.infer<typeof ExecuteResultSchema>;
 
 // ---- gateway → agent -------------------------------------------------------------------------
 
-/** Answer to `hello`: who the gateway thinks the agent is, and how often to ping. */
+/**
+ * Answer to `hello`: who the gateway thinks the agent is, and how often to ping.
+ *
+ * @example
+ * ```ts
+ * const ack = HelloAckSchema.parse(message); setInterval(ping, ack.heartbeatMs);
+ * ```
+ */
 export const HelloAckSchema = z.strictObject({
   type: z.literal('hello_ack'),
   sessionId: IdSchema,
@@ -63,9 +148,23 @@ export const HelloAckSchema = z.strictObject({
   organizationId: OrganizationIdSchema,
   heartbeatMs: z.number().int().min(100).max(600_000),
 });
-/** Answer to `ping`, echoing its timestamp. */
+/**
+ * Answer to `ping`, echoing its timestamp.
+ *
+ * @example
+ * ```ts
+ * PongSchema.parse({ type: 'pong', ts });
+ * ```
+ */
 export const PongSchema = z.strictObject({ type: z.literal('pong'), ts: timestamp });
-/** Run a task. `secret` is in memory for this request only and must never be logged. */
+/**
+ * Run a task. `secret` is in memory for this request only and must never be logged.
+ *
+ * @example
+ * ```ts
+ * const execute = ExecuteSchema.parse(message); // requestId, kind, payload, timeoutMs, secret?
+ * ```
+ */
 export const ExecuteSchema = z.strictObject({
   type: z.literal('execute'),
   requestId: RequestIdSchema,
@@ -75,18 +174,46 @@ export const ExecuteSchema = z.strictObject({
   secret: z.string().max(LIMITS.secretLength).optional(),
   timeoutMs: TimeoutMsSchema,
 });
-/** The gateway stored the result durably; the agent may forget it. */
+/**
+ * The gateway stored the result durably; the agent may forget it.
+ *
+ * @example
+ * ```ts
+ * ws.send(encodeMessage({ type: 'execute_ack', requestId })); // the agent may forget the result now
+ * ```
+ */
 export const ExecuteAckSchema = z.strictObject({ type: z.literal('execute_ack'), requestId: RequestIdSchema });
-/** Stop a running task. */
+/**
+ * Stop a running task.
+ *
+ * @example
+ * ```ts
+ * const cancel = CancelSchema.parse(message); tasks.get(cancel.requestId)?.abort();
+ * ```
+ */
 export const CancelSchema = z.strictObject({
   type: z.literal('cancel'),
   requestId: RequestIdSchema,
   reason: z.string().max(LIMITS.reasonLength),
 });
-/** The gateway is going away: finish what runs, expect close 1001, reconnect elsewhere. */
+/**
+ * The gateway is going away: finish what runs, expect close 1001, reconnect elsewhere.
+ *
+ * @example
+ * ```ts
+ * ws.send(encodeMessage({ type: 'drain', reason: 'gateway shutting down' }));
+ * ```
+ */
 export const DrainSchema = z.strictObject({ type: z.literal('drain'), reason: z.string().max(LIMITS.reasonLength) });
 
-/** Every frame a gateway may send. */
+/**
+ * Every frame a gateway may send.
+ *
+ * @example
+ * ```ts
+ * const r = GatewayMessageSchema.safeParse(JSON.parse(text));
+ * ```
+ */
 export const GatewayMessageSchema = z.discriminatedUnion('type', [
   HelloAckSchema,
   PongSchema,
@@ -95,10 +222,52 @@ export const GatewayMessageSchema = z.discriminatedUnion('type', [
   CancelSchema,
   DrainSchema,
 ]);
+/**
+ * @example
+ * ```ts
+ * function onGatewayMessage(m: GatewayMessage) { if (m.type === 'execute') run(m); }
+ * ```
+ */
 export type GatewayMessage = z.infer<typeof GatewayMessageSchema>;
+/**
+ * @example
+ * ```ts
+ * const ack: HelloAck = HelloAckSchema.parse(message);
+ * ```
+ */
 export type HelloAck = z.infer<typeof HelloAckSchema>;
+/**
+ * @example
+ * ```ts
+ * const pong: Pong = { type: 'pong', ts: ping.ts };
+ * ```
+ */
 export type Pong = z.infer<typeof PongSchema>;
+/**
+ * @example
+ * ```ts
+ * function run(task: Execute) { return executor.execute(task, ctx); }
+ * ```
+ */
 export type Execute = z.infer<typeof ExecuteSchema>;
+/**
+ * @example
+ * ```ts
+ * const ack: ExecuteAck = { type: 'execute_ack', requestId };
+ * ```
+ */
 export type ExecuteAck = z.infer<typeof ExecuteAckSchema>;
+/**
+ * @example
+ * ```ts
+ * const cancel: Cancel = CancelSchema.parse(message);
+ * ```
+ */
 export type Cancel = z.infer<typeof CancelSchema>;
+/**
+ * @example
+ * ```ts
+ * const drain: Drain = { type: 'drain', reason: 'shutdown' };
+ * ```
+ */
 export type Drain = z.infer<typeof DrainSchema>;

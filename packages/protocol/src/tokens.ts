@@ -1,7 +1,14 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { OrganizationIdSchema } from './primitives.js';
 
-/** A parsed `<orgId>.<secret>` token. */
+/**
+ * A parsed `<orgId>.<secret>` token.
+ *
+ * @example
+ * ```ts
+ * const parsed: ParsedToken | null = parseToken(token); // { organizationId, secret }
+ * ```
+ */
 export interface ParsedToken {
   organizationId: string;
   secret: string;
@@ -24,7 +31,15 @@ export function generateToken(organizationId: string): string {
   return `${organizationId}.${randomBytes(32).toString('base64url')}`;
 }
 
-/** Parses `<orgId>.<secret>`; returns null for anything malformed (never throws). */
+/**
+ * Parses `<orgId>.<secret>`; returns null for anything malformed (never throws).
+ *
+ * @example
+ * ```ts
+ * const parsed = parseToken(bearerToken(req.headers.authorization));
+ * if (!parsed) return { ok: false, reason: 'invalid' };
+ * ```
+ */
 export function parseToken(token: unknown): ParsedToken | null {
   if (typeof token !== 'string' || token.length > 512) return null;
   const dot = token.indexOf('.');
@@ -35,7 +50,14 @@ export function parseToken(token: unknown): ParsedToken | null {
   return { organizationId, secret };
 }
 
-/** SHA-256 hex of a token: what is stored. Tokens carry 256 bits of entropy, so no salt is needed. */
+/**
+ * SHA-256 hex of a token: what is stored. Tokens carry 256 bits of entropy, so no salt is needed.
+ *
+ * @example
+ * ```ts
+ * await db.query('SELECT id FROM agents WHERE token_hash = $1', [hashToken(token)]);
+ * ```
+ */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
@@ -43,6 +65,11 @@ export function hashToken(token: string): string {
 /**
  * Constant-time string comparison. Both sides are hashed first so that neither the content nor the
  * length of the expected value leaks through timing.
+ *
+ * @example
+ * ```ts
+ * if (!tokensEqual(bearerToken(req.headers.authorization) ?? '', serviceToken)) return reply(401);
+ * ```
  */
 export function tokensEqual(a: string, b: string): boolean {
   const ha = createHash('sha256').update(a, 'utf8').digest();
@@ -50,14 +77,28 @@ export function tokensEqual(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
-/** Constant-time check that `token` hashes to `storedHash` (hex). */
+/**
+ * Constant-time check that `token` hashes to `storedHash` (hex).
+ *
+ * @example
+ * ```ts
+ * if (!verifyTokenHash(token, row.token_hash)) return { ok: false, reason: 'invalid' };
+ * ```
+ */
 export function verifyTokenHash(token: string, storedHash: string): boolean {
   const actual = Buffer.from(hashToken(token), 'hex');
   const expected = Buffer.from(storedHash, 'hex');
   return expected.length === actual.length && timingSafeEqual(actual, expected);
 }
 
-/** Extracts the bearer token from an `Authorization` header value; null when absent or malformed. */
+/**
+ * Extracts the bearer token from an `Authorization` header value; null when absent or malformed.
+ *
+ * @example
+ * ```ts
+ * const token = bearerToken(req.headers.authorization); // 'Bearer abc' → 'abc'
+ * ```
+ */
 export function bearerToken(header: string | string[] | undefined): string | null {
   const value = Array.isArray(header) ? header[0] : header;
   if (!value) return null;
@@ -65,7 +106,14 @@ export function bearerToken(header: string | string[] | undefined): string | nul
   return m?.[1] ?? null;
 }
 
-/** Redacts a token for display: keeps the org prefix, hides the secret. */
+/**
+ * Redacts a token for display: keeps the org prefix, hides the secret.
+ *
+ * @example
+ * ```ts
+ * logger.info({ token: redactToken(token) }, 'agent connected'); // 'acme.…'
+ * ```
+ */
 export function redactToken(token: string): string {
   const parsed = parseToken(token);
   return parsed ? `${parsed.organizationId}.***` : '***';

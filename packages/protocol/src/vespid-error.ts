@@ -1,6 +1,13 @@
 import { errorCodeInfo } from './error-codes.js';
 
-/** Options for {@link VespidError}. */
+/**
+ * Options for {@link VespidError}.
+ *
+ * @example
+ * ```ts
+ * throw new VespidError('GATEWAY_UNAVAILABLE', 'gateway unreachable', { cause: err, retryable: true });
+ * ```
+ */
 export interface VespidErrorOptions {
   /** Overrides the catalogue's retryable flag. */
   retryable?: boolean;

@@ -91,7 +91,14 @@ export const DockerSandboxOptionsSchema = z.strictObject({
  * ```
  */
 export type DockerSandboxOptions = z.input<typeof DockerSandboxOptionsSchema>;
-/** Options with defaults applied and the workdir root resolved to an absolute path. */
+/**
+ * Options with defaults applied and the workdir root resolved to an absolute path.
+ *
+ * @example
+ * ```ts
+ * const resolved: ResolvedDockerSandboxOptions = resolveDockerSandboxOptions({ memoryMb: 512 }); // resolved.pids === 256
+ * ```
+ */
 export type ResolvedDockerSandboxOptions = z.output<typeof DockerSandboxOptionsSchema> & { workdirRoot: string };
 
 /**

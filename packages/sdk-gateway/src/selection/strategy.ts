@@ -43,7 +43,15 @@ export interface SelectionStrategy {
   select(candidates: Iterable<SelectionCandidate>): SelectionCandidate | undefined;
 }
 
-/** Options of {@link leastInFlightLru}. */
+/**
+ * Options of {@link leastInFlightLru}.
+ *
+ * @example
+ * ```ts
+ * const options: LeastInFlightLruOptions = { scanLimit: 128 };
+ * createGateway({ authenticator, serviceToken, selection: leastInFlightLru(options) });
+ * ```
+ */
 export interface LeastInFlightLruOptions {
   /**
    * How many eligible candidates (in LRU order) are compared at most when none is idle. Bounds the
