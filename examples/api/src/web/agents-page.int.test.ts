@@ -21,7 +21,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DATABASE_URL, REDIS_URL, uniquePrefix } from '../../../../test/services.js';
 // The gateway host is another example package; imported by path (a test-only edge, no package cycle).
 import { type GatewayHost, startGatewayHost } from '../../../gateway/src/host.js';
+import { Redis } from 'ioredis';
+import { redisControlBus } from '../control-bus.js';
 import { type ApiHost, startApiHost } from '../host.js';
+import { inProcessRunQueue } from '../run-queue.js';
 import { createApiLogger } from '../logger.js';
 import { addMember, bootstrapOrganization } from '../users.js';
 import { describeWithBrowser, launchChromium } from './browser-harness.js';
@@ -66,6 +69,15 @@ function capture(lines: string[]): Writable {
   });
 }
 
+/** Polls a page expression (CDP evaluation, unaffected by the page's CSP) until it is truthy. */
+async function until(page: Page, expression: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${expression}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** An HTTP server whose first request is held open until release(): a task the agent is busy with. */
 function holdingServer() {
   let release!: () => void;
@@ -105,6 +117,7 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
   let gateway: GatewayHost;
   let api: ApiHost;
   let pool: Pool;
+  let redis: Redis | undefined;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -126,6 +139,7 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
     await slow.start();
     home = await mkdtemp(join(tmpdir(), 'vespid-web-'));
     const common = { DATABASE_URL, DATABASE_SCHEMA: schema, REDIS_URL, NODE_ENV: 'test' };
+    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
     gateway = await startGatewayHost(
       { ...common, GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0', GATEWAY_SERVICE_TOKEN: serviceToken, GATEWAY_LOG_LEVEL: 'debug' },
       { logDestination: { write: (line: string) => void gatewayLogs.push(line) } },
@@ -137,12 +151,18 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
         API_PORT: '0',
         SECRETS_KEK_ID: 'web-test',
         SECRETS_KEK_BASE64: randomBytes(32).toString('base64'),
-        BULLMQ_PREFIX: uniquePrefix('webq'),
         GATEWAY_WS_URL: gateway.wsUrl,
         GATEWAY_HTTP_URL: gateway.url,
         GATEWAY_SERVICE_TOKEN: serviceToken,
       },
-      { logger: createApiLogger({ level: 'debug', destination: capture(apiLogs) }) },
+      {
+        logger: createApiLogger({ level: 'debug', destination: capture(apiLogs) }),
+        // Revocations and tag edits travel on the real Redis `vespid:control` channel. Passing both
+        // seams also keeps this host's rate-limit counters in memory: Redis-backed ones are shared per
+        // client address (127.0.0.1) with every other api test on this machine.
+        controlBus: redisControlBus(redis),
+        runQueue: inProcessRunQueue(() => {}),
+      },
     );
     pool = createPool(DATABASE_URL, { schema, max: 2 });
     org = await bootstrapOrganization(pool, { orgName: 'Acme Web', email: `${uniquePrefix('owner')}@example.test` });
@@ -152,7 +172,8 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
     page = await context.newPage();
     page.setDefaultTimeout(20_000);
     page.on('request', (r) => void requests.push(r.url()));
-  });
+    // Generous: two hosts, two migrations and a browser start on a 2-core machine shared with other suites.
+  }, 180_000);
 
   afterAll(async () => {
     if (agent && agent.child.exitCode === null && agent.child.signalCode === null) {
@@ -166,12 +187,13 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
     await slow.close();
     await api?.close({ timeoutMs: 5000 });
     await gateway?.close({ timeoutMs: 5000 });
+    await redis?.quit();
     if (pool) {
       await dropSchema(pool, schema);
       await pool.end();
     }
     if (home) await rm(home, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   it('signs in, pairs a real agent with the shown command, edits tags, revokes it, and the session closes', async () => {
     await page.goto(`${api.url}/agents`);
@@ -295,8 +317,9 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
 
     // Narrow screen: cards instead of a wide table, nothing scrolls sideways.
     await page.setViewportSize({ width: 390, height: 844 });
-    // (polled: the media query applies on the next layout after the resize)
-    await page.waitForFunction('document.documentElement.scrollWidth <= window.innerWidth', null, { timeout: 10_000 });
+    // Polled: the media query applies on the next layout after the resize. (Not waitForFunction: its
+    // polling evaluates strings inside the page, which the page's CSP rightly refuses.)
+    await until(page, 'document.documentElement.scrollWidth <= window.innerWidth');
     await shot('07-narrow');
 
     // A reload keeps the tab's session; sign-out forgets it.

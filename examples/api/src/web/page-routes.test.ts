@@ -57,7 +57,7 @@ describe('/agents page routes', () => {
     expect(again.statusCode).toBe(304);
     const html = await app.inject({ method: 'GET', url: '/agents' });
     expect(html.body).toContain(`/agents/assets/app.js?v=${String(js.headers.etag).replaceAll('"', '')}`);
-  });
+  }, 30_000);
 
   it('the browser client type-checks with the DOM library', () => {
     const configPath = fileURLToPath(new URL('../../client/tsconfig.json', import.meta.url));
@@ -67,5 +67,6 @@ describe('/agents page routes', () => {
     const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
     expect(diagnostics).toEqual([]);
     expect(config!.fileNames.some((f) => f.endsWith('client/main.ts'))).toBe(true);
-  });
+    // A whole tsc program: seconds on a busy 2-core machine, so more than the unit default.
+  }, 60_000);
 });
