@@ -20,6 +20,11 @@ lower bounds for a quiet machine; the ratios and the CPU cost per dispatch are t
   → caller. With the memory result store the round trip drops by the two Redis hops (row "memory
   result store"), but it still cannot reach 4× a 2-hop echo: the p50 target is not reachable with the
   agreed design (dispatch idempotency and durable results on Redis); 8–10× echo is the realistic floor.
+- **Where the time goes** (traced block of a, every process stamping the shared monotonic clock; see
+  the "where a round trip goes" note above). In a quick run: caller → gateway 0.21 ms, Redis lookup
+  0.10, gateway → agent executor 0.17, executor 0.001, agent → gateway 0.09, Redis put 0.10, gateway →
+  caller 0.21 (one-way echo 0.02). The two HTTP legs (undici + node:http + zod on both ends) are the
+  largest share, about twice a WebSocket leg; the Redis hops are a fifth.
 - **CPU per dispatch bounds b.** Measured with \`--cpu-prof\` and /proc during b (100 agents, quick mode):
   gateway ≈ 140 µs, agent ≈ 75 µs, caller ≈ 60 µs, redis-server ≈ 40 µs per dispatch, ≈ 315 µs in
   all (row "CPU per dispatch"). Two cores therefore cap the suite at ≈ 6,000/s even on a quiet machine;

@@ -17,6 +17,8 @@ let plannedAt: number[] = [];
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
 loopDelay.enable();
 let connectedNow = 0;
+const runs = new Map<string, [number, number]>();
+let tracing = false;
 
 function waitUntil(pred: () => boolean, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -36,7 +38,9 @@ serve({
     const count = num(args, 'count', 1);
     const batch = num(args, 'batch', 250);
     const started = nowMs();
-    const executor = noopExecutor();
+    const executor = noopExecutor((id, a, b) => {
+      if (tracing && runs.size < 200_000) runs.set(id, [a, b]);
+    });
     for (let i = 0; i < count; i += batch) {
       const target = connectedNow + Math.min(batch, count - i);
       for (let j = i; j < Math.min(i + batch, count); j++) {
@@ -68,6 +72,12 @@ serve({
       await waitUntil(() => connectedNow >= target, 30_000);
     }
     return { connected: connectedNow, elapsedMs: nowMs() - started };
+  },
+  trace(args) {
+    tracing = args.on === true;
+    const out = Object.fromEntries(runs);
+    runs.clear();
+    return out;
   },
   connected() {
     return connectedNow;

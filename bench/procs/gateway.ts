@@ -16,6 +16,9 @@ let gateway: Gateway | undefined;
 let redis: RedisT | undefined;
 const server = createServer();
 const putStarted = new Map<string, number>();
+/** Per-request stage times (monotonic ms) when tracing: [lookupStart, lookupEnd, putStart, putEnd]. */
+const trace = new Map<string, number[]>();
+let tracing = false;
 const MAX_RECORDED = 200_000;
 let upgrades: number[] = [];
 let recordUpgrades = false;
@@ -23,11 +26,25 @@ let recordUpgrades = false;
 function timed(store: ResultStore): ResultStore {
   return {
     get: (id) => store.get(id),
-    lookup: (id) => store.lookup(id),
+    lookup: async (id) => {
+      if (!tracing || trace.size >= MAX_RECORDED) return store.lookup(id);
+      const t = [nowMs()];
+      trace.set(id, t);
+      const r = await store.lookup(id);
+      t[1] = nowMs();
+      return r;
+    },
     recordDispatch: (r) => store.recordDispatch(r),
-    put: (r: StoredResult) => {
-      if (putStarted.size < MAX_RECORDED) putStarted.set(r.requestId, nowMs());
-      return store.put(r);
+    put: async (r: StoredResult) => {
+      const start = nowMs();
+      if (putStarted.size < MAX_RECORDED) putStarted.set(r.requestId, start);
+      const stored = await store.put(r);
+      const t = tracing ? trace.get(r.requestId) : undefined;
+      if (t) {
+        t[2] = start;
+        t[3] = nowMs();
+      }
+      return stored;
     },
   };
 }
@@ -93,6 +110,12 @@ serve({
   },
   upgrades() {
     return upgrades;
+  },
+  trace(args) {
+    tracing = args.on === true;
+    const out = Object.fromEntries(trace);
+    trace.clear();
+    return out;
   },
   putTimes() {
     const out = Object.fromEntries(putStarted);

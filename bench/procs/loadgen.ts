@@ -92,7 +92,10 @@ serve({
     });
     const c = client;
     const tag = `r${process.pid}-${++runTag}-${Date.now()}`;
-    return drive(num(args, 'n', 1000), concurrency, num(args, 'durationMs', 30_000), async (i) => {
+    const traced: Record<string, [number, number]> = {};
+    const trace = args.trace === true;
+    const r = await drive(num(args, 'n', 1000), concurrency, num(args, 'durationMs', 30_000), async (i) => {
+      const t0 = nowMs();
       const res = await c.dispatchAndWait({
         organizationId: BENCH_ORG,
         requestId: `${tag}:${i}`,
@@ -101,7 +104,9 @@ serve({
         timeoutMs: 10_000,
       });
       if (res.status !== 'succeeded') throw new Error(`dispatch ${res.status}: ${res.error?.code ?? ''}`);
+      if (trace) traced[`${tag}:${i}`] = [t0, nowMs()];
     });
+    return trace ? { ...r, traced } : r;
   },
   async bullmq(args) {
     const connection = { url: str(args, 'redisUrl') };

@@ -6,7 +6,44 @@
  */
 import { figure } from '../lib/report.js';
 import { summarize } from '../lib/stats.js';
+import type { BenchChild } from '../lib/child.js';
 import { type BenchContext, type DriveResult, addAgents, child, gatewayProcess, listen, stopAll } from './context.js';
+
+const STAGES = [
+  'caller → gateway (HTTP, validation)',
+  'Redis lookup',
+  'gateway → agent executor (select, ws, agent runtime)',
+  'no-op executor',
+  'agent → gateway result (ws, validation)',
+  'Redis put + publish',
+  'gateway → caller (settle, HTTP, client)',
+] as const;
+
+/**
+ * One traced block: every process stamps its stage on the shared monotonic clock (the caller's send
+ * and receive, the gateway's store calls, the agent's executor), giving the p50 of each stage.
+ */
+async function traceStages(gw: BenchChild, agents: BenchChild, load: BenchChild, args: Record<string, unknown>) {
+  await gw.call('trace', { on: true });
+  await agents.call('trace', { on: true });
+  const r = await load.call<DriveResult & { traced: Record<string, [number, number]> }>('dispatch', {
+    ...args,
+    trace: true,
+    durationMs: 20_000,
+  });
+  const g = await gw.call<Record<string, number[]>>('trace', { on: false });
+  const a = await agents.call<Record<string, [number, number]>>('trace', { on: false });
+  const per: number[][] = STAGES.map(() => []);
+  for (const [id, [t0, t1]] of Object.entries(r.traced)) {
+    const gt = g[id];
+    const at = a[id];
+    if (!gt || gt.length < 4 || !at) continue;
+    const [ls, le, ps, pe] = gt as [number, number, number, number];
+    const [es, ee] = at;
+    [ls - t0, le - ls, es - le, ee - es, ps - ee, pe - ps, t1 - pe].forEach((v, i) => per[i]?.push(v));
+  }
+  return Object.fromEntries(STAGES.map((name, i) => [name, summarize(per[i] ?? []).p50]));
+}
 
 export async function roundTrip(ctx: BenchContext): Promise<void> {
   const echoServer = await child(ctx, 'echo-server', 'echo-server');
@@ -42,11 +79,18 @@ export async function roundTrip(ctx: BenchContext): Promise<void> {
     viaMemory.push(...m.samples);
     errors += d.errors + m.errors;
   }
+  const breakdown = await traceStages(gw, agents, load, { ...redisArgs, n: ctx.quick ? 100 : 500 });
   await stopAll(ctx.children);
   const es = summarize(echo);
   const ds = summarize(viaRedis);
   const ms = summarize(viaMemory);
-  ctx.details.a = { echo: es, dispatch: ds, dispatchMemoryStore: ms, dispatchErrors: errors };
+  ctx.details.a = { echo: es, dispatch: ds, dispatchMemoryStore: ms, dispatchErrors: errors, stagesP50Ms: breakdown };
+  ctx.notes.push(
+    `a: where a round trip goes (p50 per stage, ms; one-way echo ≈ ${(es.p50 / 2).toFixed(3)}): ` +
+      Object.entries(breakdown)
+        .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+        .join(', '),
+  );
   ctx.figures.push(
     figure({
       scenario: 'a',
