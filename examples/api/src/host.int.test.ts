@@ -48,6 +48,10 @@ await describeWith(['postgres', 'redis'], 'api host (startApiHost, CLI)', () => 
     API_PORT: '0',
     GATEWAY_WS_URL: 'ws://127.0.0.1:3999/ws',
     GATEWAY_AGENT_STALE_MS: '1000',
+    // Redis-backed rate-limit counters are shared per client address (127.0.0.1) by every api host
+    // on this machine's Redis (other test files, demo runs): keep this file clear of their traffic.
+    API_PAIR_RATE_LIMIT_MAX: '1000',
+    API_RATE_LIMIT_MAX: '100000',
   };
   afterAll(async () => {
     const q = new Queue('workflow-runs', { connection: { url: REDIS_URL }, prefix });
