@@ -40,7 +40,8 @@ async function traceStages(gw: BenchChild, agents: BenchChild, load: BenchChild,
     if (!gt || gt.length < 4 || !at) continue;
     const [ls, le, ps, pe] = gt as [number, number, number, number];
     const [es, ee] = at;
-    [ls - t0, le - ls, es - le, ee - es, ps - ee, pe - ps, t1 - pe].forEach((v, i) => per[i]?.push(v));
+    const stages = [ls - t0, le - ls, es - le, ee - es, ps - ee, pe - ps, t1 - pe];
+    for (let i = 0; i < stages.length; i++) per[i]?.push(stages[i] as number);
   }
   return Object.fromEntries(STAGES.map((name, i) => [name, summarize(per[i] ?? []).p50]));
 }
