@@ -72,4 +72,75 @@ await describeWith(['postgres', 'redis'], 'worker host BULLMQ_PREFIX', () => {
       await redis.quit();
     }
   });
+
+  it('keeps the continuations of blocked remote nodes under BULLMQ_PREFIX too (not the shared default prefix)', async () => {
+    // A gateway that accepts the dispatch and never has the result: the run stays blocked on its continuation.
+    const gw = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        if (req.method === 'POST') {
+          const { requestId } = JSON.parse(body) as { requestId: string };
+          res.writeHead(201).end(JSON.stringify({ requestId, dispatched: true }));
+        } else res.writeHead(404).end(JSON.stringify({ code: 'RESULT_NOT_READY', message: 'not yet' }));
+      });
+    });
+    await new Promise<void>((r) => gw.listen(0, '127.0.0.1', r));
+    const { orgId } = await bootstrapOrganization(pool, { orgName: 'c', email: `${schema}-c@p.test` });
+    const dsl = {
+      version: 1,
+      trigger: { type: 'trigger.manual' },
+      nodes: [
+        {
+          id: 'n1',
+          type: 'connector.action',
+          config: { connectorId: 'http', actionId: 'request', input: { url: targetUrl }, execution: { mode: 'node' } },
+        },
+      ],
+    };
+    const wf = await pool.query<{ id: string }>('INSERT INTO workflows (organization_id, name, dsl) VALUES ($1, $2, $3) RETURNING id', [
+      orgId,
+      'w',
+      dsl,
+    ]);
+    const v = await pool.query<{ id: string }>(
+      'INSERT INTO workflow_versions (workflow_id, organization_id, version, dsl) VALUES ($1, $2, 1, $3) RETURNING id',
+      [wf.rows[0]!.id, orgId, dsl],
+    );
+    const run = await pool.query<{ id: string }>(
+      "INSERT INTO workflow_runs (organization_id, workflow_id, version_id, status) VALUES ($1, $2, $3, 'queued') RETURNING id",
+      [orgId, wf.rows[0]!.id, v.rows[0]!.id],
+    );
+    const runId = run.rows[0]!.id;
+    const env = {
+      DATABASE_URL,
+      DATABASE_SCHEMA: schema,
+      REDIS_URL,
+      BULLMQ_PREFIX: prefix,
+      GATEWAY_HTTP_URL: `http://127.0.0.1:${(gw.address() as { port: number }).port}`,
+      GATEWAY_SERVICE_TOKEN: 'svc-test-token',
+      WORKFLOW_CONTINUATION_POLL_MS: '60000',
+    };
+    const worker = await startWorkerHost({ env, pool });
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    try {
+      await worker.runQueue.enqueue({ runId, organizationId: orgId });
+      let status = 'queued';
+      for (let i = 0; i < 200 && status !== 'blocked'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        status = (await pool.query<{ status: string }>('SELECT status FROM workflow_runs WHERE id = $1', [runId])).rows[0]!.status;
+      }
+      expect(status).toBe('blocked');
+      const job = `workflow-continuations:cont~${runId}~n1~0`;
+      expect(await redis.exists(`${prefix}:${job}`)).toBe(1);
+      expect(await redis.exists(`bull:${job}`)).toBe(0);
+    } finally {
+      await worker.close();
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length) await redis.del(...keys);
+      await redis.quit();
+      await new Promise((r) => gw.close(r));
+    }
+  });
 });

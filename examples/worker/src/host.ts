@@ -5,7 +5,13 @@
  */
 import { ErrorCodes, type ErrorInfo, type Logger, noopLogger } from '@vespid/protocol';
 import { connectorActionExecutor, githubConnector, httpConnector } from '@vespid/sdk-agent';
-import { createContinuationRunner, dispatchClientFromEnv, type ContinuationRunner, type DispatchClient } from '@vespid/sdk-dispatch';
+import {
+  bullmqQueue,
+  createContinuationRunner,
+  dispatchClientFromEnv,
+  type ContinuationRunner,
+  type DispatchClient,
+} from '@vespid/sdk-dispatch';
 import { postgresCursorStore } from '@vespid/sdk-dispatch/postgres';
 import { createPool, kekFromEnv, loadSecretValue, migrate, type Kek, type Pool, type PoolClient } from '@vespid/example-db';
 import { Redis } from 'ioredis';
@@ -48,6 +54,7 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
     return loadSecretValue(pool, kek, { organizationId, secretId });
   };
 
+  const bullPrefix = options.bullPrefix ?? (env.BULLMQ_PREFIX?.trim() || undefined);
   let client: DispatchClient | undefined;
   let remoteUnavailable: ErrorInfo | undefined;
   try {
@@ -80,6 +87,19 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
       client,
       store,
       redis: config.redisUrl,
+      // Continuations under the same BULLMQ_PREFIX as runs: with the default prefix, workers of another
+      // deployment on this Redis took these jobs, found no cursor in their database and dropped them.
+      ...(config.redisUrl && bullPrefix
+        ? {
+            queue: bullmqQueue({
+              connection: config.redisUrl,
+              queueName: config.queueName,
+              concurrency: config.concurrency,
+              prefix: bullPrefix,
+              logger,
+            }),
+          }
+        : {}),
       ...(options.resultChannel ? { channel: options.resultChannel } : {}),
       nodeExecTimeoutMs: config.nodeExecTimeoutMs,
       pollMs: config.pollMs,
@@ -102,7 +122,7 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
     ? // BULLMQ_PREFIX must match the api's (it enqueues new runs there), or runs are never picked up.
       bullmqRunQueueConsumer({
         connection: redis,
-        prefix: options.bullPrefix ?? env.BULLMQ_PREFIX,
+        prefix: bullPrefix,
         concurrency: config.runConcurrency,
         handler,
         logger,
