@@ -23,6 +23,33 @@ describe('gateway host config', () => {
     expect(gatewayHostConfigFromEnv({ NODE_ENV: 'test', GATEWAY_WS_URL: 'wss://gw.example.com/agents' }).wsPath).toBe('/agents');
   });
 
+  it('reads cluster mode (GATEWAY_CLUSTER=redis) and refuses it without REDIS_URL or with bad values', () => {
+    const base = { NODE_ENV: 'test', REDIS_URL: 'redis://127.0.0.1:6379' };
+    expect(gatewayHostConfigFromEnv(base).cluster).toBeNull();
+    expect(gatewayHostConfigFromEnv({ ...base, GATEWAY_CLUSTER: 'redis' }).cluster).toEqual({
+      replicaId: undefined,
+      keyPrefix: 'gateway:cluster:',
+      presenceTtlMs: 15_000,
+      orgMaxInFlight: undefined,
+    });
+    expect(
+      gatewayHostConfigFromEnv({
+        ...base,
+        GATEWAY_CLUSTER: 'redis',
+        GATEWAY_REPLICA_ID: 'gw-2',
+        GATEWAY_CLUSTER_KEY_PREFIX: 'x:',
+        GATEWAY_CLUSTER_PRESENCE_TTL_MS: '5000',
+        GATEWAY_ORG_MAX_IN_FLIGHT: '200',
+      }).cluster,
+    ).toEqual({ replicaId: 'gw-2', keyPrefix: 'x:', presenceTtlMs: 5000, orgMaxInFlight: 200 });
+    expect(() => gatewayHostConfigFromEnv({ NODE_ENV: 'test', GATEWAY_CLUSTER: 'redis' })).toThrow(/needs REDIS_URL/);
+    expect(() => gatewayHostConfigFromEnv({ ...base, GATEWAY_CLUSTER: 'etcd' })).toThrow(/GATEWAY_CLUSTER must be "redis"/);
+    expect(() => gatewayHostConfigFromEnv({ ...base, GATEWAY_CLUSTER: 'redis', GATEWAY_REPLICA_ID: 'a b' })).toThrow(/GATEWAY_REPLICA_ID/);
+    expect(() => gatewayHostConfigFromEnv({ ...base, GATEWAY_CLUSTER: 'redis', GATEWAY_ORG_MAX_IN_FLIGHT: '0' })).toThrow(
+      /GATEWAY_ORG_MAX_IN_FLIGHT must be an integer >= 1/,
+    );
+  });
+
   it('starts in test mode with memory results and a generated service token', async () => {
     const host = await startGatewayHost({ NODE_ENV: 'test', GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0', GATEWAY_LOG_LEVEL: 'silent' });
     try {

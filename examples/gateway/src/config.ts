@@ -14,6 +14,20 @@ export interface GatewayHostConfig extends GatewayEnvConfig {
   testMode: boolean;
   /** The WebSocket path, taken from `GATEWAY_WS_URL` (default `/ws`). */
   wsPath: string;
+  /** Cluster mode (several replicas sharing Redis), from `GATEWAY_CLUSTER=redis`; null = single gateway. */
+  cluster: GatewayClusterConfig | null;
+}
+
+/** Cluster-mode settings (`GATEWAY_CLUSTER=redis`). */
+export interface GatewayClusterConfig {
+  /** `GATEWAY_REPLICA_ID` (unique per replica) @default `<hostname>-<pid>-<random>` */
+  replicaId: string | undefined;
+  /** `GATEWAY_CLUSTER_KEY_PREFIX` @default 'gateway:cluster:' */
+  keyPrefix: string;
+  /** `GATEWAY_CLUSTER_PRESENCE_TTL_MS`: an agent of a dead replica stops being selected after this. @default 15000 */
+  presenceTtlMs: number;
+  /** `GATEWAY_ORG_MAX_IN_FLIGHT`: per-organization in-flight cap across all replicas; unset = none. */
+  orgMaxInFlight: number | undefined;
 }
 
 /** A startup error whose message is one clear line for the operator. */
@@ -23,9 +37,18 @@ export class GatewayConfigError extends Error {
 
 const set = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim());
 
+function positiveInt(env: Record<string, string | undefined>, name: string, min: number): number | undefined {
+  const v = set(env[name]);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new GatewayConfigError(`${name} must be an integer >= ${min}, got "${v.slice(0, 20)}"`);
+  return n;
+}
+
 /**
  * Reads the runbook's Gateway variables (via `gatewayOptionsFromEnv`) plus `DATABASE_URL`,
- * `DATABASE_SCHEMA`, `REDIS_URL` and `NODE_ENV`. Refuses to run without `GATEWAY_SERVICE_TOKEN`
+ * `DATABASE_SCHEMA`, `REDIS_URL`, `NODE_ENV` and the cluster-mode variables (`GATEWAY_CLUSTER=redis`,
+ * `GATEWAY_REPLICA_ID`, `GATEWAY_CLUSTER_KEY_PREFIX`, `GATEWAY_CLUSTER_PRESENCE_TTL_MS`, `GATEWAY_ORG_MAX_IN_FLIGHT`). Refuses to run without `GATEWAY_SERVICE_TOKEN`
  * unless `NODE_ENV=test`.
  *
  * @example
@@ -46,8 +69,25 @@ export function gatewayHostConfigFromEnv(env: Record<string, string | undefined>
   }
   const schema = set(env.DATABASE_SCHEMA) ?? 'public';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new GatewayConfigError('DATABASE_SCHEMA must be a plain lower-case identifier');
+  let cluster: GatewayClusterConfig | null = null;
+  const mode = set(env.GATEWAY_CLUSTER)?.toLowerCase();
+  if (mode && mode !== 'off' && mode !== 'none') {
+    if (mode !== 'redis') throw new GatewayConfigError(`GATEWAY_CLUSTER must be "redis" (or unset), got "${mode.slice(0, 20)}"`);
+    if (!set(env.REDIS_URL))
+      throw new GatewayConfigError('GATEWAY_CLUSTER=redis needs REDIS_URL (the replicas share presence and results there)');
+    const replicaId = set(env.GATEWAY_REPLICA_ID);
+    if (replicaId !== undefined && !/^[A-Za-z0-9._@-]{1,100}$/.test(replicaId))
+      throw new GatewayConfigError('GATEWAY_REPLICA_ID must be 1-100 letters, digits or . _ @ -');
+    cluster = {
+      replicaId,
+      keyPrefix: set(env.GATEWAY_CLUSTER_KEY_PREFIX) ?? 'gateway:cluster:',
+      presenceTtlMs: positiveInt(env, 'GATEWAY_CLUSTER_PRESENCE_TTL_MS', 300) ?? 15_000,
+      orgMaxInFlight: positiveInt(env, 'GATEWAY_ORG_MAX_IN_FLIGHT', 1),
+    };
+  }
   return {
     ...base,
+    cluster,
     databaseUrl: set(env.DATABASE_URL),
     databaseSchema: schema,
     autoMigrate: set(env.GATEWAY_AUTO_MIGRATE) !== 'false',

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { type Pool, createPool, migrate } from '@vespid/example-db';
 import type { Logger } from '@vespid/protocol';
 import { type AgentAuthenticator, type Gateway, createGateway, memoryResultStore } from '@vespid/sdk-gateway';
-import { redisResultStore } from '@vespid/sdk-gateway/redis';
+import { redisCluster, redisResultStore } from '@vespid/sdk-gateway/redis';
 import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { type GatewayHostConfig, gatewayHostConfigFromEnv } from './config.js';
@@ -37,6 +37,8 @@ export interface GatewayHost {
   gateway: Gateway;
   server: Server;
   config: GatewayHostConfig;
+  /** Cluster mode: this replica's id; undefined for a single gateway. */
+  replicaId: string | undefined;
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
@@ -91,6 +93,23 @@ export async function startGatewayHost(
       logger.warn({}, 'REDIS_URL is not set: results are kept in memory and lost on restart');
     }
 
+    // Cluster mode: presence, selection and forwarding through Redis; started before any agent connects.
+    const cluster =
+      redis && config.cluster
+        ? redisCluster({
+            redis,
+            keyPrefix: config.cluster.keyPrefix,
+            presenceTtlMs: config.cluster.presenceTtlMs,
+            logger,
+            ...(config.cluster.replicaId ? { replicaId: config.cluster.replicaId } : {}),
+            ...(config.cluster.orgMaxInFlight ? { orgMaxInFlight: config.cluster.orgMaxInFlight } : {}),
+          })
+        : undefined;
+    if (cluster) {
+      cleanups.push(() => cluster.close());
+      await cluster.start();
+    }
+
     const { registry, metrics } = createGatewayMetrics();
     // Liveness flushes several times per stale window so /agents never shows a live agent offline.
     const agentSeenIntervalMs = Math.max(50, Math.min(5000, Math.floor(config.staleMs / 4)));
@@ -103,6 +122,8 @@ export async function startGatewayHost(
       metrics,
       agentSeenIntervalMs,
       ...(agents ? { onAgentSeen: agents.touch, onAgentHello: agents.hello } : {}),
+      // Set explicitly: `config.cluster` (the env settings) must not reach the gateway options.
+      cluster,
     });
 
     if (redis) {
@@ -158,6 +179,7 @@ export async function startGatewayHost(
         selection: config.selection,
         staleMs: config.staleMs,
         results: redis ? 'redis' : 'memory',
+        ...(cluster ? { replicaId: cluster.replicaId } : {}),
         auth: overrides.authenticator ? 'custom' : pool ? 'postgres' : 'none',
       },
       'gateway listening',
@@ -171,6 +193,7 @@ export async function startGatewayHost(
       gateway,
       server,
       config,
+      replicaId: cluster?.replicaId,
       close(options = {}) {
         closing ??= (async () => {
           const timeoutMs = options.timeoutMs ?? 10_000;

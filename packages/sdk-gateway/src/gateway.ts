@@ -127,14 +127,27 @@ export function createGateway(options: GatewayOptions): Gateway {
     cluster.bind({
       // Owner side of a forward: the agent's socket is here.
       execute: (m) => {
-        const s = registry.currentFor(m.agentId);
-        if (state !== 'running' || !s || s.state !== 'ready' || s.organizationId !== m.organizationId) return false;
-        return s.send(executeFrame(m));
+        const live = () => {
+          const s = registry.currentFor(m.agentId);
+          return state === 'running' && s && s.state === 'ready' && s.organizationId === m.organizationId ? s : undefined;
+        };
+        const s = live();
+        if (!s) return false;
+        if (!m.redelivery) return s.send(executeFrame(m));
+        // A redelivery: if the result is already stored, tell the origin instead of sending it again.
+        return store.get(m.requestId).then((stored) => {
+          if (stored) {
+            cluster.notifySettled(m.origin, stored).catch(() => {});
+            return true;
+          }
+          return live()?.send(executeFrame(m)) ?? false;
+        });
       },
       cancel: (requestId, agentId, reason) => {
         registry.currentFor(agentId)?.send(encodeMessage({ type: 'cancel', requestId, reason }));
       },
       settled: (result) => dispatcher.settleRemote(result),
+      moved: (agentId, replicaId) => dispatcher.redeliverTo(agentId, replicaId),
     });
     cluster.start().catch((err: unknown) => logger.error({ err: errText(err) }, 'cluster start failed'));
   }

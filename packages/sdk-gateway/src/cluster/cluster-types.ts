@@ -72,6 +72,11 @@ export interface ForwardedExecute {
   timeoutMs: number;
   /** Replica that accepted the dispatch (gets the acknowledgement and the settlement). */
   origin: string;
+  /**
+   * A second delivery after the agent moved or its replica died: the owner first checks that no result
+   * is stored, and the agent itself ignores a request it is running or holds a result for.
+   */
+  redelivery?: boolean | undefined;
 }
 
 /**
@@ -94,11 +99,13 @@ export type ForwardOutcome = 'accepted' | 'refused' | 'unreachable' | 'unknown';
  */
 export interface ClusterHooks {
   /** Owner side: send this execute to the local session of `agentId`; false if there is none. */
-  execute(message: ForwardedExecute): boolean;
+  execute(message: ForwardedExecute): boolean | Promise<boolean>;
   /** Owner side: the origin gave up on a request (timeout): cancel it on the local agent. */
   cancel(requestId: string, agentId: string, reason: string): void;
   /** Origin side: another replica stored the result of a request this replica dispatched. */
   settled(result: StoredResult): void;
+  /** An agent with requests in flight registered (again) on `replicaId`: redeliver what it may have missed. */
+  moved(agentId: string, replicaId: string): void;
 }
 
 /**
@@ -135,6 +142,10 @@ export interface GatewayCluster {
   cancel(replicaId: string, request: { requestId: string; agentId: string; reason: string }): Promise<void>;
   /** Tells the origin replica that a result was stored. */
   notifySettled(replicaId: string, result: StoredResult): Promise<void>;
+  /** Where an agent is connected now, or null. */
+  locate(agentId: string): Promise<{ replicaId: string; sessionId: string } | null>;
+  /** Whether a replica is alive (listening on the bus). */
+  isAlive(replicaId: string): Promise<boolean>;
   /** Removes the presence of an agent held by a replica that no longer answers. */
   forget(agentId: string, replicaId: string): Promise<void>;
   /** Withdraws every local session at once (shutdown): no replica selects them any more. */

@@ -14,6 +14,8 @@ export interface ClusterRoute {
   agentId: string;
   replicaId: string;
   session: Session | null;
+  /** The forward was not acknowledged: the agent may or may not have it. */
+  uncertain?: boolean;
 }
 
 export interface ClusterRouteDeps {
@@ -99,7 +101,7 @@ export async function routeInCluster(deps: ClusterRouteDeps, req: DispatchReques
     if (outcome === 'accepted') return { agentId: r.agentId, replicaId: r.replicaId, session: null };
     if (outcome === 'unknown') {
       logger.warn({ requestId: req.requestId, agentId: r.agentId, replicaId: r.replicaId }, 'forward not acknowledged: treated as sent');
-      return { agentId: r.agentId, replicaId: r.replicaId, session: null };
+      return { agentId: r.agentId, replicaId: r.replicaId, session: null, uncertain: true };
     }
     await cluster.release(slot);
     if (outcome === 'unreachable') await cluster.forget(r.agentId, r.replicaId);

@@ -4,7 +4,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { ResultStore } from '../results/result-store.js';
 import type { SelectionStrategy } from '../selection/strategy.js';
 import { explainRouting, selectSession } from './candidates.js';
-import { type ClusterRouteDeps, routeInCluster } from './cluster-route.js';
+import { type ClusterRouteDeps, executeFrame, routeInCluster } from './cluster-route.js';
 import type { Registry } from './registry.js';
 import type { Session } from './session.js';
 
@@ -23,6 +23,10 @@ interface InFlight {
   replicaId: string | null;
   /** Cluster mode: a result another replica stored while this one was still routing. */
   early: StoredResult | null;
+  /** Cluster mode: the request, kept while in flight so it can be redelivered if the agent moves. */
+  req: DispatchRequest | null;
+  /** Cluster mode: the dispatch record this entry was created from (a request routed by another replica). */
+  record: { replicaId?: string | undefined; deadline: number } | null;
   waiters: Array<{ resolve: (r: StoredResult) => void; reject: (e: unknown) => void }>;
 }
 
@@ -70,6 +74,8 @@ export class Dispatcher {
     const existing = this.inflight.get(req.requestId);
     if (existing) {
       if (existing.organizationId !== req.organizationId) throw conflict(req.requestId);
+      // A repeat of a request known here only from its record: its router may have died since.
+      if (existing.record && !existing.req && existing.status === 'sent') await this.adoptIfOrphaned(existing, req, existing.record);
       return { kind: 'in_flight', agentId: existing.agentId };
     }
     const entry: InFlight = {
@@ -83,6 +89,8 @@ export class Dispatcher {
       timer: null,
       replicaId: null,
       early: null,
+      req: null,
+      record: null,
       waiters: [],
     };
     this.inflight.set(req.requestId, entry);
@@ -101,6 +109,8 @@ export class Dispatcher {
         entry.status = 'sent';
         entry.agentId = dispatch.agentId;
         this.arm(entry, dispatch.deadline - now);
+        entry.record = dispatch;
+        await this.adoptIfOrphaned(entry, req, dispatch);
         return { kind: 'in_flight', agentId: dispatch.agentId };
       }
       if (this.deps.isClosing()) throw new GatewayError('GATEWAY_SHUTDOWN', 'gateway is shutting down');
@@ -160,11 +170,79 @@ export class Dispatcher {
     entry.agentId = route.agentId;
     entry.session = route.session;
     entry.replicaId = route.replicaId;
+    entry.req = req;
     this.arm(entry, entry.startedAt + req.timeoutMs - Date.now());
     this.deps.metrics.inFlight(this.inflight.size);
     logger.debug({ requestId: req.requestId, agentId: route.agentId, replicaId: route.replicaId, kind: req.kind }, 'dispatched');
     if (entry.early) this.settle(entry, entry.early);
+    else if (route.uncertain) this.recheck(entry);
     return { kind: 'dispatched', agentId: route.agentId };
+  }
+
+  /**
+   * Cluster mode: a caller repeats a request whose routing replica died (kill -9) before the result.
+   * This replica adopts it: it owns the record from now on and redelivers to the agent, which ignores
+   * a request it already runs or holds a result for.
+   */
+  private async adoptIfOrphaned(entry: InFlight, req: DispatchRequest, record: { replicaId?: string | undefined; deadline: number }) {
+    const c = this.deps.cluster?.cluster;
+    if (!c || !entry.agentId || !record.replicaId || record.replicaId === c.replicaId) return;
+    if (await c.isAlive(record.replicaId)) return;
+    entry.req = req;
+    await this.deps.store.recordDispatch({ ...slotOf(entry), deadline: record.deadline, replicaId: c.replicaId });
+    this.deps.logger.info(
+      { requestId: req.requestId, agentId: entry.agentId, from: record.replicaId },
+      'adopted a request of a dead replica',
+    );
+    const at = await c.locate(entry.agentId);
+    // Not connected anywhere yet: its registration announces it and redeliverTo() runs then.
+    if (at) await this.redeliver(entry, at.replicaId);
+  }
+
+  /**
+   * Cluster mode: a forward went unanswered (its replica may have died while the agent moved on). If
+   * the agent is now elsewhere, redeliver; if not, its next registration triggers redeliverTo().
+   */
+  private recheck(entry: InFlight): void {
+    const c = this.deps.cluster!.cluster;
+    c.locate(entry.agentId!)
+      .then((at) => (at && at.replicaId !== entry.replicaId ? this.redeliver(entry, at.replicaId) : undefined))
+      .catch((err: unknown) => this.deps.logger.warn({ requestId: entry.requestId, err: errText(err) }, 'redelivery failed'));
+  }
+
+  /** Cluster mode: an agent with requests in flight (re)registered on `replicaId`. */
+  redeliverTo(agentId: string, replicaId: string): void {
+    for (const entry of this.inflight.values()) {
+      if (entry.agentId !== agentId || entry.status !== 'sent' || !entry.req) continue;
+      this.redeliver(entry, replicaId).catch((err: unknown) =>
+        this.deps.logger.warn({ requestId: entry.requestId, err: errText(err) }, 'redelivery failed'),
+      );
+    }
+  }
+
+  private async redeliver(entry: InFlight, replicaId: string): Promise<void> {
+    const c = this.deps.cluster!.cluster;
+    const req = entry.req!;
+    const current = () => this.inflight.get(entry.requestId) === entry && entry.status === 'sent';
+    if (replicaId !== c.replicaId) {
+      const out = await c.forward(replicaId, { ...req, agentId: entry.agentId!, sessionId: '', origin: c.replicaId, redelivery: true });
+      if (out === 'accepted' && current()) {
+        entry.replicaId = replicaId;
+        entry.session = null;
+      }
+      return;
+    }
+    const s = this.deps.registry.currentFor(entry.agentId!);
+    if (s?.state !== 'ready') return;
+    // Checked on the connection that stores this agent's results, right before sending: a result stored
+    // first is found here, and its ack reaches the agent only after this execute (same socket, in order).
+    const stored = await this.deps.store.get(req.requestId);
+    if (!current()) return;
+    if (stored) this.settle(entry, stored);
+    else if (s.send(executeFrame(req))) {
+      entry.replicaId = replicaId;
+      entry.session = s;
+    }
   }
 
   /** Cluster mode: another replica stored the result of a request this replica dispatched. */
@@ -323,11 +401,12 @@ export class Dispatcher {
     if (this.inflight.get(entry.requestId) !== entry || entry.status === 'storing') return;
     entry.status = 'storing';
     const c = this.deps.cluster?.cluster;
-    const remote = !!c && entry.replicaId !== null && entry.replicaId !== c.replicaId;
-    const live = entry.agentId && !remote ? this.deps.registry.currentFor(entry.agentId) : undefined;
+    const remote = !!c && entry.replicaId !== c.replicaId;
+    const live = entry.agentId ? this.deps.registry.currentFor(entry.agentId) : undefined;
+    // In a cluster an agent missing here may run on another replica: that is a timeout, not a disconnect.
     const disconnected = !live && !remote;
-    if (remote && entry.agentId)
-      c.cancel(entry.replicaId!, { requestId: entry.requestId, agentId: entry.agentId, reason: 'timeout' }).catch(() => {});
+    if (remote && !live && entry.agentId && entry.replicaId)
+      c.cancel(entry.replicaId, { requestId: entry.requestId, agentId: entry.agentId, reason: 'timeout' }).catch(() => {});
     const code = disconnected ? 'AGENT_DISCONNECTED' : 'NODE_EXECUTION_TIMEOUT';
     const message = disconnected
       ? `agent ${entry.agentId ?? '?'} disconnected and did not resend a result before the deadline`
@@ -352,6 +431,8 @@ export class Dispatcher {
     session.send(encodeMessage({ type: 'execute_ack', requestId }));
   }
 }
+
+const slotOf = (e: InFlight) => ({ requestId: e.requestId, organizationId: e.organizationId, agentId: e.agentId! });
 
 /** An error's message for logs: never the error object, whose fields could carry request data. */
 export function errText(err: unknown): string {

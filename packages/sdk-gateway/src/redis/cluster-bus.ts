@@ -14,6 +14,7 @@ const ExecuteSchema = z.object({
   secret: z.string().optional(),
   timeoutMs: z.number().int().min(1),
   origin: z.string().min(1),
+  redelivery: z.boolean().optional(),
 });
 
 const MessageSchema = z.discriminatedUnion('t', [
@@ -28,6 +29,7 @@ type BusMessage = z.infer<typeof MessageSchema>;
 interface Deps {
   redis: Redis;
   channelPrefix: string;
+  movedChannel: string;
   replicaId: string;
   ackTimeoutMs: number;
   logger: Logger;
@@ -54,9 +56,12 @@ export class ClusterBus {
   async start(): Promise<void> {
     const sub = this.deps.redis.duplicate();
     sub.on('error', (err: Error) => this.deps.logger.warn({ err: err.message }, 'cluster subscriber error'));
-    sub.on('message', (_channel: string, text: string) => this.receive(text));
+    sub.on('message', (channel: string, text: string) => {
+      if (channel === this.deps.movedChannel) this.moved(text);
+      else this.receive(text);
+    });
     this.sub = sub;
-    await sub.subscribe(this.channel(this.deps.replicaId));
+    await sub.subscribe(this.channel(this.deps.replicaId), this.deps.movedChannel);
   }
 
   async send(target: string, message: BusMessage): Promise<number> {
@@ -101,6 +106,11 @@ export class ClusterBus {
     p.resolve(outcome);
   }
 
+  private moved(text: string): void {
+    const [agentId, replicaId] = text.split('\n');
+    if (agentId && replicaId) this.deps.hooks()?.moved(agentId, replicaId);
+  }
+
   private receive(text: string): void {
     let msg: BusMessage;
     try {
@@ -117,15 +127,23 @@ export class ClusterBus {
         this.settle(msg.id, msg.ok ? 'accepted' : 'refused');
         return;
       case 'x': {
-        let ok = false;
+        const m = msg.m;
+        const ack = (ok: boolean) =>
+          this.send(m.origin, { t: 'a', id: msg.id, ok }).catch((err: unknown) =>
+            this.deps.logger.warn({ requestId: m.requestId, err: (err as Error).message }, 'could not acknowledge a forward'),
+          );
+        const failed = (err: unknown) => {
+          this.deps.logger.error({ requestId: m.requestId, err: (err as Error).message }, 'forwarded execute failed');
+          return false;
+        };
+        let ok: boolean | Promise<boolean>;
         try {
-          ok = hooks?.execute(msg.m) ?? false;
+          ok = hooks?.execute(m) ?? false;
         } catch (err) {
-          this.deps.logger.error({ requestId: msg.m.requestId, err: (err as Error).message }, 'forwarded execute failed');
+          ok = failed(err);
         }
-        this.send(msg.m.origin, { t: 'a', id: msg.id, ok }).catch((err: unknown) =>
-          this.deps.logger.warn({ requestId: msg.m.requestId, err: (err as Error).message }, 'could not acknowledge a forward'),
-        );
+        if (typeof ok === 'boolean') void ack(ok);
+        else void ok.catch(failed).then(ack);
         return;
       }
       case 'c':

@@ -14,7 +14,8 @@
  * Keys are derived inside the scripts, so this targets standalone Redis (or Sentinel), not Redis Cluster.
  */
 
-// ARGV: P, agentId, replica, session, org, max, kinds, connectors, tags, ttlMs, newline-joined pools
+// ARGV: P, agentId, replica, session, org, max, kinds, connectors, tags, ttlMs, newline-joined pools, now.
+// When the agent has requests in flight, announces it on P..'moved' so their origins redeliver.
 export const REGISTER_SCRIPT = `
 local P = ARGV[1]
 local id = ARGV[2]
@@ -31,6 +32,9 @@ redis.call('HSET', h, 'r', ARGV[3], 's', ARGV[4], 'o', ARGV[5], 'm', ARGV[6], 'k
 redis.call('PEXPIRE', h, ARGV[10])
 local seq = redis.call('INCR', P .. 'seq')
 for key in pairs(newPools) do redis.call('ZADD', key, 'NX', seq, id) end
+local ik = P .. 'i:' .. id
+redis.call('ZREMRANGEBYSCORE', ik, '-inf', ARGV[12])
+if redis.call('ZCARD', ik) > 0 then redis.call('PUBLISH', P .. 'moved', id .. '\\n' .. ARGV[3]) end
 return 1`;
 
 // ARGV: P, agentId, field ('s' or 'r'), expected value. Removes the presence only if it is still that one.

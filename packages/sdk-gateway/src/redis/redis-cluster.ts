@@ -18,7 +18,7 @@ const OptionsSchema = z.object({
     .optional(),
   keyPrefix: z.string().min(1).default('gateway:cluster:'),
   presenceTtlMs: z.number().int().min(300).default(15_000),
-  ackTimeoutMs: z.number().int().min(10).default(5000),
+  ackTimeoutMs: z.number().int().min(10).default(2000),
   orgMaxInFlight: z
     .union([
       z.number().int().min(1),
@@ -125,6 +125,7 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
       list(p.tags),
       o.presenceTtlMs,
       poolsOf(p).join('\n'),
+      Date.now(),
     ]);
 
   // Refreshes every local presence a few times per TTL; one that vanished (Redis restart, a long pause)
@@ -152,6 +153,7 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
         bus = new ClusterBus({
           redis,
           channelPrefix: `${P}rx:`,
+          movedChannel: `${P}moved`,
           replicaId,
           ackTimeoutMs: o.ackTimeoutMs,
           logger,
@@ -214,6 +216,15 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
     },
     async notifySettled(target, result: StoredResult) {
       await bus?.send(target, { t: 's', r: result });
+    },
+    async locate(agentId) {
+      const [r, s] = await redis.hmget(`${P}a:${agentId}`, 'r', 's');
+      return r && s ? { replicaId: r, sessionId: s } : null;
+    },
+    async isAlive(target) {
+      if (target === replicaId) return !closed;
+      const res = (await redis.pubsub('NUMSUB', `${P}rx:${target}`)) as Array<string | number>;
+      return Number(res[1] ?? 0) > 0;
     },
     async forget(agentId, target) {
       await run('unregister', [P, agentId, 'r', target]);

@@ -1,0 +1,310 @@
+/**
+ * Cluster mode end to end: 3 gateway replica PROCESSES (the real host, GATEWAY_CLUSTER=redis) on one
+ * Redis, real sdk-agents behind a TCP load balancer, so they are spread over the replicas and move
+ * when one dies. Outcomes are read from Redis and the internal HTTP routes.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { type Agent, type Executor, createAgent } from '@vespid/sdk-agent';
+import { Redis } from 'ioredis';
+import { afterAll, expect, it } from 'vitest';
+import { REDIS_URL, describeWith, uniquePrefix } from '../../../test/services.js';
+import { type TcpBalancer, startTcpBalancer } from './test-support/tcp-balancer.js';
+
+const dir = fileURLToPath(new URL('..', import.meta.url));
+const ORG = 'org-cluster';
+const SERVICE_TOKEN = 'cluster-service-canary-9c1e';
+const SECRET = 'cluster-secret-canary-4b7d';
+const AGENTS = 6;
+const MAX_IN_FLIGHT = 3;
+
+interface Replica {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  replicaId: string;
+  output: () => string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out: ${what}`);
+    await sleep(25);
+  }
+}
+
+await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis', () => {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  const prefix = uniquePrefix('gwclusterp');
+  const tokens = Array.from({ length: AGENTS }, (_, i) => `${ORG}.clustertoken${String(i).padStart(12, '0')}`);
+  const agentIds = tokens.map((_, i) => `agent-${i}`);
+  let replicas: Replica[] = [];
+  let agents: Agent[] = [];
+  let lb: TcpBalancer | undefined;
+  /** Executions per request id, and the most tasks each agent ever ran at once. */
+  const runs = new Map<string, number>();
+  const running = new Map<string, number>();
+  const peak = new Map<string, number>();
+  let gate: Promise<void> | null = null;
+  let openGate: () => void = () => {};
+
+  function executor(agentId: string): Executor {
+    return {
+      kind: 'agent.execute',
+      async execute(task, ctx) {
+        runs.set(task.requestId, (runs.get(task.requestId) ?? 0) + 1);
+        const now = (running.get(agentId) ?? 0) + 1;
+        running.set(agentId, now);
+        peak.set(agentId, Math.max(peak.get(agentId) ?? 0, now));
+        try {
+          if (gate) await gate;
+          else await sleep(10 + Math.floor(Math.random() * 30));
+          return { status: 'succeeded', output: { agentId, hadSecret: ctx.secret === SECRET } };
+        } finally {
+          running.set(agentId, (running.get(agentId) ?? 1) - 1);
+        }
+      },
+    };
+  }
+
+  async function startReplica(i: number, keyPrefix: string, selection: string): Promise<Replica> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/test-support/cluster-replica.ts'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        GATEWAY_HOST: '127.0.0.1',
+        GATEWAY_PORT: '0',
+        GATEWAY_LOG_LEVEL: 'info',
+        GATEWAY_SERVICE_TOKEN: SERVICE_TOKEN,
+        GATEWAY_AGENT_SELECTION: selection,
+        GATEWAY_AGENT_STALE_MS: '3000',
+        GATEWAY_CLUSTER: 'redis',
+        GATEWAY_REPLICA_ID: `replica-${i}`,
+        GATEWAY_CLUSTER_KEY_PREFIX: keyPrefix,
+        GATEWAY_CLUSTER_PRESENCE_TTL_MS: '1500',
+        REDIS_URL,
+        DATABASE_URL: '',
+        TEST_AGENTS_JSON: JSON.stringify(tokens.map((token, n) => ({ token, agentId: agentIds[n], organizationId: ORG, tags: [] }))),
+      },
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+    });
+    child.stderr!.on('data', (d) => {
+      out += d;
+    });
+    const info = await new Promise<{ url: string; replicaId: string }>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`replica ${i} did not start: ${out.slice(-500)}`)), 30_000);
+      child.once('message', (m) => {
+        clearTimeout(t);
+        resolve(m as { url: string; replicaId: string });
+      });
+      child.once('exit', (code) => reject(new Error(`replica ${i} exited ${code}: ${out.slice(-500)}`)));
+    });
+    return { child, url: info.url, port: Number(new URL(info.url).port), replicaId: info.replicaId, output: () => out };
+  }
+
+  async function startCluster(selection: string): Promise<string> {
+    const keyPrefix = `${prefix}:${selection}:`;
+    replicas = await Promise.all([0, 1, 2].map((i) => startReplica(i, keyPrefix, selection)));
+    lb = await startTcpBalancer(() => replicas.filter((r) => r.child.exitCode === null && r.child.signalCode === null).map((r) => r.port));
+    agents = tokens.map((agentToken, i) =>
+      createAgent({
+        gatewayWsUrl: `ws://127.0.0.1:${lb!.port}/ws`,
+        agentToken,
+        name: agentIds[i]!,
+        maxInFlight: MAX_IN_FLIGHT,
+        executors: [executor(agentIds[i]!)],
+        proxyForUrl: () => undefined,
+        reconnect: { initialDelayMs: 50, maxDelayMs: 400, factor: 2 },
+        abortGraceMs: 0,
+      }),
+    );
+    for (const a of agents) await a.start();
+    await waitFor(async () => (await presence(keyPrefix)).every((r) => r !== null), 'every agent present in Redis');
+    return keyPrefix;
+  }
+
+  async function stopCluster(): Promise<void> {
+    await Promise.all(agents.map((a) => a.close({ timeoutMs: 2000 })));
+    agents = [];
+    await lb?.close();
+    lb = undefined;
+    await Promise.all(
+      replicas.map(async (r) => {
+        if (r.child.exitCode !== null || r.child.signalCode !== null) return;
+        const exited = new Promise((res) => r.child.once('exit', res));
+        r.child.kill('SIGTERM');
+        await Promise.race([exited, sleep(8000)]);
+        if (r.child.exitCode === null) r.child.kill('SIGKILL');
+      }),
+    );
+  }
+
+  /** The replica each agent is registered on (null = not present). */
+  async function presence(keyPrefix: string): Promise<Array<string | null>> {
+    return Promise.all(agentIds.map((id) => redis.hget(`${keyPrefix}a:${id}`, 'r')));
+  }
+
+  async function call(r: Replica, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${r.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${SERVICE_TOKEN}`, 'content-type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  let seq = 0;
+  const req = (extra: object = {}) => ({
+    organizationId: ORG,
+    requestId: `${prefix}:${++seq}:0`,
+    kind: 'agent.execute',
+    payload: { seq },
+    timeoutMs: 6000,
+    ...extra,
+  });
+
+  afterAll(async () => {
+    await stopCluster();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    redis.disconnect();
+  });
+
+  it('round robin: dispatches sent to any replica reach agents on every replica, in one cluster-wide rotation', async () => {
+    const keyPrefix = await startCluster('round_robin');
+    const where = await presence(keyPrefix);
+    // The balancer spread the agents: every replica holds some.
+    expect(new Set(where)).toEqual(new Set(replicas.map((r) => r.replicaId)));
+    const order: string[] = [];
+    for (let i = 0; i < AGENTS * 2; i++) {
+      const res = await call(replicas[i % 3]!, 'POST', '/internal/v1/dispatch', req({ secret: SECRET }));
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ status: 'succeeded', output: { hadSecret: true } });
+      order.push(res.body.output.agentId);
+    }
+    expect(new Set(order.slice(0, AGENTS)).size).toBe(AGENTS);
+    expect(order.slice(AGENTS)).toEqual(order.slice(0, AGENTS));
+    // Every replica reached agents on every replica (a pinned agent from each replica).
+    for (const r of replicas)
+      for (const agentId of agentIds) {
+        const res = await call(r, 'POST', '/internal/v1/dispatch', req({ selector: { agentId } }));
+        expect(res.body.output?.agentId).toBe(agentId);
+      }
+    await stopCluster();
+    for (const r of replicas) {
+      expect(r.output()).not.toContain(SECRET);
+      expect(r.output()).not.toContain(SERVICE_TOKEN);
+      expect(r.output()).not.toContain('clustertoken');
+    }
+  });
+
+  it('least in flight and maxInFlight hold cluster-wide under concurrent dispatch; kill -9 of a replica loses no result and runs nothing twice', async () => {
+    const keyPrefix = await startCluster('least_in_flight_lru');
+    runs.clear();
+    peak.clear();
+    // 1. Least in flight: with every task held, k rounds of AGENTS dispatches put exactly k on each agent.
+    gate = new Promise((r) => {
+      openGate = r;
+    });
+    for (let round = 1; round <= 2; round++) {
+      const out = await Promise.all(
+        Array.from({ length: AGENTS }, (_, i) => call(replicas[i % 3]!, 'POST', '/internal/v1/dispatch-async', req())),
+      );
+      expect(out.map((o) => o.status)).toEqual(Array(AGENTS).fill(201));
+      await waitFor(() => [...running.values()].reduce((a, b) => a + b, 0) === AGENTS * round, `round ${round} running`);
+      for (const id of agentIds) expect(running.get(id)).toBe(round);
+    }
+    // 2. maxInFlight under a concurrent burst from all replicas: only the free slots are taken.
+    const burst = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => call(replicas[i % 3]!, 'POST', '/internal/v1/dispatch-async', req())),
+    );
+    const accepted = burst.filter((b) => b.status === 201).length;
+    expect(accepted).toBe(AGENTS * (MAX_IN_FLIGHT - 2));
+    expect(new Set(burst.filter((b) => b.status !== 201).map((b) => b.body.code))).toEqual(new Set(['NO_AGENT_AVAILABLE']));
+    await waitFor(() => [...running.values()].reduce((a, b) => a + b, 0) === AGENTS * MAX_IN_FLIGHT, 'all slots running');
+    for (const id of agentIds) expect(peak.get(id)).toBe(MAX_IN_FLIGHT);
+    openGate();
+    gate = null;
+
+    // 3. Load from every replica, kill -9 one replica in the middle; the client retries a failed call on
+    // another replica with the same requestId (idempotent), as sdk-dispatch does.
+    const victim = replicas[1]!;
+    const ids: string[] = [];
+    const bodies = new Map<string, ReturnType<typeof req>>();
+    let killed = false;
+    const live = () => replicas.filter((r) => r !== victim || !killed);
+    const send = async (body: ReturnType<typeof req>) => {
+      for (let attempt = 0; attempt < 200; attempt++) {
+        const targets = live();
+        const r = targets[(attempt + seq) % targets.length]!;
+        const res = await call(r, 'POST', '/internal/v1/dispatch-async', body).catch(() => null);
+        if (res && (res.status === 201 || res.status === 200)) return;
+        await sleep(res?.status === 503 ? 10 : 25);
+      }
+      throw new Error(`could not dispatch ${body.requestId}`);
+    };
+    const TOTAL = 240;
+    let sent = 0;
+    const workers = Array.from({ length: 12 }, async () => {
+      while (sent < TOTAL) {
+        const body = req();
+        sent++;
+        ids.push(body.requestId);
+        bodies.set(body.requestId, body);
+        if (sent === TOTAL / 3 && !killed) {
+          killed = true;
+          victim.child.kill('SIGKILL');
+        }
+        await send(body);
+      }
+    });
+    await Promise.all(workers);
+    expect(killed).toBe(true);
+    // Its agents reconnected through the balancer to the two others.
+    await waitFor(async () => (await presence(keyPrefix)).every((r) => r !== null && r !== victim.replicaId), 'agents moved');
+    const survivors = live();
+    const results = new Map<string, { status: string; error?: { code: string } }>();
+    let lastRepeat = Date.now();
+    let pass = 0;
+    await waitFor(
+      async () => {
+        // Like sdk-dispatch, the client repeats a request still without a result (same requestId) now and
+        // then: in flight → nothing happens; routed by the dead replica → a live one adopts it.
+        const repeat = Date.now() - lastRepeat > 2000;
+        if (repeat) lastRepeat = Date.now();
+        pass++;
+        for (const id of ids) {
+          if (results.has(id)) continue;
+          const res = await call(survivors[0]!, 'GET', `/internal/v1/results/${encodeURIComponent(id)}`);
+          if (res.status === 200) results.set(id, res.body);
+          else if (repeat) await call(survivors[pass % survivors.length]!, 'POST', '/internal/v1/dispatch-async', bodies.get(id));
+        }
+        return results.size === ids.length;
+      },
+      'every result stored',
+      20_000,
+    );
+    // No result lost, nothing run twice.
+    expect(results.size).toBe(TOTAL);
+    for (const id of ids) expect(runs.get(id) ?? 0).toBeLessThanOrEqual(1);
+    const succeeded = ids.filter((id) => results.get(id)?.status === 'succeeded');
+    for (const id of succeeded) expect(runs.get(id)).toBe(1);
+    // Requests whose execute died with the killed process were redelivered (agent moved) or adopted (repeat).
+    const failed = ids.filter((id) => results.get(id)?.status !== 'succeeded').map((id) => results.get(id));
+    expect(failed).toEqual([]);
+    for (const id of agentIds) expect(peak.get(id)).toBeLessThanOrEqual(MAX_IN_FLIGHT);
+  });
+});
