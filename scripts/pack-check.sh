@@ -2,7 +2,8 @@
 # Packaging check (`pnpm pack:check`, run in CI): packs every library in packages/* exactly as it would
 # be published (`pnpm pack` turns workspace: ranges into real versions), installs the tarballs with npm
 # into a scratch project OUTSIDE the workspace (third-party dependencies come from the npm registry),
-# and runs a gateway + agent + dispatch round trip there as ESM and as CommonJS.
+# and runs a gateway + agent + dispatch round trip there as ESM and as CommonJS, then the `/testing`
+# conformance suites with the user's own vitest.
 # Set PACK_CHECK_SKIP_BUILD=1 when `pnpm build` just ran; PACK_CHECK_KEEP=1 keeps the scratch dir.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -39,4 +40,9 @@ cp "$root/scripts/pack-check/round-trip.mjs" "$root/scripts/pack-check/round-tri
 for f in round-trip.mjs round-trip.cjs; do
   NODE_PATH='' timeout 60 node "$f"
 done
-echo "pack-check: ok (${#tarballs[@]} packages, ESM + CJS) in $scratch"
+
+# The plugin author's path: the `/testing` subpaths need the user's own vitest (they import it).
+npm install --no-audit --no-fund --loglevel=error vitest@4 >/dev/null
+cp "$root/scripts/pack-check/conformance.test.mjs" .
+timeout 120 npx vitest run conformance.test.mjs --reporter=dot
+echo "pack-check: ok (${#tarballs[@]} packages, ESM + CJS, conformance suites) in $scratch"
