@@ -21,6 +21,9 @@ import { type Stack, startStack } from './stack.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const dataDir = `${root}.demo-data`;
 const keepRunning = process.argv.includes('--keep-running');
+// `pnpm demo -- --replicas 3` (or DEMO_GATEWAY_REPLICAS=3): gateway replicas in cluster mode over REDIS_URL.
+const replicasArg = process.argv.indexOf('--replicas');
+const gatewayReplicas = Number(replicasArg >= 0 ? process.argv[replicasArg + 1] : (process.env.DEMO_GATEWAY_REPLICAS ?? '1'));
 const SANDBOX_IMAGE = process.env.VESPID_AGENT_DOCKER_IMAGE ?? 'vespid/sandbox-busybox:test';
 
 const t0 = Date.now();
@@ -88,6 +91,12 @@ async function main(): Promise<number> {
     if (SANDBOX_IMAGE.startsWith('vespid/sandbox-')) await ensureSandboxImages(root);
   } else say('Docker: no engine answers on /var/run/docker.sock; the sandbox node is left out (see README to enable)');
 
+  if (!Number.isInteger(gatewayReplicas) || gatewayReplicas < 1 || gatewayReplicas > 9)
+    throw new Error('--replicas / DEMO_GATEWAY_REPLICAS must be an integer from 1 to 9');
+  if (gatewayReplicas > 1 && !redisUrl) throw new Error(`${gatewayReplicas} gateway replicas need REDIS_URL (they share Redis)`);
+  if (gatewayReplicas > 1)
+    say(`gateway: ${gatewayReplicas} replicas in cluster mode (agents reach the first, the worker dispatches via the last)`);
+
   const service = await startSampleService();
   cleanup.push(() => service.close());
   const schema = `demo_${Date.now().toString(36)}`;
@@ -101,11 +110,13 @@ async function main(): Promise<number> {
     kekId: process.env.SECRETS_KEK_ID ?? 'demo-kek',
     kekBase64: process.env.SECRETS_KEK_BASE64 ?? randomBytes(32).toString('base64'),
     bullPrefix: `vespid-demo-${Date.now().toString(36)}`,
+    gatewayReplicas,
     env: redisUrl ? {} : { WORKFLOW_CONTINUATION_POLL_MS: '250' },
     logger,
   });
   cleanup.push(() => stack.close());
   say(`api ${stack.apiUrl} · gateway ${stack.gatewayUrl} (agents: ${stack.gatewayWsUrl}) · logs ${logFile}`);
+  if (stack.gateways.length > 1) say(`gateway replicas: ${stack.gateways.map((g) => `${g.replicaId} ${g.url}`).join(' · ')}`);
 
   const pool = createPool(databaseUrl, { schema: db ? 'public' : schema, max: 2 });
   cleanup.push(() => pool.end());

@@ -21,6 +21,11 @@ export interface StackOptions {
   kekBase64: string;
   /** BullMQ prefix, so several stacks can share one Redis. */
   bullPrefix?: string;
+  /**
+   * Gateway replicas (cluster mode, needs redisUrl). Agents reach the first, the worker dispatches to
+   * the last, so every node execution crosses replicas through Redis. @default 1
+   */
+  gatewayReplicas?: number;
   /** Extra env for every host (e.g. NODE_EXEC_TIMEOUT_MS, GATEWAY_AGENT_STALE_MS). */
   env?: Record<string, string | undefined>;
   logger: Logger;
@@ -28,7 +33,10 @@ export interface StackOptions {
 
 export interface Stack {
   api: ApiHost;
+  /** The gateway agents connect to (the first replica). */
   gateway: GatewayHost;
+  /** Every gateway replica (one unless `gatewayReplicas` > 1). */
+  gateways: GatewayHost[];
   worker: WorkerHost;
   apiUrl: string;
   gatewayUrl: string;
@@ -59,9 +67,26 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       await fn().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'shutdown step failed'));
   };
   try {
-    const gateway = await startGatewayHost(env, { logger });
-    closers.push(() => gateway.close({ timeoutMs: 5000 }));
-    Object.assign(env, { GATEWAY_HTTP_URL: gateway.url, GATEWAY_WS_URL: gateway.wsUrl });
+    const replicas = options.gatewayReplicas ?? 1;
+    if (replicas > 1 && !options.redisUrl) throw new Error('several gateway replicas need REDIS_URL (they share Redis)');
+    const gateways: GatewayHost[] = [];
+    for (let i = 0; i < replicas; i++) {
+      const clusterEnv =
+        replicas > 1
+          ? {
+              GATEWAY_CLUSTER: 'redis',
+              GATEWAY_REPLICA_ID: `demo-gateway-${i + 1}`,
+              GATEWAY_CLUSTER_KEY_PREFIX: `${options.bullPrefix ?? 'vespid-demo'}:cluster:`,
+              ...(i > 0 ? { GATEWAY_PORT: '0' } : {}),
+            }
+          : {};
+      const g = await startGatewayHost({ ...env, ...clusterEnv }, { logger });
+      closers.push(() => g.close({ timeoutMs: 5000 }));
+      gateways.push(g);
+    }
+    const gateway = gateways[0]!;
+    // Agents reach the first replica; the worker dispatches through the last one.
+    Object.assign(env, { GATEWAY_HTTP_URL: gateways[gateways.length - 1]!.url, GATEWAY_WS_URL: gateway.wsUrl });
 
     const worker = await startWorkerHost({ env, logger, ...(options.bullPrefix ? { bullPrefix: options.bullPrefix } : {}) });
     closers.push(() => worker.close({ timeoutMs: 5000 }));
@@ -70,14 +95,16 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     if (!options.redisUrl) {
       const controlBus = inProcessControlBus({ logger });
       controlBus.subscribe((e) => {
-        if (e.type === 'agent_revoked') gateway.gateway.revokeAgent(e.agentId);
-        else gateway.gateway.updateAgentTags(e.agentId, e.tags);
+        for (const g of gateways) {
+          if (e.type === 'agent_revoked') g.gateway.revokeAgent(e.agentId);
+          else g.gateway.updateAgentTags(e.agentId, e.tags);
+        }
       });
       overrides = { controlBus, runQueue: { enqueue: (job: { runId: string; organizationId: string }) => worker.runQueue.enqueue(job) } };
     }
     const api = await startApiHost(env, { logger, ...overrides });
     closers.push(() => api.close({ timeoutMs: 5000 }));
-    return { api, gateway, worker, apiUrl: api.url, gatewayUrl: gateway.url, gatewayWsUrl: gateway.wsUrl, close };
+    return { api, gateway, gateways, worker, apiUrl: api.url, gatewayUrl: gateway.url, gatewayWsUrl: gateway.wsUrl, close };
   } catch (err) {
     await close();
     throw err;
