@@ -99,6 +99,13 @@ serve({
       loopDelayMs: { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
     };
   },
+  /** Closes every agent after the first `keep`. */
+  async trim(args) {
+    const extra = agents.splice(num(args, 'keep', 0));
+    await Promise.all(extra.map((a) => a.close({ timeoutMs: 2000 })));
+    await waitUntil(() => connectedNow <= agents.length, 10_000);
+    return connectedNow;
+  },
   async closeAll() {
     await Promise.all(agents.splice(0).map((a) => a.close({ timeoutMs: 2000 })));
     connectedNow = 0;
