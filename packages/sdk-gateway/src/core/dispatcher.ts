@@ -4,31 +4,11 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { ResultStore } from '../results/result-store.js';
 import type { SelectionStrategy } from '../selection/strategy.js';
 import { explainRouting, selectSession } from './candidates.js';
-import { type ClusterRouteDeps, executeFrame, routeInCluster } from './cluster-route.js';
+import { ClusterDispatch } from './cluster-dispatch.js';
+import type { ClusterRouteDeps } from './cluster-route.js';
+import type { InFlight } from './in-flight.js';
 import type { Registry } from './registry.js';
 import type { Session } from './session.js';
-
-/** State of one request this gateway is responsible for. Removed from the map in `settle`. */
-interface InFlight {
-  requestId: string;
-  organizationId: string;
-  kind: string;
-  status: 'reserving' | 'sent' | 'storing';
-  agentId: string | null;
-  /** The session it was sent to (null when recovered from a dispatch record after a restart). */
-  session: Session | null;
-  startedAt: number;
-  timer: NodeJS.Timeout | null;
-  /** Cluster mode: the replica holding the agent's socket (null: not routed by this replica). */
-  replicaId: string | null;
-  /** Cluster mode: a result another replica stored while this one was still routing. */
-  early: StoredResult | null;
-  /** Cluster mode: the request, kept while in flight so it can be redelivered if the agent moves. */
-  req: DispatchRequest | null;
-  /** Cluster mode: the dispatch record this entry was created from (a request routed by another replica). */
-  record: { replicaId?: string | undefined; deadline: number } | null;
-  waiters: Array<{ resolve: (r: StoredResult) => void; reject: (e: unknown) => void }>;
-}
 
 /** What `start()` did with a request. */
 export type DispatchOutcome =
@@ -55,10 +35,18 @@ const conflict = (requestId: string) =>
  * request settles exactly once: by a result, by its deadline, or by shutdown.
  */
 export class Dispatcher {
-  private readonly inflight = new Map<string, InFlight>();
+  readonly inflight = new Map<string, InFlight>();
   private seq = 0;
+  /** Cluster mode: selection, forwarding and redelivery through the cluster. */
+  private readonly clustered: ClusterDispatch | null;
 
-  constructor(private readonly deps: Deps) {}
+  constructor(private readonly deps: Deps) {
+    this.clustered = deps.cluster ? new ClusterDispatch(this, { ...deps, ...deps.cluster }) : null;
+  }
+
+  nextSeq(): number {
+    return ++this.seq;
+  }
 
   get size(): number {
     return this.inflight.size;
@@ -75,7 +63,8 @@ export class Dispatcher {
     if (existing) {
       if (existing.organizationId !== req.organizationId) throw conflict(req.requestId);
       // A repeat of a request known here only from its record: its router may have died since.
-      if (existing.record && !existing.req && existing.status === 'sent') await this.adoptIfOrphaned(existing, req, existing.record);
+      if (this.clustered && existing.record && !existing.req && existing.status === 'sent')
+        await this.clustered.adoptIfOrphaned(existing, req, existing.record);
       return { kind: 'in_flight', agentId: existing.agentId };
     }
     const entry: InFlight = {
@@ -110,11 +99,11 @@ export class Dispatcher {
         entry.agentId = dispatch.agentId;
         this.arm(entry, dispatch.deadline - now);
         entry.record = dispatch;
-        await this.adoptIfOrphaned(entry, req, dispatch);
+        await this.clustered?.adoptIfOrphaned(entry, req, dispatch);
         return { kind: 'in_flight', agentId: dispatch.agentId };
       }
       if (this.deps.isClosing()) throw new GatewayError('GATEWAY_SHUTDOWN', 'gateway is shutting down');
-      if (this.deps.cluster) return await this.startInCluster(entry, req);
+      if (this.clustered) return await this.clustered.start(entry, req);
       const session = selectSession(registry, this.deps.selection(), req);
       if (!session) {
         const why = explainRouting(registry, this.deps.selection(), req);
@@ -156,101 +145,6 @@ export class Dispatcher {
       }
       throw err;
     }
-  }
-
-  private async startInCluster(entry: InFlight, req: DispatchRequest): Promise<DispatchOutcome> {
-    const { registry, store, logger } = this.deps;
-    const route = await routeInCluster({ ...this.deps.cluster!, registry, store, logger }, req);
-    if (route.session) {
-      route.session.inFlight++;
-      route.session.lastDispatchSeq = ++this.seq;
-      registry.touch(route.session);
-    }
-    entry.status = 'sent';
-    entry.agentId = route.agentId;
-    entry.session = route.session;
-    entry.replicaId = route.replicaId;
-    entry.req = req;
-    this.arm(entry, entry.startedAt + req.timeoutMs - Date.now());
-    this.deps.metrics.inFlight(this.inflight.size);
-    logger.debug({ requestId: req.requestId, agentId: route.agentId, replicaId: route.replicaId, kind: req.kind }, 'dispatched');
-    if (entry.early) this.settle(entry, entry.early);
-    else if (route.uncertain) this.recheck(entry);
-    return { kind: 'dispatched', agentId: route.agentId };
-  }
-
-  /**
-   * Cluster mode: a caller repeats a request whose routing replica died (kill -9) before the result.
-   * This replica adopts it: it owns the record from now on and redelivers to the agent, which ignores
-   * a request it already runs or holds a result for.
-   */
-  private async adoptIfOrphaned(entry: InFlight, req: DispatchRequest, record: { replicaId?: string | undefined; deadline: number }) {
-    const c = this.deps.cluster?.cluster;
-    if (!c || !entry.agentId || !record.replicaId || record.replicaId === c.replicaId) return;
-    if (await c.isAlive(record.replicaId)) return;
-    entry.req = req;
-    await this.deps.store.recordDispatch({ ...slotOf(entry), deadline: record.deadline, replicaId: c.replicaId });
-    this.deps.logger.info(
-      { requestId: req.requestId, agentId: entry.agentId, from: record.replicaId },
-      'adopted a request of a dead replica',
-    );
-    const at = await c.locate(entry.agentId);
-    // Not connected anywhere yet: its registration announces it and redeliverTo() runs then.
-    if (at) await this.redeliver(entry, at.replicaId);
-  }
-
-  /**
-   * Cluster mode: a forward went unanswered (its replica may have died while the agent moved on). If
-   * the agent is now elsewhere, redeliver; if not, its next registration triggers redeliverTo().
-   */
-  private recheck(entry: InFlight): void {
-    const c = this.deps.cluster!.cluster;
-    c.locate(entry.agentId!)
-      .then((at) => (at && at.replicaId !== entry.replicaId ? this.redeliver(entry, at.replicaId) : undefined))
-      .catch((err: unknown) => this.deps.logger.warn({ requestId: entry.requestId, err: errText(err) }, 'redelivery failed'));
-  }
-
-  /** Cluster mode: an agent with requests in flight (re)registered on `replicaId`. */
-  redeliverTo(agentId: string, replicaId: string): void {
-    for (const entry of this.inflight.values()) {
-      if (entry.agentId !== agentId || entry.status !== 'sent' || !entry.req) continue;
-      this.redeliver(entry, replicaId).catch((err: unknown) =>
-        this.deps.logger.warn({ requestId: entry.requestId, err: errText(err) }, 'redelivery failed'),
-      );
-    }
-  }
-
-  private async redeliver(entry: InFlight, replicaId: string): Promise<void> {
-    const c = this.deps.cluster!.cluster;
-    const req = entry.req!;
-    const current = () => this.inflight.get(entry.requestId) === entry && entry.status === 'sent';
-    if (replicaId !== c.replicaId) {
-      const out = await c.forward(replicaId, { ...req, agentId: entry.agentId!, sessionId: '', origin: c.replicaId, redelivery: true });
-      if (out === 'accepted' && current()) {
-        entry.replicaId = replicaId;
-        entry.session = null;
-      }
-      return;
-    }
-    const s = this.deps.registry.currentFor(entry.agentId!);
-    if (s?.state !== 'ready') return;
-    // Checked on the connection that stores this agent's results, right before sending: a result stored
-    // first is found here, and its ack reaches the agent only after this execute (same socket, in order).
-    const stored = await this.deps.store.get(req.requestId);
-    if (!current()) return;
-    if (stored) this.settle(entry, stored);
-    else if (s.send(executeFrame(req))) {
-      entry.replicaId = replicaId;
-      entry.session = s;
-    }
-  }
-
-  /** Cluster mode: another replica stored the result of a request this replica dispatched. */
-  settleRemote(result: StoredResult): void {
-    const entry = this.inflight.get(result.requestId);
-    if (!entry || entry.organizationId !== result.organizationId) return;
-    if (entry.status === 'reserving') entry.early = result;
-    else if (entry.status === 'sent') this.settle(entry, result);
   }
 
   /** Resolves with the stored result of an in-flight request; null if it is not in flight here. */
@@ -309,17 +203,7 @@ export class Dispatcher {
     try {
       await store.put(stored);
       this.ack(session, msg.requestId);
-      const c = this.deps.cluster?.cluster;
-      if (c) {
-        this.release(msg.requestId, session.agentId, session.organizationId);
-        const origin = dispatch.replicaId;
-        if (origin && origin !== c.replicaId)
-          c.notifySettled(origin, stored).catch((err: unknown) =>
-            logger.warn({ ...log, err: errText(err) }, 'could not notify the origin'),
-          );
-      }
-      if (dispatch.replicaId && dispatch.replicaId !== c?.replicaId)
-        logger.debug(log, 'result of a request routed by another replica stored');
+      if (this.clustered) this.clustered.storedForOther(stored, dispatch);
       else logger.info(log, 'result recovered after restart');
     } catch (err) {
       logger.error({ ...log, err: errText(err) }, 'could not store result; the agent will resend');
@@ -335,6 +219,16 @@ export class Dispatcher {
     }
     this.inflight.clear();
     this.deps.metrics.inFlight(0);
+  }
+
+  /** Cluster mode: an agent with requests in flight (re)registered on `replicaId`. */
+  redeliverTo(agentId: string, replicaId: string): void {
+    this.clustered?.redeliverTo(agentId, replicaId);
+  }
+
+  /** Cluster mode: another replica stored the result of a request this replica dispatched. */
+  settleRemote(result: StoredResult): void {
+    this.clustered?.settleRemote(result);
   }
 
   private async storeAndSettle(entry: InFlight, stored: StoredResult, session: Session | null): Promise<void> {
@@ -354,11 +248,11 @@ export class Dispatcher {
     this.settle(entry, final);
   }
 
-  private settle(entry: InFlight, result: StoredResult): void {
+  settle(entry: InFlight, result: StoredResult): void {
     if (this.inflight.get(entry.requestId) !== entry) return;
     this.drop(entry);
     if (entry.session) entry.session.inFlight = Math.max(0, entry.session.inFlight - 1);
-    if (entry.agentId) this.release(entry.requestId, entry.agentId, entry.organizationId);
+    if (entry.agentId) this.clustered?.release(entry.requestId, entry.agentId, entry.organizationId);
     const durationMs = Date.now() - entry.startedAt;
     this.deps.metrics.dispatchCompleted({
       kind: entry.kind,
@@ -371,20 +265,13 @@ export class Dispatcher {
     for (const w of entry.waiters) w.resolve(result);
   }
 
-  /** Cluster mode: frees the request's in-flight slot (idempotent cluster-wide). */
-  private release(requestId: string, agentId: string, organizationId: string): void {
-    this.deps.cluster?.cluster
-      .release({ requestId, agentId, organizationId })
-      .catch((err: unknown) => this.deps.logger.warn({ requestId, err: errText(err) }, 'could not release the in-flight slot'));
-  }
-
   private drop(entry: InFlight): void {
     if (entry.timer) clearTimeout(entry.timer);
     entry.timer = null;
     if (this.inflight.get(entry.requestId) === entry) this.inflight.delete(entry.requestId);
   }
 
-  private arm(entry: InFlight, ms: number): void {
+  arm(entry: InFlight, ms: number): void {
     entry.timer = setTimeout(
       () => {
         this.expire(entry).catch((err: unknown) =>
@@ -431,8 +318,6 @@ export class Dispatcher {
     session.send(encodeMessage({ type: 'execute_ack', requestId }));
   }
 }
-
-const slotOf = (e: InFlight) => ({ requestId: e.requestId, organizationId: e.organizationId, agentId: e.agentId! });
 
 /** An error's message for logs: never the error object, whose fields could carry request data. */
 export function errText(err: unknown): string {

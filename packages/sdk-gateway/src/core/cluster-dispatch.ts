@@ -1,0 +1,145 @@
+import type { DispatchRequest, StoredResult } from '@vespid/protocol';
+import type { GatewayMetrics } from '../metrics.js';
+import type { DispatchRecord } from '../results/result-store.js';
+import { type ClusterRouteDeps, executeFrame, routeInCluster } from './cluster-route.js';
+import { type DispatchOutcome, errText } from './dispatcher.js';
+import type { InFlight } from './in-flight.js';
+
+/** What the cluster half needs of the dispatcher: its in-flight map and how an entry is armed and settled. */
+export interface DispatchCore {
+  readonly inflight: Map<string, InFlight>;
+  settle(entry: InFlight, result: StoredResult): void;
+  arm(entry: InFlight, ms: number): void;
+  nextSeq(): number;
+}
+
+const slotOf = (e: InFlight) => ({ requestId: e.requestId, organizationId: e.organizationId, agentId: e.agentId! });
+
+/**
+ * The cluster half of the dispatcher: selection and forwarding through the cluster, settlement by
+ * another replica, and redelivery when an agent moves or the replica that routed a request dies.
+ */
+export class ClusterDispatch {
+  constructor(
+    private readonly core: DispatchCore,
+    private readonly deps: ClusterRouteDeps & { metrics: GatewayMetrics },
+  ) {}
+
+  async start(entry: InFlight, req: DispatchRequest): Promise<DispatchOutcome> {
+    const { registry, logger } = this.deps;
+    const route = await routeInCluster(this.deps, req);
+    if (route.session) {
+      route.session.inFlight++;
+      route.session.lastDispatchSeq = this.core.nextSeq();
+      registry.touch(route.session);
+    }
+    entry.status = 'sent';
+    entry.agentId = route.agentId;
+    entry.session = route.session;
+    entry.replicaId = route.replicaId;
+    entry.req = req;
+    this.core.arm(entry, entry.startedAt + req.timeoutMs - Date.now());
+    this.deps.metrics.inFlight(this.core.inflight.size);
+    logger.debug({ requestId: req.requestId, agentId: route.agentId, replicaId: route.replicaId, kind: req.kind }, 'dispatched');
+    if (entry.early) this.core.settle(entry, entry.early);
+    else if (route.uncertain) this.recheck(entry);
+    return { kind: 'dispatched', agentId: route.agentId };
+  }
+
+  /**
+   * Cluster mode: a caller repeats a request whose routing replica died (kill -9) before the result.
+   * This replica adopts it: it owns the record from now on and redelivers to the agent, which ignores
+   * a request it already runs or holds a result for.
+   */
+  async adoptIfOrphaned(entry: InFlight, req: DispatchRequest, record: { replicaId?: string | undefined; deadline: number }) {
+    const c = this.deps.cluster;
+    if (!entry.agentId || !record.replicaId || record.replicaId === c.replicaId) return;
+    if (await c.isAlive(record.replicaId)) return;
+    entry.req = req;
+    await this.deps.store.recordDispatch({ ...slotOf(entry), deadline: record.deadline, replicaId: c.replicaId });
+    this.deps.logger.info(
+      { requestId: req.requestId, agentId: entry.agentId, from: record.replicaId },
+      'adopted a request of a dead replica',
+    );
+    const at = await c.locate(entry.agentId);
+    // Not connected anywhere yet: its registration announces it and redeliverTo() runs then.
+    if (at) await this.redeliver(entry, at.replicaId);
+  }
+
+  /**
+   * Cluster mode: a forward went unanswered (its replica may have died while the agent moved on). If
+   * the agent is now elsewhere, redeliver; if not, its next registration triggers redeliverTo().
+   */
+  private recheck(entry: InFlight): void {
+    const c = this.deps.cluster;
+    c.locate(entry.agentId!)
+      .then((at) => (at && at.replicaId !== entry.replicaId ? this.redeliver(entry, at.replicaId) : undefined))
+      .catch((err: unknown) => this.deps.logger.warn({ requestId: entry.requestId, err: errText(err) }, 'redelivery failed'));
+  }
+
+  /** Cluster mode: an agent with requests in flight (re)registered on `replicaId`. */
+  redeliverTo(agentId: string, replicaId: string): void {
+    for (const entry of this.core.inflight.values()) {
+      if (entry.agentId !== agentId || entry.status !== 'sent' || !entry.req) continue;
+      this.redeliver(entry, replicaId).catch((err: unknown) =>
+        this.deps.logger.warn({ requestId: entry.requestId, err: errText(err) }, 'redelivery failed'),
+      );
+    }
+  }
+
+  private async redeliver(entry: InFlight, replicaId: string): Promise<void> {
+    const c = this.deps.cluster;
+    const req = entry.req!;
+    const current = () => this.core.inflight.get(entry.requestId) === entry && entry.status === 'sent';
+    if (replicaId !== c.replicaId) {
+      const out = await c.forward(replicaId, { ...req, agentId: entry.agentId!, sessionId: '', origin: c.replicaId, redelivery: true });
+      if (out === 'accepted' && current()) {
+        entry.replicaId = replicaId;
+        entry.session = null;
+      }
+      return;
+    }
+    const s = this.deps.registry.currentFor(entry.agentId!);
+    if (s?.state !== 'ready') return;
+    // Checked on the connection that stores this agent's results, right before sending: a result stored
+    // first is found here, and its ack reaches the agent only after this execute (same socket, in order).
+    const stored = await this.deps.store.get(req.requestId);
+    if (!current()) return;
+    if (stored) this.core.settle(entry, stored);
+    else if (s.send(executeFrame(req))) {
+      entry.replicaId = replicaId;
+      entry.session = s;
+    }
+  }
+
+  /** Cluster mode: another replica stored the result of a request this replica dispatched. */
+  settleRemote(result: StoredResult): void {
+    const entry = this.core.inflight.get(result.requestId);
+    if (!entry || entry.organizationId !== result.organizationId) return;
+    if (entry.status === 'reserving') entry.early = result;
+    else if (entry.status === 'sent') this.core.settle(entry, result);
+  }
+
+  /** Frees the request's in-flight slot (idempotent cluster-wide). */
+  release(requestId: string, agentId: string, organizationId: string): void {
+    this.deps.cluster
+      .release({ requestId, agentId, organizationId })
+      .catch((err: unknown) => this.deps.logger.warn({ requestId, err: errText(err) }, 'could not release the in-flight slot'));
+  }
+
+  /**
+   * This replica stored a result for a request it had no entry for (routed by another replica, or
+   * before a restart): free the slot and tell the replica that routed it, whose callers wait.
+   */
+  storedForOther(stored: StoredResult, record: DispatchRecord): void {
+    const c = this.deps.cluster;
+    const log = { requestId: stored.requestId, agentId: record.agentId };
+    this.release(stored.requestId, record.agentId, record.organizationId);
+    if (record.replicaId && record.replicaId !== c.replicaId) {
+      c.notifySettled(record.replicaId, stored).catch((err: unknown) =>
+        this.deps.logger.warn({ ...log, err: errText(err) }, 'could not notify the replica that routed the request'),
+      );
+      this.deps.logger.debug(log, 'result of a request routed by another replica stored');
+    } else this.deps.logger.info(log, 'result recovered after restart');
+  }
+}

@@ -1,0 +1,24 @@
+import type { DispatchRequest, StoredResult } from '@vespid/protocol';
+import type { Session } from './session.js';
+
+/** State of one request this gateway is responsible for. Removed from the map in `settle`. */
+export interface InFlight {
+  requestId: string;
+  organizationId: string;
+  kind: string;
+  status: 'reserving' | 'sent' | 'storing';
+  agentId: string | null;
+  /** The session it was sent to (null when recovered from a dispatch record after a restart). */
+  session: Session | null;
+  startedAt: number;
+  timer: NodeJS.Timeout | null;
+  /** Cluster mode: the replica holding the agent's socket (null: not routed by this replica). */
+  replicaId: string | null;
+  /** Cluster mode: a result another replica stored while this one was still routing. */
+  early: StoredResult | null;
+  /** Cluster mode: the request, kept while in flight so it can be redelivered if the agent moves. */
+  req: DispatchRequest | null;
+  /** Cluster mode: the dispatch record this entry was created from (a request routed by another replica). */
+  record: { replicaId?: string | undefined; deadline: number } | null;
+  waiters: Array<{ resolve: (r: StoredResult) => void; reject: (e: unknown) => void }>;
+}
