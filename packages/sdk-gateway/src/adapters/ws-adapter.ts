@@ -29,6 +29,15 @@ function refuse(socket: Duplex, status: number, code: string, message: string): 
   setTimeout(() => socket.destroy(), 1000).unref();
 }
 
+// A close frame carries at most 123 bytes of reason; ws throws on more, which turned a protocol
+// violation with a long reason into a dropped connection (1006) instead of its close code.
+function fitCloseReason(reason: string | undefined): string | undefined {
+  if (reason === undefined) return undefined;
+  let r = reason.slice(0, 123);
+  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
+  return r;
+}
+
 /**
  * The `ws` transport: authenticates before upgrading (401/403/503 with a JSON body), then wraps the
  * WebSocket in an AgentConnection for the core. No permessage-deflate (it costs ~30× throughput on
@@ -123,7 +132,7 @@ export class WsAdapter {
           if (ws.readyState !== ws.OPEN) throw new Error('agent socket is closing');
           ws.send(text);
         },
-        close: (code, reason) => ws.close(code, reason),
+        close: (code, reason) => ws.close(code, fitCloseReason(reason)),
         terminate: () => ws.terminate(),
       };
       const handle = this.deps.connect(connection, result.agent);
