@@ -3,7 +3,7 @@
 # be published (`pnpm pack` turns workspace: ranges into real versions), installs the tarballs with npm
 # into a scratch project OUTSIDE the workspace (third-party dependencies come from the npm registry),
 # and runs a gateway + agent + dispatch round trip there as ESM and as CommonJS, then the `/testing`
-# conformance suites with the user's own vitest.
+# conformance suites with the user's own vitest, then the integrator guide's quickstart (Fastify).
 # Set PACK_CHECK_SKIP_BUILD=1 when `pnpm build` just ran; PACK_CHECK_KEEP=1 keeps the scratch dir.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -45,4 +45,10 @@ done
 npm install --no-audit --no-fund --loglevel=error vitest@4 >/dev/null
 cp "$root/scripts/pack-check/conformance.test.mjs" .
 timeout 120 npx vitest run conformance.test.mjs --reporter=dot
-echo "pack-check: ok (${#tarballs[@]} packages, ESM + CJS, conformance suites) in $scratch"
+
+# The newcomer's path: the integrator guide's quickstart files, verbatim, in "their own" Fastify app.
+npm install --no-audit --no-fund --loglevel=error fastify@5 tsx@4 >/dev/null
+for f in quickstart.ts fastify.ts types.ts; do cp "$root/examples/embed-gateway/src/$f" .; done
+cp "$root/scripts/pack-check/quickstart.mjs" .
+timeout 60 npx tsx quickstart.mjs
+echo "pack-check: ok (${#tarballs[@]} packages: ESM + CJS round trip, conformance suites, docs quickstart) in $scratch"
