@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // The docs check (`pnpm docs:check`, run in CI): links resolve; every TS/JS block in docs/ and the
 // README is a snippet of a compiled, tested example file; every env var the code reads is in the
-// reference table of docs/environment.md and every documented one is read; docs/error-codes.md
-// matches the catalogue; every public export has TSDoc with an @example.
+// reference table of docs/environment.md and every documented one is read; stated defaults match the
+// code's; docs/error-codes.md matches the catalogue; every public export has TSDoc with an @example.
 // `pnpm docs:check --write` regenerates docs/error-codes.md and refreshes the snippets.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ERROR_CODES } from '../packages/protocol/src/error-codes.ts';
+import { checkDefaults } from './docs/defaults.mjs';
 import { envLikeMentions, envVarsDocumented, envVarsRead } from './docs/env-vars.mjs';
 import { renderErrorCodes } from './docs/error-codes.mjs';
 import { anchors, docFiles, links, read } from './docs/markdown.mjs';
@@ -76,7 +77,12 @@ for (const file of files) {
   }
 }
 
-// 5. TSDoc on every public export.
+// 5. Defaults stated in the docs are the ones the code applies (runbook, env reference, guides).
+for (const file of files.filter((f) => f === 'README.md' || f.startsWith('docs/'))) {
+  report('defaults', checkDefaults(file, read(root, file), { assignmentsAreDefaults: file === 'docs/runbook.md' }));
+}
+
+// 6. TSDoc on every public export.
 report('tsdoc', checkTsdoc(root));
 
 if (problems.length) {
