@@ -2,11 +2,12 @@
 // The docs check (`pnpm docs:check`, run in CI): links resolve; every TS/JS block in docs/ and the
 // README is a snippet of a compiled, tested example file; every env var the code reads is in the
 // reference table of docs/environment.md and every documented one is read; stated defaults match the
-// code's; docs/error-codes.md matches the catalogue; every public export has TSDoc with an @example.
+// code's; internal routes named in the docs exist; docs/error-codes.md matches the catalogue; every public export has TSDoc with an @example.
 // `pnpm docs:check --write` regenerates docs/error-codes.md and refreshes the snippets.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROUTES } from '../packages/protocol/src/constants.ts';
 import { ERROR_CODES } from '../packages/protocol/src/error-codes.ts';
 import { checkDefaults } from './docs/defaults.mjs';
 import { envLikeMentions, envVarsDocumented, envVarsRead } from './docs/env-vars.mjs';
@@ -82,7 +83,19 @@ for (const file of files.filter((f) => f === 'README.md' || f.startsWith('docs/'
   report('defaults', checkDefaults(file, read(root, file), { assignmentsAreDefaults: file === 'docs/runbook.md' }));
 }
 
-// 6. TSDoc on every public export.
+// 6. Endpoints: every internal route the docs name is one the gateway serves (ROUTES of the protocol).
+const routes = new Set(Object.values(ROUTES));
+for (const file of files) {
+  read(root, file)
+    .split('\n')
+    .forEach((line, i) => {
+      for (const m of line.matchAll(/\/internal\/v1\/[a-z-]+/g)) {
+        if (!routes.has(m[0])) problems.push(`[endpoints] ${file}:${i + 1}: ${m[0]} is not a gateway route (ROUTES in @vespid/protocol)`);
+      }
+    });
+}
+
+// 7. TSDoc on every public export.
 report('tsdoc', checkTsdoc(root));
 
 if (problems.length) {
