@@ -47,22 +47,24 @@ async function traceStages(gw: BenchChild, agents: BenchChild, load: BenchChild,
 }
 
 export async function roundTrip(ctx: BenchContext): Promise<void> {
-  const echoServer = await child(ctx, 'echo-server', 'echo-server');
-  const gw = await gatewayProcess(ctx, 'gateway-a');
+  // Processes start in parallel (each loads tsx and the sources, ~1 s); one caller per gateway.
+  const [echoServer, gw, gwMem, agents, load, loadMem] = await Promise.all([
+    child(ctx, 'echo-server', 'echo-server'),
+    gatewayProcess(ctx, 'gateway-a'),
+    gatewayProcess(ctx, 'gateway-a-memory'),
+    child(ctx, 'agents-a', 'agents'),
+    child(ctx, 'loadgen-a', 'loadgen'),
+    child(ctx, 'loadgen-a-memory', 'loadgen'),
+  ]);
   const info = await listen(ctx, gw, { store: 'redis' });
-  const gwMem = await gatewayProcess(ctx, 'gateway-a-memory');
   const infoMem = await listen(ctx, gwMem, { store: 'memory' });
-  const agents = await child(ctx, 'agents-a', 'agents');
   await addAgents(ctx, agents, info.wsUrl, 0, 1);
   await addAgents(ctx, agents, infoMem.wsUrl, 1, 1);
-  // One caller process per gateway: each keeps its own keep-alive pool.
-  const load = await child(ctx, 'loadgen-a', 'loadgen');
-  const loadMem = await child(ctx, 'loadgen-a-memory', 'loadgen');
   const url = echoServer.info.url as string;
   const redisArgs = { httpUrl: info.httpUrl, serviceToken: ctx.serviceToken, concurrency: 1 };
   const memArgs = { httpUrl: infoMem.httpUrl, serviceToken: ctx.serviceToken, concurrency: 1 };
   const blocks = ctx.quick ? 2 : 6;
-  const n = ctx.quick ? 150 : 500;
+  const n = ctx.quick ? 100 : 500;
   // Warm-up: JIT, keep-alive pools, Redis script cache.
   await load.call('echo', { url, n: 200 });
   await load.call('dispatch', { ...redisArgs, n: 300 });

@@ -10,11 +10,13 @@ import { type BenchContext, type DriveResult, addAgents, child, gatewayProcess, 
 const CONCURRENCY = 64;
 
 export async function throughput(ctx: BenchContext): Promise<void> {
-  const gw = await gatewayProcess(ctx, 'gateway-b');
+  const [gw, agents, load] = await Promise.all([
+    gatewayProcess(ctx, 'gateway-b'),
+    child(ctx, 'agents-b', 'agents'),
+    child(ctx, 'loadgen-b', 'loadgen'),
+  ]);
   const info = await listen(ctx, gw);
-  const agents = await child(ctx, 'agents-b', 'agents');
-  const load = await child(ctx, 'loadgen-b', 'loadgen');
-  const durationMs = ctx.quick ? 1500 : 5000;
+  const durationMs = ctx.quick ? 1000 : 5000;
   const args = { httpUrl: info.httpUrl, serviceToken: ctx.serviceToken, concurrency: CONCURRENCY, connections: CONCURRENCY };
   const steps = ctx.quick ? [1, 10, 100] : [1, 10, 100, 1000];
   const out: Record<

@@ -29,10 +29,12 @@ export async function connectionScale(ctx: BenchContext): Promise<void> {
   const steps = ctx.quick ? [200, 500] : [1000, 5000, 10_000];
   const restartCount = ctx.quick ? 500 : 5000;
   const half = Math.max(...steps) / 2;
-  const gw = await gatewayProcess(ctx, 'gateway-c1', ['--expose-gc']);
+  const [gw, fleetA, fleetB] = await Promise.all([
+    gatewayProcess(ctx, 'gateway-c1', ['--expose-gc']),
+    child(ctx, 'agents-c-a', 'agents'),
+    child(ctx, 'agents-c-b', 'agents'),
+  ]);
   const info = await listen(ctx, gw, { store: 'memory' });
-  const fleetA = await child(ctx, 'agents-c-a', 'agents');
-  const fleetB = await child(ctx, 'agents-c-b', 'agents');
   // A short warm-up (connect and close 100 agents) so compiled code and one-time buffers of the
   // connection path count in the empty baseline, not against the first thousand agents.
   await addAgents(ctx, fleetB, info.wsUrl, half * 2, 100);

@@ -14,9 +14,8 @@ interface RunOut {
 }
 
 export async function continuation(ctx: BenchContext): Promise<void> {
-  const gw = await gatewayProcess(ctx, 'gateway-d');
+  const [gw, agents] = await Promise.all([gatewayProcess(ctx, 'gateway-d'), child(ctx, 'agents-d', 'agents')]);
   const info = await listen(ctx, gw, { store: 'redis' });
-  const agents = await child(ctx, 'agents-d', 'agents');
   await addAgents(ctx, agents, info.wsUrl, 0, 1);
   const measure = async (push: boolean, n: number, concurrency: number, sleepMaxMs: number) => {
     const worker = await child(ctx, `worker-d-${push ? 'push' : 'poll'}`, 'continuation');

@@ -10,16 +10,19 @@ import { type BenchContext, type DriveResult, addAgents, child, gatewayProcess, 
 const CONCURRENCY = 64;
 
 export async function bullmqPeer(ctx: BenchContext): Promise<void> {
-  const n = ctx.quick ? 200 : 1000;
-  const durationMs = ctx.quick ? 1500 : 5000;
+  const n = ctx.quick ? 150 : 1000;
+  const durationMs = ctx.quick ? 1000 : 5000;
   // Ours.
-  const gw = await gatewayProcess(ctx, 'gateway-f');
+  const [gw, agents, load] = await Promise.all([
+    gatewayProcess(ctx, 'gateway-f'),
+    child(ctx, 'agents-f', 'agents'),
+    child(ctx, 'loadgen-f', 'loadgen'),
+  ]);
   const info = await listen(ctx, gw);
-  const agents = await child(ctx, 'agents-f', 'agents');
   await addAgents(ctx, agents, info.wsUrl, 0, 10);
-  const load = await child(ctx, 'loadgen-f', 'loadgen');
   const d = { httpUrl: info.httpUrl, serviceToken: ctx.serviceToken, connections: CONCURRENCY };
-  await load.call('dispatch', { ...d, n: 300, concurrency: 1 });
+  const warm = ctx.quick ? 100 : 300;
+  await load.call('dispatch', { ...d, n: warm, concurrency: 1 });
   const oursSeq = await load.call<DriveResult>('dispatch', { ...d, n, concurrency: 1, durationMs: 30_000 });
   const oursTp = await load.call<DriveResult>(
     'dispatch',
@@ -29,16 +32,17 @@ export async function bullmqPeer(ctx: BenchContext): Promise<void> {
   await stopAll(ctx.children);
   // BullMQ.
   const q = { redisUrl: ctx.redisUrl, prefix: `${ctx.prefix}:peer`, queue: 'noop' };
-  const worker = await child(ctx, 'bullmq-worker-f', 'bullmq-worker');
+  const [worker, caller] = await Promise.all([child(ctx, 'bullmq-worker-f', 'bullmq-worker'), child(ctx, 'bullmq-caller-f', 'loadgen')]);
   await worker.call('start', { ...q, concurrency: CONCURRENCY });
-  const caller = await child(ctx, 'bullmq-caller-f', 'loadgen');
-  await caller.call('bullmq', { ...q, n: 300, concurrency: 1 });
+  ctx.log('f: dispatch measured; BullMQ next');
+  await caller.call('bullmq', { ...q, n: warm, concurrency: 1 });
   const bullSeq = await caller.call<DriveResult>('bullmq', { ...q, n, concurrency: 1, durationMs: 30_000 });
   const bullTp = await caller.call<DriveResult>(
     'bullmq',
     { ...q, n: 2_000_000, concurrency: CONCURRENCY, durationMs },
     durationMs + 30_000,
   );
+  ctx.log('f: BullMQ measured');
   await stopAll(ctx.children);
 
   const os = summarize(oursSeq.samples);
