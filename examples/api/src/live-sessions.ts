@@ -4,7 +4,7 @@
  * status; live data is an optional overlay, and a gateway that is down, slow or too old to have the
  * route only means "no live data" — never an error for the page.
  */
-import { type Logger, noopLogger } from '@vespid/protocol';
+import { type Logger, ROUTES, noopLogger } from '@vespid/protocol';
 import { Agent, request } from 'undici';
 import { z } from 'zod';
 import { resolveApiConfig } from './config.js';
@@ -17,7 +17,7 @@ import { resolveApiConfig } from './config.js';
  * const url = `${gatewayHttpUrl}${LIVE_SESSIONS_ROUTE}?organizationId=${orgId}`;
  * ```
  */
-export const LIVE_SESSIONS_ROUTE = '/internal/v1/sessions';
+export const LIVE_SESSIONS_ROUTE = ROUTES.sessions;
 
 const LiveSessionSchema = z.looseObject({
   agentId: z.string(),
