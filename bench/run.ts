@@ -41,8 +41,10 @@ const ctx: BenchContext = {
   quick,
   redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
   prefix: `vespid-bench:${randomBytes(4).toString('hex')}`,
-  serviceToken: randomBytes(24).toString('base64url'),
-  fleetSecret: randomBytes(12).toString('hex'),
+  // Random per run; the env overrides exist so the smoke test can plant canaries and check that no
+  // secret reaches the output or the results.
+  serviceToken: process.env.BENCH_SERVICE_TOKEN || randomBytes(24).toString('base64url'),
+  fleetSecret: process.env.BENCH_FLEET_SECRET || randomBytes(12).toString('hex'),
   profileDir,
   figures: [],
   details: {},

@@ -13,11 +13,15 @@ import { describeWith } from './services.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+// Canaries: the service token and the agents' token secret must never reach the output or the results.
+const SERVICE_TOKEN = `svc-canary-${Math.random().toString(36).slice(2)}`;
+const FLEET_SECRET = `fleetcanary${Math.random().toString(36).slice(2)}`;
+
 function runQuickBench(outDir: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [`${root}scripts/bench.mjs`, '--quick', '--out', outDir], {
       cwd: root,
-      env: { ...process.env },
+      env: { ...process.env, BENCH_SERVICE_TOKEN: SERVICE_TOKEN, BENCH_FLEET_SECRET: FLEET_SECRET },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -40,7 +44,7 @@ await describeWith(['redis', 'docker'], 'pnpm bench --quick', () => {
   const outDir = mkdtempSync(join(tmpdir(), 'vespid-bench-smoke-'));
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
-  it('runs every scenario and writes well-formed latest.json and SUMMARY.md', { timeout: 180_000 }, async () => {
+  it('runs every scenario and writes well-formed latest.json and SUMMARY.md without secrets', { timeout: 180_000 }, async () => {
     const { code, output } = await runQuickBench(outDir);
     expect(code, output.slice(-4000)).toBe(0);
     const results = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8'));
@@ -54,6 +58,11 @@ await describeWith(['redis', 'docker'], 'pnpm bench --quick', () => {
       if (f.target !== undefined) expect(typeof f.pass).toBe('boolean');
     }
     expect(existsSync(join(outDir, 'SUMMARY.md'))).toBe(true);
-    expect(readFileSync(join(outDir, 'SUMMARY.md'), 'utf8')).toContain('| id | metric |');
+    const summary = readFileSync(join(outDir, 'SUMMARY.md'), 'utf8');
+    expect(summary).toContain('| id | metric |');
+    for (const text of [output, summary, JSON.stringify(results)]) {
+      expect(text).not.toContain(SERVICE_TOKEN);
+      expect(text).not.toContain(FLEET_SECRET);
+    }
   });
 });
