@@ -256,6 +256,12 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
             ),
           ),
         logger,
+        () => {
+          // Redis came back: a restart may have lost queued continuations and publications made meanwhile.
+          // Re-queue every blocked cursor and look now instead of waiting for the deadline or the next sweep.
+          if (state === 'running')
+            track(sweep({ promote: true }).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'sweep failed')));
+        },
       );
     }
     // Resume what a previous process left blocked, then keep checking for cursors that lost their continuation.

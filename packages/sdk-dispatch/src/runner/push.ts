@@ -9,15 +9,22 @@ export interface ResultSubscription {
 /**
  * Subscribes to `channel` on its own connection (a subscribed ioredis connection cannot run other
  * commands). Invalid messages are logged and dropped; while disconnected messages are lost, which is
- * why the runner also polls. ioredis re-subscribes after a reconnect on its own.
+ * why the runner also polls. ioredis re-subscribes after a reconnect on its own; `onReconnect` then
+ * lets the runner look for what it missed.
  */
 export async function subscribeResults(
   connection: string | Redis,
   channel: string,
   onResult: (result: StoredResult) => void,
   logger: Logger,
+  onReconnect?: () => void,
 ): Promise<ResultSubscription> {
   const sub = typeof connection === 'string' ? new Redis(connection) : connection.duplicate();
+  let subscribed = false;
+  // Every `ready` after the first subscription is a reconnect (ioredis re-subscribes by itself).
+  sub.on('ready', () => {
+    if (subscribed) onReconnect?.();
+  });
   sub.on('error', (err) => logger.warn({ channel, err: err.message }, 'result subscription error'));
   sub.on('message', (ch: string, message: string) => {
     if (ch !== channel) return;
@@ -36,6 +43,7 @@ export async function subscribeResults(
   });
   try {
     await sub.subscribe(channel);
+    subscribed = true;
   } catch (err) {
     sub.disconnect();
     throw err;
