@@ -59,13 +59,11 @@ export function errorHandler(logger: Logger) {
     if (typeof sqlState === 'string' && /^22[0-9A-Z]{3}$/.test(sqlState)) {
       // Postgres "data exception" (a NUL byte in text, a value out of range): the client's input, not a
       // server fault. It answered 500 before; the message names the SQLSTATE only, never the value.
-      return reply
-        .status(400)
-        .send({
-          code: 'BAD_REQUEST',
-          message: `the request contains a value that cannot be stored (SQLSTATE ${sqlState})`,
-          retryable: false,
-        });
+      return reply.status(400).send({
+        code: 'BAD_REQUEST',
+        message: `the request contains a value that cannot be stored (SQLSTATE ${sqlState})`,
+        retryable: false,
+      });
     }
     logger.error({ err, reqId: request.id }, 'unexpected error');
     return reply.status(500).send({ code: 'INTERNAL_ERROR', message: 'internal error', retryable: true });

@@ -148,6 +148,8 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
   const slow = holdingServer();
 
   beforeAll(async () => {
+    // Fresh directory: the screenshots always belong to this run.
+    await rm(SHOTS, { recursive: true, force: true });
     await mkdir(SHOTS, { recursive: true });
     await slow.start();
     home = await mkdtemp(join(tmpdir(), 'vespid-web-'));
@@ -280,7 +282,7 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
     await inFlightCell.filter({ hasText: /^0$/ }).waitFor();
     await page.getByRole('button', { name: 'Done' }).click();
     expect(await page.getByLabel('Pairing token', { exact: true }).isVisible()).toBe(false);
-    await shot('03b-agent-online');
+    await shot('04-agent-online-idle');
 
     // Tags: Escape cancels and returns focus to the Edit button; Enter saves.
     await page.getByRole('button', { name: `Edit tags of ${AGENT_NAME}` }).click();
@@ -300,14 +302,14 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
     expect(await page.getByRole('alert').isVisible()).toBe(false);
     const agentId = (await row().getAttribute('data-agent-id'))!;
     expect((await apiGet(`/v1/orgs/${org.orgId}/agents/${agentId}`)).tags).toEqual(['east', 'group:alpha']);
-    await shot('04-tags-edited');
+    await shot('05-tags-edited');
 
     // Revoke asks first; Escape cancels.
     await page.getByRole('button', { name: `Revoke ${AGENT_NAME}` }).click();
     const dialog = page.getByRole('dialog', { name: 'Revoke agent?' });
     await dialog.waitFor();
     expect(await dialog.textContent()).toContain(`Revoke “${AGENT_NAME}”?`);
-    await shot('05-revoke-confirm');
+    await shot('06-revoke-confirm');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
     expect(await row('online').count()).toBe(1);
@@ -322,14 +324,14 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
     expect(code).not.toBe(0);
     expect(agent.output()).toMatch(/4403 Revoked.*the agent has been revoked; pair the agent again/);
     expect((await apiGet(`/v1/orgs/${org.orgId}/agents/${agentId}`)).status).toBe('revoked');
-    await shot('06-revoked');
+    await shot('07-revoked');
 
     // Narrow screen: cards instead of a wide table, nothing scrolls sideways.
     await page.setViewportSize({ width: 390, height: 844 });
     // Polled: the media query applies on the next layout after the resize. (Not waitForFunction: its
     // polling evaluates strings inside the page, which the page's CSP rightly refuses.)
     await until(page, 'document.documentElement.scrollWidth <= window.innerWidth', WIDE_ELEMENTS);
-    await shot('07-narrow');
+    await shot('08-narrow');
 
     // A reload keeps the tab's session; sign-out forgets it.
     await page.reload();
@@ -378,7 +380,7 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
       await memberPage.locator('tr[data-agent-id]', { hasText: AGENT_NAME }).waitFor();
       expect(await memberPage.getByRole('button', { name: 'Create pairing token' }).isVisible()).toBe(false);
       expect(await memberPage.getByRole('button', { name: /^(Edit tags|Revoke) / }).count()).toBe(0);
-      await memberPage.screenshot({ path: join(SHOTS, '08-member-read-only.png'), fullPage: true });
+      await memberPage.screenshot({ path: join(SHOTS, '09-member-read-only.png'), fullPage: true });
     } finally {
       await memberContext.close();
     }
