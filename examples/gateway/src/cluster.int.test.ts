@@ -183,7 +183,7 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
     redis.disconnect();
   });
 
-  it('round robin: dispatches sent to any replica reach agents on every replica, in one cluster-wide rotation', async () => {
+  it('round robin: dispatches sent to any replica reach agents on every replica in one cluster-wide rotation; SIGTERM drains a replica without losing in-flight results', async () => {
     const keyPrefix = await startCluster('round_robin');
     const where = await presence(keyPrefix);
     // The balancer spread the agents: every replica holds some.
@@ -203,6 +203,37 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
         const res = await call(r, 'POST', '/internal/v1/dispatch', req({ selector: { agentId } }));
         expect(res.body.output?.agentId).toBe(agentId);
       }
+
+    // SIGTERM drains a replica while every agent runs a held task: its agents move to the others and
+    // their in-flight results arrive there; nothing is lost or run twice.
+    runs.clear();
+    gate = new Promise((r) => {
+      openGate = r;
+    });
+    const held = Array.from({ length: AGENTS }, () => req());
+    for (const [i, body] of held.entries())
+      expect((await call(replicas[i % 3]!, 'POST', '/internal/v1/dispatch-async', body)).status).toBe(201);
+    await waitFor(() => [...running.values()].reduce((a, b) => a + b, 0) === AGENTS, 'every agent busy');
+    const drained = replicas[0]!;
+    const exited = new Promise<number | null>((r) => drained.child.once('exit', r));
+    drained.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(drained.output()).toContain('cluster replica started');
+    await waitFor(
+      async () => (await presence(keyPrefix)).every((r) => r !== null && r !== drained.replicaId),
+      'agents moved off the drained replica',
+    );
+    openGate();
+    gate = null;
+    for (const body of held) {
+      let res: { status: number; body: any } | undefined;
+      await waitFor(async () => {
+        res = await call(replicas[1]!, 'GET', `/internal/v1/results/${encodeURIComponent(body.requestId)}`);
+        return res.status === 200;
+      }, `result of ${body.requestId}`);
+      expect(res!.body.status).toBe('succeeded');
+      expect(runs.get(body.requestId)).toBe(1);
+    }
     await stopCluster();
     for (const r of replicas) {
       expect(r.output()).not.toContain(SECRET);
