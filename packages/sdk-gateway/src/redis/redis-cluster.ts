@@ -203,9 +203,8 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
       return out[0] === 'quota' ? { ok: false, reason: 'quota', quota } : { ok: false, reason: 'no_agent' };
     },
     async release(r) {
-      const pipe = redis.pipeline().zrem(`${P}i:${r.agentId}`, r.requestId);
-      if (quotaFor(r.organizationId) > 0) pipe.zrem(`${P}oi:${r.organizationId}`, r.requestId);
-      await pipe.exec();
+      // Both, always: a quota that changed since the reservation must not strand the org's entry.
+      await redis.pipeline().zrem(`${P}i:${r.agentId}`, r.requestId).zrem(`${P}oi:${r.organizationId}`, r.requestId).exec();
     },
     forward(target, message: ForwardedExecute) {
       if (!bus) return Promise.resolve('unknown' as const);
