@@ -33,6 +33,8 @@ function actionFailed(err: unknown): void {
   }
   state.alertFromRefresh = false;
   showAlert(errorText(err));
+  // The list may be out of date (an agent removed, a role changed): show the current state.
+  void refresh();
 }
 
 const table = createAgentsTable({
