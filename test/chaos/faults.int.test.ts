@@ -29,7 +29,8 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: process faults on th
 
   beforeAll(async () => {
     target = await startTarget();
-    stack = await startChaosStack({ name: 'faults' });
+    // Retries span ~15 s (0.5+1+2+4+8) so a node survives a host restart; deadlines are 10 s.
+    stack = await startChaosStack({ name: 'faults', env: { WORKFLOW_NODE_MAX_ATTEMPTS: '6', NODE_EXEC_TIMEOUT_MS: '10000' } });
     canaries.push(stack.serviceToken, stack.accessToken);
     await stack.start();
     const secret = await stack.ok('POST', `/v1/orgs/${stack.orgId}/secrets`, { name: 'target', connectorId: 'http', value: canary });
