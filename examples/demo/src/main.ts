@@ -15,7 +15,7 @@ import { type AgentProcess, spawnAgent } from './agent-process.js';
 import { bootstrap, formatEvent, runWorkflow, sampleWorkflow, waitFor } from './demo-flow.js';
 import { dockerAvailable, ensureSandboxImages } from './docker-check.js';
 import { type EmbeddedDb, startEmbeddedPostgres } from './embedded-postgres.js';
-import { type SampleService, startSampleService } from './sample-service.js';
+import { startSampleService } from './sample-service.js';
 import { type Stack, startStack } from './stack.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
