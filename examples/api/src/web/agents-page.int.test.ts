@@ -5,15 +5,10 @@
  * gateway share one Postgres schema and Redis (so the revocation reaches the live session).
  * Screenshots of the main states go to test-artifacts/agents-page/.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { type Pool, createPool, dropSchema } from '@vespid/example-db';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 // page.evaluate() takes expression strings here: this file is type-checked without the DOM library.
@@ -28,98 +23,10 @@ import { inProcessRunQueue } from '../run-queue.js';
 import { createApiLogger } from '../logger.js';
 import { addMember, bootstrapOrganization } from '../users.js';
 import { describeWithBrowser, launchChromium } from './browser-harness.js';
+import { type AgentProc, ROOT, WIDE_ELEMENTS, capture, holdingServer, runShownCommand, until } from './e2e-support.js';
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const SHOTS = join(ROOT, 'test-artifacts', 'agents-page');
 const AGENT_NAME = 'web-e2e-agent';
-
-interface AgentProc {
-  child: ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-}
-
-/** Spawns the command exactly as shown on the page, plus test-only flags (own config file, name). */
-function runShownCommand(command: string, extra: string[], home: string): AgentProc {
-  const [bin, ...args] = command.split(' ');
-  // Own process group so cleanup can stop pnpm, tsx and the agent together.
-  const child = spawn(bin!, [...args, ...extra], {
-    cwd: ROOT,
-    env: { ...process.env, HOME: home, CI: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let out = '';
-  child.stdout?.on('data', (d) => {
-    out += d;
-  });
-  child.stderr?.on('data', (d) => {
-    out += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
-
-function capture(lines: string[]): Writable {
-  return new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      cb();
-    },
-  });
-}
-
-/** Polls a page expression (CDP evaluation, unaffected by the page's CSP) until it is truthy. */
-async function until(page: Page, expression: string, explain?: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await page.evaluate(expression))) {
-    if (Date.now() > end) {
-      throw new Error(`timed out waiting for ${expression}${explain ? `: ${String(await page.evaluate(explain))}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Page expression naming the elements that stick out to the right (to explain a layout failure). */
-const WIDE_ELEMENTS = `JSON.stringify({
-  scrollWidth: document.documentElement.scrollWidth,
-  clientWidth: document.documentElement.clientWidth,
-  innerWidth: window.innerWidth,
-  wide: [...document.querySelectorAll('body *')]
-    .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth)
-    .map((e) => e.tagName + '.' + e.className + ' right=' + e.getBoundingClientRect().right)
-    .slice(0, 10),
-})`;
-
-/** An HTTP server whose first request is held open until release(): a task the agent is busy with. */
-function holdingServer() {
-  let release!: () => void;
-  const released = new Promise<void>((r) => {
-    release = r;
-  });
-  let arrived!: () => void;
-  const arrivedP = new Promise<void>((r) => {
-    arrived = r;
-  });
-  const server = createServer((_req, res) => {
-    arrived();
-    void released.then(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('done'));
-  });
-  return {
-    url: '',
-    arrived: arrivedP,
-    release,
-    async start() {
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    },
-    async close() {
-      release();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
 
 await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api + gateway + real node-agent)', () => {
   const schema = uniquePrefix('web');
