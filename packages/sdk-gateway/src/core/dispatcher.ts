@@ -10,6 +10,9 @@ import type { InFlight } from './in-flight.js';
 import type { Registry } from './registry.js';
 import type { Session } from './session.js';
 
+/** Pause between attempts to store a result the store refused (its backend is down). */
+const STORE_RETRY_MS = 500;
+
 /** What `start()` did with a request. */
 export type DispatchOutcome =
   | { kind: 'dispatched'; agentId: string }
@@ -239,8 +242,15 @@ export class Dispatcher {
     } catch (err) {
       logger.error({ requestId: stored.requestId, err: errText(err) }, 'could not store result');
       if (session) {
-        // Not durable: no ack, so the agent keeps the result and resends it.
+        // Not durable: no ack, so the agent keeps the result. It resends only after a reconnect, so
+        // retry the store while the request is in flight here (e.g. Redis restarting), bounded by its deadline.
         entry.status = 'sent';
+        const retry = setTimeout(() => {
+          if (this.inflight.get(entry.requestId) !== entry || entry.status !== 'sent') return;
+          entry.status = 'storing';
+          void this.storeAndSettle(entry, stored, session).catch(() => undefined);
+        }, STORE_RETRY_MS);
+        retry.unref();
         return;
       }
     }
