@@ -16,7 +16,8 @@ export async function throughput(ctx: BenchContext): Promise<void> {
     child(ctx, 'loadgen-b', 'loadgen'),
   ]);
   const info = await listen(ctx, gw);
-  const durationMs = ctx.quick ? 1000 : 5000;
+  const durationMs = ctx.quick ? 1000 : 2000;
+  const windows = ctx.quick ? 1 : 3;
   const args = { httpUrl: info.httpUrl, serviceToken: ctx.serviceToken, concurrency: CONCURRENCY, connections: CONCURRENCY };
   const steps = ctx.quick ? [1, 10, 100] : [1, 10, 100, 1000];
   const out: Record<
@@ -26,6 +27,7 @@ export async function throughput(ctx: BenchContext): Promise<void> {
       latency: ReturnType<typeof summarize>;
       errors: number;
       firstError?: string;
+      windowsPerSec: number[];
       cpuCores: Record<string, number>;
       cpuUsPerDispatch: Record<string, number>;
     }
@@ -35,14 +37,30 @@ export async function throughput(ctx: BenchContext): Promise<void> {
     await addAgents(ctx, agents, info.wsUrl, connected, count - connected);
     connected = count;
     await load.call('dispatch', { ...args, n: 1_000_000, durationMs: ctx.quick ? 300 : 1000 });
+    // Best of several windows: other work on a shared VM only ever slows a window down, so the best
+    // one is the closest to what the code can do; every window is kept in the details.
     const redisPid = pidOf('redis-server');
-    const meter = cpuMeter({ gateway: gw.pid, agents: agents.pid, loadgen: load.pid, ...(redisPid ? { redis: redisPid } : {}) });
-    const r = await load.call<DriveResult>('dispatch', { ...args, n: 2_000_000, durationMs }, durationMs + 30_000);
-    const cpuCores = meter();
+    let r: DriveResult | undefined;
+    let cpuCores: Record<string, number> = {};
+    const windowsPerSec: number[] = [];
+    let errors = 0;
+    for (let w = 0; w < windows; w++) {
+      const meter = cpuMeter({ gateway: gw.pid, agents: agents.pid, loadgen: load.pid, ...(redisPid ? { redis: redisPid } : {}) });
+      const rw = await load.call<DriveResult>('dispatch', { ...args, n: 2_000_000, durationMs }, durationMs + 30_000);
+      const cores = meter();
+      windowsPerSec.push(Math.round((rw.count / rw.elapsedMs) * 1000));
+      errors += rw.errors;
+      if (!r || rw.count / rw.elapsedMs > r.count / r.elapsedMs) {
+        r = rw;
+        cpuCores = cores;
+      }
+    }
+    if (!r) continue;
     out[count] = {
       perSec: (r.count / r.elapsedMs) * 1000,
       latency: summarize(r.samples),
-      errors: r.errors,
+      errors,
+      windowsPerSec,
       cpuCores,
       // CPU time per dispatch is what contention does not change: 2 cores / (sum of these) bounds the rate.
       cpuUsPerDispatch: Object.fromEntries(
@@ -51,11 +69,11 @@ export async function throughput(ctx: BenchContext): Promise<void> {
       ...(r.firstError ? { firstError: r.firstError } : {}),
     };
     ctx.log(
-      `b: ${count} agents → ${Math.round(out[count].perSec)}/s, p99 ${out[count].latency.p99.toFixed(2)} ms, errors ${r.errors}, cpu ${JSON.stringify(cpuCores)}`,
+      `b: ${count} agents → ${Math.round(out[count].perSec)}/s, p99 ${out[count].latency.p99.toFixed(2)} ms, errors ${errors}, cpu ${JSON.stringify(cpuCores)}`,
     );
   }
   await stopAll(ctx.children);
-  ctx.details.b = { concurrency: CONCURRENCY, durationMs, steps: out };
+  ctx.details.b = { concurrency: CONCURRENCY, durationMs, windows, pick: 'best window by throughput', steps: out };
   const base = out[1];
   if (!base) return;
   for (const count of steps.filter((c) => c > 1)) {
