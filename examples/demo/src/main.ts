@@ -111,7 +111,12 @@ async function main(): Promise<number> {
     kekBase64: process.env.SECRETS_KEK_BASE64 ?? randomBytes(32).toString('base64'),
     bullPrefix: `vespid-demo-${Date.now().toString(36)}`,
     gatewayReplicas,
-    env: redisUrl ? {} : { WORKFLOW_CONTINUATION_POLL_MS: '250' },
+    env: {
+      // Operator knobs of the api that the demo passes through (rate limits are per address and shared via Redis).
+      API_RATE_LIMIT_MAX: process.env.API_RATE_LIMIT_MAX,
+      API_PAIR_RATE_LIMIT_MAX: process.env.API_PAIR_RATE_LIMIT_MAX,
+      ...(redisUrl ? {} : { WORKFLOW_CONTINUATION_POLL_MS: '250' }),
+    },
     logger,
   });
   cleanup.push(() => stack.close());

@@ -41,7 +41,9 @@ function expectSuccessfulDemo({ code, out }: { code: number | null; out: string 
   expect(code, out).toBe(0);
 }
 
-const { DATABASE_URL: _d, REDIS_URL: _r, ...baseEnv } = process.env;
+const { DATABASE_URL: _d, REDIS_URL: _r, ...rest } = process.env;
+// Rate-limit counters are shared per address through Redis with every other test on this machine.
+const baseEnv = { ...rest, API_PAIR_RATE_LIMIT_MAX: '1000', API_RATE_LIMIT_MAX: '100000' };
 
 await describeWith(['postgres', 'redis'], 'pnpm demo', () => {
   it('runs on embedded defaults (no DATABASE_URL, no REDIS_URL)', async () => {

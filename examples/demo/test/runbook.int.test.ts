@@ -110,7 +110,14 @@ await describeWith(['postgres', 'redis'], 'runbook end to end (real Postgres + R
       kekBase64: randomBytes(32).toString('base64'),
       bullPrefix: uniquePrefix('bull'),
       // Push must deliver: polling is set far beyond the test's patience.
-      env: { WORKFLOW_CONTINUATION_POLL_MS: '60000', NODE_EXEC_TIMEOUT_MS: '15000', WORKFLOW_NODE_RETRY_DELAY_MS: '100' },
+      env: {
+        WORKFLOW_CONTINUATION_POLL_MS: '60000',
+        NODE_EXEC_TIMEOUT_MS: '15000',
+        WORKFLOW_NODE_RETRY_DELAY_MS: '100',
+        // Rate-limit counters live in the shared Redis per client address (127.0.0.1 for every test on this machine).
+        API_PAIR_RATE_LIMIT_MAX: '1000',
+        API_RATE_LIMIT_MAX: '100000',
+      },
       logger,
     });
 
