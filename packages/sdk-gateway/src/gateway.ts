@@ -13,7 +13,6 @@ import { WsAdapter } from './adapters/ws-adapter.js';
 import type { AuthenticatedAgent } from './authenticator.js';
 import { type Explanation, type RoutingRequest, explainRouting } from './core/candidates.js';
 import type { AgentConnection, ConnectionHandle } from './core/connection.js';
-import { executeFrame } from './core/cluster-route.js';
 import { Dispatcher, errText } from './core/dispatcher.js';
 import { Registry } from './core/registry.js';
 import { SessionManager } from './core/sessions.js';
@@ -126,26 +125,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   if (cluster) {
     cluster.bind({
       // Owner side of a forward: the agent's socket is here.
-      execute: (m) => {
-        const live = () => {
-          const s = registry.currentFor(m.agentId);
-          return state === 'running' && s && s.state === 'ready' && s.organizationId === m.organizationId ? s : undefined;
-        };
-        const s = live();
-        if (!s) return false;
-        if (!m.redelivery) return s.send(executeFrame(m));
-        // A redelivery: if the result is already stored, tell the origin instead of sending it again.
-        return store.get(m.requestId).then((stored) => {
-          if (stored) {
-            cluster.notifySettled(m.origin, stored).catch(() => {});
-            return true;
-          }
-          return live()?.send(executeFrame(m)) ?? false;
-        });
-      },
-      cancel: (requestId, agentId, reason) => {
-        registry.currentFor(agentId)?.send(encodeMessage({ type: 'cancel', requestId, reason }));
-      },
+      execute: (m) => dispatcher.executeForwarded(m),
+      cancel: (requestId, agentId, reason) => dispatcher.cancelForwarded(requestId, agentId, reason),
       settled: (result) => dispatcher.settleRemote(result),
       moved: (agentId, replicaId) => dispatcher.redeliverTo(agentId, replicaId),
     });

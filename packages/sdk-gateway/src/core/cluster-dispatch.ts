@@ -3,6 +3,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { DispatchRecord } from '../results/result-store.js';
 import { type ClusterRouteDeps, executeFrame, routeInCluster } from './cluster-route.js';
 import { type DispatchOutcome, errText } from './dispatcher.js';
+import { ClusterOwner } from './cluster-owner.js';
 import type { InFlight } from './in-flight.js';
 
 /** What the cluster half needs of the dispatcher: its in-flight map and how an entry is armed and settled. */
@@ -20,10 +21,15 @@ const slotOf = (e: InFlight) => ({ requestId: e.requestId, organizationId: e.org
  * another replica, and redelivery when an agent moves or the replica that routed a request dies.
  */
 export class ClusterDispatch {
+  /** Owner side: forwarded requests sent to local agents. */
+  readonly owner: ClusterOwner;
+
   constructor(
     private readonly core: DispatchCore,
-    private readonly deps: ClusterRouteDeps & { metrics: GatewayMetrics },
-  ) {}
+    private readonly deps: ClusterRouteDeps & { metrics: GatewayMetrics; isClosing: () => boolean },
+  ) {
+    this.owner = new ClusterOwner(deps);
+  }
 
   async start(entry: InFlight, req: DispatchRequest): Promise<DispatchOutcome> {
     const { registry, logger } = this.deps;

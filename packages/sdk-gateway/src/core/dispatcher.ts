@@ -5,6 +5,7 @@ import type { ResultStore } from '../results/result-store.js';
 import type { SelectionStrategy } from '../selection/strategy.js';
 import { explainRouting, selectSession } from './candidates.js';
 import { ClusterDispatch } from './cluster-dispatch.js';
+import type { ForwardedExecute } from '../cluster/cluster-types.js';
 import type { ClusterRouteDeps } from './cluster-route.js';
 import type { InFlight } from './in-flight.js';
 import type { Registry } from './registry.js';
@@ -192,6 +193,19 @@ export class Dispatcher {
       await this.storeAndSettle(entry, stored, session);
       return;
     }
+    // Cluster mode: a request another replica forwarded to this agent through this replica.
+    const held = this.clustered?.owner.take(msg.requestId, session);
+    if (held) {
+      try {
+        await store.put(stored);
+        this.ack(session, msg.requestId);
+        this.clustered!.release(msg.requestId, held.agentId, held.organizationId);
+        this.clustered!.owner.notify(held, stored);
+      } catch (err) {
+        logger.error({ ...log, err: errText(err) }, 'could not store result; the agent will resend');
+      }
+      return;
+    }
     // Not in flight here: a resend after a gateway restart, or a forgery. Check the durable record.
     const { result, dispatch } = await store.lookup(msg.requestId).catch(() => ({ result: null, dispatch: null }));
     if (result) {
@@ -221,6 +235,7 @@ export class Dispatcher {
       for (const w of entry.waiters) w.reject(err);
     }
     this.inflight.clear();
+    this.clustered?.owner.clear();
     this.deps.metrics.inFlight(0);
   }
 
@@ -232,6 +247,16 @@ export class Dispatcher {
   /** Cluster mode: another replica stored the result of a request this replica dispatched. */
   settleRemote(result: StoredResult): void {
     this.clustered?.settleRemote(result);
+  }
+
+  /** Cluster mode, owner side: an execute forwarded by another replica for a local agent. */
+  executeForwarded(m: ForwardedExecute): boolean | Promise<boolean> {
+    return this.clustered?.owner.execute(m) ?? false;
+  }
+
+  /** Cluster mode, owner side: the routing replica timed a request out. */
+  cancelForwarded(requestId: string, agentId: string, reason: string): void {
+    this.clustered?.owner.cancel(requestId, agentId, reason);
   }
 
   private async storeAndSettle(entry: InFlight, stored: StoredResult, session: Session | null): Promise<void> {

@@ -127,6 +127,8 @@ await describeWith(['redis'], 'gateway cluster mode (replicas in one process, re
     await waitFor(() => held.every((a) => a.received.filter((m) => m.type === 'execute').length === 2));
     await new Promise((r) => setTimeout(r, 100));
     for (const a of held) expect(a.received.filter((m) => m.type === 'execute')).toHaveLength(2);
+    // Each replica counts what runs on its own agents, whichever replica routed it.
+    for (const r of replicas) expect(r.gateway.listSessions().map((x) => x.inFlight)).toEqual([2]);
   });
 
   it('enforces a per-org in-flight quota across replicas (RATE_LIMITED)', async () => {
