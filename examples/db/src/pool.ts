@@ -31,6 +31,10 @@ export function createPool(connectionString: string, options: PoolOptions = {}):
   });
   // An idle client error (e.g. Postgres restarted) must not crash the host; the next query reconnects.
   pool.on('error', () => {});
+  // pg-pool removes that listener while a client is checked out, and a client whose connection drops
+  // then emits 'error' with nobody listening: an uncaught exception that killed the host. The running
+  // query still rejects with the error, so this listener only keeps the process alive.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
