@@ -39,6 +39,9 @@ lower bounds for a quiet machine; the ratios and the CPU cost per dispatch are t
   (\`write\` 3.00 = one per Redis command, \`writev\` 3.00 = HTTP response, \`execute\`, \`execute_ack\`),
   the agent 2.00 (\`execute_received\`, \`execute_result\`), the caller 1.00 — nothing is coalesced even
   with 64 requests in flight, while reads already are (gateway: 1.56 reads for 6 incoming messages).
+  The same tool explains why **1 agent can out-run 10** in b (ratio < 1): with one agent socket the
+  agent process reads 0.36 times per dispatch (frames arrive batched), with 10 sockets 1.07 times, and
+  the gateway 1.23 vs 1.44; writes stay at one per frame either way.
   Likely fixes, in order of effect:
   1. sdk-gateway and sdk-agent: coalesce outgoing frames per connection per tick (cork the socket and
      uncork on \`process.nextTick\`), so under load many frames share one syscall; the agent could also
