@@ -337,5 +337,24 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
     const failed = ids.filter((id) => results.get(id)?.status !== 'succeeded').map((id) => results.get(id));
     expect(failed).toEqual([]);
     for (const id of agentIds) expect(peak.get(id)).toBeLessThanOrEqual(MAX_IN_FLIGHT);
+
+    // 4. Presence of a dead replica expires: kill -9 another replica and stop its agents at once (they
+    // will not come back); their entries vanish after GATEWAY_CLUSTER_PRESENCE_TTL_MS (1.5 s), while the
+    // last replica keeps refreshing its own agents' entries.
+    const second = replicas[2]!;
+    const where = await presence(keyPrefix);
+    const gone = agentIds.filter((_, i) => where[i] === second.replicaId);
+    const kept = agentIds.filter((_, i) => where[i] === replicas[0]!.replicaId);
+    expect(gone.length).toBeGreaterThan(0);
+    expect(kept.length).toBeGreaterThan(0);
+    second.child.kill('SIGKILL');
+    await Promise.all(agents.filter((_, i) => gone.includes(agentIds[i]!)).map((a) => a.close({ timeoutMs: 500 })));
+    await waitFor(
+      async () => (await Promise.all(gone.map((id) => redis.exists(`${keyPrefix}a:${id}`)))).every((n) => n === 0),
+      'dead presence expired',
+      10_000,
+    );
+    await sleep(1600);
+    expect(await Promise.all(kept.map((id) => redis.hget(`${keyPrefix}a:${id}`, 'r')))).toEqual(kept.map(() => replicas[0]!.replicaId));
   });
 });
