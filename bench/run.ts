@@ -1,17 +1,17 @@
 /**
- * `pnpm bench [--quick] [--only a,b,...] [--profile] [--out dir]` — the benchmark suite.
+ * `pnpm bench [--quick] [--only a,b,...] [--profile] [--out dir] [--summary-only]` — the benchmark suite.
  *
  * Runs each scenario with its load generators, gateway and agents as separate processes, prints every
  * figure next to its same-run baseline, and writes `bench/results/latest.json` and `SUMMARY.md`.
  * `--quick` (or BENCH_QUICK=1) is the short smoke CI runs. `--profile` runs gateways with `--cpu-prof`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ANALYSIS } from './analysis.js';
-import { type RunResults, machine, textTable, writeResults } from './lib/report.js';
+import { type RunResults, machine, textTable, writeResults, writeSummary } from './lib/report.js';
 import { SCENARIOS } from './scenarios/index.js';
 import { type BenchContext, stopAll } from './scenarios/context.js';
 
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
     out: { type: 'string' },
+    'summary-only': { type: 'boolean', default: false },
   },
 });
 
@@ -30,6 +31,14 @@ const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) 
 const quick = values.quick === true;
 // The whole run is bounded: a scenario that overruns is abandoned and reported as an error.
 const SCENARIO_TIMEOUT_MS = quick ? 45_000 : 150_000;
+
+if (values['summary-only']) {
+  // Rewrites SUMMARY.md from the existing latest.json (e.g. after the analysis text changed).
+  const previous = JSON.parse(readFileSync(`${outDir}/latest.json`, 'utf8')) as RunResults;
+  writeSummary(outDir, previous, previous.mode === 'quick' ? '' : ANALYSIS);
+  process.stdout.write(`${textTable(previous.figures)}\n`);
+  process.exit(0);
+}
 
 const started = new Date();
 const t0 = performance.now();

@@ -106,6 +106,11 @@ export function writeResults(dir: string, results: RunResults, analysis: string)
   const json = `${JSON.stringify(results, null, 2)}\n`;
   writeFileSync(`${dir}/latest.json`, json);
   writeFileSync(`${dir}/${results.startedAt.replaceAll(':', '-')}.json`, json);
+  writeSummary(dir, results, analysis);
+}
+
+/** Writes SUMMARY.md from results (also used by `--summary-only` after the analysis text changed). */
+export function writeSummary(dir: string, results: RunResults, analysis: string): void {
   const missed = results.figures.filter((f) => f.pass === false);
   const md = [
     '# Benchmark summary',
