@@ -25,10 +25,10 @@ lower bounds for a quiet machine; the ratios and the CPU cost per dispatch are t
   0.10, gateway → agent executor 0.17, executor 0.001, agent → gateway 0.09, Redis put 0.10, gateway →
   caller 0.21 (one-way echo 0.02). The two HTTP legs (undici + node:http + zod on both ends) are the
   largest share, about twice a WebSocket leg; the Redis hops are a fifth.
-- **CPU per dispatch bounds b.** Measured with \`--cpu-prof\` and /proc during b (100 agents, quick mode):
-  gateway ≈ 140 µs, agent ≈ 75 µs, caller ≈ 60 µs, redis-server ≈ 40 µs per dispatch, ≈ 315 µs in
-  all (row "CPU per dispatch"). Two cores therefore cap the suite at ≈ 6,000/s even on a quiet machine;
-  10,000/s needs ≤ 200 µs.
+- **CPU per dispatch bounds b.** Measured from /proc during b (\`details.b.steps[n].cpuUsPerDispatch\`):
+  gateway ≈ 100–140 µs, agent ≈ 40–75 µs, caller ≈ 45–60 µs, redis-server ≈ 40 µs per dispatch,
+  ≈ 240–320 µs in all across the runs of the day (row "CPU per dispatch"). Two cores therefore cap
+  this suite at ≈ 6,000–8,000/s even on a quiet machine; 10,000/s needs ≤ 200 µs in all.
 - **Half of the gateway's CPU is write syscalls.** Gateway profile, self time: \`writev\` 29 % +
   \`writeUtf8String\` 20 %. By caller: Redis commands ≈ 980 ms (three separate writes per dispatch:
   \`lookup\`, \`recordDispatch\`, \`put\`), \`ws\` frames ≈ 740 ms (\`execute\` and \`execute_ack\`, one

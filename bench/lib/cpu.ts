@@ -25,20 +25,26 @@ export function cpuMeter(pids: Record<string, number>) {
   };
 }
 
-/** The pid of a local process by its command name (e.g. `redis-server`), if there is exactly one. */
-export function pidOf(comm: string): number | undefined {
+/**
+ * The pid of a local process by its command name (e.g. `redis-server`); when several run, the one whose
+ * command line contains `hint` (e.g. `:6379`).
+ */
+export function pidOf(comm: string, hint?: string): number | undefined {
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  let found: string[];
   try {
-    const found = readdirSync('/proc')
+    found = readdirSync('/proc')
       .filter((d) => /^\d+$/.test(d))
-      .filter((d) => {
-        try {
-          return readFileSync(`/proc/${d}/comm`, 'utf8').trim() === comm;
-        } catch {
-          return false;
-        }
-      });
-    return found.length === 1 ? Number(found[0]) : undefined;
+      .filter((d) => read(`/proc/${d}/comm`).trim() === comm);
   } catch {
     return undefined;
   }
+  if (found.length > 1 && hint) found = found.filter((d) => read(`/proc/${d}/cmdline`).includes(hint));
+  return found.length === 1 ? Number(found[0]) : undefined;
 }

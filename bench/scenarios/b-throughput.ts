@@ -39,7 +39,7 @@ export async function throughput(ctx: BenchContext): Promise<void> {
     await load.call('dispatch', { ...args, n: 1_000_000, durationMs: ctx.quick ? 300 : 1000 });
     // Best of several windows: other work on a shared VM only ever slows a window down, so the best
     // one is the closest to what the code can do; every window is kept in the details.
-    const redisPid = pidOf('redis-server');
+    const redisPid = pidOf('redis-server', `:${new URL(ctx.redisUrl).port || '6379'}`);
     let r: DriveResult | undefined;
     let cpuCores: Record<string, number> = {};
     const windowsPerSec: number[] = [];
