@@ -11,6 +11,8 @@ export interface HeldRequest {
   agentId: string;
   organizationId: string;
   session: Session;
+  /** Epoch ms: the request's own deadline. */
+  deadline: number;
   timer: NodeJS.Timeout;
 }
 
@@ -58,7 +60,8 @@ export class ClusterOwner {
     s.inFlight++;
     const timer = setTimeout(() => this.drop(m.requestId), m.timeoutMs + HOLD_GRACE_MS);
     timer.unref?.();
-    this.held.set(m.requestId, { origin: m.origin, agentId: m.agentId, organizationId: m.organizationId, session: s, timer });
+    const deadline = Date.now() + m.timeoutMs;
+    this.held.set(m.requestId, { origin: m.origin, agentId: m.agentId, organizationId: m.organizationId, session: s, deadline, timer });
     return true;
   }
 

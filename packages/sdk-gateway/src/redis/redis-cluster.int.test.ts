@@ -4,6 +4,7 @@ import { afterAll, afterEach, expect, it } from 'vitest';
 import { REDIS_URL, describeWith, uniquePrefix } from '../../../../test/services.js';
 import { type StaticAgentEntry, staticAuthenticator } from '../authenticator.js';
 import type { GatewayOptions } from '../options.js';
+import type { ResultStore } from '../results/result-store.js';
 import { type TestAgent, type TestGateway, connectTestAgent, startTestGateway } from '../testing/index.js';
 import { redisCluster, redisResultStore } from './index.js';
 
@@ -29,7 +30,12 @@ await describeWith(['redis'], 'gateway cluster mode (replicas in one process, re
     error: (o: object, m?: string) => logs.push(JSON.stringify([o, m])),
   };
 
-  async function startCluster(count: number, options: Partial<GatewayOptions> = {}, orgMaxInFlight?: number) {
+  async function startCluster(
+    count: number,
+    options: Partial<GatewayOptions> = {},
+    orgMaxInFlight?: number,
+    wrap: (store: ResultStore, replica: number) => ResultStore = (s) => s,
+  ) {
     const p = `${root}:${++n}`;
     for (let i = 0; i < count; i++) {
       const cluster = redisCluster({
@@ -46,7 +52,7 @@ await describeWith(['redis'], 'gateway cluster mode (replicas in one process, re
         dispatchKeyPrefix: `${p}:dispatches:`,
         channel: `${p}:results`,
       });
-      replicas.push(await startTestGateway({ authenticator: auth, resultStore, cluster, logger, ...options }));
+      replicas.push(await startTestGateway({ authenticator: auth, resultStore: wrap(resultStore, i), cluster, logger, ...options }));
     }
     return replicas;
   }
@@ -160,6 +166,17 @@ await describeWith(['redis'], 'gateway cluster mode (replicas in one process, re
     expect(result).toMatchObject({ requestId: ex.requestId, status: 'succeeded', agentId: 'a', output: { done: true } });
     expect((await moved.next('execute_ack')).requestId).toBe(ex.requestId);
     expect(logs.join('\n')).not.toContain(SECRET);
+  });
+
+  it('the owner replica retries storing a forwarded result its store refused (the agent would resend only after a reconnect)', async () => {
+    let refusals = 0;
+    await startCluster(2, {}, undefined, (store, i) =>
+      i === 1 ? { ...store, put: (r) => (refusals++ < 2 ? Promise.reject(new Error('redis is restarting')) : store.put(r)) } : store,
+    );
+    (await agent(1, 'a')).autoRespond();
+    const r = await replicas[0]!.gateway.dispatch(req());
+    expect(r).toMatchObject({ status: 'succeeded', agentId: 'a' });
+    expect(refusals).toBeGreaterThanOrEqual(2);
   });
 
   it('a replica that stopped answering is detected at dispatch: its agent is forgotten, no request is lost', async () => {
