@@ -65,8 +65,10 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: abuse cases', () => 
     if (stack) {
       const found = leaks(canaries, [stack.allLogs(), ...responses]);
       record('abuse', { ...figures, canaries: canaries.length, responsesScanned: responses.length, leaked: found.length });
-      expect(found).toEqual([]);
       await stack.close();
+      await target?.close();
+      await killAll();
+      expect(found).toEqual([]);
     }
     await target?.close();
     await killAll();

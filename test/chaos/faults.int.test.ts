@@ -54,6 +54,8 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: process faults on th
         leaked: found.length,
       });
       await stack.close();
+      await target?.close();
+      await killAll();
       expect(found).toEqual([]);
     }
     await target?.close();

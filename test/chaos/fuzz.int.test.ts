@@ -37,12 +37,14 @@ await describeWith(['postgres', 'redis'], 'chaos: fuzz of WS frames and HTTP bod
       const logs = stack.allLogs();
       const found = leaks(canaries, [logs, ...responses]);
       record('fuzz.canaries', { canaries: canaries.length, responsesScanned: responses.length, leaked: found.length });
+      const alive = { gateway: stack.hosts.gateway?.alive(), api: stack.hosts.api?.alive() };
+      // Clean up first: a failed expectation below must not leave processes or the schema behind.
+      await stack.close();
+      await killAll();
       // No host died, none logged an unhandled rejection or an uncaught exception.
-      expect(stack.hosts.gateway?.alive()).toBe(true);
-      expect(stack.hosts.api?.alive()).toBe(true);
+      expect(alive).toEqual({ gateway: true, api: true });
       expect(logs).not.toMatch(/unhandled ?rejection|uncaught ?exception/i);
       expect(found).toEqual([]);
-      await stack.close();
     }
     await killAll();
   }, 60_000);

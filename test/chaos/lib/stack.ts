@@ -232,6 +232,7 @@ export async function startChaosStack(options: ChaosStackOptions) {
     },
     /** Waits (bounded) until every run is terminal; reads status and events straight from Postgres. */
     async waitRuns(runIds: string[], timeoutMs: number): Promise<RunView[]> {
+      const dead = () => (['gateway', 'worker', 'api'] as const).filter((h) => hosts[h] && !hosts[h]!.alive());
       await waitFor(
         `${runIds.length} runs terminal`,
         timeoutMs,
@@ -240,10 +241,14 @@ export async function startChaosStack(options: ChaosStackOptions) {
             "SELECT count(*) AS n FROM workflow_runs WHERE id = ANY($1::uuid[]) AND status IN ('succeeded','failed')",
             [runIds],
           );
-          return Number(rows[0]!.n) === runIds.length ? true : undefined;
+          if (Number(rows[0]!.n) === runIds.length) return true;
+          // A host that died on its own (not killed by the test) ends the wait at once, with its name.
+          return dead().length ? (`died: ${dead().join(', ')}` as const) : undefined;
         },
         250,
-      );
+      ).then((r) => {
+        if (r !== true) throw new Error(`host(s) ${r} while waiting for runs`);
+      });
       return stack.runViews(runIds);
     },
     async runViews(runIds: string[]): Promise<RunView[]> {
