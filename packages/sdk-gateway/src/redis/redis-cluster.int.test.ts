@@ -168,6 +168,19 @@ await describeWith(['redis'], 'gateway cluster mode (replicas in one process, re
     expect(logs.join('\n')).not.toContain(SECRET);
   });
 
+  it('tag updates and revocation on the owner replica change routing on every replica at once', async () => {
+    await startCluster(2);
+    (await agent(1, 'a')).autoRespond();
+    await expect(replicas[0]!.gateway.dispatch(req({ selector: { tag: 'east' } }))).rejects.toMatchObject({ code: 'NO_AGENT_AVAILABLE' });
+    expect(replicas[1]!.gateway.updateAgentTags('a', ['east'])).toBe(1);
+    await waitFor(async () => (await redis.hget(`${root}:${n}:cluster:a:a`, 't')) === '|east|');
+    expect(await replicas[0]!.gateway.dispatch(req({ selector: { group: 'x' } })).catch((e) => e.code)).toBe('NO_AGENT_AVAILABLE');
+    expect((await replicas[0]!.gateway.dispatch(req({ selector: { tag: 'east' } }))).agentId).toBe('a');
+    expect(replicas[1]!.gateway.revokeAgent('a')).toBe(1);
+    await waitFor(async () => (await redis.exists(`${root}:${n}:cluster:a:a`)) === 0);
+    await expect(replicas[0]!.gateway.dispatch(req())).rejects.toMatchObject({ code: 'NO_AGENT_AVAILABLE' });
+  });
+
   it('the owner replica retries storing a forwarded result its store refused (the agent would resend only after a reconnect)', async () => {
     let refusals = 0;
     await startCluster(2, {}, undefined, (store, i) =>
