@@ -26,7 +26,8 @@ await describeWith(['postgres', 'redis'], 'chaos: load across orgs with tag and 
   const rng = prng(SEED);
 
   beforeAll(async () => {
-    stack = await startChaosStack({ name: 'load' });
+    // info, not debug: two debug lines per dispatch would dominate the gateway's CPU at this volume.
+    stack = await startChaosStack({ name: 'load', env: { GATEWAY_LOG_LEVEL: 'info' } });
     canaries.push(stack.serviceToken);
     await stack.startGateway();
     const perOrg = Math.ceil(SCALE.loadAgents / SCALE.loadOrgs);
