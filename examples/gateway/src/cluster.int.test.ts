@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type Agent, type Executor, createAgent } from '@vespid/sdk-agent';
 import { Redis } from 'ioredis';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { REDIS_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { type TcpBalancer, startTcpBalancer } from './test-support/tcp-balancer.js';
 
@@ -100,7 +100,10 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
       out += d;
     });
     const info = await new Promise<{ url: string; replicaId: string }>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`replica ${i} did not start: ${out.slice(-500)}`)), 30_000);
+      const t = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`replica ${i} did not start: ${out.slice(-500)}`));
+      }, 30_000);
       child.once('message', (m) => {
         clearTimeout(t);
         resolve(m as { url: string; replicaId: string });
@@ -112,7 +115,13 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
 
   async function startCluster(selection: string): Promise<string> {
     const keyPrefix = `${prefix}:${selection}:`;
-    replicas = await Promise.all([0, 1, 2].map((i) => startReplica(i, keyPrefix, selection)));
+    replicas = [];
+    // Kept as each starts, so that a failed start still stops the others.
+    await Promise.all(
+      [0, 1, 2].map(async (i) => {
+        replicas[i] = await startReplica(i, keyPrefix, selection);
+      }),
+    );
     lb = await startTcpBalancer(() => replicas.filter((r) => r.child.exitCode === null && r.child.signalCode === null).map((r) => r.port));
     agents = tokens.map((agentToken, i) =>
       createAgent({
@@ -137,7 +146,7 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
     await lb?.close();
     lb = undefined;
     await Promise.all(
-      replicas.map(async (r) => {
+      replicas.filter(Boolean).map(async (r) => {
         if (r.child.exitCode !== null || r.child.signalCode !== null) return;
         const exited = new Promise((res) => r.child.once('exit', res));
         r.child.kill('SIGTERM');
@@ -172,8 +181,9 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
     ...extra,
   });
 
+  // Every test stops its replica processes and agents, also when it fails half-way.
+  afterEach(() => stopCluster());
   afterAll(async () => {
-    await stopCluster();
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
