@@ -73,6 +73,17 @@ lower bounds for a quiet machine; the ratios and the CPU cost per dispatch are t
   figure was 3.7–7 s. On real deployments agents are on other machines. The restart gap (first
   gateway draining 5,000 sessions, then closing) is also paced by how fast the fleets answer the close.
 
+### e — sandbox (owner: sdk-agent/docker)
+
+The executor sits around the 1.1× line (≈ 0.96–1.2× p50 across runs; 20 runs of ≈ 130–280 ms each
+on a shared engine are noisy). The row "raw + image inspect, attach, inspect" runs the raw sequence
+plus the three Engine calls the executor needs beyond create/start/wait/remove (image inspect for
+\`DOCKER_IMAGE_NOT_FOUND\`, attach for output, inspect for the exit code and \`OOMKilled\`): the
+executor is within ≈ 1–2 % of it, so its own code (payload validation, workdir, script file) costs
+little; the extra round trips are the difference. Likely fix: cache the image inspect per image for a
+short time (one call less per run); attach and the post-exit inspect are needed (output,
+\`OOMKilled\` can be true with exit code 0).
+
 ### sel — selection (owner: sdk-gateway)
 
 Selection is not linear: it stops at the first idle agent of the LRU-ordered pool. It still grows

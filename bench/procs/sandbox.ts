@@ -54,8 +54,12 @@ serve({
       if (res.status !== 'succeeded') failures.push(`executor: ${res.error.code}`);
       else viaExecutor.push(nowMs() - t);
     };
-    const runRaw = async (i: number) => {
+    const rawPlus: number[] = [];
+    // `extra`: also the Engine calls the executor needs beyond create/start/wait/remove — image
+    // inspect (DOCKER_IMAGE_NOT_FOUND), attach (output capture) and inspect (exit code, OOMKilled).
+    const runRaw = async (i: number, extra = false) => {
       const t = nowMs();
+      if (extra) await docker.getImage(image).inspect();
       const spec = containerCreateOptions(opts, {
         image,
         shell: 'sh',
@@ -71,35 +75,47 @@ serve({
       });
       const container = await docker.createContainer(spec);
       try {
+        const stream = extra
+          ? ((await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadableStream)
+          : undefined;
+        const ended = stream
+          ? new Promise<void>((resolve) =>
+              stream
+                .on('end', resolve)
+                .on('close', resolve)
+                .on('error', () => resolve())
+                .resume(),
+            )
+          : undefined;
         const exited = container.wait({ condition: 'next-exit' });
         await container.start();
         const { StatusCode } = (await exited) as { StatusCode: number };
+        if (ended) await ended;
+        if (extra) await container.inspect();
         if (StatusCode !== 0) failures.push(`raw: exit ${StatusCode}`);
       } finally {
         await container.remove({ force: true });
       }
-      raw.push(nowMs() - t);
+      (extra ? rawPlus : raw).push(nowMs() - t);
     };
     try {
       // One untimed run of each warms the image cache and the engine.
       await runRaw(-1);
+      await runRaw(-1, true);
       await runExecutor(-1);
       viaExecutor.length = 0;
       raw.length = 0;
+      rawPlus.length = 0;
+      // Rotating order so no variant always runs right after another.
+      const variants = [() => runRaw(0), () => runRaw(0, true), () => runExecutor(0)];
       for (let i = 0; i < n; i++) {
-        if (i % 2 === 0) {
-          await runRaw(i);
-          await runExecutor(i);
-        } else {
-          await runExecutor(i);
-          await runRaw(i);
-        }
+        for (let k = 0; k < variants.length; k++) await variants[(i + k) % variants.length]?.();
       }
     } finally {
       await executor.close?.();
       await rm(root, { recursive: true, force: true });
     }
-    return { executor: viaExecutor, raw, failures };
+    return { executor: viaExecutor, raw, rawPlus, failures };
   },
   stop() {
     setImmediate(() => process.exit(0));
