@@ -86,9 +86,10 @@ short time (one call less per run); attach and the post-exit inspect are needed 
 
 ### sel — selection (owner: sdk-gateway)
 
-Selection is not linear: it stops at the first idle agent of the LRU-ordered pool. It still grows
-≈ 10–18× from 10 to 10,000 candidates, and the cause is measurable: without the LRU move,
-\`selectSession\` costs ≈ 0.26 µs at 10,000 candidates vs ≈ 0.19 µs at 10; with the move
+Selection is designed not to scan: it stops at the first idle agent of the LRU-ordered pool. Yet it
+still grows ≈ 7–20× from 10 to 10,000 candidates — linearly, with a small slope (≈ 0.3–0.8 ns per
+candidate on top of ≈ 0.2–0.8 µs) — so the "< 10×" verdict flips from run to run. The cause is measurable (row "without the LRU move"): without the LRU move,
+\`selectSession\` costs the same at 10,000 candidates as at 10 (≈ 0.15–0.26 µs); with the move
 (\`registry.touch\`: \`Set.delete\` + \`Set.add\` on every pool) it costs ≈ 3.7 µs. Deleted entries stay as
 holes at the front of V8's ordered hash table until it rehashes, and every iteration skips them, so
 the cost grows with the pool's capacity. Likely fix: keep the LRU order in an intrusive doubly linked

@@ -26,6 +26,16 @@ export async function selectionCost(ctx: BenchContext): Promise<void> {
       );
     }
   }
+  const still = out.leastInFlightLruNoLruMove ?? {};
+  ctx.figures.push(
+    figure({
+      scenario: 'sel',
+      metric: 'least_in_flight_lru, 10,000, without the LRU move',
+      unit: 'ns',
+      value: still[10_000] ?? Number.NaN,
+      baseline: { label: '10, without the LRU move', value: still[10] ?? Number.NaN },
+    }),
+  );
   const busy = out.leastInFlightLruAllBusy ?? {};
   ctx.figures.push(
     figure({
