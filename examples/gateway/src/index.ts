@@ -9,7 +9,7 @@
  * ```
  */
 export { startGatewayHost, type GatewayHost, type GatewayHostOverrides } from './host.js';
-export { gatewayHostConfigFromEnv, GatewayConfigError, type GatewayHostConfig } from './config.js';
+export { gatewayHostConfigFromEnv, GatewayConfigError, type GatewayClusterConfig, type GatewayHostConfig } from './config.js';
 export { createGatewayLogger, REDACT_PATHS } from './logger.js';
 export { createGatewayMetrics } from './metrics.js';
 export { postgresAgents } from './pg-agents.js';
