@@ -1,10 +1,14 @@
-import type { DispatchRequest, StoredResult } from '@vespid/protocol';
+import { type DispatchRequest, type StoredResult, encodeMessage } from '@vespid/protocol';
 import type { GatewayMetrics } from '../metrics.js';
 import type { DispatchRecord } from '../results/result-store.js';
 import { type ClusterRouteDeps, executeFrame, routeInCluster } from './cluster-route.js';
 import { type DispatchOutcome, errText } from './dispatcher.js';
 import { ClusterOwner } from './cluster-owner.js';
 import type { InFlight } from './in-flight.js';
+import type { Session } from './session.js';
+
+/** Pause between attempts to store a forwarded result the store refused (its backend is down). */
+const STORE_RETRY_MS = 500;
 
 /** What the cluster half needs of the dispatcher: its in-flight map and how an entry is armed and settled. */
 export interface DispatchCore {
@@ -124,6 +128,30 @@ export class ClusterDispatch {
     if (!entry || entry.organizationId !== result.organizationId) return;
     if (entry.status === 'reserving') entry.early = result;
     else if (entry.status === 'sent') this.core.settle(entry, result);
+  }
+
+  /**
+   * Owner side: a result for a request forwarded to `session` through this replica. Stored without a
+   * record lookup, acked, its slot freed and its routing replica told. False if it is not one of those.
+   */
+  storeForwarded(session: Session, stored: StoredResult): boolean {
+    const held = this.owner.take(stored.requestId, session);
+    if (!held) return false;
+    const attempt = async (): Promise<void> => {
+      try {
+        await this.deps.store.put(stored);
+      } catch (err) {
+        this.deps.logger.error({ requestId: stored.requestId, agentId: held.agentId, err: errText(err) }, 'could not store result');
+        // The agent resends only after a reconnect: retry while the request is still running.
+        if (Date.now() + STORE_RETRY_MS < held.deadline) setTimeout(() => void attempt(), STORE_RETRY_MS).unref();
+        return;
+      }
+      session.send(encodeMessage({ type: 'execute_ack', requestId: stored.requestId }));
+      this.release(stored.requestId, held.agentId, held.organizationId);
+      this.owner.notify(held, stored);
+    };
+    void attempt();
+    return true;
   }
 
   /** Frees the request's in-flight slot (idempotent cluster-wide). */

@@ -194,24 +194,7 @@ export class Dispatcher {
       return;
     }
     // Cluster mode: a request another replica forwarded to this agent through this replica.
-    const held = this.clustered?.owner.take(msg.requestId, session);
-    if (held) {
-      const storeHeld = async (): Promise<void> => {
-        try {
-          await store.put(stored);
-        } catch (err) {
-          logger.error({ ...log, err: errText(err) }, 'could not store result');
-          // The agent resends only after a reconnect: retry while the request is still running.
-          if (Date.now() + STORE_RETRY_MS < held.deadline) setTimeout(() => void storeHeld(), STORE_RETRY_MS).unref();
-          return;
-        }
-        this.ack(session, msg.requestId);
-        this.clustered!.release(msg.requestId, held.agentId, held.organizationId);
-        this.clustered!.owner.notify(held, stored);
-      };
-      await storeHeld();
-      return;
-    }
+    if (this.clustered?.storeForwarded(session, stored)) return;
     // Not in flight here: a resend after a gateway restart, or a forgery. Check the durable record.
     const { result, dispatch } = await store.lookup(msg.requestId).catch(() => ({ result: null, dispatch: null }));
     if (result) {
