@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../services.js';
 import { killAll, sleep, waitFor } from './lib/procs.js';
 import { leaks, record } from './lib/report.js';
-import { SCALE } from './lib/scale.js';
+import { FULL, SCALE } from './lib/scale.js';
 import { type ChaosStack, runInvariants, startChaosStack } from './lib/stack.js';
 import { httpNode, startTarget, type Target } from './lib/target.js';
 
@@ -29,8 +29,11 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: process faults on th
 
   beforeAll(async () => {
     target = await startTarget();
-    // Retries span ~15 s (0.5+1+2+4+8) so a node survives a host restart; deadlines are 10 s.
-    stack = await startChaosStack({ name: 'faults', env: { WORKFLOW_NODE_MAX_ATTEMPTS: '6', NODE_EXEC_TIMEOUT_MS: '10000' } });
+    // Retries span ~15 s (0.5+1+2+4+8) so a node survives a host restart; deadlines are 10 s (20 s full).
+    stack = await startChaosStack({
+      name: 'faults',
+      env: { WORKFLOW_NODE_MAX_ATTEMPTS: '6', NODE_EXEC_TIMEOUT_MS: FULL ? '20000' : '10000' },
+    });
     canaries.push(stack.serviceToken, stack.accessToken);
     await stack.start();
     const secret = await stack.ok('POST', `/v1/orgs/${stack.orgId}/secrets`, { name: 'target', connectorId: 'http', value: canary });
@@ -64,12 +67,14 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: process faults on th
 
   it('kill -9 of the gateway with nodes in flight: every run ends, results produced in the outage are delivered', async () => {
     const n = SCALE.gatewayKillInFlight;
+    // Tasks last long enough for n runs to be queued, dispatched and running at once (longer at full size).
+    const holdMs = FULL ? 8000 : 2500;
     const wf = await stack.workflow('gw-kill', [
-      httpNode('slow', target.url, 'gw-kill', { delayMs: 2500, selector: { group: 'http' }, secretId }),
+      httpNode('slow', target.url, 'gw-kill', { delayMs: holdMs, selector: { group: 'http' }, secretId }),
     ]);
     const runIds = await Promise.all(Array.from({ length: n }, () => stack.startRun(wf)));
     allRunIds.push(...runIds);
-    // Wait until most nodes are executing on the agents (the target holds them 2.5 s).
+    // Wait until most nodes are executing on the agents (the target holds them).
     await waitFor('nodes in flight', 60_000, () => (target.pending() >= Math.floor(n * 0.8) ? true : undefined), 50);
     const inFlight = target.pending();
     await stack.hosts.gateway!.kill9();

@@ -4,6 +4,7 @@
  * drops every connection and refuses new ones) for SCALE.postgresOutageMs. Components must reconnect
  * and every run must end — succeeded, or failed with a catalogue code — with no node succeeding twice.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, expect, it } from 'vitest';
 import { DATABASE_URL, describeWith } from '../services.js';
 import { type OwnRedis, type TcpProxy, startOwnRedis, startTcpProxy } from './lib/infra.js';
@@ -31,15 +32,18 @@ await describeWith(['postgres', 'redis'], 'chaos: Redis restart and Postgres out
     });
     cleanups.push(() => stack.close());
     await stack.start();
-    await stack.startAgent(`${name}-a1`, 'pool');
-    await stack.startAgent(`${name}-a2`, 'pool');
-    return { stack, target };
+    const canaries = [stack.serviceToken, stack.accessToken];
+    for (const n of ['a1', 'a2']) {
+      const a = await stack.startAgent(`${name}-${n}`, 'pool');
+      canaries.push(a.pairingToken, (JSON.parse(readFileSync(a.configPath, 'utf8')) as { agentToken: string }).agentToken);
+    }
+    return { stack, target, canaries };
   }
 
   it('Redis shut down (NOSAVE) and restarted during load: components reconnect, runs end', async () => {
     const redis = await startOwnRedis();
     cleanups.push(() => redis.close());
-    const { stack, target } = await loadedStack('redis', { redis });
+    const { stack, target, canaries } = await loadedStack('redis', { redis });
     const wf = await stack.workflow('redis', [
       httpNode('r1', target.url, 'r1', { delayMs: 400 }),
       httpNode('r2', target.url, 'r2', { delayMs: 400 }),
@@ -53,7 +57,7 @@ await describeWith(['postgres', 'redis'], 'chaos: Redis restart and Postgres out
     const runs = await stack.waitRuns(runIds, 150_000);
     const inv = runInvariants(runs);
     const hits = (target.hits.get('/r1') ?? 0) + (target.hits.get('/r2') ?? 0);
-    const found = leaks([stack.serviceToken, stack.accessToken], [stack.allLogs()]);
+    const found = leaks(canaries, [stack.allLogs(), JSON.stringify(runs)]);
     record('fault.redis-restart-nosave', { ...inv, targetHits: hits, leaked: found.length });
     expect(inv).toMatchObject({ runs: n, stuck: 0, terminalDupes: 0, nodeSucceededTwice: 0, unclearFailures: 0 });
     expect(found).toEqual([]);
@@ -63,7 +67,7 @@ await describeWith(['postgres', 'redis'], 'chaos: Redis restart and Postgres out
   it(`Postgres unreachable for ${SCALE.postgresOutageMs} ms during load: components reconnect, runs resume`, async () => {
     const proxy = await startTcpProxy(DATABASE_URL);
     cleanups.push(() => proxy.close());
-    const { stack, target } = await loadedStack('pgout', { proxy });
+    const { stack, target, canaries } = await loadedStack('pgout', { proxy });
     const wf = await stack.workflow('pg', [
       httpNode('p1', target.url, 'p1', { delayMs: 300 }),
       httpNode('p2', target.url, 'p2', { delayMs: 300 }),
@@ -76,7 +80,9 @@ await describeWith(['postgres', 'redis'], 'chaos: Redis restart and Postgres out
     proxy.up();
     const runs = await stack.waitRuns(runIds, 150_000);
     const inv = runInvariants(runs);
-    record('fault.postgres-unreachable', { ...inv, outageMs: SCALE.postgresOutageMs, proxy: proxy.stats });
+    const found = leaks(canaries, [stack.allLogs(), JSON.stringify(runs)]);
+    record('fault.postgres-unreachable', { ...inv, outageMs: SCALE.postgresOutageMs, proxy: proxy.stats, leaked: found.length });
+    expect(found).toEqual([]);
     expect(inv).toMatchObject({ runs: n, stuck: 0, terminalDupes: 0, nodeSucceededTwice: 0, unclearFailures: 0 });
     for (const h of ['gateway', 'worker', 'api'] as const) expect(stack.hosts[h]!.alive(), h).toBe(true);
     // After the outage the control plane answers again.
