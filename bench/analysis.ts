@@ -60,9 +60,12 @@ lower bounds for a quiet machine; the ratios and the CPU cost per dispatch are t
      is also the user's.
 - **Tail latency (p99 ≤ 15 ms at c = 64)** follows from the above: with the CPU share the suite gets,
   64 requests queue behind each other; p99 tracks 64 / throughput.
-- **f**: BullMQ and our dispatch are within about ±40 % of each other, in both directions from run to
-  run: both are bounded by the same wake-up and syscall costs (a BullMQ job is add + worker
-  BZPOPMIN/move + completion stream read). The fixes above are what would put dispatch clearly ahead.
+- **f**: across the runs of the day, our p50 was 0.9–1.7× BullMQ's, p99 0.7–1.5×, throughput at
+  concurrency 64 0.6–1.65× (mostly above BullMQ once throughput became a best-of-3 figure). One at a
+  time, a BullMQ job is a few Redis round trips from long-lived connections, with no HTTP leg and no
+  WebSocket hop; our round trip has two HTTP legs (≈ 0.2 ms each, see the stage breakdown) and two
+  WebSocket legs. The fixes above (fewer syscalls per hop; a cheaper caller → gateway leg) are what
+  would put dispatch clearly ahead; until then the latency targets of f are a MISS here.
 
 ### c — restart (owner: this harness, then sdk-agent)
 
