@@ -7,10 +7,11 @@ export const ANALYSIS = `
 ## What limits the missed targets (evidence and likely fixes)
 
 **The machine was shared.** Other engineers' test runs (vitest, a CI clone running this suite) kept
-the 1-minute load average at 8–13 on 2 vCPUs during every run of the day (\`details.loadavg1m\` in
-latest.json). In scenario b the benchmark processes together got about 1 core (\`details.b.steps[n].cpuCores\`):
-they were waiting for CPU, not for each other. Throughput and tail latencies in this table are therefore
-lower bounds for a quiet machine; the ratios and the CPU cost per dispatch are the figures to compare.
+the 1-minute load average at 5–13 on 2 vCPUs during most runs of the day; the committed run had
+3–4 (\`details.loadavg1m\` in latest.json, per scenario). Under that load the benchmark processes of b
+together got about 1 core (\`details.b.steps[n].cpuCores\`): they waited for CPU, not for each other.
+Throughput and tail latencies are therefore lower bounds for a quiet machine; the ratios, the CPU cost
+per dispatch and the syscall counts below are the figures to compare.
 
 ### a, b, f — round trip, throughput, tail latency (owner: sdk-gateway, sdk-agent)
 
@@ -21,7 +22,7 @@ lower bounds for a quiet machine; the ratios and the CPU cost per dispatch are t
   validation or the agent runtime: with HTTP in and Redis on the critical path (the agreed design)
   the p50 target is not reachable. The memory-store rows show the two Redis hops are not the main cost.
 - **Where the time goes** (traced block of a, every process stamping the shared monotonic clock; see
-  the "where a round trip goes" note above). In a quick run: caller → gateway 0.21 ms, Redis lookup
+  the "where a round trip goes" note above for this run). In a quick run under load: caller → gateway 0.21 ms, Redis lookup
   0.10, gateway → agent executor 0.17, executor 0.001, agent → gateway 0.09, Redis put 0.10, gateway →
   caller 0.21 (one-way echo 0.02). The two HTTP legs (undici + node:http + zod on both ends) are the
   largest share, about twice a WebSocket leg; the Redis hops are a fifth.
@@ -49,8 +50,9 @@ lower bounds for a quiet machine; the ratios and the CPU cost per dispatch are t
   load the gateway used ≈ 120–135 µs of CPU per dispatch instead of ≈ 160–170 µs and throughput at
   100 agents went from ≈ 1.1–1.4k/s to ≈ 3.1–3.5k/s. That is the size of the prize for fix 1.
   Likely fixes, in order of effect:
-  1. sdk-gateway and sdk-agent: coalesce outgoing frames per connection per tick (cork the socket and
-     uncork on \`process.nextTick\`), so under load many frames share one syscall; the agent could also
+  1. sdk-gateway and sdk-agent: coalesce outgoing frames per connection per event-loop turn (cork the
+     socket, uncork in \`setImmediate\` as in the experiment; \`process.nextTick\` batches only within one
+     callback), so under load many frames share one syscall; the agent could also
      fold \`execute_received\` into \`execute_result\` when the task finishes within the same tick.
   2. sdk-gateway (redis store): one script that looks up the result *and* records the dispatch
      (selection first, it is local), instead of \`lookup\` + \`recordDispatch\`: one write and one Redis
