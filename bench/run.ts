@@ -11,6 +11,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ANALYSIS } from './analysis.js';
+import { deleteRunKeys } from './lib/redis-cleanup.js';
 import { type RunResults, machine, textTable, writeResults, writeSummary } from './lib/report.js';
 import { SCENARIOS } from './scenarios/index.js';
 import { type BenchContext, stopAll } from './scenarios/context.js';
@@ -89,6 +90,9 @@ for (const s of SCENARIOS) {
     await stopAll(ctx.children);
   }
 }
+
+// The run's Redis keys (results, dispatch records, continuation and peer queues) go away with it.
+await deleteRunKeys(ctx.redisUrl, ctx.prefix).catch((err: unknown) => log(`could not delete the run's Redis keys: ${String(err)}`));
 
 const results: RunResults = {
   schema: 1,
