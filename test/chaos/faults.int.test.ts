@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../services.js';
+import { startTcpProxy } from './lib/infra.js';
 import { killAll, sleep, waitFor } from './lib/procs.js';
 import { leaks, record } from './lib/report.js';
 import { FULL, SCALE } from './lib/scale.js';
@@ -118,6 +119,48 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: process faults on th
     // Exactly once: no request id executed twice (a re-dispatch after a crash reuses the same id and is deduplicated).
     expect(hits).toBeLessThanOrEqual(dispatched);
     expect(inv.succeeded).toBe(n);
+  }, 240_000);
+
+  it('kill -9 of the worker after the gateway accepted the dispatch, before the worker recorded it: each node runs once', async () => {
+    // The worker reaches the gateway through a proxy that delivers requests but holds the answers:
+    // the gateway dispatches (the agent runs the node) while the worker never learns it was accepted.
+    const proxy = await startTcpProxy(stack.gatewayUrl);
+    const direct = stack.env.worker.GATEWAY_HTTP_URL;
+    stack.env.worker.GATEWAY_HTTP_URL = proxy.url.replace(/\/$/, '');
+    try {
+      await stack.hosts.worker!.term(20_000);
+      await stack.startWorker();
+      const n = Math.max(4, Math.floor(SCALE.workerKillRuns / 2));
+      const wf = await stack.workflow('accepted-kill', [
+        httpNode('a1', target.url, 'acc1', { delayMs: 300 }),
+        httpNode('a2', target.url, 'acc2'),
+      ]);
+      proxy.hold();
+      const runIds = await Promise.all(Array.from({ length: n }, () => stack.startRun(wf)));
+      allRunIds.push(...runIds);
+      // Every first node was accepted and executed by an agent; no answer reached the worker.
+      await waitFor('first nodes executed', 60_000, () => ((target.hits.get('/acc1') ?? 0) >= n ? true : undefined), 50);
+      // The worker's cursors: blocked, not marked dispatched (it never got the gateway's answer).
+      const { rows } = await stack.pool.query<{ n: string }>(
+        "SELECT count(*) AS n FROM blocked_cursors WHERE request_id LIKE ANY($1) AND status = 'blocked' AND dispatched_at IS NULL",
+        [runIds.map((id) => `${id}:%`)],
+      );
+      await stack.hosts.worker!.kill9();
+      proxy.down();
+      stack.env.worker.GATEWAY_HTTP_URL = direct;
+      await stack.startWorker();
+      const runs = await stack.waitRuns(runIds, 120_000);
+      const inv = runInvariants(runs);
+      const hits = { acc1: target.hits.get('/acc1') ?? 0, acc2: target.hits.get('/acc2') ?? 0 };
+      record('fault.worker-kill-9-after-accept', { ...inv, undispatchedCursorsAtKill: Number(rows[0]!.n), targetHits: hits });
+      expect(Number(rows[0]!.n)).toBe(n);
+      expect(inv).toMatchObject({ runs: n, stuck: 0, terminalDupes: 0, nodeSucceededTwice: 0, unclearFailures: 0, succeeded: n });
+      // Exactly once: the resumed worker re-sent the same request ids and the gateway did not run them again.
+      expect(hits).toEqual({ acc1: n, acc2: n });
+    } finally {
+      stack.env.worker.GATEWAY_HTTP_URL = direct;
+      await proxy.close();
+    }
   }, 240_000);
 
   it('SIGTERM on every host: each drains within its timeout and exits 0; no result is lost', async () => {

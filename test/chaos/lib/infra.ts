@@ -61,16 +61,20 @@ export interface TcpProxy {
   /** Drops every open connection and refuses new ones until `up()`. */
   down(): void;
   up(): void;
+  /** Requests still reach the target, but its answers are held back (never delivered) until `unhold()`. */
+  hold(): void;
+  unhold(): void;
   close(): Promise<void>;
   stats: { accepted: number; refused: number; dropped: number };
 }
 
-/** A proxy for a `postgres://` URL; `url` is the same URL pointing at the proxy. */
+/** A proxy for a `postgres://` or `http://` URL; `url` is the same URL pointing at the proxy. */
 export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
   const target = new URL(targetUrl);
   const pairs = new Set<[Socket, Socket]>();
   const stats = { accepted: 0, refused: 0, dropped: 0 };
   let isDown = false;
+  let holding = false;
   const server: Server = createServer((client) => {
     if (isDown) {
       stats.refused++;
@@ -89,7 +93,10 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
     client.pipe(upstream);
-    upstream.pipe(client);
+    // While holding, answers are swallowed: the caller sees a request that never returns.
+    upstream.on('data', (chunk: Buffer) => {
+      if (!holding) client.write(chunk);
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = new URL(targetUrl);
@@ -109,6 +116,12 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
     },
     up() {
       isDown = false;
+    },
+    hold() {
+      holding = true;
+    },
+    unhold() {
+      holding = false;
     },
     async close() {
       for (const [a, b] of pairs) {
