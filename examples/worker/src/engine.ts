@@ -267,7 +267,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     },
     async onBlocked({ cursor, tx }) {
       const run = await lockRun(tx, cursor.runId, cursor.organizationId);
-      if (!run || run.status !== 'running') return;
+      if (run?.status !== 'running') return;
       await tx.query(
         `UPDATE workflow_runs SET status = 'blocked', blocked_request_id = $2, blocked_node_id = $3, blocked_attempt = $4,
                 blocked_timeout_at = to_timestamp($5::double precision / 1000), updated_at = now()
