@@ -13,6 +13,7 @@ import {
 import WebSocket from 'ws';
 import { AgentAuthError } from './errors.js';
 import type { Network } from './network.js';
+import { turnBatcher } from './turn-batching.js';
 
 /** How a session ended. */
 export interface SessionEnd {
@@ -50,6 +51,8 @@ export class Session {
   readonly #p: SessionParams;
   #ws: WebSocket | undefined;
   #ready = false;
+  /** Corks the socket for the rest of this loop turn (execute_received + execute_result… in one write). */
+  #hold: () => void = () => {};
 
   constructor(params: SessionParams) {
     this.#p = params;
@@ -62,6 +65,7 @@ export class Session {
   /** Sends a frame if the session is ready; returns whether it was handed to the socket. */
   send(message: AgentMessage): boolean {
     if (!this.ready || !this.#ws) return false;
+    this.#hold();
     this.#ws.send(encodeMessage(message));
     return true;
   }
@@ -135,6 +139,9 @@ export class Session {
         res.on('end', done);
         res.on('error', done);
       });
+      ws.on('upgrade', (res) => {
+        this.#hold = turnBatcher(res.socket);
+      });
       ws.on('open', () => {
         ws.send(encodeMessage(p.hello));
       });
@@ -162,7 +169,10 @@ export class Session {
               ws.terminate();
               return;
             }
-            if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage({ type: 'ping', ts: Date.now() }));
+            if (ws.readyState === WebSocket.OPEN) {
+              this.#hold();
+              ws.send(encodeMessage({ type: 'ping', ts: Date.now() }));
+            }
           }, every);
           heartbeat.unref?.();
           p.onReady(msg, this);

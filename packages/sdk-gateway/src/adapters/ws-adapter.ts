@@ -7,6 +7,7 @@ import type { AgentAuthenticator, AuthResult } from '../authenticator.js';
 import type { ConnectionHandle, AgentConnection } from '../core/connection.js';
 import type { AuthenticatedAgent } from '../authenticator.js';
 import { errText } from '../core/dispatcher.js';
+import { turnBatcher } from './turn-batching.js';
 
 interface Deps {
   authenticator: AgentAuthenticator;
@@ -124,12 +125,15 @@ export class WsAdapter {
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      // execute, execute_ack, pong… of one loop turn leave in one syscall instead of one each.
+      const hold = turnBatcher(socket);
       const connection: AgentConnection = {
         remoteAddress,
         send: (text) => {
           // Once the agent's close frame arrived, ws drops frames silently: refuse them so the dispatch
           // fails now (AGENT_DISCONNECTED) instead of waiting on an agent that is gone.
           if (ws.readyState !== ws.OPEN) throw new Error('agent socket is closing');
+          hold();
           ws.send(text);
         },
         close: (code, reason) => ws.close(code, fitCloseReason(reason)),
