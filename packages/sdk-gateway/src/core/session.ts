@@ -2,6 +2,7 @@ import type { Capabilities } from '@vespid/protocol';
 import type { AuthenticatedAgent } from '../authenticator.js';
 import type { SelectionCandidate } from '../selection/strategy.js';
 import type { AgentConnection } from './connection.js';
+import type { LruNode } from './lru-pool.js';
 
 /** Lifecycle of one agent connection. */
 export type SessionState = 'awaiting_hello' | 'ready' | 'closing' | 'closed';
@@ -27,8 +28,8 @@ export class Session implements SelectionCandidate {
   /** When a close was started; a close that never completes is forced by the sweep. */
   closingSince = 0;
   readonly connectedAt: number;
-  /** Index pools this session is a member of, by key (for O(pools) LRU moves and removal). */
-  readonly pools = new Map<string, Set<Session>>();
+  /** This session's node in each index pool, by key (for O(1) LRU moves and removal per pool). */
+  readonly pools = new Map<string, LruNode<Session>>();
 
   constructor(
     readonly sessionId: string,
