@@ -174,6 +174,12 @@ export class Dispatcher {
     const { store, logger } = this.deps;
     const entry = this.inflight.get(msg.requestId);
     const log = { requestId: msg.requestId, agentId: session.agentId, organizationId: session.organizationId };
+    if (msg.status === 'failed' && msg.error?.code === 'AGENT_SHUTDOWN' && this.deps.registry.currentFor(session.agentId) === session) {
+      // The agent is draining: it refuses new work while its in-flight count falls, which made
+      // least-in-flight pick it again and again. Stop routing to this session (only its own routing).
+      this.deps.registry.unroute(session);
+      logger.info(log, 'agent is shutting down; no longer selected');
+    }
     const stored: StoredResult = {
       requestId: msg.requestId,
       organizationId: session.organizationId,
