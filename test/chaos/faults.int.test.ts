@@ -93,7 +93,7 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: process faults on th
     expect(target.authorizations.every((a) => a === `Bearer ${canary}`)).toBe(true);
   }, 240_000);
 
-  it('kill -9 of the worker under load (between dispatch and cursor persistence, and while blocked): runs resume exactly once', async () => {
+  it('kill -9 of the worker 4× under load (mid-dispatch and while blocked): runs resume exactly once', async () => {
     const n = SCALE.workerKillRuns;
     const wf = await stack.workflow('wk-kill', [
       httpNode('w1', target.url, 'wk1', { delayMs: 300 }),
@@ -132,13 +132,14 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: process faults on th
       await stack.startWorker();
       const n = Math.max(4, Math.floor(SCALE.workerKillRuns / 2));
       const wf = await stack.workflow('accepted-kill', [
-        httpNode('a1', target.url, 'acc1', { delayMs: 300 }),
+        httpNode('a1', target.url, 'acc1', { delayMs: 4000 }),
         httpNode('a2', target.url, 'acc2'),
       ]);
       proxy.hold();
       const runIds = await Promise.all(Array.from({ length: n }, () => stack.startRun(wf)));
       allRunIds.push(...runIds);
-      // Every first node was accepted and executed by an agent; no answer reached the worker.
+      // Every first node was accepted and is running on an agent (held 4 s, so no result is pushed yet);
+      // no answer reached the worker.
       await waitFor('first nodes executed', 60_000, () => ((target.hits.get('/acc1') ?? 0) >= n ? true : undefined), 50);
       // The worker's cursors: blocked, not marked dispatched (it never got the gateway's answer).
       const { rows } = await stack.pool.query<{ n: string }>(
