@@ -35,6 +35,20 @@ function timed(store: ResultStore): ResultStore {
       return r;
     },
     recordDispatch: (r) => store.recordDispatch(r),
+    // The library's one-call lookup + record (fix 3 of the perf follow-up); traced as the lookup stage.
+    ...(store.claimDispatch
+      ? {
+          claimDispatch: async (r) => {
+            const claim = store.claimDispatch!.bind(store);
+            if (!tracing || trace.size >= MAX_RECORDED) return claim(r);
+            const t = [nowMs()];
+            trace.set(r.requestId, t);
+            const out = await claim(r);
+            t[1] = nowMs();
+            return out;
+          },
+        }
+      : {}),
     put: async (r: StoredResult) => {
       const start = nowMs();
       if (putStarted.size < MAX_RECORDED) putStarted.set(r.requestId, start);

@@ -50,6 +50,7 @@ export {
   memoryResultStore,
   type ResultStore,
   type DispatchRecord,
+  type StoreClaim,
   type StoreLookup,
   type MemoryResultStoreOptions,
 } from './results/result-store.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { RESULT_CHANNEL, RESULT_KEY_PREFIX, type StoredResult, StoredResultSchema, parseJsonSafe } from '@vespid/protocol';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { DispatchRecord, ResultStore } from '../results/result-store.js';
+import type { DispatchRecord, ResultStore, StoreClaim } from '../results/result-store.js';
 
 const OptionsSchema = z.object({
   redis: z.custom<Redis>(
@@ -36,6 +36,21 @@ end
 return 0`;
 
 const PUT_SHA = createHash('sha1').update(PUT_SCRIPT).digest('hex');
+
+// lookup + recordDispatch in one round trip and atomically: {1, result} | {2, live record} | {0} = recorded.
+// A record is live while its deadline (epoch ms, ARGV[3] = the gateway's now) is in the future.
+const CLAIM_SCRIPT = `
+local r = redis.call('GET', KEYS[1])
+if r then return {1, r} end
+local d = redis.call('GET', KEYS[2])
+if d then
+  local ok, rec = pcall(cjson.decode, d)
+  if ok and type(rec) == 'table' and tonumber(rec.deadline) and tonumber(rec.deadline) > tonumber(ARGV[3]) then return {2, d} end
+end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
+return {0}`;
+
+const CLAIM_SHA = createHash('sha1').update(CLAIM_SCRIPT).digest('hex');
 
 const RecordSchema = z.object({
   requestId: z.string(),
@@ -76,6 +91,19 @@ export function redisResultStore(options: RedisResultStoreOptions): ResultStore 
   const { redis, ttlSec, keyPrefix, channel, dispatchKeyPrefix, dispatchGraceSec } = parsed.data;
   const resultKey = (id: string) => `${keyPrefix}${id}`;
   const dispatchKey = (id: string) => `${dispatchKeyPrefix}${id}`;
+  const recordTtlMs = (record: DispatchRecord) => Math.max(1, record.deadline - Date.now()) + dispatchGraceSec * 1000;
+  // EVALSHA sends 40 bytes instead of the script on every call; the script is loaded on first miss.
+  const run = async (sha: string, script: string, args: readonly (string | number)[]): Promise<unknown> => {
+    try {
+      return await redis.evalsha(sha, 2, ...args);
+    } catch (err) {
+      if (!String((err as Error).message).includes('NOSCRIPT')) throw err;
+      return redis.eval(script, 2, ...args);
+    }
+  };
+  const recordDispatch = async (record: DispatchRecord): Promise<void> => {
+    await redis.set(dispatchKey(record.requestId), JSON.stringify(record), 'PX', recordTtlMs(record));
+  };
   return {
     async get(requestId) {
       return decode(StoredResultSchema, await redis.get(resultKey(requestId)));
@@ -86,19 +114,19 @@ export function redisResultStore(options: RedisResultStoreOptions): ResultStore 
     },
     async put(result: StoredResult) {
       const args = [resultKey(result.requestId), dispatchKey(result.requestId), JSON.stringify(result), ttlSec, channel] as const;
-      let won: unknown;
-      try {
-        // EVALSHA sends 40 bytes instead of the script on every result; the script is loaded on first miss.
-        won = await redis.evalsha(PUT_SHA, 2, ...args);
-      } catch (err) {
-        if (!String((err as Error).message).includes('NOSCRIPT')) throw err;
-        won = await redis.eval(PUT_SCRIPT, 2, ...args);
-      }
-      return won === 1;
+      return (await run(PUT_SHA, PUT_SCRIPT, args)) === 1;
     },
-    async recordDispatch(record) {
-      const ms = Math.max(1, record.deadline - Date.now()) + dispatchGraceSec * 1000;
-      await redis.set(dispatchKey(record.requestId), JSON.stringify(record), 'PX', ms);
+    recordDispatch,
+    async claimDispatch(record): Promise<StoreClaim> {
+      const args = [resultKey(record.requestId), dispatchKey(record.requestId), JSON.stringify(record), recordTtlMs(record), Date.now()];
+      const [status, text] = (await run(CLAIM_SHA, CLAIM_SCRIPT, args)) as [number, string | undefined];
+      if (status === 0) return { result: null, dispatch: null, claimed: true };
+      const result = status === 1 ? decode(StoredResultSchema, text ?? null) : null;
+      const dispatch = status === 2 ? (decode(RecordSchema, text ?? null) as DispatchRecord | null) : null;
+      if (result || dispatch) return { result, dispatch, claimed: false };
+      // Something unreadable is stored under the key: behave as lookup + recordDispatch would.
+      await recordDispatch(record);
+      return { result: null, dispatch: null, claimed: true };
     },
   };
 }

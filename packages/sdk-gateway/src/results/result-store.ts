@@ -31,6 +31,19 @@ export interface StoreLookup {
 }
 
 /**
+ * What {@link ResultStore.claimDispatch} returns: what was there, and whether the record was written.
+ * @example
+ * ```ts
+ * const claim: StoreClaim = await store.claimDispatch!(record);
+ * if (claim.claimed) sendToAgent(); else if (claim.result) answer(claim.result);
+ * ```
+ */
+export interface StoreClaim extends StoreLookup {
+  /** True when neither a result nor a live record existed and `record` was stored. */
+  claimed: boolean;
+}
+
+/**
  * Where results (and dispatch records) live. Built-ins: `memoryResultStore()` and
  * `redisResultStore()` from `@vespid/sdk-gateway/redis`. Run `resultStoreConformance` from
  * `@vespid/sdk-gateway/testing` against your own.
@@ -54,6 +67,14 @@ export interface ResultStore {
   put(result: StoredResult): Promise<boolean>;
   /** Remembers where a request went, until `deadline` (plus the store's own grace). */
   recordDispatch(record: DispatchRecord): Promise<void>;
+  /**
+   * Optional, atomic `lookup` + `recordDispatch`: when no result and no live record (deadline in the
+   * future) exist, stores `record` and answers `claimed: true`; otherwise answers what exists and
+   * writes nothing. A single gateway then makes one store round trip before sending instead of two,
+   * and two callers can never both claim the same request. Stores without it get `lookup` then
+   * `recordDispatch`.
+   */
+  claimDispatch?(record: DispatchRecord): Promise<StoreClaim>;
 }
 
 /**
@@ -127,6 +148,14 @@ export function memoryResultStore(options: MemoryResultStoreOptions = {}): Resul
     async recordDispatch(record) {
       dispatches.set(record.requestId, { ...record });
       bound(dispatches);
+    },
+    async claimDispatch(record) {
+      const result = getResult(record.requestId);
+      const dispatch = getDispatch(record.requestId);
+      if (result || (dispatch && dispatch.deadline > Date.now())) return { result: structuredClone(result), dispatch, claimed: false };
+      dispatches.set(record.requestId, { ...record });
+      bound(dispatches);
+      return { result: null, dispatch: null, claimed: true };
     },
   };
 }

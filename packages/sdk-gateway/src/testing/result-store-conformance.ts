@@ -31,7 +31,8 @@ function result(requestId: string, extra: Partial<StoredResult> = {}): StoredRes
 
 /**
  * Registers vitest tests that every `ResultStore` must pass: round trip of results, first write wins,
- * dispatch records visible through `lookup`, and unknown ids answering null.
+ * dispatch records visible through `lookup`, unknown ids answering null, and (for stores that have
+ * it) `claimDispatch` claiming a request once.
  *
  * @example
  * ```ts
@@ -93,6 +94,35 @@ export function resultStoreConformance(name: string, factory: () => Promise<Resu
       expect(await store.lookup(rid)).toEqual({ result: null, dispatch: record });
       await store.put(result(rid));
       expect((await store.lookup(rid)).result?.requestId).toBe(rid);
+    });
+
+    it('claimDispatch (if implemented) records only when no result and no live record exist', async () => {
+      const store = await make();
+      // Optional: a store without it is used through lookup + recordDispatch, which the tests above cover.
+      if (!store.claimDispatch) return expect(store.claimDispatch).toBeUndefined();
+      const rid = id();
+      const record = { requestId: rid, organizationId: 'org-1', agentId: 'agent-7', deadline: Date.now() + 60_000 };
+      expect(await store.claimDispatch(record)).toEqual({ result: null, dispatch: null, claimed: true });
+      expect((await store.lookup(rid)).dispatch).toEqual(record);
+      // A second claimer (another replica, a retry) sees the live record and writes nothing.
+      const second = await store.claimDispatch({ ...record, agentId: 'agent-8' });
+      expect(second).toEqual({ result: null, dispatch: record, claimed: false });
+      expect((await store.lookup(rid)).dispatch?.agentId).toBe('agent-7');
+      // An expired record (deadline passed) can be claimed again.
+      await store.recordDispatch({ ...record, deadline: 0 });
+      expect((await store.claimDispatch({ ...record, agentId: 'agent-9' })).claimed).toBe(true);
+      expect((await store.lookup(rid)).dispatch?.agentId).toBe('agent-9');
+      // Once a result is stored it is answered instead.
+      await store.put(result(rid, { output: 'done' }));
+      const done = await store.claimDispatch(record);
+      expect(done.claimed).toBe(false);
+      expect(done.result?.output).toBe('done');
+      // Concurrent claims of a fresh id: exactly one wins.
+      const fresh = id();
+      const claims = await Promise.all(
+        ['a', 'b', 'c', 'd'].map((agentId) => store.claimDispatch!({ ...record, requestId: fresh, agentId })),
+      );
+      expect(claims.filter((c) => c.claimed)).toHaveLength(1);
     });
   });
 }
