@@ -1,7 +1,7 @@
 import { type DispatchRequest, type ExecuteResultMessage, type Logger, type StoredResult, encodeMessage } from '@vespid/protocol';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { ResultStore } from '../results/result-store.js';
+import type { DispatchRecord, ResultStore, StoreClaim } from '../results/result-store.js';
 import type { SelectionStrategy } from '../selection/strategy.js';
 import { explainRouting, selectSession } from './candidates.js';
 import { ClusterDispatch } from './cluster-dispatch.js';
@@ -88,24 +88,13 @@ export class Dispatcher {
     };
     this.inflight.set(req.requestId, entry);
     try {
+      if (!this.clustered && store.claimDispatch) {
+        const claimed = await this.claimFirst(entry, req, store.claimDispatch.bind(store));
+        if (claimed) return claimed;
+      }
       const { result, dispatch } = await store.lookup(req.requestId);
-      if (result) {
-        if (result.organizationId !== req.organizationId) throw conflict(req.requestId);
-        this.drop(entry);
-        for (const w of entry.waiters) w.resolve(result);
-        return { kind: 'cached', result };
-      }
-      const now = Date.now();
-      if (dispatch && dispatch.deadline > now) {
-        if (dispatch.organizationId !== req.organizationId) throw conflict(req.requestId);
-        // Sent before a restart (or by another replica): wait for the agent's resend, never send twice.
-        entry.status = 'sent';
-        entry.agentId = dispatch.agentId;
-        this.arm(entry, dispatch.deadline - now);
-        entry.record = dispatch;
-        await this.clustered?.adoptIfOrphaned(entry, req, dispatch);
-        return { kind: 'in_flight', agentId: dispatch.agentId };
-      }
+      const known = await this.fromStore(entry, req, result, dispatch);
+      if (known) return known;
       if (this.deps.isClosing()) throw new GatewayError('GATEWAY_SHUTDOWN', 'gateway is shutting down');
       if (this.clustered) return await this.clustered.start(entry, req);
       const session = selectSession(registry, this.deps.selection(), req);
@@ -116,28 +105,7 @@ export class Dispatcher {
           details: { connected: why.connected, excluded: why.excluded },
         });
       }
-      const sent = session.send(
-        encodeMessage({
-          type: 'execute',
-          requestId: req.requestId,
-          organizationId: req.organizationId,
-          kind: req.kind,
-          payload: req.payload,
-          ...(req.secret !== undefined ? { secret: req.secret } : {}),
-          timeoutMs: req.timeoutMs,
-        }),
-      );
-      if (!sent) throw new GatewayError('AGENT_DISCONNECTED', `agent ${session.agentId} disconnected before the request was sent`);
-      session.inFlight++;
-      session.lastDispatchSeq = ++this.seq;
-      registry.touch(session);
-      entry.status = 'sent';
-      entry.agentId = session.agentId;
-      entry.session = session;
-      this.arm(entry, req.timeoutMs);
-      this.deps.metrics.inFlight(this.inflight.size);
-      logger.debug({ requestId: req.requestId, agentId: session.agentId, kind: req.kind }, 'dispatched');
-      const deadline = entry.startedAt + req.timeoutMs;
+      const deadline = this.sendTo(entry, req, session);
       await store
         .recordDispatch({ requestId: req.requestId, organizationId: req.organizationId, agentId: session.agentId, deadline })
         .catch((err: unknown) => logger.warn({ requestId: req.requestId, err: errText(err) }, 'could not record dispatch'));
@@ -149,6 +117,111 @@ export class Dispatcher {
       }
       throw err;
     }
+  }
+
+  /** A stored result answers the request; a live record means it already runs (wait, never send twice). */
+  private async fromStore(
+    entry: InFlight,
+    req: DispatchRequest,
+    result: StoredResult | null,
+    dispatch: DispatchRecord | null,
+  ): Promise<DispatchOutcome | null> {
+    if (result) {
+      if (result.organizationId !== req.organizationId) throw conflict(req.requestId);
+      this.drop(entry);
+      for (const w of entry.waiters) w.resolve(result);
+      return { kind: 'cached', result };
+    }
+    const now = Date.now();
+    if (dispatch && dispatch.deadline > now) {
+      if (dispatch.organizationId !== req.organizationId) throw conflict(req.requestId);
+      // Sent before a restart (or by another replica): wait for the agent's resend, never send twice.
+      entry.status = 'sent';
+      entry.agentId = dispatch.agentId;
+      this.arm(entry, dispatch.deadline - now);
+      entry.record = dispatch;
+      await this.clustered?.adoptIfOrphaned(entry, req, dispatch);
+      return { kind: 'in_flight', agentId: dispatch.agentId };
+    }
+    return null;
+  }
+
+  /**
+   * Single-replica fast path for stores with `claimDispatch`: select locally first, then one store
+   * call looks up the result, checks for a live record and records this dispatch atomically (one
+   * round trip before sending instead of two). Null = use the lookup path: no agent right now (the
+   * store may still hold a result), or the chosen agent went away during the call (record released).
+   */
+  private async claimFirst(
+    entry: InFlight,
+    req: DispatchRequest,
+    claim: (record: DispatchRecord) => Promise<StoreClaim>,
+  ): Promise<DispatchOutcome | null> {
+    const { registry, logger } = this.deps;
+    const session = selectSession(registry, this.deps.selection(), req);
+    if (!session) return null;
+    const record: DispatchRecord = {
+      requestId: req.requestId,
+      organizationId: req.organizationId,
+      agentId: session.agentId,
+      deadline: entry.startedAt + req.timeoutMs,
+    };
+    // Hold the agent's slot across the store call so concurrent dispatches see its real load.
+    session.inFlight++;
+    let claimed: StoreClaim;
+    try {
+      claimed = await claim(record);
+    } finally {
+      session.inFlight = Math.max(0, session.inFlight - 1);
+    }
+    if (!claimed.claimed) return this.fromStore(entry, req, claimed.result, claimed.dispatch);
+    // Recording an expired deadline releases the claim, so the lookup path or a retry can dispatch.
+    const release = () =>
+      this.deps.store
+        .recordDispatch({ ...record, deadline: 0 })
+        .catch((err: unknown) => logger.warn({ requestId: req.requestId, err: errText(err) }, 'could not release dispatch record'));
+    if (this.deps.isClosing()) {
+      await release();
+      throw new GatewayError('GATEWAY_SHUTDOWN', 'gateway is shutting down');
+    }
+    if (registry.currentFor(session.agentId) !== session || session.state !== 'ready' || session.inFlight >= session.maxInFlight) {
+      await release();
+      return null;
+    }
+    try {
+      this.sendTo(entry, req, session);
+    } catch (err) {
+      await release();
+      throw err;
+    }
+    return { kind: 'dispatched', agentId: session.agentId };
+  }
+
+  /** Sends `execute` to the chosen session and marks the request sent; returns its deadline. */
+  private sendTo(entry: InFlight, req: DispatchRequest, session: Session): number {
+    const { registry, logger } = this.deps;
+    const sent = session.send(
+      encodeMessage({
+        type: 'execute',
+        requestId: req.requestId,
+        organizationId: req.organizationId,
+        kind: req.kind,
+        payload: req.payload,
+        ...(req.secret !== undefined ? { secret: req.secret } : {}),
+        timeoutMs: req.timeoutMs,
+      }),
+    );
+    if (!sent) throw new GatewayError('AGENT_DISCONNECTED', `agent ${session.agentId} disconnected before the request was sent`);
+    session.inFlight++;
+    session.lastDispatchSeq = ++this.seq;
+    registry.touch(session);
+    entry.status = 'sent';
+    entry.agentId = session.agentId;
+    entry.session = session;
+    this.arm(entry, req.timeoutMs);
+    this.deps.metrics.inFlight(this.inflight.size);
+    logger.debug({ requestId: req.requestId, agentId: session.agentId, kind: req.kind }, 'dispatched');
+    return entry.startedAt + req.timeoutMs;
   }
 
   /** Resolves with the stored result of an in-flight request; null if it is not in flight here. */
