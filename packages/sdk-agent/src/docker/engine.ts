@@ -17,19 +17,75 @@ async function inspectImage(docker: Dockerode, image: string): Promise<ImageFact
   }
 }
 
+/** How long a present image's facts are reused: one Engine call less per run, stale for seconds at most. */
+export const IMAGE_FACTS_TTL_MS = 10_000;
+const IMAGE_FACTS_MAX = 64;
+
+/**
+ * Facts of images found present, for a short TTL. Misses are never kept, so a missing image is
+ * reported at once; an image removed while cached makes the create answer 404, which the sandbox also
+ * reports as `DOCKER_IMAGE_NOT_FOUND` (and then forgets the entry).
+ */
+export class ImageFactsCache {
+  private readonly entries = new Map<string, { facts: ImageFacts; expires: number }>();
+
+  constructor(
+    private readonly ttlMs = IMAGE_FACTS_TTL_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(image: string): ImageFacts | undefined {
+    const e = this.entries.get(image);
+    if (!e) return undefined;
+    if (e.expires <= this.now()) {
+      this.entries.delete(image);
+      return undefined;
+    }
+    return e.facts;
+  }
+
+  set(image: string, facts: ImageFacts): void {
+    this.entries.delete(image);
+    this.entries.set(image, { facts, expires: this.now() + this.ttlMs });
+    // Maps iterate in insertion order: drop the oldest when many distinct images were used.
+    while (this.entries.size > IMAGE_FACTS_MAX) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      this.entries.delete(oldest.value);
+    }
+  }
+
+  forget(image: string): void {
+    this.entries.delete(image);
+  }
+}
+
 /**
  * Makes sure the image is present. Inspecting first gives a clean `DOCKER_IMAGE_NOT_FOUND` instead of
- * parsing a create error; a pull happens only when the operator allows it.
+ * parsing a create error; a pull happens only when the operator allows it. With a cache, a present
+ * image is inspected once per TTL instead of once per run.
  */
-export async function ensureImage(docker: Dockerode, image: string, allowPull: boolean, signal: AbortSignal): Promise<ImageFacts> {
+export async function ensureImage(
+  docker: Dockerode,
+  image: string,
+  allowPull: boolean,
+  signal: AbortSignal,
+  cache?: ImageFactsCache,
+): Promise<ImageFacts> {
+  const cached = cache?.get(image);
+  if (cached) return cached;
   const present = await inspectImage(docker, image);
-  if (present) return present;
+  if (present) {
+    cache?.set(image, present);
+    return present;
+  }
   if (!allowPull) {
     throw new DockerSandboxError('DOCKER_IMAGE_NOT_FOUND', `image ${image} is not present on this agent host and pulls are not allowed`);
   }
   await pullImage(docker, image, signal);
   const pulled = await inspectImage(docker, image);
   if (!pulled) throw new DockerSandboxError('DOCKER_IMAGE_NOT_FOUND', `image ${image} is still absent after the pull`);
+  cache?.set(image, pulled);
   return pulled;
 }
 

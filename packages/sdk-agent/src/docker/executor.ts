@@ -5,7 +5,7 @@ import { AgentExecutePayloadSchema, BuiltinKinds, VespidError } from '@vespid/pr
 import Dockerode from 'dockerode';
 import type { Executor, ExecutorContext, ExecutorResult, ExecutorTask } from '../executor.js';
 import { containerCreateOptions } from './container-spec.js';
-import { ensureImage } from './engine.js';
+import { ImageFactsCache, ensureImage } from './engine.js';
 import { DockerSandboxError } from './errors.js';
 import { type DockerSandboxOptions, type ResolvedDockerSandboxOptions, resolveDockerSandboxOptions } from './options.js';
 import { abortCode, errorToResult, outcomeToResult } from './outcome.js';
@@ -91,6 +91,7 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
   const instanceId = randomUUID();
   const { user, owner } = sandboxUser(o);
   const running = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
+  const images = new ImageFactsCache();
   let state: DockerSandboxState = 'idle';
   let sweepTimer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
@@ -123,7 +124,7 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
     logger.info({ image, network, timeoutMs, envKeys: env.passedKeys.length }, 'starting docker sandbox');
     if (env.missingKeys.length > 0) logger.warn({ missing: env.missingKeys.length }, 'allowed env keys are not set on the agent');
 
-    const imageFacts = await ensureImage(docker, image, o.allowPull, signal);
+    const imageFacts = await ensureImage(docker, image, o.allowPull, signal, images);
     const scriptDir = join(o.workdirRoot, SCRIPTS_DIR, randomUUID());
     try {
       await prepareWorkdir(o.workdirRoot, workdir, scriptDir, shellTask.script, owner);
@@ -163,6 +164,10 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
         'docker sandbox finished',
       );
       return outcomeToResult(outcome, timeoutMs);
+    } catch (err) {
+      // The image was removed while its facts were cached: the next run inspects (and reports) it afresh.
+      if (err instanceof DockerSandboxError && err.code === 'DOCKER_IMAGE_NOT_FOUND') images.forget(image);
+      throw err;
     } finally {
       await removeDir(scriptDir);
       if (!o.keepWorkdirs)

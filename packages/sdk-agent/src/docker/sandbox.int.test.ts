@@ -215,6 +215,30 @@ await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
     expect(p).toMatchObject({ status: 'failed', error: { code: 'DOCKER_IMAGE_NOT_FOUND' } });
   });
 
+  it('still reports DOCKER_IMAGE_NOT_FOUND when a cached image is removed, and finds it again once re-tagged', async () => {
+    const tag = `perf-${uniquePrefix('img')
+      .replace(/[^a-z0-9-]/gi, '')
+      .toLowerCase()}`;
+    const image = `vespid/sandbox-busybox:${tag}`;
+    const retag = () => docker.getImage(BUSYBOX).tag({ repo: 'vespid/sandbox-busybox', tag });
+    await retag();
+    try {
+      const tagged = await make({ image });
+      expect(await tagged.execute(task(shell('echo one')), context(logger))).toMatchObject({ status: 'succeeded' });
+      await docker.getImage(image).remove();
+      const gone = await tagged.execute(task(shell('echo two')), context(logger));
+      expect(gone).toMatchObject({ status: 'failed', error: { code: 'DOCKER_IMAGE_NOT_FOUND' } });
+      await retag();
+      expect(await tagged.execute(task(shell('echo three')), context(logger))).toMatchObject({ status: 'succeeded' });
+      expect(await containersOf(tagged.scope)).toEqual([]);
+    } finally {
+      await docker
+        .getImage(image)
+        .remove()
+        .catch(() => undefined);
+    }
+  });
+
   it('reports an unreachable engine as retryable DOCKER_FAILED', async () => {
     const down = await make({ socketPath: join(tmpdir(), 'vespid-no-such-docker.sock') });
     const r = await down.execute(task(shell('echo hi')), context(logger));
