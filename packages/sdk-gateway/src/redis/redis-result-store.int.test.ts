@@ -32,6 +32,24 @@ await describeWith(['redis'], 'redis result store', () => {
   };
 
   resultStoreConformance('redis', async () => ({ store: redisResultStore({ redis, ...fresh() }) }));
+  resultStoreConformance('redis, writes not batched', async () => ({
+    store: redisResultStore({ redis, batchWrites: false, ...fresh() }),
+  }));
+
+  it('answers every one of many commands issued in one loop turn (batched writes)', async () => {
+    const store = redisResultStore({ redis, ...fresh() });
+    const ids = Array.from({ length: 200 }, (_, i) => `batch${Date.now().toString(36)}-${i}:n:0`);
+    const claims = await Promise.all(
+      ids.map((requestId) => store.claimDispatch!({ requestId, organizationId: 'o', agentId: 'a', deadline: Date.now() + 60_000 })),
+    );
+    expect(claims.every((c) => c.claimed)).toBe(true);
+    const stored = await Promise.all(
+      ids.map((requestId) => store.put({ requestId, organizationId: 'o', status: 'succeeded', completedAt: 1 })),
+    );
+    expect(stored.every(Boolean)).toBe(true);
+    const looked = await Promise.all(ids.map((id) => store.lookup(id)));
+    expect(looked.map((l) => l.result?.requestId)).toEqual(ids);
+  });
 
   it('stores StoredResult JSON at keyPrefix+requestId with the TTL and publishes it once', async () => {
     const names = fresh();

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { RESULT_CHANNEL, RESULT_KEY_PREFIX, type StoredResult, StoredResultSchema, parseJsonSafe } from '@vespid/protocol';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { turnBatcher } from '../adapters/turn-batching.js';
 import type { DispatchRecord, ResultStore, StoreClaim } from '../results/result-store.js';
 
 const OptionsSchema = z.object({
@@ -14,6 +16,12 @@ const OptionsSchema = z.object({
   channel: z.string().min(1).default(RESULT_CHANNEL),
   dispatchKeyPrefix: z.string().min(1).default('gateway:dispatches:'),
   dispatchGraceSec: z.number().int().min(0).default(60),
+  /**
+   * Coalesce the commands this store sends on the client's socket per event-loop turn (cork, uncork in
+   * `setImmediate`): under load many dispatches share one write syscall. Only delays writes to the end
+   * of the current turn. @default true
+   */
+  batchWrites: z.boolean().default(true),
 });
 
 /**
@@ -88,13 +96,26 @@ function decode<T>(schema: z.ZodType<T>, text: string | null): T | null {
 export function redisResultStore(options: RedisResultStoreOptions): ResultStore {
   const parsed = OptionsSchema.safeParse(options);
   if (!parsed.success) throw new TypeError(`invalid redisResultStore options: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
-  const { redis, ttlSec, keyPrefix, channel, dispatchKeyPrefix, dispatchGraceSec } = parsed.data;
+  const { redis, ttlSec, keyPrefix, channel, dispatchKeyPrefix, dispatchGraceSec, batchWrites } = parsed.data;
+  // One batcher per socket: ioredis replaces its stream on reconnect.
+  const batchers = new WeakMap<Duplex, () => void>();
+  const hold = () => {
+    const stream = (redis as { stream?: Duplex }).stream;
+    if (!batchWrites || !stream || typeof stream.cork !== 'function') return;
+    let batcher = batchers.get(stream);
+    if (!batcher) {
+      batcher = turnBatcher(stream);
+      batchers.set(stream, batcher);
+    }
+    batcher();
+  };
   const resultKey = (id: string) => `${keyPrefix}${id}`;
   const dispatchKey = (id: string) => `${dispatchKeyPrefix}${id}`;
   const recordTtlMs = (record: DispatchRecord) => Math.max(1, record.deadline - Date.now()) + dispatchGraceSec * 1000;
   // EVALSHA sends 40 bytes instead of the script on every call; the script is loaded on first miss.
   const run = async (sha: string, script: string, args: readonly (string | number)[]): Promise<unknown> => {
     try {
+      hold();
       return await redis.evalsha(sha, 2, ...args);
     } catch (err) {
       if (!String((err as Error).message).includes('NOSCRIPT')) throw err;
@@ -102,13 +123,16 @@ export function redisResultStore(options: RedisResultStoreOptions): ResultStore 
     }
   };
   const recordDispatch = async (record: DispatchRecord): Promise<void> => {
+    hold();
     await redis.set(dispatchKey(record.requestId), JSON.stringify(record), 'PX', recordTtlMs(record));
   };
   return {
     async get(requestId) {
+      hold();
       return decode(StoredResultSchema, await redis.get(resultKey(requestId)));
     },
     async lookup(requestId) {
+      hold();
       const [r, d] = await redis.mget(resultKey(requestId), dispatchKey(requestId));
       return { result: decode(StoredResultSchema, r ?? null), dispatch: decode(RecordSchema, d ?? null) as DispatchRecord | null };
     },
