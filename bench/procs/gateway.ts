@@ -4,7 +4,7 @@
  * moment each result store starts (continuation latency), and reports its own memory after GC.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { StoredResult } from '@vespid/protocol';
 import { type Gateway, type ResultStore, createGateway, memoryResultStore } from '@vespid/sdk-gateway';
 import { redisResultStore } from '@vespid/sdk-gateway/redis';
@@ -68,36 +68,11 @@ function gc(): void {
   if (g) for (let i = 0; i < 3; i++) g();
 }
 
-/**
- * Experiment (BENCH_EXPERIMENT_CORK=immediate): coalesce each socket's writes per event-loop turn, to
- * measure what frame batching in the libraries would gain. Off in the suite; see bench/README.md.
- */
-const corkMode = process.env.BENCH_EXPERIMENT_CORK;
-function corkPerTurn(socket: Socket | undefined): void {
-  if (!corkMode || !socket || (socket as { __corked?: boolean }).__corked) return;
-  (socket as { __corked?: boolean }).__corked = true;
-  const write = socket.write.bind(socket) as (...a: unknown[]) => boolean;
-  let pending = false;
-  const flush = () => {
-    pending = false;
-    if (!socket.destroyed) socket.uncork();
-  };
-  socket.write = ((...args: unknown[]) => {
-    if (!pending && !socket.destroyed) {
-      pending = true;
-      socket.cork();
-      if (corkMode === 'tick') process.nextTick(flush);
-      else setImmediate(flush);
-    }
-    return write(...args);
-  }) as typeof socket.write;
-}
-
-server.on('upgrade', (req) => {
+// Frame batching per loop turn (formerly the BENCH_EXPERIMENT_CORK experiment here) is now done by
+// sdk-gateway itself on WebSockets and on the Redis result store's socket.
+server.on('upgrade', () => {
   if (recordUpgrades && upgrades.length < MAX_RECORDED) upgrades.push(nowMs());
-  corkPerTurn(req.socket);
 });
-server.on('connection', (socket) => corkPerTurn(socket));
 
 async function close(): Promise<void> {
   await gateway?.close({ timeoutMs: 5000 });
@@ -112,8 +87,6 @@ serve({
     let resultStore: ResultStore = memoryResultStore({ ttlSec: 300 });
     if (store === 'redis') {
       redis = new Redis(str(args, 'redisUrl'));
-      const r = redis;
-      r.on('connect', () => corkPerTurn((r as unknown as { stream?: Socket }).stream));
       const prefix = str(args, 'prefix');
       resultStore = redisResultStore({
         redis,
