@@ -72,7 +72,8 @@ function sandboxUser(o: ResolvedDockerSandboxOptions): { user: string; owner: Di
  * Results carry `{exitCode, stdout, stderr, stdoutTruncated, stderrTruncated, timedOut, oomKilled, durationMs}`;
  * failures use `DOCKER_EXIT_CODE:<n>`, `NODE_EXECUTION_TIMEOUT`, `DOCKER_OOM_KILLED`,
  * `DOCKER_IMAGE_NOT_FOUND`, `DOCKER_FAILED` (retryable), `ENV_NOT_ALLOWED`, `NETWORK_NOT_ALLOWED`,
- * `WORKDIR_ESCAPE`, `TASK_CANCELLED`.
+ * `WORKDIR_ESCAPE`, `TASK_CANCELLED`. A present image is inspected once per 10 s, not once per run;
+ * a missing one is never cached, so it fails with `DOCKER_IMAGE_NOT_FOUND` at once.
  *
  * @example
  * ```ts
