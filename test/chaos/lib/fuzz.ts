@@ -55,7 +55,8 @@ export function randomValue(rng: Rng, depth = 3): unknown {
       return o;
     }
     default:
-      return deep(int(rng, 2000) + 10);
+      // Deep enough to hurt a recursive validator; far deeper input is sent as raw text (see randomText).
+      return deep(int(rng, 150) + 10);
   }
 }
 
@@ -91,6 +92,11 @@ export function randomText(rng: Rng, valid: Record<string, unknown>): string {
   if (r < 0.55) return JSON.stringify(mutate(rng, valid));
   if (r < 0.7) return JSON.stringify(randomValue(rng));
   if (r < 0.8) return JSON.stringify(valid).slice(0, int(rng, JSON.stringify(valid).length));
-  if (r < 0.9) return pick(rng, ['', 'null', '[]', '{}', '"x"', '{"type":', 'NaN', '{"type":"hello"}{"type":"ping"}', '\u0000\u0001']);
+  if (r < 0.88) return pick(rng, ['', 'null', '[]', '{}', '"x"', '{"type":', 'NaN', '{"type":"hello"}{"type":"ping"}', '\u0000\u0001']);
+  if (r < 0.9) {
+    // Nesting far beyond any schema, built as text so the generator itself never recurses.
+    const depth = 1000 + int(rng, 9000);
+    return `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+  }
   return JSON.stringify(valid);
 }

@@ -179,7 +179,7 @@ export async function startChaosStack(options: ChaosStackOptions) {
         'agent',
         { VESPID_AGENT_WORKDIR_ROOT: join(tmp, 'work'), ...extraEnv },
         args,
-        logs.agents,
+        [], // its own lines (waitForLine below must not match another agent's); scanned via `agents`
       );
       agents.push(proc);
       const config = await waitFor(`${name} config`, 60_000, () => {
@@ -190,7 +190,8 @@ export async function startChaosStack(options: ChaosStackOptions) {
           return undefined;
         }
       });
-      await stack.waitConnected(agents.filter((a) => a.alive()).length);
+      // Its own log line, not the gateway's session count (other clients of a test may be connected too).
+      await proc.waitForLine(/"msg":"connected to gateway"/, 60_000);
       return { proc, agentId: config.agentId, configPath, name, pairingToken };
     },
     /** Restarts an agent from its saved config (`start`). */
@@ -201,7 +202,7 @@ export async function startChaosStack(options: ChaosStackOptions) {
         'agent',
         { VESPID_AGENT_WORKDIR_ROOT: join(tmp, 'work'), ...extraEnv },
         args,
-        logs.agents,
+        [],
       );
       agents.push(proc);
       return proc;
@@ -276,7 +277,7 @@ export async function startChaosStack(options: ChaosStackOptions) {
       }
     },
     allLogs(): string {
-      return [...logs.gateway, ...logs.worker, ...logs.api, ...logs.agents].join('\n');
+      return [...logs.gateway, ...logs.worker, ...logs.api, ...logs.agents, ...agents.flatMap((a) => a.lines)].join('\n');
     },
     async close() {
       await Promise.all(agents.map((a) => a.term(10_000)));
