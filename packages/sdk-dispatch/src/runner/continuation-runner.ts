@@ -50,7 +50,13 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
   const concurrency = positive(options.concurrency, CONTINUATION_DEFAULTS.concurrency, 'concurrency');
   const graceMs = options.deadlineGraceMs ?? 1000;
   if (!Number.isInteger(graceMs) || graceMs < 0) throw new DispatchError('BAD_REQUEST', 'deadlineGraceMs must be a non-negative integer');
-  const sweepIntervalMs = positive(options.sweepIntervalMs, 30_000, 'sweepIntervalMs');
+  // A cursor left without a continuation (its run job died right after the insert committed) is found
+  // only by the sweep, so by default it runs well within the node timeout, not after it.
+  const sweepIntervalMs = positive(
+    options.sweepIntervalMs,
+    Math.min(30_000, Math.max(1000, Math.floor(nodeExecTimeoutMs / 4))),
+    'sweepIntervalMs',
+  );
   const channel = options.channel ?? RESULT_CHANNEL;
   const queue: ContinuationQueue =
     options.queue ??

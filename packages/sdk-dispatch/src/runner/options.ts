@@ -106,7 +106,7 @@ export interface ContinuationRunnerOptions<Tx> {
   nodeExecTimeoutMs?: number;
   /** Extra wait after the node timeout, so the agent's own timeout error can arrive first. @default 1000 */
   deadlineGraceMs?: number;
-  /** How often to look for blocked cursors without a continuation. @default 30000 */
+  /** How often to look for blocked cursors without a continuation. @default min(30000, max(1000, nodeExecTimeoutMs / 4)) */
   sweepIntervalMs?: number;
   /** Returns the secret for a re-dispatch after a crash (secrets are never stored in cursors). */
   resolveSecret?: (cursor: BlockedCursor) => Promise<string | undefined> | string | undefined;
