@@ -78,6 +78,7 @@ export class Dispatcher {
       status: 'reserving',
       agentId: null,
       session: null,
+      received: false,
       startedAt: Date.now(),
       timer: null,
       replicaId: null,
@@ -240,6 +241,45 @@ export class Dispatcher {
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /** `execute_received` from `session`: from now on the agent owns the request and resends its result. */
+  onReceived(session: Session, requestId: string): void {
+    const entry = this.inflight.get(requestId);
+    if (entry && entry.session === session) entry.received = true;
+  }
+
+  /**
+   * `session` closed. A request it never confirmed with `execute_received` will never be resent (the
+   * agent may not even have read it: e.g. it was closing after a drain), so it fails at once with a
+   * retryable AGENT_DISCONNECTED instead of holding the caller until its deadline.
+   */
+  onSessionClosed(session: Session): void {
+    // A gateway going away closes every session itself: its agents keep their tasks and resend to the next one.
+    if (session.inFlight === 0 || this.deps.isClosing()) return;
+    for (const entry of [...this.inflight.values()]) {
+      if (entry.session !== session || entry.received || entry.status !== 'sent') continue;
+      entry.status = 'storing';
+      if (entry.timer) clearTimeout(entry.timer);
+      entry.timer = null;
+      this.deps.logger.warn({ requestId: entry.requestId, agentId: entry.agentId }, 'agent disconnected before confirming the request');
+      this.storeAndSettle(
+        entry,
+        {
+          requestId: entry.requestId,
+          organizationId: entry.organizationId,
+          status: 'failed',
+          error: {
+            code: 'AGENT_DISCONNECTED',
+            message: `agent ${session.agentId} disconnected before it confirmed the request`,
+            retryable: true,
+          },
+          agentId: session.agentId,
+          completedAt: Date.now(),
+        },
+        null,
+      ).catch((err: unknown) => this.deps.logger.error({ requestId: entry.requestId, err: errText(err) }, 'disconnect handling failed'));
+    }
   }
 
   /** An `execute_result` from `session`. Accepted only from the agent (and org) the request went to. */

@@ -10,6 +10,8 @@ export interface InFlight {
   agentId: string | null;
   /** The session it was sent to (null when recovered from a dispatch record after a restart). */
   session: Session | null;
+  /** The agent confirmed it with `execute_received` (it will resend a result after a reconnect). */
+  received: boolean;
   startedAt: number;
   timer: NodeJS.Timeout | null;
   /** Cluster mode: the replica holding the agent's socket (null: not routed by this replica). */

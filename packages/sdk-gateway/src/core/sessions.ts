@@ -137,6 +137,7 @@ export class SessionManager {
         this.close(session, CloseCode.ProtocolViolation, 'duplicate hello');
         return;
       case 'execute_received':
+        this.deps.dispatcher().onReceived(session, msg.requestId);
         return;
       case 'execute_result':
         this.deps
@@ -198,6 +199,7 @@ export class SessionManager {
     if (wasReady) this.withdraw(session);
     this.deps.registry.all.delete(session);
     if (wasReady) this.deps.metrics.connectedAgents(this.deps.registry.readyCount);
+    this.deps.dispatcher().onSessionClosed(session);
     this.deps.logger.info({ agentId: session.agentId, sessionId: session.sessionId, code }, 'agent session closed');
     const onGone = this.deps.onAgentDisconnected;
     if (onGone) {

@@ -135,6 +135,9 @@ await describeWith(['redis'], 'redis result store', () => {
     const requestId = 'run-forge:node:0';
     await t1.gateway.dispatchAsync({ organizationId: 'org1', requestId, kind: 'agent.execute', payload: {}, timeoutMs: 30_000 });
     await agent.next('execute');
+    // Confirmed, as a real agent does at once: it keeps the task across the restart and resends.
+    agent.send({ type: 'execute_received', requestId });
+    await new Promise((r) => setTimeout(r, 50));
     await t1.close();
     t2 = await startTestGateway({ resultStore: redisResultStore({ redis, ...names }) });
     const other = await t2.agent({ agentId: 'b', organizationId: 'org1', tags: [] });
