@@ -9,6 +9,7 @@ import { createPool, dropSchema, migrate, type Pool } from '@vespid/example-db';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DATABASE_URL, REDIS_URL, describeWith, uniquePrefix } from '../../../test/services.js';
+import { insertRun } from './test-support.js';
 import { startWorkerHost } from './host.js';
 
 await describeWith(['postgres', 'redis'], 'worker host BULLMQ_PREFIX', () => {
@@ -34,25 +35,9 @@ await describeWith(['postgres', 'redis'], 'worker host BULLMQ_PREFIX', () => {
 
   it('consumes runs the api enqueued under BULLMQ_PREFIX', async () => {
     const { orgId } = await bootstrapOrganization(pool, { orgName: 'p', email: `${schema}@p.test` });
-    const dsl = {
-      version: 1,
-      trigger: { type: 'trigger.manual' },
-      nodes: [{ id: 'n1', type: 'connector.action', config: { connectorId: 'http', actionId: 'request', input: { url: targetUrl } } }],
-    };
-    const wf = await pool.query<{ id: string }>('INSERT INTO workflows (organization_id, name, dsl) VALUES ($1, $2, $3) RETURNING id', [
-      orgId,
-      'w',
-      dsl,
+    const runId = await insertRun(pool, orgId, [
+      { id: 'n1', type: 'connector.action', config: { connectorId: 'http', actionId: 'request', input: { url: targetUrl } } },
     ]);
-    const v = await pool.query<{ id: string }>(
-      'INSERT INTO workflow_versions (workflow_id, organization_id, version, dsl) VALUES ($1, $2, 1, $3) RETURNING id',
-      [wf.rows[0]!.id, orgId, dsl],
-    );
-    const run = await pool.query<{ id: string }>(
-      "INSERT INTO workflow_runs (organization_id, workflow_id, version_id, status) VALUES ($1, $2, $3, 'queued') RETURNING id",
-      [orgId, wf.rows[0]!.id, v.rows[0]!.id],
-    );
-    const runId = run.rows[0]!.id;
 
     const worker = await startWorkerHost({ env: { DATABASE_URL, DATABASE_SCHEMA: schema, REDIS_URL, BULLMQ_PREFIX: prefix }, pool });
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -88,31 +73,13 @@ await describeWith(['postgres', 'redis'], 'worker host BULLMQ_PREFIX', () => {
     });
     await new Promise<void>((r) => gw.listen(0, '127.0.0.1', r));
     const { orgId } = await bootstrapOrganization(pool, { orgName: 'c', email: `${schema}-c@p.test` });
-    const dsl = {
-      version: 1,
-      trigger: { type: 'trigger.manual' },
-      nodes: [
-        {
-          id: 'n1',
-          type: 'connector.action',
-          config: { connectorId: 'http', actionId: 'request', input: { url: targetUrl }, execution: { mode: 'node' } },
-        },
-      ],
-    };
-    const wf = await pool.query<{ id: string }>('INSERT INTO workflows (organization_id, name, dsl) VALUES ($1, $2, $3) RETURNING id', [
-      orgId,
-      'w',
-      dsl,
+    const runId = await insertRun(pool, orgId, [
+      {
+        id: 'n1',
+        type: 'connector.action',
+        config: { connectorId: 'http', actionId: 'request', input: { url: targetUrl }, execution: { mode: 'node' } },
+      },
     ]);
-    const v = await pool.query<{ id: string }>(
-      'INSERT INTO workflow_versions (workflow_id, organization_id, version, dsl) VALUES ($1, $2, 1, $3) RETURNING id',
-      [wf.rows[0]!.id, orgId, dsl],
-    );
-    const run = await pool.query<{ id: string }>(
-      "INSERT INTO workflow_runs (organization_id, workflow_id, version_id, status) VALUES ($1, $2, $3, 'queued') RETURNING id",
-      [orgId, wf.rows[0]!.id, v.rows[0]!.id],
-    );
-    const runId = run.rows[0]!.id;
     const env = {
       DATABASE_URL,
       DATABASE_SCHEMA: schema,

@@ -9,6 +9,7 @@ import { bootstrapOrganization } from '@vespid/example-api';
 import { createPool, dropSchema, migrate, type Pool } from '@vespid/example-db';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DATABASE_URL, describeWith, uniquePrefix } from '../../../test/services.js';
+import { insertRun } from './test-support.js';
 import { startWorkerHost } from './host.js';
 
 await describeWith(['postgres'], 'worker: undecryptable secret on a remote node', () => {
@@ -57,21 +58,7 @@ await describeWith(['postgres'], 'worker: undecryptable secret on a remote node'
         },
       },
     ];
-    const dsl = { version: 1, trigger: { type: 'trigger.manual' }, nodes };
-    const wf = await pool.query<{ id: string }>('INSERT INTO workflows (organization_id, name, dsl) VALUES ($1, $2, $3) RETURNING id', [
-      orgId,
-      'w',
-      dsl,
-    ]);
-    const v = await pool.query<{ id: string }>(
-      'INSERT INTO workflow_versions (workflow_id, organization_id, version, dsl) VALUES ($1, $2, 1, $3) RETURNING id',
-      [wf.rows[0]!.id, orgId, dsl],
-    );
-    const run = await pool.query<{ id: string }>(
-      "INSERT INTO workflow_runs (organization_id, workflow_id, version_id, status) VALUES ($1, $2, $3, 'queued') RETURNING id",
-      [orgId, wf.rows[0]!.id, v.rows[0]!.id],
-    );
-    const runId = run.rows[0]!.id;
+    const runId = await insertRun(pool, orgId, nodes);
     const host = await startWorkerHost({
       env: {
         DATABASE_URL,

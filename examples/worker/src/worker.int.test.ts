@@ -9,6 +9,7 @@ import { createPool, dropSchema, migrate, type Pool } from '@vespid/example-db';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DATABASE_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { startWorkerHost, type WorkerHost } from './host.js';
+import { insertRun } from './test-support.js';
 
 await describeWith(['postgres'], 'example worker', () => {
   const schema = uniquePrefix('wrk');
@@ -28,24 +29,8 @@ await describeWith(['postgres'], 'example worker', () => {
     return host;
   }
 
-  async function createRun(nodes: unknown[], status: 'queued' | 'running' = 'queued', ageMs = 0): Promise<string> {
-    const dsl = { version: 1, trigger: { type: 'trigger.manual' }, nodes };
-    const wf = await pool.query<{ id: string }>('INSERT INTO workflows (organization_id, name, dsl) VALUES ($1, $2, $3) RETURNING id', [
-      orgId,
-      'w',
-      dsl,
-    ]);
-    const v = await pool.query<{ id: string }>(
-      'INSERT INTO workflow_versions (workflow_id, organization_id, version, dsl) VALUES ($1, $2, 1, $3) RETURNING id',
-      [wf.rows[0]!.id, orgId, dsl],
-    );
-    const r = await pool.query<{ id: string }>(
-      `INSERT INTO workflow_runs (organization_id, workflow_id, version_id, status, updated_at)
-       VALUES ($1, $2, $3, $4, now() - ($5::int * interval '1 millisecond')) RETURNING id`,
-      [orgId, wf.rows[0]!.id, v.rows[0]!.id, status, ageMs],
-    );
-    return r.rows[0]!.id;
-  }
+  const createRun = (nodes: unknown[], status: 'queued' | 'running' = 'queued', ageMs = 0) =>
+    insertRun(pool, orgId, nodes, { status, ageMs });
 
   async function waitForEnd(
     runId: string,
