@@ -67,6 +67,10 @@ const loads: Record<string, { before: number; after: number }> = {};
 
 for (const s of SCENARIOS) {
   if (only && !only.has(s.id)) continue;
+  if (quick && s.fullOnly) {
+    if (only) log(`scenario ${s.id} skipped: it runs only in full mode`);
+    continue;
+  }
   log(`scenario ${s.id}: ${s.title}`);
   const ts = performance.now();
   // Other work on the machine shows up here: a 1-minute load above the core count means contention.

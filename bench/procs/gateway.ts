@@ -1,13 +1,13 @@
 /**
  * The gateway under test, in its own process: `createGateway` on node:http at 127.0.0.1, the fleet
- * authenticator, memory or Redis results. Records upgrade attempts (reconnect-storm check) and the
+ * authenticator, memory or Redis results, optionally in cluster mode (`redisCluster`, scenario g). Records upgrade attempts (reconnect-storm check) and the
  * moment each result store starts (continuation latency), and reports its own memory after GC.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StoredResult } from '@vespid/protocol';
 import { type Gateway, type ResultStore, createGateway, memoryResultStore } from '@vespid/sdk-gateway';
-import { redisResultStore } from '@vespid/sdk-gateway/redis';
+import { redisCluster, redisResultStore } from '@vespid/sdk-gateway/redis';
 import { Redis, type RedisT } from '../lib/deps.js';
 import { fleetAuthenticator } from '../lib/fleet-auth.js';
 import { num, nowMs, serve, str } from '../lib/rpc.js';
@@ -22,6 +22,17 @@ let tracing = false;
 const MAX_RECORDED = 200_000;
 let upgrades: number[] = [];
 let recordUpgrades = false;
+/**
+ * Scenario g: which replica this is (`index` of `of`) and how many results it stored, and how many of
+ * them for a request the load generator sent to another replica (`<tag>:<i>` goes to replica i % of):
+ * in cluster mode the replica holding the agent stores the result, so those were forwarded to it.
+ */
+let slot: { index: number; of: number } | null = null;
+let puts = 0;
+let forwardedIn = 0;
+/** Commands this process sent to Redis (every command, pipelined or not, goes through `sendCommand`). */
+let redisCommands = 0;
+let redisByName: Record<string, number> = {};
 
 function timed(store: ResultStore): ResultStore {
   return {
@@ -52,6 +63,11 @@ function timed(store: ResultStore): ResultStore {
     put: async (r: StoredResult) => {
       const start = nowMs();
       if (putStarted.size < MAX_RECORDED) putStarted.set(r.requestId, start);
+      if (slot) {
+        puts++;
+        const i = Number(r.requestId.slice(r.requestId.lastIndexOf(':') + 1));
+        if (Number.isInteger(i) && i % slot.of !== slot.index) forwardedIn++;
+      }
       const stored = await store.put(r);
       const t = tracing ? trace.get(r.requestId) : undefined;
       if (t) {
@@ -87,6 +103,14 @@ serve({
     let resultStore: ResultStore = memoryResultStore({ ttlSec: 300 });
     if (store === 'redis') {
       redis = new Redis(str(args, 'redisUrl'));
+      // Counted on the client: the server's counters also count each command a Lua script runs.
+      const send = redis.sendCommand.bind(redis);
+      redis.sendCommand = ((...a: Parameters<typeof send>) => {
+        redisCommands++;
+        const name = (a[0] as { name?: string }).name ?? '?';
+        redisByName[name] = (redisByName[name] ?? 0) + 1;
+        return send(...a);
+      }) as typeof redis.sendCommand;
       const prefix = str(args, 'prefix');
       resultStore = redisResultStore({
         redis,
@@ -96,11 +120,21 @@ serve({
         channel: `${prefix}:results`,
       });
     }
+    // Cluster mode (scenario g): every replica of a run shares `<prefix>:cluster:` on the run's Redis, so
+    // the runner's cleanup removes presence and quota keys with the rest. Started before traffic.
+    const replicaId = str(args, 'replicaId');
+    let cluster: ReturnType<typeof redisCluster> | undefined;
+    if (replicaId) {
+      if (!redis) throw new Error('cluster mode needs the Redis result store');
+      cluster = redisCluster({ redis, replicaId, keyPrefix: `${str(args, 'prefix')}:cluster:` });
+      await cluster.start();
+    }
     gateway = createGateway({
       authenticator: fleetAuthenticator(str(args, 'fleetSecret'), num(args, 'maxInFlight', 1000)),
       serviceToken: str(args, 'serviceToken'),
       resultStore: timed(resultStore),
       maxPendingUpgrades: num(args, 'maxPendingUpgrades', 1000),
+      ...(cluster ? { cluster } : {}),
     });
     server.on('request', gateway.httpHandler);
     gateway.attach(server, { path: '/ws' });
@@ -126,6 +160,16 @@ serve({
   },
   upgrades() {
     return upgrades;
+  },
+  /** Starts counting stored results (see `slot`) and Redis commands; returns the counts since the previous call. */
+  counters(args) {
+    const out = { puts, forwardedIn, redisCommands, redisByName };
+    slot = { index: num(args, 'index', 0), of: num(args, 'of', 1) };
+    puts = 0;
+    forwardedIn = 0;
+    redisCommands = 0;
+    redisByName = {};
+    return out;
   },
   trace(args) {
     tracing = args.on === true;

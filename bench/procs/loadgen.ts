@@ -2,7 +2,8 @@
  * Load generator process: the caller side of every latency/throughput scenario. Runs a bounded
  * number of operations (count and time) at a fixed concurrency and returns raw latency samples (ms).
  *   echo     — raw `ws` round trips (baseline of a)
- *   dispatch — `createDispatchClient().dispatchAndWait` against the gateway (a, b)
+ *   dispatch — `createDispatchClient().dispatchAndWait` against the gateway (a, b), or spread over
+ *              several gateway replicas with `httpUrls` (g)
  *   bullmq   — `queue.add` + `job.waitUntilFinished` with the worker in another process (f)
  */
 import type { Job } from '../../packages/sdk-dispatch/node_modules/bullmq';
@@ -44,7 +45,8 @@ async function drive(
 }
 
 let echo: WebSocketT | undefined;
-let client: DispatchClient | undefined;
+/** One client per gateway URL, kept across calls (warm connections). */
+const clients = new Map<string, DispatchClient>();
 let queue: InstanceType<typeof Queue> | undefined;
 let events: InstanceType<typeof QueueEvents> | undefined;
 let runTag = 0;
@@ -85,18 +87,28 @@ serve({
   },
   async dispatch(args) {
     const concurrency = num(args, 'concurrency', 1);
-    client ??= createDispatchClient({
-      gatewayHttpUrl: str(args, 'httpUrl'),
-      serviceToken: str(args, 'serviceToken'),
-      connections: Math.max(16, num(args, 'connections', 64)),
+    // Several URLs (scenario g): operation i (request id `<tag>:<i>`) goes to replica i % n, so callers
+    // are spread evenly and a gateway can tell which replica took a request from its id.
+    const urls = Array.isArray(args.httpUrls) ? (args.httpUrls as string[]) : [str(args, 'httpUrl')];
+    const cs = urls.map((url) => {
+      let c = clients.get(url);
+      if (!c) {
+        c = createDispatchClient({
+          gatewayHttpUrl: url,
+          serviceToken: str(args, 'serviceToken'),
+          connections: Math.max(16, num(args, 'connections', 64)),
+        });
+        clients.set(url, c);
+      }
+      return c;
     });
-    const c = client;
     const tag = `r${process.pid}-${++runTag}-${Date.now()}`;
     const traced: Record<string, [number, number]> = {};
     const trace = args.trace === true;
     const r = await drive(num(args, 'n', 1000), concurrency, num(args, 'durationMs', 30_000), async (i) => {
       const t0 = nowMs();
-      const res = await c.dispatchAndWait({
+      const at = i % cs.length;
+      const res = await (cs[at] as DispatchClient).dispatchAndWait({
         organizationId: BENCH_ORG,
         requestId: `${tag}:${i}`,
         kind: NOOP_KIND,
@@ -127,7 +139,7 @@ serve({
   },
   async stop() {
     echo?.terminate();
-    await client?.close({ timeoutMs: 2000 });
+    await Promise.all([...clients.values()].map((c) => c.close({ timeoutMs: 2000 })));
     if (queue) await queue.obliterate({ force: true }).catch(() => {});
     await events?.close();
     await queue?.close();

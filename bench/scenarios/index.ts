@@ -5,12 +5,15 @@ import type { BenchContext } from './context.js';
 import { continuation } from './d-continuation.js';
 import { sandbox } from './e-sandbox.js';
 import { bullmqPeer } from './f-bullmq.js';
+import { replicas } from './g-replicas.js';
 import { selectionCost } from './selection.js';
 
 export interface Scenario {
   id: string;
   title: string;
   run(ctx: BenchContext): Promise<void>;
+  /** Runs in the full suite and with `--only`, never with `--quick` (CI's smoke stays as it is). */
+  fullOnly?: boolean;
 }
 
 /** In run order. */
@@ -22,4 +25,5 @@ export const SCENARIOS: Scenario[] = [
   { id: 'e', title: 'sandbox: Docker executor vs raw Engine API', run: sandbox },
   { id: 'f', title: 'peer: BullMQ job vs dispatch', run: bullmqPeer },
   { id: 'sel', title: 'selection cost alone', run: selectionCost },
+  { id: 'g', title: 'throughput with 1 vs 3 gateway replicas (cluster mode)', run: replicas, fullOnly: true },
 ];
