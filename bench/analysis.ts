@@ -127,6 +127,39 @@ removal, iteration from the least recently used member): 1.06× (least_in_flight
 (round_robin) at 10,000 vs 10 candidates, ≈ 0.2 µs either way. The "all busy" row (≈ 5×) is the
 \`scanLimit\` of 64 at work: with every agent busy it compares 64 candidates instead of 10.
 
+### g — 1 vs 3 gateway replicas in cluster mode (no target; owner: sdk-gateway)
+
+Issue 11 asks for the throughput with 1 vs 3 replicas, not for a target, so the target column is "—".
+Same agents (30, one fleet process), same caller (one load generator, concurrency 64), same Redis; the
+only change is 1 replica holding every agent and taking every call vs 3 replicas with a third of the
+agents each and the caller sending request i to replica i % 3. The share of dispatches that were
+forwarded (accepted by one replica, run by an agent on another) is in the notes: ≈ 60 %, close to
+the two thirds expected when selection ignores where the call came in.
+
+**On one 2-core machine, replicas buy availability, not throughput.** Three replicas on the same two
+cores share the same CPU as one, and every forwarded dispatch does more work: the accepting replica
+reserves the agent (Lua), publishes the forward, waits for the owner's acknowledgement, and gets the
+result back over pub/sub, while the owner acknowledges, runs it and stores the result. Counted on the
+gateways' Redis clients (row "Redis commands sent per dispatch"; by command in
+\`details.g.steps[n].redisCommandsPerDispatchByName\`): 1 replica in cluster mode sends 6 per dispatch
+(\`mget\` lookup, \`set\` dispatch record, \`evalsha\` reserve, \`evalsha\` put — which also
+publishes —, \`zrem\` ×2 to release the reservation), 3 replicas ≈ 9 at ≈ 60 % forwarded, i.e. ≈ 11
+for a forwarded dispatch (+ ≈ 3 \`publish\` on the cluster bus, + 2 \`zrem\`) against 6 for a local
+one. A single gateway without cluster mode (a, b) sends 2 (the \`claimDispatch\` script, and the put
+script that stores and publishes: ≈ 3 Redis writes). So the 3-replica rows show a ratio below 1 for
+throughput and above 1 for p50, p99, Redis commands and CPU per dispatch; what 3 replicas add is
+that losing one keeps the service up (the agents move, results still arrive through another replica —
+the cluster tests of sdk-gateway and examples/gateway show it). Throughput grows with replicas only when they run on more machines than one.
+
+**Also seen: cluster-mode selection scans the pool inside Redis.** The server-wide counter
+(\`details.g.steps[n].redisServerOpsPerDispatch\`, which also counts every command a Lua script runs)
+shows ≈ 80–85 Redis operations per dispatch in both steps, and redis-server uses ≈ 0.5 core
+(\`cpuCores.redis\`, ≈ 100 µs per dispatch against ≈ 20 µs in b). At concurrency 64 with 30 agents no
+agent is idle, so the reserve script of least-in-flight checks every candidate of the pool (up to
+\`scanLimit\` 64), each with \`HMGET\` + \`ZREMRANGEBYSCORE\` + \`ZCARD\`. That cost is the same with
+1 or 3 replicas; it is a candidate for the sdk-gateway owner (e.g. a per-agent in-flight counter kept
+in one sorted set by load, so the least loaded agent is one \`ZRANGE\` away).
+
 ### Also seen
 
 - sdk-dispatch: with \`bullmqQueue({ concurrency: 64 })\` the continuation worker prints

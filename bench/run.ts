@@ -3,7 +3,7 @@
  *
  * Runs each scenario with its load generators, gateway and agents as separate processes, prints every
  * figure next to its same-run baseline, and writes `bench/results/latest.json` and `SUMMARY.md`.
- * `--quick` (or BENCH_QUICK=1) is the short smoke CI runs. `--profile` runs gateways with `--cpu-prof`.
+ * `--quick` (or BENCH_QUICK=1) is the short smoke CI runs; it leaves out the full-only scenario g. `--profile` runs gateways with `--cpu-prof`.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { ANALYSIS } from './analysis.js';
 import { deleteRunKeys } from './lib/redis-cleanup.js';
 import { type RunResults, machine, textTable, writeResults, writeSummary } from './lib/report.js';
 import { SCENARIOS } from './scenarios/index.js';
+import { selectScenarios } from './scenarios/select.js';
 import { type BenchContext, stopAll } from './scenarios/context.js';
 
 const { values } = parseArgs({
@@ -65,12 +66,10 @@ const ctx: BenchContext = {
 const errors: RunResults['errors'] = [];
 const loads: Record<string, { before: number; after: number }> = {};
 
-for (const s of SCENARIOS) {
-  if (only && !only.has(s.id)) continue;
-  if (quick && s.fullOnly) {
-    if (only) log(`scenario ${s.id} skipped: it runs only in full mode`);
-    continue;
-  }
+const selected = selectScenarios(SCENARIOS, { quick, only });
+// Named with --only but full-only (scenario g): say so instead of silently doing nothing.
+if (only) for (const id of selected.skipped) log(`scenario ${id} skipped: it runs only without --quick`);
+for (const s of selected.run) {
   log(`scenario ${s.id}: ${s.title}`);
   const ts = performance.now();
   // Other work on the machine shows up here: a 1-minute load above the core count means contention.

@@ -1,7 +1,8 @@
-/** Unit tests of the benchmark suite's statistics and report helpers (bench/lib). */
+/** Unit tests of the benchmark suite's statistics, report helpers (bench/lib) and scenario selection. */
 import { describe, expect, it } from 'vitest';
 import { figure, markdownTable, textTable } from '../bench/lib/report.js';
 import { round, summarize } from '../bench/lib/stats.js';
+import { selectScenarios } from '../bench/scenarios/select.js';
 
 describe('summarize', () => {
   it('computes nearest-rank percentiles of unsorted samples', () => {
@@ -77,5 +78,23 @@ describe('tables', () => {
     const md = markdownTable(figures);
     expect(md).toContain('| b | a\\|b | 10 /s | 5 /s (1 agent) | 2× | ≥ 8 | PASS |');
     expect(textTable(figures)).toMatch(/b\s+a\|b\s+10 \/s\s+5 \/s \(1 agent\)\s+2×\s+≥ 8\s+PASS/);
+  });
+});
+
+describe('selectScenarios', () => {
+  const all = [{ id: 'a' }, { id: 'b' }, { id: 'g', fullOnly: true }, { id: 'sel' }];
+  const ids = (xs: Array<{ id: string }>) => xs.map((x) => x.id);
+
+  it('runs every scenario in order in a full run, and only the named ones with --only', () => {
+    expect(ids(selectScenarios(all, { quick: false, only: null }).run)).toEqual(['a', 'b', 'g', 'sel']);
+    expect(ids(selectScenarios(all, { quick: false, only: new Set(['g']) }).run)).toEqual(['g']);
+  });
+
+  it('leaves full-only scenarios out of a quick run, and reports them when they were named', () => {
+    expect(selectScenarios(all, { quick: true, only: null })).toMatchObject({
+      run: [{ id: 'a' }, { id: 'b' }, { id: 'sel' }],
+      skipped: ['g'],
+    });
+    expect(selectScenarios(all, { quick: true, only: new Set(['a', 'g']) })).toMatchObject({ run: [{ id: 'a' }], skipped: ['g'] });
   });
 });

@@ -6,14 +6,12 @@ import { continuation } from './d-continuation.js';
 import { sandbox } from './e-sandbox.js';
 import { bullmqPeer } from './f-bullmq.js';
 import { replicas } from './g-replicas.js';
+import type { Selectable } from './select.js';
 import { selectionCost } from './selection.js';
 
-export interface Scenario {
-  id: string;
+export interface Scenario extends Selectable {
   title: string;
   run(ctx: BenchContext): Promise<void>;
-  /** Runs in the full suite and with `--only`, never with `--quick` (CI's smoke stays as it is). */
-  fullOnly?: boolean;
 }
 
 /** In run order. */
