@@ -149,12 +149,17 @@ one. A single gateway without cluster mode (a, b) sends 2 (the \`claimDispatch\`
 script that stores and publishes: ≈ 3 Redis writes). So the 3-replica rows show a ratio below 1 for
 throughput and above 1 for p50, p99, Redis commands and CPU per dispatch; what 3 replicas add is
 that losing one keeps the service up (the agents move, results still arrive through another replica —
-the cluster tests of sdk-gateway and examples/gateway show it). Throughput grows with replicas only when they run on more machines than one.
+the cluster tests of sdk-gateway and examples/gateway show it). Throughput grows with replicas only
+when they run on more machines than one. In the committed run: 3 replicas 0.79× the throughput of 1
+(4,010 vs 5,064/s), p50 1.25×, p99 1.83×, CPU per dispatch 1.6× (474 vs 296 µs). The bench processes
+used ≈ 1.5 cores with 1 replica and ≈ 1.9 with 3 (\`details.g.steps[n].cpuCores\`): three replicas
+got more CPU and still did less, so the loss is the extra work per dispatch, not a smaller CPU share.
+Across the four runs of the day (\`--only g\` and full) the throughput ratio was 0.79–0.89×.
 
 **Also seen: cluster-mode selection scans the pool inside Redis.** The server-wide counter
 (\`details.g.steps[n].redisServerOpsPerDispatch\`, which also counts every command a Lua script runs)
-shows ≈ 80–85 Redis operations per dispatch in both steps, and redis-server uses ≈ 0.5 core
-(\`cpuCores.redis\`, ≈ 100 µs per dispatch against ≈ 20 µs in b). At concurrency 64 with 30 agents no
+shows ≈ 80–86 Redis operations per dispatch in both steps, and redis-server uses ≈ 0.5 core
+(\`cpuCores.redis\`, ≈ 95 µs per dispatch against 15–18 µs in b). At concurrency 64 with 30 agents no
 agent is idle, so the reserve script of least-in-flight checks every candidate of the pool (up to
 \`scanLimit\` 64), each with \`HMGET\` + \`ZREMRANGEBYSCORE\` + \`ZCARD\`. That cost is the same with
 1 or 3 replicas; it is a candidate for the sdk-gateway owner (e.g. a per-agent in-flight counter kept
