@@ -10,9 +10,10 @@ import type { Redis } from 'ioredis';
 import { type ApiConfig, type ApiConfigInput, resolveApiConfig } from './config.js';
 import type { AppContext } from './context.js';
 import type { ControlBus } from './control-bus.js';
-import { errorHandler } from './http.js';
+import { errorHandler, noStore } from './http.js';
 import type { LiveSessionSource } from './live-sessions.js';
 import { agentRoutes } from './routes/agents.js';
+import { invitationRoutes } from './routes/invitations.js';
 import { memberRoutes } from './routes/members.js';
 import { runRoutes } from './routes/runs.js';
 import { secretRoutes } from './routes/secrets.js';
@@ -76,6 +77,8 @@ export function buildApiApp(deps: ApiDeps): FastifyInstance {
   });
 
   app.setErrorHandler(errorHandler(logger));
+  // Root-level, so it also covers 404s, 429s and errors: no response of this host is cacheable by default.
+  app.addHook('onSend', noStore);
   app.setNotFoundHandler((request, reply) =>
     reply
       .status(404)
@@ -112,6 +115,7 @@ export function buildApiApp(deps: ApiDeps): FastifyInstance {
   app.register(async (instance) => {
     instance.get('/health', { config: { rateLimit: false } }, async () => ({ ok: true }));
     memberRoutes(instance, ctx);
+    invitationRoutes(instance, ctx);
     agentRoutes(instance, ctx);
     secretRoutes(instance, ctx);
     workflowRoutes(instance, ctx);

@@ -61,14 +61,18 @@ await describeWith(['postgres', 'redis'], 'api auth, tenancy and roles', () => {
     expect(count.rows[0].n).toBe(0);
   });
 
-  it('lets an admin create pairing tokens and members, but only an owner add an owner', async () => {
+  it('lets an admin create pairing tokens and invite members, but only an owner invite an owner', async () => {
     const added = await api.call('POST', `/v1/orgs/${a.orgId}/members`, {
       token: a.accessToken,
       body: { email: `adm-${randomUUID()}@example.test`, role: 'admin' },
     });
     expect(added.status).toBe(201);
-    const admin = added.body as { accessToken: string; role: string };
-    expect(admin.role).toBe('admin');
+    expect(added.body).toMatchObject({ status: 'invited', role: 'admin', invitationToken: expect.stringMatching(/^vinv_/) });
+    expect(added.body.accessToken).toBeUndefined();
+    const accepted = await api.call('POST', '/v1/invitations/accept', { body: { invitationToken: added.body.invitationToken } });
+    expect(accepted.status).toBe(201);
+    const admin = accepted.body as { accessToken: string; role: string; organizationId: string };
+    expect(admin).toMatchObject({ role: 'admin', organizationId: a.orgId });
     expect((await api.call('POST', `/v1/orgs/${a.orgId}/agents/pairing-tokens`, { token: admin.accessToken })).status).toBe(201);
     const owner = await api.call('POST', `/v1/orgs/${a.orgId}/members`, {
       token: admin.accessToken,

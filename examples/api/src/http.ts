@@ -1,6 +1,6 @@
 /**
- * Small HTTP helpers shared by the routes: zod parsing into `{code, message}` errors, uuid checks, and
- * the error handler that turns anything thrown into the catalogue's JSON body.
+ * Small HTTP helpers shared by the routes: zod parsing into `{code, message}` errors, uuid checks, the
+ * error handler that turns anything thrown into the catalogue's JSON body, and the `no-store` default.
  */
 import type { Logger } from '@vespid/protocol';
 import { VespidError } from '@vespid/protocol';
@@ -37,6 +37,21 @@ export function idParam(params: unknown, name: string, what: string): string {
   const value = (params as Record<string, unknown> | undefined)?.[name];
   if (!isUuid(value)) throw new ApiError('NOT_FOUND', `${what} not found`);
   return value.toLowerCase();
+}
+
+/**
+ * `onSend` hook: `Cache-Control: no-store` on every response that does not choose its own policy.
+ * Pairing, agent, access and invitation tokens travel in API bodies; a browser cache or a shared proxy
+ * must keep none of them, and marking everything is simpler (and safer) than listing which do.
+ *
+ * @example
+ * ```ts
+ * app.addHook('onSend', noStore);
+ * ```
+ */
+export async function noStore(_request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+  if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+  return payload;
 }
 
 /** Fastify error handler: every error leaves as `{code, message, …}` with a catalogue code. */

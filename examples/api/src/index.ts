@@ -75,6 +75,15 @@ export {
 export { agentsPageRoutes, AGENTS_PAGE_CSP } from './web/page-routes.js';
 export { connectCommand, CONNECT_COMMAND_PREFIX } from './web/lib/command.js';
 export { bootstrapOrganization, addMember, generateAccessToken, type BootstrapResult } from './users.js';
+export {
+  inviteMember,
+  acceptInvitation,
+  generateInvitationToken,
+  INVITATION_TTL_MS,
+  type Invitation,
+  type AcceptedInvitation,
+} from './invitations.js';
+export { changeMemberRole, mayGrant, MANAGER_ROLES } from './roles.js';
 export { createApiLogger, REDACT_PATHS } from './logger.js';
 export { ApiError } from './errors.js';
 export type { Role } from './auth.js';

@@ -23,11 +23,13 @@ export interface TestApi {
   runQueue: BullmqRunQueue;
   /** Every log line written so far (JSON text). */
   logs: string[];
+  /** The app's route table (method + url pattern, HEAD left out), as Fastify registered it. */
+  routes: Array<{ method: string; url: string }>;
   call(
     method: string,
     path: string,
     options?: { token?: string; orgId?: string | null; body?: unknown },
-  ): Promise<{ status: number; body: any; text: string }>;
+  ): Promise<{ status: number; body: any; text: string; headers: Headers }>;
   org(name?: string): Promise<{ orgId: string; userId: string; accessToken: string }>;
   close(): Promise<void>;
 }
@@ -58,6 +60,11 @@ export async function startTestApi(config: ApiConfigInput = {}, extra: { liveSes
     config: { rateLimitMax: 10_000, pairRateLimitMax: 1000, ...config },
     ...(extra.liveSessions ? { liveSessions: extra.liveSessions } : {}),
   });
+  // Added before listen(): the route plugins load then, so this hook sees every route they register.
+  const routes: Array<{ method: string; url: string }> = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
@@ -69,6 +76,7 @@ export async function startTestApi(config: ApiConfigInput = {}, extra: { liveSes
     redis,
     runQueue,
     logs,
+    routes,
     async call(method, path, options = {}) {
       const headers: Record<string, string> = {};
       if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -88,7 +96,7 @@ export async function startTestApi(config: ApiConfigInput = {}, extra: { liveSes
       } catch {
         body = text;
       }
-      return { status: res.status, body, text };
+      return { status: res.status, body, text, headers: res.headers };
     },
     org(name = 'Acme') {
       return bootstrapOrganization(pool, { orgName: name, email: `${uniquePrefix('u')}@example.test` });

@@ -1,25 +1,14 @@
 /**
  * Organizations, users, memberships and access tokens: what `bootstrap` and the members route use.
- * Access tokens are shown once and stored only as SHA-256 hashes.
+ * Access tokens are shown once, stored only as SHA-256 hashes, and each is scoped to the one
+ * organization it was minted for.
  */
-import { randomBytes } from 'node:crypto';
-import { hashToken } from '@vespid/protocol';
 import type { Pool, PoolClient } from '@vespid/example-db';
 import { z } from 'zod';
-import type { Role } from './auth.js';
+import { inTransaction, insertAccessToken } from './access-tokens.js';
 import { parseOr } from './http.js';
-
-/**
- * Access tokens: `vat_<43 base64url chars>` (256 bits). Store only `hashToken(token)`.
- *
- * @example
- * ```ts
- * const token = generateAccessToken();
- * ```
- */
-export function generateAccessToken(): string {
-  return `vat_${randomBytes(32).toString('base64url')}`;
-}
+import { acceptInvitation, inviteMember } from './invitations.js';
+import type { Role } from './roles.js';
 
 /** Deliberately loose (`you@x.y` is fine): the address is an identifier here, nothing is mailed. */
 export const EmailSchema = z
@@ -41,21 +30,6 @@ export interface BootstrapResult {
   accessToken: string;
 }
 
-async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
-}
-
 async function upsertUser(client: PoolClient, email: string, name = ''): Promise<string> {
   const { rows } = await client.query<{ id: string }>(
     `INSERT INTO users (email, name) VALUES ($1, $2)
@@ -65,14 +39,9 @@ async function upsertUser(client: PoolClient, email: string, name = ''): Promise
   return rows[0]!.id;
 }
 
-async function insertAccessToken(client: PoolClient, userId: string, label: string): Promise<string> {
-  const token = generateAccessToken();
-  await client.query('INSERT INTO access_tokens (user_id, token_hash, label) VALUES ($1, $2, $3)', [userId, hashToken(token), label]);
-  return token;
-}
-
 /**
- * Creates an organization, its owner (or reuses the user with that email) and an access token.
+ * Creates an organization, its owner (or reuses the user with that email) and an access token scoped
+ * to the new organization. An operator action (it needs the database), not an API route.
  *
  * @example
  * ```ts
@@ -88,13 +57,16 @@ export async function bootstrapOrganization(
     const orgId = (await client.query<{ id: string }>('INSERT INTO organizations (name) VALUES ($1) RETURNING id', [orgName])).rows[0]!.id;
     const userId = await upsertUser(client, email, userName);
     await client.query("INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, 'owner')", [orgId, userId]);
-    const accessToken = await insertAccessToken(client, userId, 'bootstrap');
+    const accessToken = await insertAccessToken(client, userId, orgId, 'bootstrap');
     return { orgId, userId, accessToken };
   });
 }
 
 /**
- * Adds (or re-roles) a member of an organization and issues them an access token (shown once).
+ * Adds a brand-new account as a member and returns its access token, scoped to that organization
+ * (shown once): an invitation created and redeemed in one go, for operator scripts and tests. It never
+ * yields a credential for an account that already exists — that one must accept an invitation with
+ * its own token (`UNAUTHORIZED` here) — and it never changes an existing member's role (`CONFLICT`).
  *
  * @example
  * ```ts
@@ -105,16 +77,9 @@ export async function addMember(
   pool: Pool,
   input: { organizationId: string; email: string; role: Role },
 ): Promise<{ userId: string; role: Role; accessToken: string }> {
-  return inTransaction(pool, async (client) => {
-    const userId = await upsertUser(client, input.email);
-    await client.query(
-      `INSERT INTO memberships (organization_id, user_id, role) VALUES ($1, $2, $3)
-         ON CONFLICT (organization_id, user_id) DO UPDATE SET role = EXCLUDED.role`,
-      [input.organizationId, userId, input.role],
-    );
-    const accessToken = await insertAccessToken(client, userId, `member:${input.organizationId}`);
-    return { userId, role: input.role, accessToken };
-  });
+  const { invitationToken } = await inviteMember(pool, input);
+  const { userId, role, accessToken } = await acceptInvitation(pool, { invitationToken });
+  return { userId, role, accessToken };
 }
 
-export { inTransaction };
+export { inTransaction, generateAccessToken } from './access-tokens.js';
