@@ -2,8 +2,10 @@
  * Abuse cases against the running processes (gateway, api, worker): oversized frames, a storm of bad
  * upgrades, query-string / revoked / unknown tokens, expired / replayed / concurrently used pairing
  * tokens, forged results from another agent and another org, request ids guessed across orgs,
- * X-Org-Id spoofing, tampered secret ciphertext and workdir path escapes. Each must end in a clear
- * code, never a crash, and no planted secret may appear in any log, event, stored result or response.
+ * X-Org-Id spoofing, account takeover through "add member" with another org's owner's email, a token
+ * minted in one org sent to another, cacheable secrets, tampered secret ciphertext and workdir path
+ * escapes. Each must end in a clear code, never a crash, and no planted secret may appear in any log,
+ * event, stored result or response.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -220,6 +222,124 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: abuse cases', () => 
     responses.push(pt.text);
     expect(pt.status).toBeGreaterThanOrEqual(400);
     figures.orgSpoofing = { attempts: attempts.length + 1, statuses: [...statuses, pt.status] };
+  });
+
+  it("add member with the email of another org's owner yields no credential; a token opens only the org it was minted in", async () => {
+    // Raw api calls with a chosen token (or none); the answers that must carry no secret are scanned.
+    const api = async (method: string, path: string, token: string | undefined, body?: unknown, scan = true) => {
+      const orgId = /^\/v1\/orgs\/([^/]+)/.exec(path)?.[1];
+      const res = await fetch(`${stack.apiUrl}${path}`, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(orgId ? { 'x-org-id': orgId } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      if (scan) responses.push(text);
+      return {
+        status: res.status,
+        text,
+        body: text ? (JSON.parse(text) as Record<string, any>) : undefined,
+        cache: res.headers.get('cache-control'),
+      };
+    };
+    const victimEmail = `owner-${randomUUID()}@chaos.test`;
+    const victim = await bootstrapOrganization(stack.pool, { orgName: 'Takeover target', email: victimEmail });
+    canaries.push(victim.accessToken);
+
+    // The reported attack: the owner of the Chaos org adds the victim's email and got an access token for it.
+    const added = await api('POST', `/v1/orgs/${stack.orgId}/members`, stack.accessToken, { email: victimEmail, role: 'member' }, false);
+    expect(added.status).toBe(201);
+    expect(added.body).toMatchObject({ status: 'invited', email: victimEmail });
+    expect(added.body!.accessToken).toBeUndefined();
+    expect(added.text).not.toMatch(/vat_/);
+    expect(added.cache).toBe('no-store');
+    canaries.push(added.body!.invitationToken);
+    const anonymous = await api('POST', '/v1/invitations/accept', undefined, { invitationToken: added.body!.invitationToken });
+    const asAttacker = await api('POST', '/v1/invitations/accept', stack.accessToken, { invitationToken: added.body!.invitationToken });
+    expect([anonymous.status, anonymous.body!.code, asAttacker.status, asAttacker.body!.code]).toEqual([
+      401,
+      'UNAUTHORIZED',
+      403,
+      'FORBIDDEN',
+    ]);
+    const intoVictim = [
+      await api('GET', `/v1/orgs/${victim.orgId}/secrets`, stack.accessToken),
+      await api('POST', `/v1/orgs/${victim.orgId}/agents/pairing-tokens`, stack.accessToken),
+    ];
+    expect(intoVictim.map((r) => r.status)).toEqual([403, 403]);
+    const tokens = await stack.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM access_tokens WHERE user_id = $1', [
+      victim.userId,
+    ]);
+    expect(tokens.rows[0]!.n).toBe(1);
+
+    // The victim accepts with their own token: the new one opens the Chaos org only, not their own.
+    const joined = await api('POST', '/v1/invitations/accept', victim.accessToken, { invitationToken: added.body!.invitationToken }, false);
+    expect(joined.status).toBe(201);
+    expect(joined.cache).toBe('no-store');
+    canaries.push(joined.body!.accessToken);
+    const me = await api('GET', '/v1/me', joined.body!.accessToken);
+    expect(me.body!.memberships).toEqual([{ organizationId: stack.orgId, name: 'Chaos', role: 'member' }]);
+    const crossed = [
+      await api('GET', `/v1/orgs/${victim.orgId}/secrets`, joined.body!.accessToken),
+      await api('GET', `/v1/orgs/${victim.orgId}/agents`, joined.body!.accessToken),
+      await api('GET', `/v1/orgs/${stack.orgId}/secrets`, victim.accessToken),
+    ];
+    expect(crossed.map((r) => [r.status, r.body!.code])).toEqual([
+      [403, 'FORBIDDEN'],
+      [403, 'FORBIDDEN'],
+      [403, 'FORBIDDEN'],
+    ]);
+    // Re-adding the owner's own email to demote them is a conflict; the role stays.
+    const ownerEmail = (await stack.pool.query('SELECT email FROM users WHERE id = $1', [victim.userId])).rows[0].email;
+    const demote = await api('POST', `/v1/orgs/${victim.orgId}/members`, victim.accessToken, { email: ownerEmail, role: 'member' });
+    expect(demote.status).toBe(409);
+    const role = await stack.pool.query('SELECT role FROM memberships WHERE organization_id = $1 AND user_id = $2', [
+      victim.orgId,
+      victim.userId,
+    ]);
+    expect(role.rows[0].role).toBe('owner');
+    figures.addMemberTakeover = {
+      invite: added.status,
+      redeemAnonymous: anonymous.status,
+      redeemAsAttacker: asAttacker.status,
+      attackerIntoVictimOrg: intoVictim.map((r) => r.status),
+      tokenOfOtherOrg: crossed.map((r) => r.status),
+      demoteOwner: demote.status,
+    };
+  });
+
+  it('every answer that carries a secret (pairing, agent, invitation, access token) is Cache-Control: no-store', async () => {
+    const post = async (path: string, body: unknown, token?: string) => {
+      const orgId = /^\/v1\/orgs\/([^/]+)/.exec(path)?.[1];
+      const res = await fetch(`${stack.apiUrl}${path}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(orgId ? { 'x-org-id': orgId } : {}),
+        },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, cache: res.headers.get('cache-control'), body: (await res.json()) as Record<string, any> };
+    };
+    const pairing = await post(`/v1/orgs/${stack.orgId}/agents/pairing-tokens`, {}, stack.accessToken);
+    const paired = await post('/v1/agents/pair', { pairingToken: pairing.body.pairingToken, name: 'cache-probe' });
+    const invited = await post(
+      `/v1/orgs/${stack.orgId}/members`,
+      { email: `c-${randomUUID()}@chaos.test`, role: 'member' },
+      stack.accessToken,
+    );
+    const accepted = await post('/v1/invitations/accept', { invitationToken: invited.body.invitationToken });
+    const refused = await post('/v1/invitations/accept', { invitationToken: invited.body.invitationToken });
+    canaries.push(pairing.body.pairingToken, paired.body.agentToken, invited.body.invitationToken, accepted.body.accessToken);
+    const all = { pairing, paired, invited, accepted, refused };
+    for (const [what, r] of Object.entries(all)) expect(r.cache, what).toBe('no-store');
+    expect([pairing.status, paired.status, invited.status, accepted.status, refused.status]).toEqual([201, 201, 201, 201, 404]);
+    figures.cacheControl = Object.fromEntries(Object.entries(all).map(([k, r]) => [k, `${r.status} ${r.cache}`]));
   });
 
   it('tampered secret ciphertext: the node fails with SECRET_DECRYPT_FAILED, nothing of the secret leaks', async () => {
