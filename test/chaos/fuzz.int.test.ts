@@ -151,7 +151,7 @@ await describeWith(['postgres', 'redis'], 'chaos: fuzz of WS frames and HTTP bod
     expect(problems).toEqual([]);
   }, 300_000);
 
-  it('HTTP: api JSON bodies (workflows, secrets, tags, pairing, members, runs) answer 4xx with {code, message}, never 5xx', async () => {
+  it('HTTP: api JSON bodies (workflows, secrets, tags, pairing, members, invitations, runs) answer 4xx with {code, message}, never 5xx', async () => {
     const agent = await provisionAgent(stack.pool, stack.orgId, 'tags-target');
     canaries.push(agent.token);
     const node = {
@@ -165,6 +165,7 @@ await describeWith(['postgres', 'redis'], 'chaos: fuzz of WS frames and HTTP bod
     });
     await stack.call('POST', `/v1/orgs/${stack.orgId}/workflows/${wf.id}/publish`);
     const o = `/v1/orgs/${stack.orgId}`;
+    const ownerId = (await stack.pool.query('SELECT user_id FROM memberships WHERE organization_id = $1', [stack.orgId])).rows[0].user_id;
     const targets: Array<{ method: string; path: string; valid: Record<string, unknown>; auth?: boolean }> = [
       {
         method: 'POST',
@@ -180,6 +181,8 @@ await describeWith(['postgres', 'redis'], 'chaos: fuzz of WS frames and HTTP bod
       { method: 'PUT', path: `${o}/agents/${agent.agentId}/tags`, valid: { tags: ['east', 'group:alpha'] } },
       { method: 'POST', path: '/v1/agents/pair', valid: { pairingToken: `${stack.orgId}.abc`, name: 'x', tags: ['a'] }, auth: false },
       { method: 'POST', path: `${o}/members`, valid: { email: 'm@x.test', role: 'member' } },
+      { method: 'PATCH', path: `${o}/members/${ownerId}`, valid: { role: 'admin' } },
+      { method: 'POST', path: '/v1/invitations/accept', valid: { invitationToken: 'vinv_x' }, auth: false },
       { method: 'POST', path: `${o}/workflows/${wf.id}/runs`, valid: { input: { a: 1 } } },
     ];
     const statuses: Record<string, number> = {};
