@@ -139,6 +139,21 @@ await describeWith(['postgres', 'redis'], 'api invitations and the rank rule', (
     expect(await roleOf(org.orgId, joined.body.userId)).toBe('admin');
   });
 
+  it('addMember (operator helper) refuses an existing account and leaves nothing behind', async () => {
+    const victimEmail = email('existing');
+    const victim = await bootstrapOrganization(api.pool, { orgName: 'Existing', email: victimEmail });
+    const org = await api.org('Helper');
+    await expect(addMember(api.pool, { organizationId: org.orgId, email: victimEmail, role: 'member' })).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+    await expect(addMember(api.pool, { organizationId: victim.orgId, email: victimEmail, role: 'member' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    expect(await tokensOf(victim.userId)).toBe(1);
+    expect(await roleOf(victim.orgId, victim.userId)).toBe('owner');
+    expect((await api.pool.query('SELECT count(*)::int AS n FROM invitations WHERE email = $1', [victimEmail])).rows[0].n).toBe(0);
+  });
+
   it('expired, unknown and raced invitations: at most one redemption, never a 5xx', async () => {
     const org = await api.org('Race');
     const expired = await invite(org.orgId, org.accessToken, { email: email('late'), role: 'member' });

@@ -77,9 +77,15 @@ export async function addMember(
   pool: Pool,
   input: { organizationId: string; email: string; role: Role },
 ): Promise<{ userId: string; role: Role; accessToken: string }> {
-  const { invitationToken } = await inviteMember(pool, input);
-  const { userId, role, accessToken } = await acceptInvitation(pool, { invitationToken });
-  return { userId, role, accessToken };
+  const { invitationId, invitationToken } = await inviteMember(pool, input);
+  try {
+    const { userId, role, accessToken } = await acceptInvitation(pool, { invitationToken });
+    return { userId, role, accessToken };
+  } catch (err) {
+    // Nobody holds this invitation's token: leave no open invitation behind.
+    await pool.query('DELETE FROM invitations WHERE id = $1 AND accepted_at IS NULL', [invitationId]);
+    throw err;
+  }
 }
 
 export { inTransaction, generateAccessToken } from './access-tokens.js';
