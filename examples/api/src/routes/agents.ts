@@ -144,7 +144,7 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
       ]),
       ctx.liveSessions?.list(organizationId),
     ]);
-    const merged = mergeLive(rows.map(agentView), sessions, Boolean(ctx.liveSessions));
+    const merged = mergeLive(rows.map(agentView), sessions, Boolean(ctx.liveSessions), { complete: ctx.liveSessions?.complete });
     return { agents: merged.agents, staleMs: config.agentStaleMs, live: merged.live };
   });
 
@@ -158,7 +158,7 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
     ]);
     if (!rows[0]) throw new ApiError('NOT_FOUND', 'agent not found');
     const sessions = await ctx.liveSessions?.list(organizationId);
-    return mergeLive([agentView(rows[0])], sessions, Boolean(ctx.liveSessions)).agents[0];
+    return mergeLive([agentView(rows[0])], sessions, Boolean(ctx.liveSessions), { complete: ctx.liveSessions?.complete }).agents[0];
   });
 
   app.post('/v1/orgs/:orgId/agents/:agentId/revoke', { preHandler: managers }, async (request) => {
