@@ -107,7 +107,16 @@ await describeWith(['postgres', 'redis'], 'agent status from the live session', 
       { id: 'b', status: 'offline' },
       { id: 'r', status: 'revoked' },
     ];
-    const session = { sessionId: 's', inFlight: 0, maxInFlight: 1, kinds: [], connectors: null, reportedTags: [], connectedAt: null, lastSeenAt: null };
+    const session = {
+      sessionId: 's',
+      inFlight: 0,
+      maxInFlight: 1,
+      kinds: [],
+      connectors: null,
+      reportedTags: [],
+      connectedAt: null,
+      lastSeenAt: null,
+    };
     const sessions = new Map([
       ['b', session],
       ['r', session],

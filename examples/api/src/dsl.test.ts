@@ -84,7 +84,10 @@ describe('workflow DSL', () => {
     ],
     [
       'connector.action with a zero timeout',
-      { ...base, nodes: [{ id: 'a', type: 'connector.action', config: { connectorId: 'http', actionId: 'request', input: {}, timeoutMs: 0 } }] },
+      {
+        ...base,
+        nodes: [{ id: 'a', type: 'connector.action', config: { connectorId: 'http', actionId: 'request', input: {}, timeoutMs: 0 } }],
+      },
     ],
   ])('rejects %s', (_name, dsl) => {
     expect(WorkflowDslSchema.safeParse(dsl).success).toBe(false);

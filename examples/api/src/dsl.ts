@@ -3,7 +3,13 @@
  * Node configs reuse the protocol's payload schemas, so what the api accepts is exactly what the
  * worker can dispatch. The worker imports {@link WorkflowDslSchema} to parse published versions.
  */
-import { ConnectorActionPayloadSchema, ExecutionConfigSchema, SandboxConfigSchema, ShellTaskSchema, TimeoutMsSchema } from '@vespid/protocol';
+import {
+  ConnectorActionPayloadSchema,
+  ExecutionConfigSchema,
+  SandboxConfigSchema,
+  ShellTaskSchema,
+  TimeoutMsSchema,
+} from '@vespid/protocol';
 import { z } from 'zod';
 
 /**

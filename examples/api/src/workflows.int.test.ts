@@ -62,11 +62,10 @@ await describeWith(['postgres', 'redis'], 'api workflows and runs', () => {
     expect(created.status).toBe(400);
     expect(created.body.details.issues.map((i: { path: string }) => i.path)).toContain('nodes.0.config.connectorId');
     // A draft stored without validation (an older api, a manual edit) is still refused when published.
-    const { rows } = await api.pool.query<{ id: string }>('INSERT INTO workflows (organization_id, name, dsl) VALUES ($1, $2, $3) RETURNING id', [
-      org.orgId,
-      'legacy',
-      noConnector,
-    ]);
+    const { rows } = await api.pool.query<{ id: string }>(
+      'INSERT INTO workflows (organization_id, name, dsl) VALUES ($1, $2, $3) RETURNING id',
+      [org.orgId, 'legacy', noConnector],
+    );
     const published = await api.call('POST', `${base()}/${rows[0]!.id}/publish`, { token: org.accessToken });
     expect(published.status).toBe(400);
     expect(published.body.code).toBe('INVALID_WORKFLOW');

@@ -65,11 +65,15 @@ describe('gateway host config', () => {
 
     expect(gatewayHostConfigFromEnv({ ...prod, GATEWAY_RESULT_STORE: 'memory' }).resultStore).toBe('memory');
     expect(gatewayHostConfigFromEnv({ ...prod, REDIS_URL: 'redis://127.0.0.1:6379' }).resultStore).toBe('redis');
-    expect(gatewayHostConfigFromEnv({ ...prod, REDIS_URL: 'redis://127.0.0.1:6379', GATEWAY_RESULT_STORE: 'Memory' }).resultStore).toBe('memory');
+    expect(gatewayHostConfigFromEnv({ ...prod, REDIS_URL: 'redis://127.0.0.1:6379', GATEWAY_RESULT_STORE: 'Memory' }).resultStore).toBe(
+      'memory',
+    );
     // Outside production the old default holds: memory without Redis.
     expect(gatewayHostConfigFromEnv({ NODE_ENV: 'test' }).resultStore).toBe('memory');
     expect(gatewayHostConfigFromEnv({ NODE_ENV: 'development', GATEWAY_SERVICE_TOKEN: 't' }).resultStore).toBe('memory');
-    expect(() => gatewayHostConfigFromEnv({ ...prod, GATEWAY_RESULT_STORE: 'redis' })).toThrow(/GATEWAY_RESULT_STORE=redis needs REDIS_URL/);
+    expect(() => gatewayHostConfigFromEnv({ ...prod, GATEWAY_RESULT_STORE: 'redis' })).toThrow(
+      /GATEWAY_RESULT_STORE=redis needs REDIS_URL/,
+    );
     expect(() => gatewayHostConfigFromEnv({ ...prod, GATEWAY_RESULT_STORE: 'disk' })).toThrow(/must be "redis" or "memory"/);
     expect(() =>
       gatewayHostConfigFromEnv({ ...prod, REDIS_URL: 'redis://127.0.0.1:6379', GATEWAY_CLUSTER: 'redis', GATEWAY_RESULT_STORE: 'memory' }),
@@ -92,7 +96,12 @@ describe('gateway host config', () => {
       const res = await fetch(`${host.url}/internal/v1/dispatch-async`, {
         method: 'POST',
         headers: { authorization: 'Bearer svc-token-for-config-test', 'content-type': 'application/json' },
-        body: JSON.stringify({ organizationId: 'org-1', requestId: 'r:n:0', kind: 'connector.action', payload: { actionId: 'request', input: {} } }),
+        body: JSON.stringify({
+          organizationId: 'org-1',
+          requestId: 'r:n:0',
+          kind: 'connector.action',
+          payload: { actionId: 'request', input: {} },
+        }),
       });
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('connectorId') });

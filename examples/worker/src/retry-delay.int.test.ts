@@ -54,7 +54,11 @@ await describeWith(['postgres', 'redis'], 'worker retry delays', () => {
     return host;
   }
 
-  const remoteNode = { id: 'n1', type: 'connector.action', config: { connectorId: 'http', actionId: 'request', input: {}, execution: { mode: 'node' } } };
+  const remoteNode = {
+    id: 'n1',
+    type: 'connector.action',
+    config: { connectorId: 'http', actionId: 'request', input: {}, execution: { mode: 'node' } },
+  };
 
   async function events(runId: string): Promise<Event[]> {
     const { rows } = await pool.query<Event>(
@@ -109,11 +113,13 @@ await describeWith(['postgres', 'redis'], 'worker retry delays', () => {
     await waitForStatus(runId, (s) => s === 'failed');
 
     const list = await events(runId);
-    expect(list.filter((e) => e.type === 'node_failed').map((e) => [e.payload.attempt, e.payload.error.code, e.payload.willRetry])).toEqual([
-      [0, 'NO_AGENT_AVAILABLE', true],
-      [1, 'NO_AGENT_AVAILABLE', true],
-      [2, 'NO_AGENT_AVAILABLE', false],
-    ]);
+    expect(list.filter((e) => e.type === 'node_failed').map((e) => [e.payload.attempt, e.payload.error.code, e.payload.willRetry])).toEqual(
+      [
+        [0, 'NO_AGENT_AVAILABLE', true],
+        [1, 'NO_AGENT_AVAILABLE', true],
+        [2, 'NO_AGENT_AVAILABLE', false],
+      ],
+    );
     expect(list.filter((e) => e.type === 'node_retry_scheduled').map((e) => [e.payload.attempt, e.payload.delayMs])).toEqual([
       [1, 400],
       [2, 800],

@@ -22,14 +22,23 @@ await describeWith(['postgres'], 'worker retry policy on real runs', () => {
   let host: WorkerHost;
   // What the fake agent answers, by node id and attempt.
   const answers: Record<string, ExecutionResult[]> = {
-    get: [{ status: 'failed', error: { code: 'HTTP_REQUEST_FAILED', message: 'connection reset', retryable: true } }, { status: 'succeeded', output: 1 }],
+    get: [
+      { status: 'failed', error: { code: 'HTTP_REQUEST_FAILED', message: 'connection reset', retryable: true } },
+      { status: 'succeeded', output: 1 },
+    ],
     slow: [{ status: 'failed', error: { code: 'NODE_EXECUTION_TIMEOUT', message: 'no answer in time', retryable: true } }],
   };
 
   const node = (id: string, extra: Record<string, unknown> = {}) => ({
     id,
     type: 'connector.action',
-    config: { connectorId: 'http', actionId: 'request', input: { method: 'GET', url: 'https://x.test' }, execution: { mode: 'node' }, ...extra },
+    config: {
+      connectorId: 'http',
+      actionId: 'request',
+      input: { method: 'GET', url: 'https://x.test' },
+      execution: { mode: 'node' },
+      ...extra,
+    },
   });
 
   async function finish(runId: string) {
