@@ -49,6 +49,8 @@ await describeWith(['postgres', 'redis'], 'worker retry delays', () => {
         ...env,
       },
       pool,
+      // Result pushes of other tests on this Redis stay out of this worker.
+      resultChannel: `${schema}:results`,
     });
     hosts.push(host);
     return host;
