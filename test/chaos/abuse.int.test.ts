@@ -148,7 +148,7 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: abuse cases', () => 
     const expired = await mint();
     canaries.push(expired);
     await stack.pool.query("UPDATE agent_pairing_tokens SET expires_at = now() - interval '1 second' WHERE used_at IS NULL");
-    expect(await pair(expired)).toMatchObject({ body: { code: 'PAIRING_TOKEN_INVALID' } });
+    expect(await pair(expired)).toMatchObject({ status: 400, body: { code: 'PAIRING_TOKEN_EXPIRED' } });
 
     const once = await mint();
     canaries.push(once);

@@ -76,17 +76,40 @@ await describeWith(['postgres', 'redis'], 'api agents and pairing', () => {
     expect((await pair(t.pairingToken)).status).toBe(401);
   });
 
-  it('refuses an expired pairing token and a malformed one', async () => {
+  it('refuses an expired pairing token with 400 PAIRING_TOKEN_EXPIRED, a used, unknown or malformed one with 401', async () => {
     const t = await createPairingToken();
     await api.pool.query("UPDATE agent_pairing_tokens SET expires_at = now() - interval '1 second' WHERE id = $1", [t.id]);
     const res = await pair(t.pairingToken);
-    expect(res.status).toBe(401);
-    expect(res.body.code).toBe('PAIRING_TOKEN_INVALID');
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('PAIRING_TOKEN_EXPIRED');
+    expect(res.text).not.toContain(parseToken(t.pairingToken)!.secret);
+    // Used, then expired: "used" is what the user needs to hear (401), not "expired".
+    const used = await createPairingToken();
+    expect((await pair(used.pairingToken)).status).toBe(201);
+    await api.pool.query("UPDATE agent_pairing_tokens SET expires_at = now() - interval '1 second' WHERE id = $1", [used.id]);
+    expect(await pair(used.pairingToken).then((r) => [r.status, r.body.code])).toEqual([401, 'PAIRING_TOKEN_INVALID']);
+    const unknown = `${org.orgId}.${parseToken(t.pairingToken)!.secret.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a'))}`;
+    expect(await pair(unknown).then((r) => [r.status, r.body.code])).toEqual([401, 'PAIRING_TOKEN_INVALID']);
     expect((await pair('not-a-token')).body.code).toBe('PAIRING_TOKEN_INVALID');
     // A token of org A cannot be replayed with org B's prefix.
     const t2 = await createPairingToken();
     const forged = `${other.orgId}.${parseToken(t2.pairingToken)!.secret}`;
     expect((await pair(forged)).status).toBe(401);
+  });
+
+  it('accepts and stores the agentVersion the node-agent sends, and trims and de-duplicates tags', async () => {
+    const t = await createPairingToken();
+    const res = await pair(t.pairingToken, { agentVersion: '0.1.0', tags: [' east ', 'east', 'group:alpha '] });
+    expect(res.status).toBe(201);
+    const row = await api.pool.query('SELECT agent_version, tags FROM organization_agents WHERE id = $1', [res.body.agentId]);
+    expect(row.rows[0]).toEqual({ agent_version: '0.1.0', tags: ['east', 'group:alpha'] });
+    const view = await api.call('GET', `/v1/orgs/${org.orgId}/agents/${res.body.agentId}`, { token: org.accessToken });
+    expect(view.body).toMatchObject({ agentVersion: '0.1.0', tags: ['east', 'group:alpha'] });
+    // Still refused: an empty version, a tag that is only spaces, a space inside a tag.
+    for (const extra of [{ agentVersion: ' ' }, { tags: ['  '] }, { tags: ['has space'] }]) {
+      const again = await createPairingToken();
+      expect((await pair(again.pairingToken, extra)).status, JSON.stringify(extra)).toBe(400);
+    }
   });
 
   it('stores pairing, agent and access tokens only as hashes', async () => {
@@ -155,7 +178,7 @@ await describeWith(['postgres', 'redis'], 'api agents and pairing', () => {
     expect(bad.status).toBe(400);
     const res = await api.call('PUT', `/v1/orgs/${org.orgId}/agents/${agentId}/tags`, {
       token: org.accessToken,
-      body: { tags: ['east', 'group:beta', 'east'] },
+      body: { tags: [' east', 'group:beta ', 'east'] },
     });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ agentId, tags: ['east', 'group:beta'], propagated: true });

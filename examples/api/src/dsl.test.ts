@@ -16,6 +16,7 @@ describe('workflow DSL', () => {
             actionId: 'issue.create',
             input: { repo: 'o/r', title: 't' },
             auth: { secretId: '6f1c2a52-7c1e-4a7e-9c0b-2f5d8d0c6a11' },
+            timeoutMs: 120_000,
             execution: { mode: 'node', selector: { agentId: 'a1' } },
           },
         },
@@ -75,6 +76,17 @@ describe('workflow DSL', () => {
       {
         ...base,
         nodes: [{ id: 'a', type: 'connector.action', config: { connectorId: 'http', actionId: 'r', input: {}, auth: { secretId: 'x' } } }],
+      },
+    ],
+    [
+      'connector.action without connectorId',
+      { ...base, nodes: [{ id: 'a', type: 'connector.action', config: { actionId: 'request', input: {}, execution: { mode: 'node' } } }] },
+    ],
+    [
+      'connector.action with a zero timeout',
+      {
+        ...base,
+        nodes: [{ id: 'a', type: 'connector.action', config: { connectorId: 'http', actionId: 'request', input: {}, timeoutMs: 0 } }],
       },
     ],
   ])('rejects %s', (_name, dsl) => {

@@ -3,7 +3,13 @@
  * Node configs reuse the protocol's payload schemas, so what the api accepts is exactly what the
  * worker can dispatch. The worker imports {@link WorkflowDslSchema} to parse published versions.
  */
-import { ConnectorActionPayloadSchema, ExecutionConfigSchema, SandboxConfigSchema, ShellTaskSchema } from '@vespid/protocol';
+import {
+  ConnectorActionPayloadSchema,
+  ExecutionConfigSchema,
+  SandboxConfigSchema,
+  ShellTaskSchema,
+  TimeoutMsSchema,
+} from '@vespid/protocol';
 import { z } from 'zod';
 
 /**
@@ -24,7 +30,9 @@ export const NodeIdSchema = z
 export const NodeAuthSchema = z.strictObject({ secretId: z.uuid() });
 
 /**
- * Config of a `connector.action` node: `{connectorId, actionId, input, auth?: {secretId}, execution?}`.
+ * Config of a `connector.action` node: `{connectorId, actionId, input, auth?: {secretId}, timeoutMs?, execution?}`.
+ * `connectorId` is required (the gateway routes by it). `timeoutMs` bounds one attempt of the node
+ * (default: the worker's NODE_EXEC_TIMEOUT_MS).
  *
  * @example
  * ```ts
@@ -36,6 +44,7 @@ export const ConnectorActionConfigSchema = z.strictObject({
   actionId: ConnectorActionPayloadSchema.shape.actionId,
   input: z.unknown(),
   auth: NodeAuthSchema.optional(),
+  timeoutMs: TimeoutMsSchema.optional(),
   execution: ExecutionConfigSchema.optional(),
 });
 

@@ -1,8 +1,9 @@
 /**
  * Live session data for the agents list: what the gateway knows right now (in-flight count, the
- * capabilities reported in `hello`, connection time). The database stays the source of truth for
- * status; live data is an optional overlay, and a gateway that is down, slow or too old to have the
- * route only means "no live data" — never an error for the page.
+ * capabilities reported in `hello`, connection time). Status comes from the live session first (an
+ * agent that stopped cleanly is offline at once, not after the stale window) and from `last_seen_at`
+ * second; a gateway that is down, slow or too old to have the route only means "no live data" —
+ * never an error for the page.
  */
 import { type Logger, ROUTES, noopLogger } from '@vespid/protocol';
 import { Agent, request } from 'undici';
@@ -74,6 +75,11 @@ export interface LiveSession {
  * ```
  */
 export interface LiveSessionSource {
+  /**
+   * Whether the gateway behind this source holds every session of an organization, so that "no
+   * session" means "not connected". False in cluster mode, where a replica lists only its own.
+   */
+  readonly complete?: boolean;
   list(organizationId: string, options?: { signal?: AbortSignal }): Promise<Map<string, LiveSession> | undefined>;
   close(): Promise<void>;
 }
@@ -93,6 +99,8 @@ export interface GatewayLiveSessionsOptions {
   serviceToken: string;
   /** Per-call budget. @default 1500 */
   timeoutMs?: number;
+  /** See {@link LiveSessionSource.complete}. @default true (a single gateway) */
+  complete?: boolean;
   logger?: Logger;
 }
 
@@ -162,6 +170,7 @@ export function gatewayLiveSessions(options: GatewayLiveSessionsOptions): LiveSe
   };
 
   return {
+    complete: options.complete ?? true,
     list(organizationId, opts = {}) {
       let p = pending.get(organizationId);
       if (!p) {
@@ -177,6 +186,8 @@ export function gatewayLiveSessions(options: GatewayLiveSessionsOptions): LiveSe
 /**
  * Builds the live source from `GATEWAY_HTTP_URL` (runbook default `http://localhost:3002`) and
  * `GATEWAY_SERVICE_TOKEN`; without a service token there is no live data (returns `undefined`).
+ * With `GATEWAY_CLUSTER=redis` the URL reaches one replica among several, so a missing session does
+ * not make an agent offline (its last-seen time decides).
  *
  * @example
  * ```ts
@@ -191,7 +202,8 @@ export function liveSessionsFromEnv(
   if (!serviceToken) return undefined;
   // Same validation and default as the api config (a bad URL fails at startup, naming the field).
   const { gatewayHttpUrl } = resolveApiConfig({ gatewayHttpUrl: env.GATEWAY_HTTP_URL?.trim() || undefined });
-  return gatewayLiveSessions({ url: gatewayHttpUrl, serviceToken, ...options });
+  const complete = env.GATEWAY_CLUSTER?.trim().toLowerCase() !== 'redis';
+  return gatewayLiveSessions({ url: gatewayHttpUrl, serviceToken, complete, ...options });
 }
 
 /**
@@ -207,21 +219,32 @@ export type LiveStatus = 'gateway' | 'unavailable' | 'not_configured';
 /**
  * Adds `live` to each agent view: the session object when the gateway reports one, `null` when the
  * gateway answered without this agent (not connected there). Without live data agents get no `live`.
+ * Status follows the live data when there is some: a session makes the agent `online`, no session
+ * makes it `offline` when the source is `complete` (else the `last_seen_at` status stays); `revoked`
+ * always wins.
  *
  * @example
  * ```ts
- * const { agents, live } = mergeLive(views, await source?.list(orgId), Boolean(source));
+ * const { agents, live } = mergeLive(views, await source?.list(orgId), Boolean(source), { complete: source?.complete });
  * ```
  */
 export function mergeLive<A extends { id: string; status: string }>(
   agents: A[],
   sessions: Map<string, LiveSession> | undefined,
   configured: boolean,
+  options: { complete?: boolean | undefined } = {},
 ): { agents: Array<A & { live?: LiveSession | null }>; live: LiveStatus } {
   if (!sessions) return { agents, live: configured ? 'unavailable' : 'not_configured' };
+  const complete = options.complete ?? true;
   return {
-    // A revoked agent's session is being closed; never show it as carrying work.
-    agents: agents.map((a) => ({ ...a, live: a.status === 'revoked' ? null : (sessions.get(a.id) ?? null) })),
+    agents: agents.map((a) => {
+      // A revoked agent's session is being closed; never show it as carrying work.
+      if (a.status === 'revoked') return { ...a, live: null };
+      const live = sessions.get(a.id) ?? null;
+      // last_seen_at lags by up to the stale window: an agent that closed cleanly a second ago is gone now.
+      const status = live ? 'online' : complete ? 'offline' : a.status;
+      return { ...a, status, live };
+    }),
     live: 'gateway',
   };
 }

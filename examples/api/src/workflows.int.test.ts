@@ -53,6 +53,25 @@ await describeWith(['postgres', 'redis'], 'api workflows and runs', () => {
     expect(trigger.body.code).toBe('INVALID_WORKFLOW');
   });
 
+  it('refuses a connector.action node without connectorId at create and at publish (400 INVALID_WORKFLOW)', async () => {
+    const noConnector = {
+      ...dsl,
+      nodes: [{ id: 'fetch', type: 'connector.action', config: { actionId: 'request', input: {}, execution: { mode: 'node' } } }],
+    };
+    const created = await create({ name: 'no-connector', dsl: noConnector });
+    expect(created.status).toBe(400);
+    expect(created.body.details.issues.map((i: { path: string }) => i.path)).toContain('nodes.0.config.connectorId');
+    // A draft stored without validation (an older api, a manual edit) is still refused when published.
+    const { rows } = await api.pool.query<{ id: string }>(
+      'INSERT INTO workflows (organization_id, name, dsl) VALUES ($1, $2, $3) RETURNING id',
+      [org.orgId, 'legacy', noConnector],
+    );
+    const published = await api.call('POST', `${base()}/${rows[0]!.id}/publish`, { token: org.accessToken });
+    expect(published.status).toBe(400);
+    expect(published.body.code).toBe('INVALID_WORKFLOW');
+    expect(published.body.details.issues.map((i: { path: string }) => i.path)).toContain('nodes.0.config.connectorId');
+  });
+
   it('creates, reads, publishes versions, and refuses to run an unpublished workflow', async () => {
     const created = await create({ name: 'flow', dsl });
     expect(created.status).toBe(201);

@@ -50,6 +50,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     DATABASE_URL: options.databaseUrl,
     DATABASE_SCHEMA: options.databaseSchema ?? 'public',
     REDIS_URL: options.redisUrl,
+    // Without Redis the demo keeps gateway results in memory on purpose; a production gateway refuses
+    // that unless it is chosen by name.
+    ...(options.redisUrl ? {} : { GATEWAY_RESULT_STORE: 'memory' }),
     GATEWAY_HOST: '127.0.0.1',
     GATEWAY_PORT: String(options.gatewayPort),
     GATEWAY_SERVICE_TOKEN: options.serviceToken,

@@ -50,6 +50,66 @@ describe('gateway host config', () => {
     );
   });
 
+  it('refuses a production gateway without Redis unless memory results are chosen by name (GATEWAY_RESULT_STORE)', async () => {
+    const prod = { NODE_ENV: 'production', GATEWAY_SERVICE_TOKEN: 'svc-token-for-config-test' };
+    let message = '';
+    try {
+      gatewayHostConfigFromEnv(prod);
+    } catch (err) {
+      expect(err).toBeInstanceOf(GatewayConfigError);
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^NODE_ENV=production without REDIS_URL .*GATEWAY_RESULT_STORE=memory/);
+    expect(message).not.toContain('\n');
+    await expect(startGatewayHost({ ...prod, GATEWAY_PORT: '0', GATEWAY_LOG_LEVEL: 'silent' })).rejects.toThrow(/REDIS_URL/);
+
+    expect(gatewayHostConfigFromEnv({ ...prod, GATEWAY_RESULT_STORE: 'memory' }).resultStore).toBe('memory');
+    expect(gatewayHostConfigFromEnv({ ...prod, REDIS_URL: 'redis://127.0.0.1:6379' }).resultStore).toBe('redis');
+    expect(gatewayHostConfigFromEnv({ ...prod, REDIS_URL: 'redis://127.0.0.1:6379', GATEWAY_RESULT_STORE: 'Memory' }).resultStore).toBe(
+      'memory',
+    );
+    // Outside production the old default holds: memory without Redis.
+    expect(gatewayHostConfigFromEnv({ NODE_ENV: 'test' }).resultStore).toBe('memory');
+    expect(gatewayHostConfigFromEnv({ NODE_ENV: 'development', GATEWAY_SERVICE_TOKEN: 't' }).resultStore).toBe('memory');
+    expect(() => gatewayHostConfigFromEnv({ ...prod, GATEWAY_RESULT_STORE: 'redis' })).toThrow(
+      /GATEWAY_RESULT_STORE=redis needs REDIS_URL/,
+    );
+    expect(() => gatewayHostConfigFromEnv({ ...prod, GATEWAY_RESULT_STORE: 'disk' })).toThrow(/must be "redis" or "memory"/);
+    expect(() =>
+      gatewayHostConfigFromEnv({ ...prod, REDIS_URL: 'redis://127.0.0.1:6379', GATEWAY_CLUSTER: 'redis', GATEWAY_RESULT_STORE: 'memory' }),
+    ).toThrow(/GATEWAY_CLUSTER=redis needs GATEWAY_RESULT_STORE=redis/);
+  });
+
+  it('starts in production with memory results when they are chosen explicitly', async () => {
+    const host = await startGatewayHost({
+      NODE_ENV: 'production',
+      GATEWAY_SERVICE_TOKEN: 'svc-token-for-config-test',
+      GATEWAY_RESULT_STORE: 'memory',
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_PORT: '0',
+      GATEWAY_LOG_LEVEL: 'silent',
+    });
+    try {
+      expect(host.config.resultStore).toBe('memory');
+      expect((await fetch(`${host.url}/readyz`)).status).toBe(200);
+      // The gateway's dispatch validation refuses a connector.action that names no connector.
+      const res = await fetch(`${host.url}/internal/v1/dispatch-async`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer svc-token-for-config-test', 'content-type': 'application/json' },
+        body: JSON.stringify({
+          organizationId: 'org-1',
+          requestId: 'r:n:0',
+          kind: 'connector.action',
+          payload: { actionId: 'request', input: {} },
+        }),
+      });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('connectorId') });
+    } finally {
+      await host.close({ timeoutMs: 1000 });
+    }
+  });
+
   it('starts in test mode with memory results and a generated service token', async () => {
     const host = await startGatewayHost({ NODE_ENV: 'test', GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0', GATEWAY_LOG_LEVEL: 'silent' });
     try {

@@ -10,6 +10,12 @@ export interface GatewayHostConfig extends GatewayEnvConfig {
   autoMigrate: boolean;
   /** `REDIS_URL`: Redis result store and the `vespid:control` subscription when set; memory otherwise. */
   redisUrl: string | undefined;
+  /**
+   * Where results are kept (`GATEWAY_RESULT_STORE`): `redis` (survive a restart, for
+   * `GATEWAY_RESULTS_TTL_SEC`) or `memory` (lost on restart). Default: `redis` when `REDIS_URL` is set,
+   * else `memory` — except under `NODE_ENV=production`, where memory must be chosen explicitly.
+   */
+  resultStore: 'redis' | 'memory';
   /** `NODE_ENV === 'test'`: the only case in which `GATEWAY_SERVICE_TOKEN` may be missing. */
   testMode: boolean;
   /** The WebSocket path, taken from `GATEWAY_WS_URL` (default `/ws`). */
@@ -49,7 +55,8 @@ function positiveInt(env: Record<string, string | undefined>, name: string, min:
  * Reads the runbook's Gateway variables (via `gatewayOptionsFromEnv`) plus `DATABASE_URL`,
  * `DATABASE_SCHEMA`, `REDIS_URL`, `NODE_ENV` and the cluster-mode variables (`GATEWAY_CLUSTER=redis`,
  * `GATEWAY_REPLICA_ID`, `GATEWAY_CLUSTER_KEY_PREFIX`, `GATEWAY_CLUSTER_PRESENCE_TTL_MS`, `GATEWAY_ORG_MAX_IN_FLIGHT`). Refuses to run without `GATEWAY_SERVICE_TOKEN`
- * unless `NODE_ENV=test`.
+ * unless `NODE_ENV=test`, and with `NODE_ENV=production` but no `REDIS_URL` unless
+ * `GATEWAY_RESULT_STORE=memory`.
  *
  * @example
  * ```ts
@@ -69,12 +76,15 @@ export function gatewayHostConfigFromEnv(env: Record<string, string | undefined>
   }
   const schema = set(env.DATABASE_SCHEMA) ?? 'public';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new GatewayConfigError('DATABASE_SCHEMA must be a plain lower-case identifier');
+  const resultStore = resultStoreFrom(env);
   let cluster: GatewayClusterConfig | null = null;
   const mode = set(env.GATEWAY_CLUSTER)?.toLowerCase();
   if (mode && mode !== 'off' && mode !== 'none') {
     if (mode !== 'redis') throw new GatewayConfigError(`GATEWAY_CLUSTER must be "redis" (or unset), got "${mode.slice(0, 20)}"`);
     if (!set(env.REDIS_URL))
       throw new GatewayConfigError('GATEWAY_CLUSTER=redis needs REDIS_URL (the replicas share presence and results there)');
+    if (resultStore === 'memory')
+      throw new GatewayConfigError('GATEWAY_CLUSTER=redis needs GATEWAY_RESULT_STORE=redis (a result must be readable from every replica)');
     const replicaId = set(env.GATEWAY_REPLICA_ID);
     if (replicaId !== undefined && !/^[A-Za-z0-9._@-]{1,100}$/.test(replicaId))
       throw new GatewayConfigError('GATEWAY_REPLICA_ID must be 1-100 letters, digits or . _ @ -');
@@ -92,7 +102,29 @@ export function gatewayHostConfigFromEnv(env: Record<string, string | undefined>
     databaseSchema: schema,
     autoMigrate: set(env.GATEWAY_AUTO_MIGRATE) !== 'false',
     redisUrl: set(env.REDIS_URL),
+    resultStore,
     testMode,
     wsPath: new URL(base.wsUrl).pathname || '/ws',
   };
+}
+
+/**
+ * `GATEWAY_RESULT_STORE`. A production gateway without Redis used to keep results in memory silently
+ * and lose them on every restart (a worker then waited for its node's timeout): there it refuses to
+ * start unless memory is asked for by name.
+ */
+function resultStoreFrom(env: Record<string, string | undefined>): 'redis' | 'memory' {
+  const raw = set(env.GATEWAY_RESULT_STORE)?.toLowerCase();
+  const redisUrl = set(env.REDIS_URL);
+  if (raw !== undefined && raw !== 'redis' && raw !== 'memory')
+    throw new GatewayConfigError(`GATEWAY_RESULT_STORE must be "redis" or "memory", got "${raw.slice(0, 20)}"`);
+  if (raw === 'redis' && !redisUrl) throw new GatewayConfigError('GATEWAY_RESULT_STORE=redis needs REDIS_URL');
+  if (raw) return raw;
+  if (redisUrl) return 'redis';
+  if (env.NODE_ENV === 'production') {
+    throw new GatewayConfigError(
+      'NODE_ENV=production without REDIS_URL would keep results in memory and lose them on restart; set REDIS_URL, or GATEWAY_RESULT_STORE=memory to accept that',
+    );
+  }
+  return 'memory';
 }

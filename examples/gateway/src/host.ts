@@ -89,8 +89,12 @@ export async function startGatewayHost(
       r.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
       cleanups.push(() => r.quit());
       redis = r;
-    } else {
-      logger.warn({}, 'REDIS_URL is not set: results are kept in memory and lost on restart');
+    }
+    if (config.resultStore === 'memory') {
+      logger.warn(
+        { resultStore: 'memory', redis: Boolean(redis) },
+        'results are kept in memory and lost on restart (set REDIS_URL and leave GATEWAY_RESULT_STORE unset or "redis" to keep them)',
+      );
     }
 
     // Cluster mode: presence, selection and forwarding through Redis; started before any agent connects.
@@ -117,7 +121,10 @@ export async function startGatewayHost(
       ...config,
       serviceToken,
       authenticator: overrides.authenticator ?? agents?.authenticator ?? refuseAll,
-      resultStore: redis ? redisResultStore({ redis, ttlSec: config.resultsTtlSec }) : memoryResultStore({ ttlSec: config.resultsTtlSec }),
+      resultStore:
+        redis && config.resultStore === 'redis'
+          ? redisResultStore({ redis, ttlSec: config.resultsTtlSec })
+          : memoryResultStore({ ttlSec: config.resultsTtlSec }),
       logger,
       metrics,
       agentSeenIntervalMs,
@@ -178,7 +185,7 @@ export async function startGatewayHost(
         wsUrl,
         selection: config.selection,
         staleMs: config.staleMs,
-        results: redis ? 'redis' : 'memory',
+        results: config.resultStore,
         ...(cluster ? { replicaId: cluster.replicaId } : {}),
         auth: overrides.authenticator ? 'custom' : pool ? 'postgres' : 'none',
       },

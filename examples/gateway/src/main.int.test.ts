@@ -60,6 +60,19 @@ await describeWith(['redis'], 'gateway host process (pnpm --filter @vespid/examp
     }
   });
 
+  it('refuses to start in production without REDIS_URL, with one clear line naming GATEWAY_RESULT_STORE=memory', async () => {
+    const p = startProcess(
+      { GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0', GATEWAY_SERVICE_TOKEN: 'smoke-canary-token-123', REDIS_URL: '' },
+      true,
+    );
+    try {
+      expect(await p.exited).toBe(1);
+      expect(p.output().trim()).toMatch(/^gateway: NODE_ENV=production without REDIS_URL [^\n]*GATEWAY_RESULT_STORE=memory[^\n]*$/);
+    } finally {
+      if (p.child.exitCode === null) process.kill(-p.child.pid!, 'SIGKILL');
+    }
+  });
+
   it('refuses to start without GATEWAY_SERVICE_TOKEN with one clear line', async () => {
     const p = startProcess({ GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0', GATEWAY_SERVICE_TOKEN: '' });
     try {

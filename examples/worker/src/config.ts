@@ -8,9 +8,9 @@ export interface WorkerConfig extends ContinuationEnvOptions {
   databaseUrl: string | undefined;
   databaseSchema: string;
   redisUrl: string | undefined;
-  /** Attempts per node for retryable failures (NO_AGENT_AVAILABLE, AGENT_DISCONNECTED, …). */
+  /** Attempts per node for the failures the worker retries (see `retry-policy.ts`: NO_AGENT_AVAILABLE, AGENT_DISCONNECTED, …). */
   nodeMaxAttempts: number;
-  /** Delay before retry n is `nodeRetryDelayMs * 2^(n-1)`. */
+  /** Delay before retry n is `nodeRetryDelayMs * 2^(n-1)`; the run waits on a delayed job meanwhile. */
   nodeRetryDelayMs: number;
   /** How often runs left `queued`/`running` without a job (a crashed worker) are picked up again. */
   runSweepMs: number;

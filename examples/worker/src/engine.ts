@@ -9,8 +9,9 @@ import type { Executor } from '@vespid/sdk-agent';
 import type { BlockedCursor, ContinuationResult, ContinuationRunner } from '@vespid/sdk-dispatch';
 import { WorkflowDslSchema, type WorkflowNode } from '@vespid/example-api';
 import type { Pool, PoolClient } from '@vespid/example-db';
-import { appendEvent, hasNodeEvent } from './events.js';
+import { appendEvent, hasNodeEvent, retryWaitMs } from './events.js';
 import { nodeRequest } from './payloads.js';
+import { isRetryableFailure } from './retry-policy.js';
 import { inTransaction, lockRun, type RunRow } from './runs.js';
 
 /** A unit of work on the run queue: continue this run from wherever it stands. */
@@ -35,15 +36,6 @@ export interface EngineOptions {
   logger?: Logger;
 }
 
-/** Codes worth another attempt of the same node. */
-const RETRYABLE = new Set<string>([
-  ErrorCodes.NO_AGENT_AVAILABLE,
-  ErrorCodes.AGENT_DISCONNECTED,
-  ErrorCodes.GATEWAY_UNAVAILABLE,
-  ErrorCodes.GATEWAY_SHUTDOWN,
-  ErrorCodes.AGENT_SHUTDOWN,
-]);
-
 export interface WorkflowEngine {
   /** Set once the continuation runner exists (the runner's callbacks point back here). */
   attachRunner(runner: ContinuationRunner): void;
@@ -53,7 +45,18 @@ export interface WorkflowEngine {
   onApplied(event: { cursor: BlockedCursor; result: ContinuationResult }): void;
 }
 
-type Step = { kind: 'done' } | { kind: 'node'; node: WorkflowNode; attempt: number; index: number };
+type Step =
+  | { kind: 'done' }
+  | { kind: 'node'; node: WorkflowNode; attempt: number; index: number }
+  /** The attempt's retry delay has not elapsed yet: the run waits on a delayed job, not in memory. */
+  | { kind: 'wait'; node: WorkflowNode; attempt: number; delayMs: number };
+
+/**
+ * Job key of the delayed job that resumes `attempt` of a node after its retry delay. One key per
+ * attempt, so every path that (re)arms the wait — the result callback, the engine loop, the sweeper —
+ * adds the same job instead of one each.
+ */
+const retryStepKey = (nodeId: string, attempt: number) => `retry-${nodeId}-a${attempt}`;
 
 export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
   const logger = options.logger ?? noopLogger;
@@ -95,6 +98,13 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
         await finishRun(tx, run, 'succeeded');
         return { kind: 'done' };
       }
+      // A retry runs only once its delay has passed, whoever picks the run up early (this loop right
+      // after block() applied a refusal, a duplicate job, the sweeper, a restarted worker). The delay is
+      // measured from the durable node_retry_scheduled event, so it holds across restarts.
+      if (run.attempt > 0) {
+        const delayMs = await retryWaitMs(tx, run.id, node.id, run.attempt);
+        if (delayMs > 0) return { kind: 'wait', node, attempt: run.attempt, delayMs };
+      }
       if (!(await hasNodeEvent(tx, run.id, 'node_started', node.id, run.attempt))) {
         await appendEvent(tx, run, 'node_started', node.id, { attempt: run.attempt, type: node.type });
       }
@@ -131,7 +141,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       return { delayMs: 0 };
     }
     const error: ErrorInfo = result.error ?? { code: ErrorCodes.INTERNAL_ERROR, message: 'node failed without an error' };
-    const willRetry = RETRYABLE.has(error.code) && where.attempt + 1 < options.nodeMaxAttempts;
+    const willRetry = isRetryableFailure(error, node) && where.attempt + 1 < options.nodeMaxAttempts;
     await appendEvent(tx, run, 'node_failed', node.id, { ...base, error: { code: error.code, message: error.message }, willRetry });
     if (!willRetry) {
       await finishRun(tx, run, 'failed', { code: error.code, message: error.message });
@@ -182,7 +192,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
         result,
       ),
     );
-    if (next && next.delayMs > 0) await options.schedule(job, `n${node.id}-a${attempt + 1}`, next.delayMs);
+    if (next && next.delayMs > 0) await options.schedule(job, retryStepKey(node.id, attempt + 1), next.delayMs);
     else if (next) await process(job);
   }
 
@@ -244,6 +254,12 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     for (let guard = 0; guard < 10_000; guard++) {
       const step = await nextStep(job);
       if (step.kind === 'done') return;
+      if (step.kind === 'wait') {
+        // Usually already armed by onApplied/runCloud (same key, so this adds nothing); re-armed here
+        // when the job was lost (in-process queue and a restart) and the sweeper found the run.
+        await options.schedule(job, retryStepKey(step.node.id, step.attempt), step.delayMs);
+        return;
+      }
       const mode = step.node.config.execution?.mode ?? 'cloud';
       if (mode === 'cloud') return runCloud(job, step.node, step.attempt);
       const keepGoing = await runRemote(job, step.node, step.attempt);
@@ -301,7 +317,8 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       pendingAfterCommit.delete(cursor.requestId);
       if (!next) return;
       const job = { runId: cursor.runId, organizationId: cursor.organizationId };
-      options.schedule(job, `after-${cursor.nodeId}-a${cursor.attempt}`, next.delayMs).catch((err: unknown) => {
+      const stepKey = next.delayMs > 0 ? retryStepKey(cursor.nodeId, cursor.attempt + 1) : `after-${cursor.nodeId}-a${cursor.attempt}`;
+      options.schedule(job, stepKey, next.delayMs).catch((err: unknown) => {
         logger.error(
           { runId: cursor.runId, err: (err as Error).message },
           'could not schedule the run after a result; the sweeper will resume it',

@@ -39,3 +39,19 @@ export async function hasNodeEvent(tx: PoolClient, runId: string, type: RunEvent
   );
   return (rowCount ?? 0) > 0;
 }
+
+/**
+ * Milliseconds until the retry delay of `attempt` of a node has passed (0 when it has, or when the
+ * attempt is not a scheduled retry). Measured on the database clock from the `node_retry_scheduled`
+ * event (`delayMs`), so every worker process agrees and a restart does not shorten the wait.
+ */
+export async function retryWaitMs(tx: PoolClient, runId: string, nodeId: string, attempt: number): Promise<number> {
+  const { rows } = await tx.query<{ wait_ms: number }>(
+    `SELECT GREATEST(0, CEIL(EXTRACT(EPOCH FROM (created_at - clock_timestamp())) * 1000 + (payload->>'delayMs')::numeric))::int AS wait_ms
+       FROM workflow_run_events
+      WHERE run_id = $1 AND type = 'node_retry_scheduled' AND node_id = $2 AND payload->>'attempt' = $3
+      ORDER BY seq DESC LIMIT 1`,
+    [runId, nodeId, String(attempt)],
+  );
+  return rows[0]?.wait_ms ?? 0;
+}

@@ -16,8 +16,8 @@ export function nodeRequest(node: WorkflowNode, run: { runId: string; attempt: n
   const execution = node.config.execution;
   const base = { mode: execution?.mode ?? 'cloud', selector: execution?.selector } as const;
   if (node.type === 'connector.action') {
-    const { connectorId, actionId, input, auth } = node.config;
-    return { ...base, kind: node.type, payload: { connectorId, actionId, input }, timeoutMs: undefined, secretId: auth?.secretId };
+    const { connectorId, actionId, input, auth, timeoutMs } = node.config;
+    return { ...base, kind: node.type, payload: { connectorId, actionId, input }, timeoutMs, secretId: auth?.secretId };
   }
   const { task, sandbox } = node.config;
   return {

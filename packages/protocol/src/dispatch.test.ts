@@ -9,7 +9,7 @@ import {
 } from './dispatch.js';
 import { AgentExecutePayloadSchema, ConnectorActionPayloadSchema, ExecutionConfigSchema } from './payloads.js';
 
-const base = { organizationId: 'org-1', requestId: 'run:node:0', kind: 'connector.action', payload: {} };
+const base = { organizationId: 'org-1', requestId: 'run:node:0', kind: 'connector.action', payload: { connectorId: 'http' } };
 
 describe('dispatch request', () => {
   it('applies the default timeout', () => {
@@ -35,6 +35,16 @@ describe('dispatch request', () => {
     ]) {
       expect(DispatchRequestSchema.safeParse(bad).success).toBe(false);
     }
+  });
+
+  it('refuses a connector.action without a valid payload.connectorId (the gateway routes by it)', () => {
+    for (const payload of [{}, { actionId: 'request', input: {} }, { connectorId: '' }, { connectorId: 'Not Valid' }, null, 'x']) {
+      const r = DispatchRequestSchema.safeParse({ ...base, payload });
+      expect(r.success).toBe(false);
+      expect(r.error?.issues[0]?.path).toEqual(['payload', 'connectorId']);
+    }
+    // Other kinds carry no connector.
+    expect(DispatchRequestSchema.safeParse({ ...base, kind: 'agent.execute', payload: {} }).success).toBe(true);
   });
 });
 

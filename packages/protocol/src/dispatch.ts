@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { DEFAULT_TIMEOUT_MS, LIMITS } from './constants.js';
-import { ErrorInfoSchema, KindSchema, OrganizationIdSchema, RequestIdSchema, SelectorSchema, TimeoutMsSchema } from './primitives.js';
+import {
+  ConnectorIdSchema,
+  ErrorInfoSchema,
+  KindSchema,
+  OrganizationIdSchema,
+  RequestIdSchema,
+  SelectorSchema,
+  TimeoutMsSchema,
+} from './primitives.js';
 
 /**
  * Body of `POST /internal/v1/dispatch` and `/dispatch-async` (worker → gateway).
@@ -11,15 +19,30 @@ import { ErrorInfoSchema, KindSchema, OrganizationIdSchema, RequestIdSchema, Sel
  * const request = DispatchRequestSchema.parse(await readJson(req)); // timeoutMs defaults to 60000
  * ```
  */
-export const DispatchRequestSchema = z.strictObject({
-  organizationId: OrganizationIdSchema,
-  requestId: RequestIdSchema,
-  kind: KindSchema,
-  payload: z.unknown(),
-  secret: z.string().max(LIMITS.secretLength).optional(),
-  selector: SelectorSchema.optional(),
-  timeoutMs: TimeoutMsSchema.default(DEFAULT_TIMEOUT_MS),
-});
+export const DispatchRequestSchema = z
+  .strictObject({
+    organizationId: OrganizationIdSchema,
+    requestId: RequestIdSchema,
+    kind: KindSchema,
+    payload: z.unknown(),
+    secret: z.string().max(LIMITS.secretLength).optional(),
+    selector: SelectorSchema.optional(),
+    timeoutMs: TimeoutMsSchema.default(DEFAULT_TIMEOUT_MS),
+  })
+  .superRefine((request, ctx) => {
+    // The gateway routes a connector.action by payload.connectorId; without one the request reached any
+    // agent and failed there. Only the routing key is checked: the rest of the payload is the executor's.
+    if (request.kind !== 'connector.action') return;
+    const connectorId = (request.payload as { connectorId?: unknown } | null | undefined)?.connectorId;
+    const parsed = ConnectorIdSchema.safeParse(connectorId);
+    if (!parsed.success) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['payload', 'connectorId'],
+        message: connectorId === undefined ? 'connector.action needs payload.connectorId' : (parsed.error.issues[0]?.message ?? 'invalid'),
+      });
+    }
+  });
 /**
  * A parsed dispatch request (defaults applied).
  *

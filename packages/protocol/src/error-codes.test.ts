@@ -46,6 +46,14 @@ describe('error catalogue', () => {
     expect(isRetryableCode('BAD_REQUEST')).toBe(false);
     expect(isRetryableCode('unknown')).toBe(false);
   });
+
+  it('agrees with the worker on timeouts and HTTP failures, and tells an expired pairing token apart', () => {
+    // A timed-out action may have had its effect: not retried. A failed HTTP request may be (per failure).
+    expect(isRetryableCode('NODE_EXECUTION_TIMEOUT')).toBe(false);
+    expect(isRetryableCode('HTTP_REQUEST_FAILED')).toBe(true);
+    expect(errorCodeInfo('PAIRING_TOKEN_EXPIRED')).toMatchObject({ httpStatus: 400, retryable: false });
+    expect(errorCodeInfo('PAIRING_TOKEN_INVALID')).toMatchObject({ httpStatus: 401, retryable: false });
+  });
 });
 
 describe('VespidError', () => {

@@ -13,9 +13,14 @@ import { ApiError } from '../errors.js';
 import { idParam, parseOr } from '../http.js';
 import { mergeLive } from '../live-sessions.js';
 import { inTransaction } from '../users.js';
+import type { PoolClient } from '@vespid/example-db';
 
+/**
+ * Control-plane tags as typed by people and CLIs (`--tags "east, group:alpha"`): each is trimmed, then
+ * validated, and duplicates are dropped. Spaces inside a tag are still refused.
+ */
 const TagsSchema = z
-  .array(TagSchema)
+  .array(z.string().trim().pipe(TagSchema))
   .max(LIMITS.tagsPerAgent)
   .transform((tags) => [...new Set(tags)]);
 
@@ -23,6 +28,8 @@ const TagsSchema = z
 export const PairRequestSchema = z.strictObject({
   pairingToken: z.string().min(1).max(512),
   name: z.string().trim().min(1).max(LIMITS.nameLength),
+  /** The node-agent's version (what `hello.agentVersion` carries), stored for the agents list. */
+  agentVersion: z.string().trim().min(1).max(64).optional(),
   tags: TagsSchema.optional(),
   capabilities: z
     .looseObject(CapabilitiesSchema.partial().shape)
@@ -36,6 +43,7 @@ interface AgentRow {
   tags: string[];
   reported_tags: string[];
   capabilities: Record<string, unknown>;
+  agent_version: string | null;
   max_in_flight: number | null;
   last_seen_at: Date | null;
   revoked_at: Date | null;
@@ -43,7 +51,7 @@ interface AgentRow {
   online: boolean;
 }
 
-const AGENT_COLUMNS = `id, name, tags, reported_tags, capabilities, max_in_flight, last_seen_at, revoked_at, created_at,
+const AGENT_COLUMNS = `id, name, tags, reported_tags, capabilities, agent_version, max_in_flight, last_seen_at, revoked_at, created_at,
   COALESCE(last_seen_at > now() - make_interval(secs => $2::double precision / 1000), false) AS online`;
 
 function agentView(row: AgentRow) {
@@ -55,6 +63,7 @@ function agentView(row: AgentRow) {
     tags: row.tags,
     reportedTags: row.reported_tags,
     capabilities: row.capabilities,
+    agentVersion: row.agent_version,
     maxInFlight: row.max_in_flight,
     lastSeenAt: row.last_seen_at?.toISOString() ?? null,
     revokedAt: row.revoked_at?.toISOString() ?? null,
@@ -99,11 +108,18 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
           [hashToken(body.pairingToken), organizationId],
         );
         const tokenId = used.rows[0]?.id;
-        if (!tokenId) throw new ApiError('PAIRING_TOKEN_INVALID', 'pairing token is unknown, expired or already used');
+        if (!tokenId) throw await refusal(client, body.pairingToken, organizationId);
         const inserted = await client.query<{ id: string }>(
-          `INSERT INTO organization_agents (organization_id, name, token_hash, tags, capabilities)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-          [organizationId, body.name, hashToken(agentToken), body.tags ?? [], JSON.stringify(body.capabilities ?? {})],
+          `INSERT INTO organization_agents (organization_id, name, token_hash, tags, capabilities, agent_version)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+          [
+            organizationId,
+            body.name,
+            hashToken(agentToken),
+            body.tags ?? [],
+            JSON.stringify(body.capabilities ?? {}),
+            body.agentVersion ?? null,
+          ],
         );
         const id = inserted.rows[0]!.id;
         await client.query('UPDATE agent_pairing_tokens SET used_by_agent = $1 WHERE id = $2 AND organization_id = $3', [
@@ -128,7 +144,7 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
       ]),
       ctx.liveSessions?.list(organizationId),
     ]);
-    const merged = mergeLive(rows.map(agentView), sessions, Boolean(ctx.liveSessions));
+    const merged = mergeLive(rows.map(agentView), sessions, Boolean(ctx.liveSessions), { complete: ctx.liveSessions?.complete });
     return { agents: merged.agents, staleMs: config.agentStaleMs, live: merged.live };
   });
 
@@ -142,7 +158,7 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
     ]);
     if (!rows[0]) throw new ApiError('NOT_FOUND', 'agent not found');
     const sessions = await ctx.liveSessions?.list(organizationId);
-    return mergeLive([agentView(rows[0])], sessions, Boolean(ctx.liveSessions)).agents[0];
+    return mergeLive([agentView(rows[0])], sessions, Boolean(ctx.liveSessions), { complete: ctx.liveSessions?.complete }).agents[0];
   });
 
   app.post('/v1/orgs/:orgId/agents/:agentId/revoke', { preHandler: managers }, async (request) => {
@@ -174,6 +190,20 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
     logger.info({ organizationId, agentId, tags: rows[0].tags, propagated }, 'agent tags updated');
     return { agentId, tags: rows[0].tags, propagated };
   });
+}
+
+/**
+ * Why a pairing token was not accepted: an unused token past its expiry is 400 PAIRING_TOKEN_EXPIRED
+ * (the CLI then says to create a new one); unknown or already used stays 401 PAIRING_TOKEN_INVALID.
+ */
+async function refusal(client: PoolClient, pairingToken: string, organizationId: string): Promise<ApiError> {
+  const { rows } = await client.query<{ expired: boolean }>(
+    `SELECT expires_at <= now() AS expired FROM agent_pairing_tokens
+      WHERE token_hash = $1 AND organization_id::text = $2 AND used_at IS NULL`,
+    [hashToken(pairingToken), organizationId],
+  );
+  if (rows[0]?.expired) return new ApiError('PAIRING_TOKEN_EXPIRED', 'pairing token has expired; create a new one');
+  return new ApiError('PAIRING_TOKEN_INVALID', 'pairing token is unknown or already used');
 }
 
 async function publishSafely(ctx: AppContext, event: Parameters<AppContext['controlBus']['publish']>[0]): Promise<boolean> {

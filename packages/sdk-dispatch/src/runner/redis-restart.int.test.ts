@@ -50,7 +50,7 @@ await describeWith(['redis'], 'continuation runner across a Redis restart', () =
       nodeId: 'n',
       attempt: 0,
       kind: 'connector.action',
-      payload: {},
+      payload: { connectorId: 'http' },
     });
     expect(blocked.state).toBe('blocked');
 

@@ -24,7 +24,13 @@ it('does not dispatch into a socket whose close handshake has started', async ()
   a.ws.close(1000, 'agent stopping');
   (a.ws as unknown as { _socket: { pause(): void } })._socket.pause();
   await new Promise((r) => setTimeout(r, 100));
-  const req = { organizationId: ORG, requestId: 'r-closing:n:0', kind: 'connector.action', payload: {}, timeoutMs: 60_000 };
+  const req = {
+    organizationId: ORG,
+    requestId: 'r-closing:n:0',
+    kind: 'connector.action',
+    payload: { connectorId: 'http' },
+    timeoutMs: 60_000,
+  };
   const outcome = await t.gateway.dispatchAsync(req).then(
     (r) => ({ dispatched: r.dispatched, code: undefined as string | undefined }),
     (err: { code?: string }) => ({ dispatched: false, code: err.code }),

@@ -32,7 +32,7 @@ it('stops selecting an agent once it refused a task with AGENT_SHUTDOWN', async 
       organizationId: ORG,
       requestId: `r-drain-${i}:n:0`,
       kind: 'connector.action',
-      payload: {},
+      payload: { connectorId: 'http' },
       timeoutMs: 5000,
     });
     outcomes.push(`${r.agentId}:${r.status}`);

@@ -16,7 +16,13 @@ afterEach(async () => {
   t = undefined;
 });
 
-const request = (requestId: string) => ({ organizationId: ORG, requestId, kind: 'connector.action', payload: {}, timeoutMs: 30_000 });
+const request = (requestId: string) => ({
+  organizationId: ORG,
+  requestId,
+  kind: 'connector.action',
+  payload: { connectorId: 'http' },
+  timeoutMs: 30_000,
+});
 
 it('fails an unconfirmed request with a retryable AGENT_DISCONNECTED as soon as the agent goes away', async () => {
   t = await startTestGateway();

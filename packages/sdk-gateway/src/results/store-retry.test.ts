@@ -41,7 +41,7 @@ it('retries a failed result store until it is durable, then acks and answers the
     organizationId: ORG,
     requestId: 'r-store:n:0',
     kind: 'connector.action',
-    payload: {},
+    payload: { connectorId: 'http' },
     timeoutMs: 30_000,
   });
   const exec = await a.next('execute');
