@@ -7,10 +7,11 @@ import type { Executor, ExecutorContext, ExecutorResult, ExecutorTask } from '..
 import { containerCreateOptions } from './container-spec.js';
 import { ImageFactsCache, ensureImage } from './engine.js';
 import { DockerSandboxError } from './errors.js';
-import { type DockerSandboxOptions, type ResolvedDockerSandboxOptions, resolveDockerSandboxOptions } from './options.js';
+import { type DockerSandboxOptions, resolveDockerSandboxOptions } from './options.js';
 import { abortCode, errorToResult, outcomeToResult } from './outcome.js';
 import { buildSandboxEnv, resolveNetwork, resolveTimeoutMs } from './policy.js';
 import { runContainer } from './run-container.js';
+import { formatSandboxUser, resolveSandboxUser } from './sandbox-user.js';
 import { sweepOrphans } from './sweeper.js';
 import { type DirOwner, locateRun, prepareWorkdir, removeDir, removeWorkdir, workdirPath } from './workdir.js';
 
@@ -51,19 +52,6 @@ export interface DockerSandboxExecutor extends Executor {
 // Script files live beside the run directories; org ids cannot start with a dot, so no clash.
 const SCRIPTS_DIR = '.vespid-scripts';
 
-function sandboxUser(o: ResolvedDockerSandboxOptions): { user: string; owner: DirOwner | undefined } {
-  const uid = process.getuid?.();
-  const gid = process.getgid?.();
-  const isRoot = uid === 0;
-  if (o.user) {
-    const [u, g] = o.user.split(':').map(Number) as [number, number];
-    return { user: o.user, owner: isRoot ? { uid: u, gid: g } : undefined };
-  }
-  if (isRoot || uid === undefined || gid === undefined)
-    return { user: '65534:65534', owner: isRoot ? { uid: 65534, gid: 65534 } : undefined };
-  return { user: `${uid}:${gid}`, owner: undefined };
-}
-
 /**
  * The Docker sandbox executor for `agent.execute`: runs the node's shell task in a hardened container
  * (read-only rootfs, `/work` = a per-run host directory, `/tmp` tmpfs, all capabilities dropped,
@@ -90,7 +78,9 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
   const processEnv = o.env ?? process.env;
   const scope = o.scope ?? `wd-${createHash('sha256').update(o.workdirRoot).digest('hex').slice(0, 16)}`;
   const instanceId = randomUUID();
-  const { user, owner } = sandboxUser(o);
+  const resolvedUser = resolveSandboxUser(o.user, { uid: process.getuid?.(), gid: process.getgid?.() });
+  const user = formatSandboxUser(resolvedUser.user);
+  const owner: DirOwner | undefined = resolvedUser.chown ? resolvedUser.user : undefined;
   const running = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
   const images = new ImageFactsCache();
   let state: DockerSandboxState = 'idle';

@@ -4,6 +4,7 @@ import { type Logger, noopLogger } from '@vespid/protocol';
 import type Dockerode from 'dockerode';
 import { z } from 'zod';
 import { DockerSandboxError } from './errors.js';
+import { parseSandboxUser } from './sandbox-user.js';
 
 const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid env name');
 
@@ -56,13 +57,19 @@ export const DockerSandboxOptionsSchema = z.strictObject({
   /** Extra age past a container's deadline before the periodic sweep removes it. @default 60000 */
   sweepGraceMs: z.number().int().min(0).max(86_400_000).default(60_000),
   /**
-   * `uid:gid` the script runs as. Root is refused. Default: `65534:65534` when the agent runs as root
-   * (the workdir is chowned to it), otherwise the agent's own uid:gid.
+   * Numeric `uid:gid` the script runs as. Root is refused in every spelling (uid 0 or gid 0), and so are
+   * names. Default: `65534:65534` when the agent runs as root (the workdir is chowned to it), otherwise
+   * the agent's own uid:gid (gid 0 replaced by 65534).
    */
   user: z
     .string()
-    .regex(/^\d+:\d+$/, 'must be uid:gid')
-    .refine((u) => !u.startsWith('0:'), 'the sandbox never runs as root')
+    .superRefine((u, ctx) => {
+      try {
+        parseSandboxUser(u);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
     .optional(),
   /**
    * Label value grouping the containers this agent sweeps. Agents sharing a Docker engine and a
