@@ -218,7 +218,7 @@ const entries = [
     'DOCKER_WORKDIR_FULL',
     507,
     false,
-    'The sandbox script filled its writable /work (VESPID_AGENT_DOCKER_WORKDIR_MAX_MB) and got ENOSPC.',
+    'The sandbox script ran out of writable space (ENOSPC): /work is bounded by VESPID_AGENT_DOCKER_WORKDIR_MAX_MB, /tmp by its tmpfs size.',
     'Write less data, or raise VESPID_AGENT_DOCKER_WORKDIR_MAX_MB (and the memory limit with it) on the agent.',
   ],
   [

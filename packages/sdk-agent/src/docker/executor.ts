@@ -9,7 +9,7 @@ import { ImageFactsCache, ensureImage } from './engine.js';
 import { DockerSandboxError } from './errors.js';
 import { type DockerSandboxOptions, resolveDockerSandboxOptions } from './options.js';
 import { abortCode, errorToResult, outcomeToResult } from './outcome.js';
-import { buildSandboxEnv, resolveNetwork, resolveTimeoutMs } from './policy.js';
+import { buildSandboxEnv, resolveImage, resolveNetwork, resolveTimeoutMs } from './policy.js';
 import { runContainer } from './run-container.js';
 import { formatSandboxUser, resolveSandboxUser } from './sandbox-user.js';
 import { sweepOrphans } from './sweeper.js';
@@ -54,13 +54,13 @@ const SCRIPTS_DIR = '.vespid-scripts';
 
 /**
  * The Docker sandbox executor for `agent.execute`: runs the node's shell task in a hardened container
- * (read-only rootfs, `/work` = a per-run host directory, `/tmp` tmpfs, all capabilities dropped,
+ * (read-only rootfs, `/work` = a size-limited tmpfs (or, unbounded, the per-run host directory), `/tmp` tmpfs, all capabilities dropped,
  * no-new-privileges, non-root, memory without swap, CPU, pids and nofile limits, no network unless
  * allowed, an init process) through the Engine API, with output capped while it streams.
  * Results carry `{exitCode, stdout, stderr, stdoutTruncated, stderrTruncated, timedOut, oomKilled, durationMs}`;
  * failures use `DOCKER_EXIT_CODE:<n>`, `NODE_EXECUTION_TIMEOUT`, `DOCKER_OOM_KILLED`,
- * `DOCKER_IMAGE_NOT_FOUND`, `DOCKER_FAILED` (retryable), `ENV_NOT_ALLOWED`, `NETWORK_NOT_ALLOWED`,
- * `WORKDIR_ESCAPE`, `TASK_CANCELLED`. A present image is inspected once per 10 s, not once per run;
+ * `DOCKER_IMAGE_NOT_FOUND`, `DOCKER_FAILED` (retryable), `ENV_NOT_ALLOWED`, `NETWORK_NOT_ALLOWED`, `IMAGE_NOT_ALLOWED`,
+ * `DOCKER_WORKDIR_FULL`, `WORKDIR_ESCAPE`, `TASK_CANCELLED`. A present image is inspected once per 10 s, not once per run;
  * a missing one is never cached, so it fails with `DOCKER_IMAGE_NOT_FOUND` at once.
  *
  * @example
@@ -106,11 +106,11 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
       throw new DockerSandboxError('BAD_REQUEST', `invalid agent.execute payload (fields: ${fields})`);
     }
     const { task: shellTask, sandbox, run: runRef } = parsed.data;
+    const image = resolveImage(o, sandbox);
     const network = resolveNetwork(o, sandbox);
     const env = buildSandboxEnv(o, shellTask, sandbox, processEnv);
     const timeoutMs = Math.max(1, Math.min(resolveTimeoutMs(o, sandbox), ctx.deadline - Date.now()));
     const workdir = workdirPath(o.workdirRoot, locateRun(task.organizationId, task.requestId, runRef));
-    const image = sandbox?.docker?.image ?? o.image;
     const logger = ctx.logger;
     logger.info({ image, network, timeoutMs, envKeys: env.passedKeys.length }, 'starting docker sandbox');
     if (env.missingKeys.length > 0) logger.warn({ missing: env.missingKeys.length }, 'allowed env keys are not set on the agent');
@@ -154,7 +154,7 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
         },
         'docker sandbox finished',
       );
-      return outcomeToResult(outcome, timeoutMs);
+      return outcomeToResult(outcome, timeoutMs, o);
     } catch (err) {
       // The image was removed while its facts were cached: the next run inspects (and reports) it afresh.
       if (err instanceof DockerSandboxError && err.code === 'DOCKER_IMAGE_NOT_FOUND') images.forget(image);
