@@ -3,9 +3,10 @@
  * upgrades, query-string / revoked / unknown tokens, expired / replayed / concurrently used pairing
  * tokens, forged results from another agent and another org, request ids guessed across orgs,
  * X-Org-Id spoofing, account takeover through "add member" with another org's owner's email, a token
- * minted in one org sent to another, cacheable secrets, tampered secret ciphertext and workdir path
- * escapes. Each must end in a clear code, never a crash, and no planted secret may appear in any log,
- * event, stored result or response.
+ * minted in one org sent to another, cacheable secrets, tampered secret ciphertext, workdir path escapes,
+ * SSRF from cloud-mode connectors, a sandbox filling its disk and a node choosing another image. Each must
+ * end in a clear code, never a crash, and no planted secret may appear in any log, event, stored result or
+ * response.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -407,5 +408,70 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: abuse cases', () => 
     }
     expect(existsSync(join(stack.tmp, 'tmp'))).toBe(false);
     figures.pathEscapes = { requestIds: escapes.length, payloads: payloads.length, codes };
+  });
+  it('SSRF: cloud-mode http nodes cannot reach loopback (any notation) or cloud metadata; node mode still reaches the private target', async () => {
+    const gw = new URL(stack.gatewayUrl);
+    const tgt = new URL(target.url);
+    const closedPort = 1; // nothing listens there: the answer must not differ from the open gateway port
+    const cloudNode = (id: string, url: string) => ({
+      id,
+      type: 'connector.action',
+      config: { connectorId: 'http', actionId: 'request', input: { url }, execution: { mode: 'cloud' } },
+    });
+    const urls = [
+      `${stack.gatewayUrl}/metrics`,
+      `http://2130706433:${gw.port}/metrics`,
+      `http://0x7f.1:${gw.port}/metrics`,
+      `http://[::ffff:127.0.0.1]:${gw.port}/metrics`,
+      `http://localhost:${gw.port}/metrics`,
+      `http://127.0.0.1:${closedPort}/metrics`,
+      `http://169.254.169.254/latest/meta-data/`,
+      `http://127.1:${tgt.port}/ssrf-cloud`,
+    ];
+    const runIds: string[] = [];
+    for (const [i, url] of urls.entries()) runIds.push(await stack.startRun(await stack.workflow(`ssrf-${i}`, [cloudNode('n', url)])));
+    const runs = await stack.waitRuns(runIds, 60_000);
+    const messages = new Set<string>();
+    for (const run of runs) {
+      expect(run.status, run.id).toBe('failed');
+      const failed = run.events.find((e) => e.type === 'node_failed')!;
+      expect(failed.payload, run.id).toMatchObject({ error: { code: 'DESTINATION_NOT_ALLOWED' }, willRetry: false });
+      messages.add(String((failed.payload.error as { message: string }).message).replace(/destination \S+/, 'destination X'));
+      expect(JSON.stringify(run)).not.toContain('vespid_gateway');
+    }
+    // One message for every refused target: open port, closed port, metadata, loopback names.
+    expect(messages.size).toBe(1);
+    expect(target.hits.get('/ssrf-cloud')).toBeUndefined();
+    // Node mode reaches the customer's private network by design: the same loopback target through an agent.
+    await stack.startAgent('ssrf-node', 'group:ssrf');
+    const nodeRun = await stack.startRun(
+      await stack.workflow('ssrf-node', [httpNode('n', target.url, 'ssrf-node', { selector: { group: 'ssrf' } })]),
+    );
+    const [ok] = await stack.waitRuns([nodeRun], 60_000);
+    expect(ok!.status).toBe('succeeded');
+    expect(target.hits.get('/ssrf-node')).toBe(1);
+    figures.ssrf = { cloudTargets: urls.length, refused: runs.length, distinctMessages: messages.size, nodeModeReached: true };
+  });
+
+  it('sandbox limits: a script filling /work gets ENOSPC (DOCKER_WORKDIR_FULL); a node naming another host image gets IMAGE_NOT_ALLOWED', async () => {
+    await stack.startAgent('sbx-limits', 'limits', {
+      VESPID_AGENT_EXEC_BACKEND: 'docker',
+      VESPID_AGENT_DOCKER_IMAGE: 'vespid/sandbox-busybox:test',
+      VESPID_AGENT_DOCKER_WORKDIR_MAX_MB: '16',
+    });
+    const exec = (payload: unknown) =>
+      internal('POST', '/internal/v1/dispatch', dispatchBody(stack.orgId, { kind: 'agent.execute', payload, selector: { tag: 'limits' } }));
+    // 1 GiB asked for, 16 MiB allowed: the write stops at the limit, nothing lands on the host disk.
+    const fill = await exec({ task: { type: 'shell', script: 'dd if=/dev/zero of=/work/fill bs=1M count=1024; exit $?' } });
+    expect(fill.status).toBe(200);
+    expect(fill.body).toMatchObject({ status: 'failed', error: { code: 'DOCKER_WORKDIR_FULL' } });
+    expect(fill.body!.output.stderr).toMatch(/No space left on device/);
+    // The node image exists on this host, but the operator did not list it.
+    const other = await exec({
+      task: { type: 'shell', script: 'cat /etc/os-release' },
+      sandbox: { docker: { image: 'vespid/sandbox-node:test' } },
+    });
+    expect(other.body).toMatchObject({ status: 'failed', error: { code: 'IMAGE_NOT_ALLOWED' } });
+    figures.sandboxLimits = { diskFill: fill.body!.error.code, otherImage: other.body!.error.code };
   });
 });

@@ -5,12 +5,15 @@ import {
   agentOptionsFromEnv,
   connectorActionExecutor,
   createAgent,
+  createDestinationPolicy,
+  type DestinationPolicy,
   defaultAgentConfigPath,
   type Executor,
   expandHome,
   githubConnector,
   httpConnector,
   pairAgent,
+  parseAllowlist,
   readAgentConfig,
   sandboxNotConfiguredExecutor,
   writeAgentConfig,
@@ -33,8 +36,20 @@ type Env = Record<string, string | undefined>;
  */
 export function buildExecutors(env: Env): Executor[] {
   const backend = env.VESPID_AGENT_EXEC_BACKEND?.trim().toLowerCase();
+  // Node mode reaches the customer's private network by design; an operator who wants to narrow it
+  // lists exactly what the connectors may reach (`public` for the internet).
+  const allow = env.VESPID_AGENT_HTTP_ALLOWLIST?.trim();
+  let destinations: DestinationPolicy | undefined;
+  try {
+    destinations = allow ? createDestinationPolicy({ allow: parseAllowlist(allow) }) : undefined;
+  } catch (err) {
+    throw new AgentError('AGENT_CONFIG_INVALID', `VESPID_AGENT_HTTP_ALLOWLIST: ${(err as Error).message}`);
+  }
   const connectors = connectorActionExecutor({
-    connectors: [httpConnector(), githubConnector(env.VESPID_GITHUB_API_BASE_URL ? { apiBaseUrl: env.VESPID_GITHUB_API_BASE_URL } : {})],
+    connectors: [
+      httpConnector({ destinations }),
+      githubConnector({ destinations, ...(env.VESPID_GITHUB_API_BASE_URL ? { apiBaseUrl: env.VESPID_GITHUB_API_BASE_URL } : {}) }),
+    ],
   });
   if (!backend) return [connectors, sandboxNotConfiguredExecutor()];
   if (backend === 'docker') return [connectors, dockerSandboxExecutor(dockerSandboxOptionsFromEnv(env as NodeJS.ProcessEnv))];

@@ -39,7 +39,11 @@ await describeWith(['postgres', 'redis'], 'worker host BULLMQ_PREFIX', () => {
       { id: 'n1', type: 'connector.action', config: { connectorId: 'http', actionId: 'request', input: { url: targetUrl } } },
     ]);
 
-    const worker = await startWorkerHost({ env: { DATABASE_URL, DATABASE_SCHEMA: schema, REDIS_URL, BULLMQ_PREFIX: prefix }, pool });
+    // The cloud-mode node calls a loopback target: the operator allowlist must open it.
+    const worker = await startWorkerHost({
+      env: { DATABASE_URL, DATABASE_SCHEMA: schema, REDIS_URL, BULLMQ_PREFIX: prefix, WORKFLOW_HTTP_ALLOWLIST: '127.0.0.1' },
+      pool,
+    });
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     const apiQueue = bullmqRunQueue({ connection: redis, prefix });
     try {

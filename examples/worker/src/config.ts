@@ -2,6 +2,7 @@
  * Worker configuration from env. The runbook's Worker variables keep their names and defaults (read by
  * sdk-dispatch's `continuationOptionsFromEnv`); the retry policy and sweep interval are this example's own.
  */
+import { parseAllowlist } from '@vespid/sdk-agent';
 import { continuationOptionsFromEnv, type ContinuationEnvOptions } from '@vespid/sdk-dispatch';
 
 export interface WorkerConfig extends ContinuationEnvOptions {
@@ -16,6 +17,11 @@ export interface WorkerConfig extends ContinuationEnvOptions {
   runSweepMs: number;
   /** Concurrency of the run queue. */
   runConcurrency: number;
+  /**
+   * Destinations cloud-mode connectors may reach besides public addresses (CIDRs, IPs, host names,
+   * `*.suffix`): loopback, private and link-local ranges are closed unless listed here.
+   */
+  httpAllowlist: string[];
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -29,7 +35,7 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
 /**
  * Reads NODE_EXEC_TIMEOUT_MS, WORKFLOW_CONTINUATION_* (runbook), DATABASE_URL, DATABASE_SCHEMA,
  * REDIS_URL, WORKFLOW_NODE_MAX_ATTEMPTS (3), WORKFLOW_NODE_RETRY_DELAY_MS (1000),
- * WORKFLOW_RUN_SWEEP_MS (30000), WORKFLOW_RUN_CONCURRENCY (10).
+ * WORKFLOW_RUN_SWEEP_MS (30000), WORKFLOW_RUN_CONCURRENCY (10), WORKFLOW_HTTP_ALLOWLIST (empty).
  */
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   return {
@@ -41,5 +47,6 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
     nodeRetryDelayMs: int(env, 'WORKFLOW_NODE_RETRY_DELAY_MS', 1000, 0, 3_600_000),
     runSweepMs: int(env, 'WORKFLOW_RUN_SWEEP_MS', 30_000, 100, 3_600_000),
     runConcurrency: int(env, 'WORKFLOW_RUN_CONCURRENCY', 10, 1, 1000),
+    httpAllowlist: parseAllowlist(env.WORKFLOW_HTTP_ALLOWLIST),
   };
 }

@@ -4,7 +4,13 @@
  * and a sweeper that resumes runs a crashed worker left behind.
  */
 import { ErrorCodes, type ErrorInfo, type Logger, noopLogger } from '@vespid/protocol';
-import { connectorActionExecutor, githubConnector, httpConnector } from '@vespid/sdk-agent';
+import {
+  connectorActionExecutor,
+  createDestinationPolicy,
+  type DestinationPolicy,
+  githubConnector,
+  httpConnector,
+} from '@vespid/sdk-agent';
 import {
   bullmqQueue,
   createContinuationRunner,
@@ -43,6 +49,15 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
   const env = options.env ?? process.env;
   const logger = options.logger ?? noopLogger;
   const config = workerConfigFromEnv(env);
+  // Cloud-mode connectors run workflow-supplied URLs inside our own network: only public addresses,
+  // plus what the operator lists, so a member cannot read internal services or cloud metadata (SSRF).
+  let destinations: DestinationPolicy;
+  try {
+    destinations = createDestinationPolicy({ allow: ['public', ...config.httpAllowlist] });
+  } catch (err) {
+    throw new Error(`WORKFLOW_HTTP_ALLOWLIST: ${(err as Error).message}`);
+  }
+
   const ownPool = !options.pool;
   if (!options.pool && !config.databaseUrl) throw new Error('DATABASE_URL is not set');
   const pool = options.pool ?? createPool(config.databaseUrl!, { schema: config.databaseSchema, applicationName: 'vespid-worker' });
@@ -68,7 +83,7 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
   const schedule = (job: RunJob, stepKey: string, delayMs?: number) => runQueue!.schedule(job, stepKey, delayMs);
   const engine = createWorkflowEngine({
     pool,
-    cloudExecutors: [connectorActionExecutor({ connectors: [httpConnector(), githubConnector()] })],
+    cloudExecutors: [connectorActionExecutor({ connectors: [httpConnector({ destinations }), githubConnector({ destinations })] })],
     loadSecret,
     schedule,
     nodeMaxAttempts: config.nodeMaxAttempts,

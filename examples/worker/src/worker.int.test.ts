@@ -1,7 +1,8 @@
 /**
  * The worker host on real Postgres: cloud-mode nodes run in the worker, remote nodes fail with the
  * runbook's GATEWAY_NOT_CONFIGURED when the gateway env is missing (instead of hanging), and a run a
- * crashed worker left `running` is resumed by the sweeper exactly once.
+ * crashed worker left `running` is resumed by the sweeper exactly once. Cloud mode refuses loopback
+ * unless WORKFLOW_HTTP_ALLOWLIST opens it.
  */
 import { createServer, type Server } from 'node:http';
 import { bootstrapOrganization } from '@vespid/example-api';
@@ -74,7 +75,8 @@ await describeWith(['postgres'], 'example worker', () => {
   });
 
   it('runs cloud-mode nodes in the worker and fails node-mode ones with GATEWAY_NOT_CONFIGURED', async () => {
-    const host = await start({});
+    // The target listens on loopback, which cloud mode refuses unless the operator lists it.
+    const host = await start({ WORKFLOW_HTTP_ALLOWLIST: '127.0.0.1' });
     const runId = await createRun([httpNode('cloud-1', 'cloud'), httpNode('remote-1', 'node')]);
     await host.runQueue.enqueue({ runId, organizationId: orgId });
     const { status, events } = await waitForEnd(runId);
@@ -87,10 +89,35 @@ await describeWith(['postgres'], 'example worker', () => {
     await host.close();
   });
 
+  it('refuses cloud-mode requests to loopback by default (SSRF), in any notation, without reaching the target', async () => {
+    const before = hits;
+    const host = await start({});
+    const port = new URL(targetUrl).port;
+    const node = (id: string, url: string) => ({
+      id,
+      type: 'connector.action',
+      config: { connectorId: 'http', actionId: 'request', input: { url }, execution: { mode: 'cloud' } },
+    });
+    const runId = await createRun([node('plain', `${targetUrl}/metrics`)]);
+    const decimal = await createRun([node('decimal', `http://2130706433:${port}/metrics`)]);
+    const mapped = await createRun([node('mapped', `http://[::ffff:127.0.0.1]:${port}/metrics`)]);
+    for (const id of [runId, decimal, mapped]) await host.runQueue.enqueue({ runId: id, organizationId: orgId });
+    for (const id of [runId, decimal, mapped]) {
+      const { status, events } = await waitForEnd(id);
+      expect(status).toBe('failed');
+      expect(events.find((e) => e.type === 'node_failed')?.payload).toMatchObject({
+        error: { code: 'DESTINATION_NOT_ALLOWED' },
+        willRetry: false,
+      });
+    }
+    expect(hits).toBe(before);
+    await host.close();
+  });
+
   it('resumes a run a crashed worker left running, executing each node once', async () => {
     const before = hits;
     const runId = await createRun([httpNode('a', 'cloud'), httpNode('b', 'cloud')], 'running', 60_000);
-    await start({ WORKFLOW_RUN_SWEEP_MS: '200' });
+    await start({ WORKFLOW_RUN_SWEEP_MS: '200', WORKFLOW_HTTP_ALLOWLIST: '127.0.0.0/8' });
     const { status, events } = await waitForEnd(runId);
     expect(status).toBe('succeeded');
     expect(events.filter((e) => e.type === 'node_succeeded').map((e) => e.node_id)).toEqual(['a', 'b']);

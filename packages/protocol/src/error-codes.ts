@@ -214,6 +214,27 @@ const entries = [
     'The node-agent configuration (options, environment, config file or TLS CA file) is invalid or unreadable.',
     'Fix the named setting; the message says which one and why.',
   ],
+  [
+    'DESTINATION_NOT_ALLOWED',
+    403,
+    false,
+    "A connector request was refused before connecting: the destination resolves to a loopback, link-local (cloud metadata), private or other special-purpose address, or to one outside the host's destination allowlist.",
+    'Call a public address, or have the operator add the destination to WORKFLOW_HTTP_ALLOWLIST (worker, cloud mode) or VESPID_AGENT_HTTP_ALLOWLIST (agent).',
+  ],
+  [
+    'DOCKER_WORKDIR_FULL',
+    507,
+    false,
+    'The sandbox script ran out of writable space (ENOSPC): /work is bounded by VESPID_AGENT_DOCKER_WORKDIR_MAX_MB, /tmp by its tmpfs size.',
+    'Write less data, or raise VESPID_AGENT_DOCKER_WORKDIR_MAX_MB (and the memory limit with it) on the agent.',
+  ],
+  [
+    'IMAGE_NOT_ALLOWED',
+    400,
+    false,
+    "The node asked for a Docker image that is not on the agent's image allowlist.",
+    'Use the agent image, or have the operator add the image to VESPID_AGENT_DOCKER_IMAGE_ALLOWLIST.',
+  ],
 ] as const satisfies ReadonlyArray<readonly [string, number, boolean, string, string]>;
 
 /**

@@ -41,5 +41,13 @@ export { githubConnector, type GithubConnectorOptions } from './connectors/githu
 export { pairAgent, type PairAgentOptions, type PairAgentResult } from './pairing.js';
 export { AgentConfigSchema, defaultAgentConfigPath, readAgentConfig, writeAgentConfig, type AgentConfig } from './config-file.js';
 export { createNetwork, readCaFile, type Network, type NetworkOptions } from './network.js';
+export {
+  createDestinationPolicy,
+  destinationNotAllowed,
+  parseAllowlist,
+  type DestinationPolicy,
+  type DestinationPolicyOptions,
+} from './destination-policy.js';
+export { guardedDispatcher, type GuardedDispatcherOptions, type LookupAll } from './guarded-dispatcher.js';
 export { redactSecret } from './redact.js';
 export { AGENT_VERSION } from './version.js';

@@ -1,7 +1,8 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { AgentError } from '../errors.js';
-import { requestCapped } from './http-client.js';
+import type { DestinationPolicy } from '../destination-policy.js';
+import { connectorDispatcher, requestCapped } from './http-client.js';
 import { type Connector, defineAction, defineConnector } from './registry.js';
 
 /**
@@ -19,6 +20,8 @@ export interface GithubConnectorOptions {
   timeoutMs?: number;
   /** undici dispatcher (proxies, custom CA). */
   dispatcher?: Dispatcher;
+  /** Where requests may connect (see `HttpConnectorOptions.destinations`). Exclusive with `dispatcher`. @default unset */
+  destinations?: DestinationPolicy;
   /** @default vespid-node-agent */
   userAgent?: string;
 }
@@ -27,6 +30,7 @@ const OptionsSchema = z.strictObject({
   apiBaseUrl: z.url({ protocol: /^https?$/ }).default('https://api.github.com'),
   timeoutMs: z.number().int().min(1).max(600_000).default(30_000),
   dispatcher: z.custom<Dispatcher>().optional(),
+  destinations: z.custom<DestinationPolicy>((v) => typeof v === 'object' && v !== null && 'check' in v).optional(),
   userAgent: z.string().min(1).max(200).default('vespid-node-agent'),
 });
 
@@ -57,6 +61,7 @@ const IssueCreateInput = z.strictObject({
  */
 export function githubConnector(options: GithubConnectorOptions = {}): Connector {
   const opts = OptionsSchema.parse(options);
+  const dispatcher = connectorDispatcher('github', opts.dispatcher, opts.destinations);
   const base = opts.apiBaseUrl.replace(/\/+$/, '');
   const issueCreate = defineAction({
     id: 'issue.create',
@@ -77,7 +82,7 @@ export function githubConnector(options: GithubConnectorOptions = {}): Connector
         maxBytes: 1024 * 1024,
         timeoutMs: opts.timeoutMs,
         signal: ctx.signal,
-        dispatcher: opts.dispatcher,
+        dispatcher,
         failureCode: 'GITHUB_API_ERROR',
       });
       const json = parseJson(res.body);

@@ -1,5 +1,7 @@
 import { type Dispatcher, request } from 'undici';
+import type { DestinationPolicy } from '../destination-policy.js';
 import { AgentError } from '../errors.js';
+import { guardedDispatcher } from '../guarded-dispatcher.js';
 
 /** A response read with a byte cap. */
 export interface CappedResponse {
@@ -67,6 +69,23 @@ export async function requestCapped(url: string, opts: CappedRequest): Promise<C
     const code = (err as { code?: string }).code;
     throw new AgentError(opts.failureCode, `request to ${host} failed${code ? ` (${code})` : ''}`, { retryable: true, cause: err });
   }
+}
+
+/**
+ * The dispatcher a connector uses: a {@link guardedDispatcher} when a destination policy is set, else
+ * the caller's (or undici's global one). Both at once would let the caller's dispatcher bypass the
+ * policy, so that is a configuration error.
+ */
+export function connectorDispatcher(
+  connectorId: string,
+  dispatcher: Dispatcher | undefined,
+  destinations: DestinationPolicy | undefined,
+): Dispatcher | undefined {
+  if (!destinations) return dispatcher;
+  if (dispatcher) {
+    throw new AgentError('AGENT_CONFIG_INVALID', `${connectorId} connector: pass either dispatcher or destinations, not both`);
+  }
+  return guardedDispatcher({ policy: destinations });
 }
 
 /** Host only: full URLs can carry credentials in userinfo or query strings. */

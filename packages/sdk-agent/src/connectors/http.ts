@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
-import { requestCapped } from './http-client.js';
+import type { DestinationPolicy } from '../destination-policy.js';
+import { connectorDispatcher, requestCapped } from './http-client.js';
 import { type Connector, defineAction, defineConnector } from './registry.js';
 
 /**
@@ -18,6 +19,13 @@ export interface HttpConnectorOptions {
   timeoutMs?: number;
   /** undici dispatcher (e.g. `new EnvHttpProxyAgent()` for corporate proxies). @default undici's global dispatcher */
   dispatcher?: Dispatcher;
+  /**
+   * Where requests may connect, checked on the resolved address of every connection (see
+   * `createDestinationPolicy`); a refused one fails with `DESTINATION_NOT_ALLOWED` before any
+   * packet reaches it. Exclusive with `dispatcher`. Hosts that run untrusted workflows in their own
+   * network (the worker's cloud mode) must set it. @default unset: every destination is reachable
+   */
+  destinations?: DestinationPolicy;
 }
 
 const OptionsSchema = z.strictObject({
@@ -29,6 +37,7 @@ const OptionsSchema = z.strictObject({
     .default(1024 * 1024),
   timeoutMs: z.number().int().min(1).max(600_000).default(30_000),
   dispatcher: z.custom<Dispatcher>().optional(),
+  destinations: z.custom<DestinationPolicy>((v) => typeof v === 'object' && v !== null && 'check' in v).optional(),
 });
 
 const HttpRequestInput = z.strictObject({
@@ -44,15 +53,17 @@ const HttpRequestInput = z.strictObject({
  * The `http` connector. Action `request`: `{method, url, headers?, body?, timeoutMs?}` →
  * `{status, headers, body, json?}`. Non-2xx statuses are returned, not thrown (the workflow decides).
  * If the node carries a secret and no `authorization` header is given, it is sent as a bearer token.
- * Errors: `HTTP_REQUEST_FAILED` (network, timeout), `HTTP_RESPONSE_TOO_LARGE`.
+ * Redirects are not followed (a 3xx is the result). Errors: `HTTP_REQUEST_FAILED` (network, timeout),
+ * `HTTP_RESPONSE_TOO_LARGE`, `DESTINATION_NOT_ALLOWED` (with `destinations`).
  *
  * @example
  * ```ts
- * connectorActionExecutor({ connectors: [httpConnector({ maxResponseBytes: 256 * 1024 })] });
+ * connectorActionExecutor({ connectors: [httpConnector({ destinations: createDestinationPolicy({ allow: ['public'] }) })] });
  * ```
  */
 export function httpConnector(options: HttpConnectorOptions = {}): Connector {
   const opts = OptionsSchema.parse(options);
+  const dispatcher = connectorDispatcher('http', opts.dispatcher, opts.destinations);
   const request = defineAction({
     id: 'request',
     input: HttpRequestInput,
@@ -71,7 +82,7 @@ export function httpConnector(options: HttpConnectorOptions = {}): Connector {
         maxBytes: opts.maxResponseBytes,
         timeoutMs: Math.min(input.timeoutMs ?? opts.timeoutMs, opts.timeoutMs),
         signal: ctx.signal,
-        dispatcher: opts.dispatcher,
+        dispatcher,
         failureCode: 'HTTP_REQUEST_FAILED',
       });
       const out: { status: number; headers: Record<string, string>; body: string; json?: unknown } = res;

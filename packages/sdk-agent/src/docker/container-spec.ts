@@ -51,6 +51,12 @@ export interface RunSpec {
 export function containerCreateOptions(opts: ResolvedDockerSandboxOptions, run: RunSpec): ContainerCreateOptions {
   const [uid, gid] = run.user.split(':');
   const mib = 1024 * 1024;
+  // A bounded /work is a size-limited tmpfs: it is the one limit Docker enforces on every engine and
+  // filesystem (no xfs project quota, no root needed on the agent to loop-mount an image, works on
+  // cgroup v1 and v2), and the script sees ENOSPC at the limit. tmpfs pages are charged to the
+  // container's memory, so the limit grows by the same amount and processes keep `memoryMb`.
+  const bounded = opts.workdirMaxMb > 0;
+  const memory = (opts.memoryMb + (bounded ? opts.workdirMaxMb : 0)) * mib;
   return {
     Image: run.image,
     Cmd: [run.shell, `${SCRIPT_MOUNT}/task.sh`],
@@ -87,8 +93,8 @@ export function containerCreateOptions(opts: ResolvedDockerSandboxOptions, run: 
       IpcMode: 'none',
       PidMode: '',
       UTSMode: '',
-      Memory: opts.memoryMb * mib,
-      MemorySwap: opts.memoryMb * mib, // equal to Memory: no swap
+      Memory: memory,
+      MemorySwap: memory, // equal to Memory: no swap
       NanoCpus: Math.round(opts.cpus * 1e9),
       PidsLimit: opts.pids,
       // If the host runs out of memory, the kernel picks sandbox processes before the agent.
@@ -97,6 +103,7 @@ export function containerCreateOptions(opts: ResolvedDockerSandboxOptions, run: 
       // Non-root users cannot write a tmpfs without uid/gid; noexec keeps /tmp for data (/work can hold tools).
       Tmpfs: {
         '/tmp': `rw,noexec,nosuid,nodev,size=${opts.tmpSizeMb}m,mode=1777,uid=${uid},gid=${gid}`,
+        ...(bounded ? { '/work': `rw,exec,nosuid,nodev,size=${opts.workdirMaxMb}m,mode=0755,uid=${uid},gid=${gid}` } : {}),
         '/dev/mqueue': 'ro,noexec,nosuid,nodev,size=4k',
         // An image VOLUME would become a writable anonymous volume; a read-only tmpfs takes its place.
         ...Object.fromEntries(
@@ -104,7 +111,8 @@ export function containerCreateOptions(opts: ResolvedDockerSandboxOptions, run: 
         ),
       },
       Mounts: [
-        { Type: 'bind', Source: run.workdir, Target: '/work', ReadOnly: false },
+        // Unbounded (workdirMaxMb 0): the per-run host directory itself, kept afterwards with keepWorkdirs.
+        ...(bounded ? [] : [{ Type: 'bind' as const, Source: run.workdir, Target: '/work', ReadOnly: false }]),
         { Type: 'bind', Source: run.scriptDir, Target: SCRIPT_MOUNT, ReadOnly: true },
       ],
       // Output reaches us through attach; the log driver would keep a copy (maybe with secrets) on disk.

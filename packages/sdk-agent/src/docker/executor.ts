@@ -7,10 +7,11 @@ import type { Executor, ExecutorContext, ExecutorResult, ExecutorTask } from '..
 import { containerCreateOptions } from './container-spec.js';
 import { ImageFactsCache, ensureImage } from './engine.js';
 import { DockerSandboxError } from './errors.js';
-import { type DockerSandboxOptions, type ResolvedDockerSandboxOptions, resolveDockerSandboxOptions } from './options.js';
+import { type DockerSandboxOptions, resolveDockerSandboxOptions } from './options.js';
 import { abortCode, errorToResult, outcomeToResult } from './outcome.js';
-import { buildSandboxEnv, resolveNetwork, resolveTimeoutMs } from './policy.js';
+import { buildSandboxEnv, resolveImage, resolveNetwork, resolveTimeoutMs } from './policy.js';
 import { runContainer } from './run-container.js';
+import { formatSandboxUser, resolveSandboxUser } from './sandbox-user.js';
 import { sweepOrphans } from './sweeper.js';
 import { type DirOwner, locateRun, prepareWorkdir, removeDir, removeWorkdir, workdirPath } from './workdir.js';
 
@@ -51,28 +52,15 @@ export interface DockerSandboxExecutor extends Executor {
 // Script files live beside the run directories; org ids cannot start with a dot, so no clash.
 const SCRIPTS_DIR = '.vespid-scripts';
 
-function sandboxUser(o: ResolvedDockerSandboxOptions): { user: string; owner: DirOwner | undefined } {
-  const uid = process.getuid?.();
-  const gid = process.getgid?.();
-  const isRoot = uid === 0;
-  if (o.user) {
-    const [u, g] = o.user.split(':').map(Number) as [number, number];
-    return { user: o.user, owner: isRoot ? { uid: u, gid: g } : undefined };
-  }
-  if (isRoot || uid === undefined || gid === undefined)
-    return { user: '65534:65534', owner: isRoot ? { uid: 65534, gid: 65534 } : undefined };
-  return { user: `${uid}:${gid}`, owner: undefined };
-}
-
 /**
  * The Docker sandbox executor for `agent.execute`: runs the node's shell task in a hardened container
- * (read-only rootfs, `/work` = a per-run host directory, `/tmp` tmpfs, all capabilities dropped,
+ * (read-only rootfs, `/work` = a size-limited tmpfs (or, unbounded, the per-run host directory), `/tmp` tmpfs, all capabilities dropped,
  * no-new-privileges, non-root, memory without swap, CPU, pids and nofile limits, no network unless
  * allowed, an init process) through the Engine API, with output capped while it streams.
  * Results carry `{exitCode, stdout, stderr, stdoutTruncated, stderrTruncated, timedOut, oomKilled, durationMs}`;
  * failures use `DOCKER_EXIT_CODE:<n>`, `NODE_EXECUTION_TIMEOUT`, `DOCKER_OOM_KILLED`,
- * `DOCKER_IMAGE_NOT_FOUND`, `DOCKER_FAILED` (retryable), `ENV_NOT_ALLOWED`, `NETWORK_NOT_ALLOWED`,
- * `WORKDIR_ESCAPE`, `TASK_CANCELLED`. A present image is inspected once per 10 s, not once per run;
+ * `DOCKER_IMAGE_NOT_FOUND`, `DOCKER_FAILED` (retryable), `ENV_NOT_ALLOWED`, `NETWORK_NOT_ALLOWED`, `IMAGE_NOT_ALLOWED`,
+ * `DOCKER_WORKDIR_FULL`, `WORKDIR_ESCAPE`, `TASK_CANCELLED`. A present image is inspected once per 10 s, not once per run;
  * a missing one is never cached, so it fails with `DOCKER_IMAGE_NOT_FOUND` at once.
  *
  * @example
@@ -90,7 +78,9 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
   const processEnv = o.env ?? process.env;
   const scope = o.scope ?? `wd-${createHash('sha256').update(o.workdirRoot).digest('hex').slice(0, 16)}`;
   const instanceId = randomUUID();
-  const { user, owner } = sandboxUser(o);
+  const resolvedUser = resolveSandboxUser(o.user, { uid: process.getuid?.(), gid: process.getgid?.() });
+  const user = formatSandboxUser(resolvedUser.user);
+  const owner: DirOwner | undefined = resolvedUser.chown ? resolvedUser.user : undefined;
   const running = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
   const images = new ImageFactsCache();
   let state: DockerSandboxState = 'idle';
@@ -116,11 +106,11 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
       throw new DockerSandboxError('BAD_REQUEST', `invalid agent.execute payload (fields: ${fields})`);
     }
     const { task: shellTask, sandbox, run: runRef } = parsed.data;
+    const image = resolveImage(o, sandbox);
     const network = resolveNetwork(o, sandbox);
     const env = buildSandboxEnv(o, shellTask, sandbox, processEnv);
     const timeoutMs = Math.max(1, Math.min(resolveTimeoutMs(o, sandbox), ctx.deadline - Date.now()));
     const workdir = workdirPath(o.workdirRoot, locateRun(task.organizationId, task.requestId, runRef));
-    const image = sandbox?.docker?.image ?? o.image;
     const logger = ctx.logger;
     logger.info({ image, network, timeoutMs, envKeys: env.passedKeys.length }, 'starting docker sandbox');
     if (env.missingKeys.length > 0) logger.warn({ missing: env.missingKeys.length }, 'allowed env keys are not set on the agent');
@@ -164,7 +154,7 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
         },
         'docker sandbox finished',
       );
-      return outcomeToResult(outcome, timeoutMs);
+      return outcomeToResult(outcome, timeoutMs, o);
     } catch (err) {
       // The image was removed while its facts were cached: the next run inspects (and reports) it afresh.
       if (err instanceof DockerSandboxError && err.code === 'DOCKER_IMAGE_NOT_FOUND') images.forget(image);

@@ -19,7 +19,17 @@ describe('docker sandbox options', () => {
       envPassthroughAllowlist: [],
       keepWorkdirs: false,
       allowPull: false,
+      workdirMaxMb: 512,
+      imageAllowlist: [],
     });
+  });
+
+  it('bounds /work unless the operator sets 0; keeping workdirs needs the unbounded host directory', () => {
+    expect(resolveDockerSandboxOptions(dockerSandboxOptionsFromEnv({ VESPID_AGENT_DOCKER_WORKDIR_MAX_MB: '64' })).workdirMaxMb).toBe(64);
+    expect(resolveDockerSandboxOptions(dockerSandboxOptionsFromEnv({ VESPID_AGENT_DOCKER_WORKDIR_MAX_MB: '0' })).workdirMaxMb).toBe(0);
+    expect(resolveDockerSandboxOptions({ keepWorkdirs: true }).workdirMaxMb).toBe(0);
+    expect(() => resolveDockerSandboxOptions({ keepWorkdirs: true, workdirMaxMb: 64 })).toThrow(/keepWorkdirs needs workdirMaxMb 0/);
+    expect(() => resolveDockerSandboxOptions({ workdirMaxMb: -1 })).toThrow(expect.objectContaining({ code: 'BAD_REQUEST' }));
   });
 
   it('reads every VESPID_AGENT_* variable', () => {
@@ -35,6 +45,7 @@ describe('docker sandbox options', () => {
       VESPID_AGENT_ENV_PASSTHROUGH_ALLOWLIST: 'OPENAI_API_KEY, OTHER_KEY',
       VESPID_AGENT_DOCKER_ALLOW_NETWORK: 'true',
       VESPID_AGENT_KEEP_WORKDIRS: '1',
+      VESPID_AGENT_DOCKER_WORKDIR_MAX_MB: '0',
       VESPID_AGENT_DOCKER_ALLOW_PULL: 'yes',
     };
     const o = resolveDockerSandboxOptions(dockerSandboxOptionsFromEnv(env));

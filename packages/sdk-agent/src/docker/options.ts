@@ -4,6 +4,7 @@ import { type Logger, noopLogger } from '@vespid/protocol';
 import type Dockerode from 'dockerode';
 import { z } from 'zod';
 import { DockerSandboxError } from './errors.js';
+import { parseSandboxUser } from './sandbox-user.js';
 
 const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid env name');
 
@@ -18,8 +19,14 @@ const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid env
 export const DockerSandboxOptionsSchema = z.strictObject({
   /** Host directory under which per-run workdirs are created (`VESPID_AGENT_WORKDIR_ROOT`). @default `~/.vespid/workdir` */
   workdirRoot: z.string().min(1).default('~/.vespid/workdir'),
-  /** Default image (`VESPID_AGENT_DOCKER_IMAGE`); a node may name another one. @default `node:24-alpine` */
+  /** Default image (`VESPID_AGENT_DOCKER_IMAGE`); a node may name another one from `imageAllowlist`. @default `node:24-alpine` */
   image: z.string().min(1).max(512).default('node:24-alpine'),
+  /**
+   * Images a node's `sandbox.docker.image` may name besides `image` (`VESPID_AGENT_DOCKER_IMAGE_ALLOWLIST`);
+   * others fail with `IMAGE_NOT_ALLOWED` before any Engine call. Exact references (`docker.io/library/`
+   * and an implicit `:latest` are normalised). @default [] (only `image`)
+   */
+  imageAllowlist: z.array(z.string().min(1).max(512)).max(256).default([]),
   /** Network used when the node does not ask (`VESPID_AGENT_DOCKER_NETWORK_DEFAULT`). @default `none` */
   networkDefault: z.enum(['none', 'bridge']).default('none'),
   /** Whether a node may opt in to `network: "bridge"` (`VESPID_AGENT_DOCKER_ALLOW_NETWORK`). @default false */
@@ -45,6 +52,14 @@ export const DockerSandboxOptionsSchema = z.strictObject({
   keepWorkdirs: z.boolean().default(false),
   /** Pull a missing image instead of failing with DOCKER_IMAGE_NOT_FOUND (`VESPID_AGENT_DOCKER_ALLOW_PULL`). @default false */
   allowPull: z.boolean().default(false),
+  /**
+   * Size of the writable `/work` (`VESPID_AGENT_DOCKER_WORKDIR_MAX_MB`); a script writing more gets
+   * ENOSPC and the run fails with `DOCKER_WORKDIR_FULL`. `/work` is then a tmpfs of this size: its pages
+   * are memory, so the container's memory limit is `memoryMb + workdirMaxMb` (processes keep their
+   * `memoryMb`). `0` mounts the per-run host directory instead, unbounded (the disk-exhaustion risk the
+   * limit exists for); `keepWorkdirs` needs it. @default 512 (0 when `keepWorkdirs` is set)
+   */
+  workdirMaxMb: z.number().int().min(0).max(1_048_576).optional(),
   /** Size of the `/tmp` tmpfs; it counts against the memory limit. @default 64 */
   tmpSizeMb: z.number().int().min(1).max(65_536).default(64),
   /** `nofile` ulimit (soft = hard). @default 1024 */
@@ -56,13 +71,19 @@ export const DockerSandboxOptionsSchema = z.strictObject({
   /** Extra age past a container's deadline before the periodic sweep removes it. @default 60000 */
   sweepGraceMs: z.number().int().min(0).max(86_400_000).default(60_000),
   /**
-   * `uid:gid` the script runs as. Root is refused. Default: `65534:65534` when the agent runs as root
-   * (the workdir is chowned to it), otherwise the agent's own uid:gid.
+   * Numeric `uid:gid` the script runs as. Root is refused in every spelling (uid 0 or gid 0), and so are
+   * names. Default: `65534:65534` when the agent runs as root (the workdir is chowned to it), otherwise
+   * the agent's own uid:gid (gid 0 replaced by 65534).
    */
   user: z
     .string()
-    .regex(/^\d+:\d+$/, 'must be uid:gid')
-    .refine((u) => !u.startsWith('0:'), 'the sandbox never runs as root')
+    .superRefine((u, ctx) => {
+      try {
+        parseSandboxUser(u);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
     .optional(),
   /**
    * Label value grouping the containers this agent sweeps. Agents sharing a Docker engine and a
@@ -99,7 +120,10 @@ export type DockerSandboxOptions = z.input<typeof DockerSandboxOptionsSchema>;
  * const resolved: ResolvedDockerSandboxOptions = resolveDockerSandboxOptions({ memoryMb: 512 }); // resolved.pids === 256
  * ```
  */
-export type ResolvedDockerSandboxOptions = z.output<typeof DockerSandboxOptionsSchema> & { workdirRoot: string };
+export type ResolvedDockerSandboxOptions = z.output<typeof DockerSandboxOptionsSchema> & { workdirRoot: string; workdirMaxMb: number };
+
+/** Default of `workdirMaxMb`. */
+export const DEFAULT_WORKDIR_MAX_MB = 512;
 
 /**
  * Validates options and resolves defaults once. Throws `BAD_REQUEST` listing the invalid fields.
@@ -116,7 +140,15 @@ export function resolveDockerSandboxOptions(options: DockerSandboxOptions = {}):
     throw new DockerSandboxError('BAD_REQUEST', `invalid docker sandbox options: ${issues}`);
   }
   const o = parsed.data;
-  return { ...o, workdirRoot: expandHome(o.workdirRoot) };
+  // A bounded /work is a tmpfs that disappears with the container, so there is nothing to keep.
+  if (o.keepWorkdirs && o.workdirMaxMb !== undefined && o.workdirMaxMb > 0) {
+    throw new DockerSandboxError(
+      'BAD_REQUEST',
+      'invalid docker sandbox options: keepWorkdirs needs workdirMaxMb 0 (VESPID_AGENT_DOCKER_WORKDIR_MAX_MB=0): a bounded /work lives in memory and is gone with the container',
+    );
+  }
+  const workdirMaxMb = o.workdirMaxMb ?? (o.keepWorkdirs ? 0 : DEFAULT_WORKDIR_MAX_MB);
+  return { ...o, workdirRoot: expandHome(o.workdirRoot), workdirMaxMb };
 }
 
 function expandHome(p: string): string {
@@ -145,6 +177,13 @@ function num(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return n;
 }
 
+function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+}
+
 function str(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const raw = env[name]?.trim();
   return raw ? raw : undefined;
@@ -157,9 +196,11 @@ function str(env: NodeJS.ProcessEnv, name: string): string | undefined {
  * |---|---|---|
  * | `VESPID_AGENT_WORKDIR_ROOT` | workdirRoot | `~/.vespid/workdir` |
  * | `VESPID_AGENT_DOCKER_IMAGE` | image | `node:24-alpine` |
+ * | `VESPID_AGENT_DOCKER_IMAGE_ALLOWLIST` (comma-separated) | imageAllowlist | empty (only the image) |
  * | `VESPID_AGENT_DOCKER_NETWORK_DEFAULT` | networkDefault | `none` |
  * | `VESPID_AGENT_DOCKER_TIMEOUT_MS` | timeoutMs | 30000 |
  * | `VESPID_AGENT_DOCKER_MEMORY_MB` | memoryMb | 256 |
+ * | `VESPID_AGENT_DOCKER_WORKDIR_MAX_MB` (0 = unbounded host directory) | workdirMaxMb | 512 |
  * | `VESPID_AGENT_DOCKER_CPUS` | cpus | 1 |
  * | `VESPID_AGENT_DOCKER_PIDS` | pids | 256 |
  * | `VESPID_AGENT_DOCKER_OUTPUT_MAX_CHARS` | outputMaxChars | 65536 |
@@ -182,6 +223,8 @@ export function dockerSandboxOptionsFromEnv(env: NodeJS.ProcessEnv): DockerSandb
   };
   set('workdirRoot', str(env, 'VESPID_AGENT_WORKDIR_ROOT'));
   set('image', str(env, 'VESPID_AGENT_DOCKER_IMAGE'));
+  const images = str(env, 'VESPID_AGENT_DOCKER_IMAGE_ALLOWLIST');
+  if (images !== undefined) set('imageAllowlist', list(images));
   const net = str(env, 'VESPID_AGENT_DOCKER_NETWORK_DEFAULT');
   if (net !== undefined && net !== 'none' && net !== 'bridge') {
     throw new DockerSandboxError('BAD_REQUEST', 'VESPID_AGENT_DOCKER_NETWORK_DEFAULT must be none or bridge');
@@ -189,18 +232,13 @@ export function dockerSandboxOptionsFromEnv(env: NodeJS.ProcessEnv): DockerSandb
   set('networkDefault', net as 'none' | 'bridge' | undefined);
   set('timeoutMs', num(env, 'VESPID_AGENT_DOCKER_TIMEOUT_MS'));
   set('memoryMb', num(env, 'VESPID_AGENT_DOCKER_MEMORY_MB'));
+  set('workdirMaxMb', num(env, 'VESPID_AGENT_DOCKER_WORKDIR_MAX_MB'));
   set('cpus', num(env, 'VESPID_AGENT_DOCKER_CPUS'));
   set('pids', num(env, 'VESPID_AGENT_DOCKER_PIDS'));
   set('outputMaxChars', num(env, 'VESPID_AGENT_DOCKER_OUTPUT_MAX_CHARS'));
   const allow = str(env, 'VESPID_AGENT_ENV_PASSTHROUGH_ALLOWLIST');
   if (allow !== undefined) {
-    set(
-      'envPassthroughAllowlist',
-      allow
-        .split(',')
-        .map((k) => k.trim())
-        .filter(Boolean),
-    );
+    set('envPassthroughAllowlist', list(allow));
   }
   set('allowNetwork', bool(env, 'VESPID_AGENT_DOCKER_ALLOW_NETWORK'));
   set('keepWorkdirs', bool(env, 'VESPID_AGENT_KEEP_WORKDIRS'));

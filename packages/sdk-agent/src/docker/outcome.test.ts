@@ -43,6 +43,20 @@ describe('sandbox outcome → result', () => {
     expect(code({ timedOut: true, abortReason: new Error('x') })).toBe('TASK_CANCELLED');
   });
 
+  it('reports a script that ran out of writable space as DOCKER_WORKDIR_FULL (after OOM, before the exit code)', () => {
+    const space = { workdirMaxMb: 8, tmpSizeMb: 64 };
+    const busybox = { exitCode: 1, stderr: "dd: error writing '/work/big': No space left on device\n" };
+    const r = outcomeToResult({ ...base, ...busybox }, 1000, space);
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'DOCKER_WORKDIR_FULL', retryable: false }, output: { exitCode: 1 } });
+    expect(r.status === 'failed' && r.error.message).toMatch(/\/work holds 8 MiB/);
+    expect(outcomeToResult({ ...base, exitCode: 1, stderr: 'Error: ENOSPC: no space left on device, write' }, 1000)).toMatchObject({
+      error: { code: 'DOCKER_WORKDIR_FULL' },
+    });
+    expect(outcomeToResult({ ...base, ...busybox, oomKilled: true }, 1000, space)).toMatchObject({ error: { code: 'DOCKER_OOM_KILLED' } });
+    // A script that handled ENOSPC and exited 0 succeeded.
+    expect(outcomeToResult({ ...base, stderr: busybox.stderr }, 1000, space).status).toBe('succeeded');
+  });
+
   it('keeps the runtime code of an abort reason and marks runtime timeouts as timed out', () => {
     expect(abortCode(new VespidError('AGENT_SHUTDOWN', 'bye'))).toBe('AGENT_SHUTDOWN');
     expect(abortCode(new DOMException('t', 'TimeoutError'))).toBe('NODE_EXECUTION_TIMEOUT');

@@ -14,6 +14,37 @@ export function resolveNetwork(opts: ResolvedDockerSandboxOptions, sandbox: Sand
   throw new DockerSandboxError('NETWORK_NOT_ALLOWED', 'the node asks for network "bridge" but this agent does not allow network access');
 }
 
+/** `node` → `node:latest`, `docker.io/library/node:24` → `node:24`: one spelling per reference. */
+export function normalizeImageRef(ref: string): string {
+  let r = ref.trim().toLowerCase();
+  for (const prefix of ['docker.io/library/', 'index.docker.io/library/', 'docker.io/', 'index.docker.io/']) {
+    if (r.startsWith(prefix)) {
+      r = r.slice(prefix.length);
+      break;
+    }
+  }
+  const lastSegment = r.slice(r.lastIndexOf('/') + 1);
+  if (!lastSegment.includes(':') && !r.includes('@')) r = `${r}:latest`;
+  return r;
+}
+
+/**
+ * The image a run uses: the operator's unless the node names another one, which must be the
+ * operator's image or on `imageAllowlist` — otherwise `IMAGE_NOT_ALLOWED`, before any Engine call, so
+ * a node cannot run (and read) whatever image happens to be on the customer's host.
+ */
+export function resolveImage(opts: ResolvedDockerSandboxOptions, sandbox: SandboxConfig | undefined): string {
+  const wanted = sandbox?.docker?.image;
+  if (wanted === undefined) return opts.image;
+  const allowed = new Set([opts.image, ...opts.imageAllowlist].map(normalizeImageRef));
+  if (allowed.has(normalizeImageRef(wanted))) return wanted;
+  throw new DockerSandboxError(
+    'IMAGE_NOT_ALLOWED',
+    'the node asks for a Docker image this agent does not allow (see VESPID_AGENT_DOCKER_IMAGE_ALLOWLIST)',
+    { details: { image: wanted.slice(0, 512) } },
+  );
+}
+
 /** The effective timeout: the node may shorten the operator's limit, never extend it. */
 export function resolveTimeoutMs(opts: ResolvedDockerSandboxOptions, sandbox: SandboxConfig | undefined): number {
   return Math.min(sandbox?.timeoutMs ?? opts.timeoutMs, opts.timeoutMs);

@@ -69,13 +69,37 @@ await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
     expect(readFileSync(join(root, 'org1', 'runA', 'nodeB', '2', 'out.txt'), 'utf8')).toBe('w\n');
   });
 
+  it('bounds /work: writing past VESPID_AGENT_DOCKER_WORKDIR_MAX_MB gets ENOSPC and fails with DOCKER_WORKDIR_FULL, off the host disk', async () => {
+    const small = await make({ workdirMaxMb: 8 });
+    const root = roots.at(-1)!;
+    // 64 MiB into an 8 MiB /work: dd stops at the limit with ENOSPC.
+    const script = 'dd if=/dev/zero of=/work/big bs=1M count=64; rc=$?; echo "size=$(wc -c < /work/big)"; exit $rc';
+    const r = await small.execute(task(shell(script)), context(logger));
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'DOCKER_WORKDIR_FULL', retryable: false } });
+    expect(out(r).stderr).toMatch(/No space left on device/);
+    const written = Number(/size=(\d+)/.exec(out(r).stdout)?.[1]);
+    expect(written).toBeGreaterThan(0);
+    expect(written).toBeLessThanOrEqual(8 * 1024 * 1024);
+    expect(out(r).oomKilled).toBe(false);
+    // Under the limit, /work is an ordinary writable directory of the sandbox user.
+    const ok = await small.execute(
+      task(shell('dd if=/dev/zero of=/work/f bs=1M count=4 2>/dev/null && stat -c "%u %s" /work/f')),
+      context(logger),
+    );
+    expect(ok).toMatchObject({ status: 'succeeded', output: { stdout: `${SANDBOX_UID} ${4 * 1024 * 1024}\n` } });
+    // The bytes lived in the container's tmpfs, never under the host workdir root.
+    expect(await readdir(root)).toEqual([]);
+    expect(await containersOf(small.scope)).toEqual([]);
+  });
+
   it('covers an image VOLUME with a read-only tmpfs instead of a writable anonymous volume', async () => {
     const base = await docker.createContainer({ Image: BUSYBOX, Cmd: ['true'] });
     const image = `vespid/sandbox-volume:${uniquePrefix('t').toLowerCase()}`;
     const [repo, tag] = image.split(':');
     try {
       await base.commit({ repo, tag, changes: 'VOLUME ["/data"]' });
-      const r = await ex.execute(task(shell('touch /data/x 2>&1; echo done', { docker: { image } })), context(logger));
+      const withVolume = await make({ imageAllowlist: [image] });
+      const r = await withVolume.execute(task(shell('touch /data/x 2>&1; echo done', { docker: { image } })), context(logger));
       expect(out(r).stdout).toMatch(/Read-only file system\ndone\n$/);
     } finally {
       await base.remove({ force: true });
@@ -140,7 +164,8 @@ await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
   });
 
   it('reports a memory hog as DOCKER_OOM_KILLED', async () => {
-    const small = await make({ memoryMb: 32 });
+    // The container limit is memoryMb plus the /work tmpfs (its pages are memory): keep both small.
+    const small = await make({ memoryMb: 32, workdirMaxMb: 8 });
     const r = await small.execute(task(shell('x=$(head -c 200000000 /dev/zero | tr "\\0" a); echo survived')), context(logger));
     expect(r).toMatchObject({ status: 'failed', error: { code: 'DOCKER_OOM_KILLED' } });
     expect(out(r).oomKilled).toBe(true);
@@ -172,8 +197,21 @@ await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
   it('runs node in the image a node asks for, writing into /work', async () => {
     const script =
       "node -e \"require('fs').writeFileSync('/work/n.txt', String(6*7)); console.log(process.getuid(), require('fs').readFileSync('/work/n.txt', 'utf8'))\"";
-    const r = await ex.execute(task(shell(script, { docker: { image: NODE_IMAGE } })), context(logger));
+    const withNode = await make({ imageAllowlist: [NODE_IMAGE] });
+    const r = await withNode.execute(task(shell(script, { docker: { image: NODE_IMAGE } })), context(logger));
     expect(r, JSON.stringify(r)).toMatchObject({ status: 'succeeded', output: { stdout: `${SANDBOX_UID} 42\n` } });
+  });
+
+  it('refuses an image present on the host but not allowed by the operator (IMAGE_NOT_ALLOWED), and creates no container', async () => {
+    // The node image is on this host: without the allowlist any member could run (and read) it.
+    const r = await ex.execute(task(shell('cat /etc/os-release; id', { docker: { image: NODE_IMAGE } })), context(logger));
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'IMAGE_NOT_ALLOWED', retryable: false } });
+    expect(r).not.toHaveProperty('output');
+    expect(await containersOf(ex.scope)).toEqual([]);
+    // The operator's own image may always be named explicitly.
+    expect(await ex.execute(task(shell('echo same', { docker: { image: BUSYBOX } })), context(logger))).toMatchObject({
+      status: 'succeeded',
+    });
   });
 
   it('maps exit 3 to DOCKER_EXIT_CODE:3 and keeps the output', async () => {
@@ -210,7 +248,7 @@ await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
     const def = await make({ image: 'vespid/absent-image:never-built' });
     const r = await def.execute(task(shell('echo hi')), context(logger));
     expect(r).toMatchObject({ status: 'failed', error: { code: 'DOCKER_IMAGE_NOT_FOUND', retryable: false } });
-    const pulled = await make({ allowPull: true });
+    const pulled = await make({ allowPull: true, imageAllowlist: ['127.0.0.1:1/vespid/none:test'] });
     const p = await pulled.execute(task(shell('echo hi', { docker: { image: '127.0.0.1:1/vespid/none:test' } })), context(logger));
     expect(p).toMatchObject({ status: 'failed', error: { code: 'DOCKER_IMAGE_NOT_FOUND' } });
   });
