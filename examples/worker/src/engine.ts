@@ -42,6 +42,8 @@ const RETRYABLE = new Set<string>([
   ErrorCodes.GATEWAY_UNAVAILABLE,
   ErrorCodes.GATEWAY_SHUTDOWN,
   ErrorCodes.AGENT_SHUTDOWN,
+  ErrorCodes.AGENT_RESTARTED,
+  ErrorCodes.AGENT_OUTBOX_FULL,
 ]);
 
 export interface WorkflowEngine {

@@ -207,6 +207,20 @@ const entries = [
     'The node-agent configuration (options, environment, config file or TLS CA file) is invalid or unreadable.',
     'Fix the named setting; the message says which one and why.',
   ],
+  [
+    'AGENT_RESTARTED',
+    503,
+    true,
+    'The agent restarted (crash, kill or host reboot) while the task was queued or running; it reported the task from its outbox journal on reconnect. The task may have had partial effects.',
+    'Retry (the task is reported at once instead of at its deadline); check why the agent restarted.',
+  ],
+  [
+    'AGENT_OUTBOX_FULL',
+    503,
+    true,
+    'The agent refused the task because its result outbox holds as many unacknowledged results as it may (the gateway is not acknowledging them).',
+    'Retry later; check that the gateway can store results (Redis) and acknowledges them. Bound: VESPID_AGENT_OUTBOX_MAX_ENTRIES / _MAX_BYTES.',
+  ],
 ] as const satisfies ReadonlyArray<readonly [string, number, boolean, string, string]>;
 
 /**
