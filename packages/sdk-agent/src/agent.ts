@@ -244,6 +244,7 @@ class AgentRuntime implements Agent {
             organizationId: ack.organizationId,
             heartbeatMs: ack.heartbeatMs,
           });
+          this.#outbox.prune();
           for (const result of this.#outbox.sendable()) s.send(result);
         },
         onMessage: (msg) =>

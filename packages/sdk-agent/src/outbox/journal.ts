@@ -86,6 +86,7 @@ export class Journal {
   #bytes: number;
   #syncing: Promise<void> | undefined;
   #queued: Promise<void> | undefined;
+  #closed = false;
 
   private constructor(dir: string, path: string, fd: number, bytes: number) {
     this.#dir = dir;
@@ -150,6 +151,8 @@ export class Journal {
 
   #startSync(): Promise<void> {
     this.#queued = undefined;
+    // Closed while queued: the descriptor is gone (its data was written; only the power-loss sync is skipped).
+    if (this.#closed) return Promise.resolve();
     const fd = this.#fd;
     const run = new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
     this.#syncing = run;
@@ -212,8 +215,10 @@ export class Journal {
   }
 
   close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     const fd = this.#fd;
-    const pending = this.#syncing;
+    const pending = this.#queued ?? this.#syncing;
     if (pending)
       void pending.then(
         () => closeSync(fd),

@@ -7,6 +7,7 @@ import type { AgentOptions } from '../agent-options.js';
 import type { Executor } from '../executor.js';
 import { createFakeGateway, type FakeGateway } from '../testing/index.js';
 import { encodeRecord, JOURNAL_FILE } from './journal.js';
+import { OUTBOX_MAX_AGE_MS, ResultOutbox } from './outbox.js';
 import { recordingLogger } from './test-logger.js';
 
 const ORG = 'org-outbox';
@@ -194,5 +195,31 @@ describe('durable result outbox', () => {
     await next;
     await until(() => agent.pendingResults === 0, 'acks');
     expect(await gw.execute({ requestId: 'b:4:0', kind: 'count' })).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('drops results no gateway acknowledged within the maximum age (at start-up and on reconnect), with a warning', async () => {
+    const dir = stateDir();
+    let now = 1_000_000;
+    const log = recordingLogger();
+    const outbox = new ResultOutbox({ stateDir: dir, maxEntries: 10, maxBytes: 1 << 20, logger: log, now: () => now });
+    await outbox.open();
+    const sent: string[] = [];
+    outbox.add({ type: 'execute_result', requestId: 'old:1:0', status: 'succeeded', output: 1 }, (m) => sent.push(m.requestId));
+    await until(() => sent.length === 1, 'durable send');
+    now += OUTBOX_MAX_AGE_MS - 1;
+    expect(outbox.prune()).toBe(0);
+    now += 2;
+    expect(outbox.prune()).toBe(1);
+    expect(outbox.size).toBe(0);
+    expect(log.lines.find((l) => l.msg === 'outbox: dropped results no gateway acknowledged in time')).toMatchObject({ dropped: 1 });
+    expect(statSync(join(dir, JOURNAL_FILE)).size).toBe(0);
+    outbox.close();
+    // Same rule when an old journal is recovered.
+    const stale = { type: 'execute_result' as const, requestId: 'old:2:0', status: 'succeeded' as const };
+    writeFileSync(join(dir, JOURNAL_FILE), encodeRecord({ t: 'result', at: now - OUTBOX_MAX_AGE_MS - 1, r: stale }));
+    const again = new ResultOutbox({ stateDir: dir, maxEntries: 10, maxBytes: 1 << 20, logger: log, now: () => now });
+    await again.open();
+    expect(again.size).toBe(0);
+    again.close();
   });
 });

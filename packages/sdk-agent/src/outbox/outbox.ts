@@ -168,6 +168,22 @@ export class ResultOutbox {
     return true;
   }
 
+  /**
+   * Drops results older than {@link OUTBOX_MAX_AGE_MS}: a gateway that has not acked them by then
+   * never will (its dispatch record is gone), and they must not hold the outbox at its bound forever.
+   */
+  prune(): number {
+    const cutoff = this.#now() - OUTBOX_MAX_AGE_MS;
+    let n = 0;
+    for (const [id, e] of this.#entries) {
+      if (e.at >= cutoff) continue;
+      this.ack(id);
+      n++;
+    }
+    if (n > 0) this.#o.logger.warn({ dropped: n, maxAgeMs: OUTBOX_MAX_AGE_MS }, 'outbox: dropped results no gateway acknowledged in time');
+    return n;
+  }
+
   /** Closes the journal; unacknowledged results stay in it for the next start. */
   close(): void {
     this.#journal?.close();
