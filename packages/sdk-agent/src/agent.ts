@@ -1,7 +1,7 @@
 import { parseToken } from '@vespid/protocol';
 import { type AgentOptions, type ResolvedAgentOptions, resolveAgentOptions } from './agent-options.js';
 import { fullJitterDelay } from './backoff.js';
-import { type AgentAuthError, AgentError } from './errors.js';
+import type { AgentAuthError } from './errors.js';
 import type { Executor } from './executor.js';
 import { createNetwork, type Network } from './network.js';
 import { ResultOutbox } from './outbox/outbox.js';
@@ -195,11 +195,12 @@ class AgentRuntime implements Agent {
     this.#loop = Promise.resolve();
     try {
       // Recovered results are resent on the first session; tasks cut short by a crash become AGENT_RESTARTED.
+      // An unusable state dir (read-only, not a directory) must not keep the agent down: it runs, without
+      // crash-safety for its results, and says so loudly.
       await this.#outbox.open().catch((err: unknown) => {
-        throw new AgentError(
-          'AGENT_CONFIG_INVALID',
-          `cannot open the outbox journal in ${this.#o.stateDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-          { cause: err },
+        this.#o.logger.error(
+          { stateDir: this.#o.stateDir, code: (err as NodeJS.ErrnoException).code },
+          'cannot open the outbox journal; unacknowledged results are kept in memory only',
         );
       });
       for (const e of this.#executors.values()) await e.start?.();

@@ -222,4 +222,20 @@ describe('durable result outbox', () => {
     expect(again.size).toBe(0);
     again.close();
   });
+
+  it('an unusable state dir does not keep the agent down: it logs an error and keeps results in memory', async () => {
+    gw = await createFakeGateway({ token: TOKEN, organizationId: ORG });
+    const file = join(stateDir(), '..', 'not-a-dir');
+    writeFileSync(file, 'x');
+    const log = recordingLogger();
+    await start(file, { executors: [countingExecutor().executor], logger: log });
+    await gw.nextSession();
+    expect(await gw.execute({ requestId: 'ro:1:0', kind: 'count' })).toMatchObject({ status: 'succeeded' });
+    expect(log.lines.find((l) => l.msg === 'cannot open the outbox journal; unacknowledged results are kept in memory only')).toMatchObject(
+      {
+        level: 'error',
+        code: 'EEXIST',
+      },
+    );
+  });
 });

@@ -199,6 +199,11 @@ export class ResultOutbox {
     return entry;
   }
 
+  #anyJournaled(): boolean {
+    for (const e of this.#entries.values()) if (e.journaled) return true;
+    return false;
+  }
+
   #write(record: JournalRecord): boolean {
     try {
       this.#journal?.append(record);
@@ -214,7 +219,7 @@ export class ResultOutbox {
     const journal = this.#journal;
     if (!journal) return;
     try {
-      if (this.#started.size === 0 && ![...this.#entries.values()].some((e) => e.journaled)) {
+      if (this.#started.size === 0 && !this.#anyJournaled()) {
         if (journal.bytes > 0 || force) journal.truncate();
         return;
       }
