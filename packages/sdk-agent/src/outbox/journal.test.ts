@@ -61,6 +61,19 @@ describe('outbox journal file', () => {
     expect(warn).toMatchObject({ level: 'warn', skipped: 2, truncatedTail: true, kept: 1 });
   });
 
+  it('a record appended right after a torn tail starts its own line (even without a compaction)', async () => {
+    const dir = tmp();
+    const first = await Journal.open(dir, recordingLogger());
+    first.journal.close();
+    appendFileSync(join(dir, JOURNAL_FILE), encodeRecord({ t: 'started', id: 'torn', at: 1 }).slice(0, 25));
+    const { journal } = await Journal.open(dir, recordingLogger());
+    journal.append({ t: 'started', id: 'after', at: 2 });
+    journal.close();
+    const again = await Journal.open(dir, recordingLogger());
+    again.journal.close();
+    expect(again.records).toEqual([{ t: 'started', id: 'after', at: 2 }]);
+  });
+
   it('decodes garbage (binary, wrong checksums, foreign JSON) to nothing instead of throwing', () => {
     const garbage = `\u0000\u0001\uffff\n00000000 {"t":"acked","id":"r"}\n12345678 not json\n${'z'.repeat(9)} {}\n`;
     expect(decodeJournal(garbage)).toMatchObject({ records: [], skipped: 4, truncatedTail: false });

@@ -114,6 +114,8 @@ export class Journal {
       logger.warn({ file: path, skipped, truncatedTail, kept: records.length }, 'outbox journal: skipped corrupt or truncated records');
     }
     const fd = openSync(path, 'a', 0o600);
+    // End a torn line, so that if the caller's compaction fails the next record still starts a line of its own.
+    if (truncatedTail) writeSync(fd, '\n');
     const journal = new Journal(dir, path, fd, fstatSync(fd).size);
     return { journal, records };
   }
