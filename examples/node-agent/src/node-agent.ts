@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import {
   type Agent,
   type AgentConfig,
@@ -111,6 +112,7 @@ export async function startNodeAgent(options: NodeAgentRunOptions = {}): Promise
   const runtimeEnv = agentOptionsFromEnv(env);
   const agent = createAgent({
     ...runtimeEnv,
+    stateDir: runtimeEnv.stateDir ?? dirname(configPath), // the result outbox journal lives beside the config
     gatewayWsUrl: config.gatewayWsUrl,
     agentToken: config.agentToken,
     name: options.name ?? config.name,

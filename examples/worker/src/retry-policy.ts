@@ -3,7 +3,8 @@
  * "retry when running the node again is safe and may help", decided per code:
  *
  * - The request never ran, or its agent went away or stopped before finishing: `NO_AGENT_AVAILABLE`,
- *   `GATEWAY_UNAVAILABLE`, `GATEWAY_SHUTDOWN`, `AGENT_DISCONNECTED`, `AGENT_SHUTDOWN` — always retried.
+ *   `GATEWAY_UNAVAILABLE`, `GATEWAY_SHUTDOWN`, `AGENT_DISCONNECTED`, `AGENT_SHUTDOWN`, `AGENT_RESTARTED`,
+ *   `AGENT_OUTBOX_FULL` — always retried.
  * - `HTTP_REQUEST_FAILED` — retried unless the failure says otherwise: a connector that got an answer
  *   marks a 4xx `retryable: false` (the same request fails again) and a 5xx or a network error
  *   `retryable: true`. A POST or PATCH of the built-in `http` connector is never retried: its request
@@ -25,6 +26,10 @@ const ALWAYS = new Set<string>([
   ErrorCodes.GATEWAY_UNAVAILABLE,
   ErrorCodes.GATEWAY_SHUTDOWN,
   ErrorCodes.AGENT_SHUTDOWN,
+  // The agent crashed mid-task (reported from its outbox journal) or refused it because its outbox is
+  // full: the task did not finish, and another attempt (maybe on another agent) is what recovers.
+  ErrorCodes.AGENT_RESTARTED,
+  ErrorCodes.AGENT_OUTBOX_FULL,
 ]);
 
 /** HTTP methods whose repetition changes nothing beyond the first call. */

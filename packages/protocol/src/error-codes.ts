@@ -235,6 +235,20 @@ const entries = [
     "The node asked for a Docker image that is not on the agent's image allowlist.",
     'Use the agent image, or have the operator add the image to VESPID_AGENT_DOCKER_IMAGE_ALLOWLIST.',
   ],
+  [
+    'AGENT_RESTARTED',
+    503,
+    true,
+    'The agent restarted (crash, kill or host reboot) while the task was queued or running; it reported the task from its outbox journal on reconnect. The task may have had partial effects.',
+    'Retry (the task is reported at once instead of at its deadline); check why the agent restarted.',
+  ],
+  [
+    'AGENT_OUTBOX_FULL',
+    503,
+    true,
+    'The agent refused the task because its result outbox holds as many unacknowledged results as it may (the gateway is not acknowledging them).',
+    'Retry later; check that the gateway can store results (Redis) and acknowledges them. Bound: VESPID_AGENT_OUTBOX_MAX_ENTRIES / _MAX_BYTES.',
+  ],
 ] as const satisfies ReadonlyArray<readonly [string, number, boolean, string, string]>;
 
 /**

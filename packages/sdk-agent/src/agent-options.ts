@@ -20,6 +20,13 @@ export const AgentOptionsSchema = z.strictObject({
   logger: z.custom<Logger>().default(noopLogger),
   agentVersion: z.string().min(1).max(64).default(AGENT_VERSION),
   workdir: z.string().min(1).optional(),
+  stateDir: z.string().min(1).optional(),
+  outboxMaxEntries: z.number().int().min(1).max(1_000_000).default(1000),
+  outboxMaxBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024 * 1024),
   ca: z.union([z.string(), z.instanceof(Buffer)]).optional(),
   proxyForUrl: z.custom<(url: string) => string | undefined>((v) => typeof v === 'function').optional(),
   connectTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
@@ -64,6 +71,20 @@ export interface AgentOptions {
   agentVersion?: string;
   /** Root for per-run work directories, handed to executors. */
   workdir?: string;
+  /**
+   * Directory for the agent's durable state: the result outbox journal (`outbox.journal`, mode 0600).
+   * With it, finished results survive a crash and are resent after a restart, and tasks cut short by
+   * a crash are reported as `AGENT_RESTARTED`. Without it, unacknowledged results live in memory only.
+   * The node-agent host uses `VESPID_AGENT_STATE_DIR`, else the directory of its config file.
+   */
+  stateDir?: string;
+  /**
+   * Bound of the outbox: with this many results waiting for `execute_ack`, new tasks are refused with
+   * `AGENT_OUTBOX_FULL` (retryable) until acks free space; produced results are never dropped. @default 1000
+   */
+  outboxMaxEntries?: number;
+  /** Same bound in bytes of unacknowledged results. @default 64 MiB */
+  outboxMaxBytes?: number;
   /** PEM of a private CA for `wss://` (see `readCaFile`). */
   ca?: string | Buffer;
   /** Proxy picker; defaults to `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`. */
@@ -109,7 +130,8 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
 
 /**
  * Reads the agent runtime's environment variables (runbook names): `VESPID_AGENT_WORKDIR_ROOT`,
- * `VESPID_AGENT_TLS_CA_FILE` (an unreadable file throws `AGENT_CONFIG_INVALID`).
+ * `VESPID_AGENT_TLS_CA_FILE` (an unreadable file throws `AGENT_CONFIG_INVALID`), and the outbox's
+ * `VESPID_AGENT_STATE_DIR`, `VESPID_AGENT_OUTBOX_MAX_ENTRIES`, `VESPID_AGENT_OUTBOX_MAX_BYTES`.
  * Proxies are read from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` at connect time.
  *
  * @example
@@ -117,12 +139,27 @@ export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions
  * createAgent({ ...agentOptionsFromEnv(process.env), gatewayWsUrl, agentToken, name, executors });
  * ```
  */
-export function agentOptionsFromEnv(env: Record<string, string | undefined>): Pick<AgentOptions, 'workdir' | 'ca'> {
-  const out: Pick<AgentOptions, 'workdir' | 'ca'> = {};
+export function agentOptionsFromEnv(env: Record<string, string | undefined>): Pick<AgentOptions, EnvOption> {
+  const out: Pick<AgentOptions, EnvOption> = {};
   if (env.VESPID_AGENT_WORKDIR_ROOT) out.workdir = expandHome(env.VESPID_AGENT_WORKDIR_ROOT, env);
+  if (env.VESPID_AGENT_STATE_DIR) out.stateDir = expandHome(env.VESPID_AGENT_STATE_DIR, env);
+  const maxEntries = positiveInt(env, 'VESPID_AGENT_OUTBOX_MAX_ENTRIES');
+  if (maxEntries !== undefined) out.outboxMaxEntries = maxEntries;
+  const maxBytes = positiveInt(env, 'VESPID_AGENT_OUTBOX_MAX_BYTES');
+  if (maxBytes !== undefined) out.outboxMaxBytes = maxBytes;
   const ca = readCaFile(env.VESPID_AGENT_TLS_CA_FILE);
   if (ca) out.ca = ca;
   return out;
+}
+
+type EnvOption = 'workdir' | 'ca' | 'stateDir' | 'outboxMaxEntries' | 'outboxMaxBytes';
+
+function positiveInt(env: Record<string, string | undefined>, name: string): number | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1) throw new AgentError('AGENT_CONFIG_INVALID', `${name} must be a positive integer`);
+  return n;
 }
 
 /**

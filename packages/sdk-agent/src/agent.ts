@@ -1,9 +1,10 @@
-import { type ExecuteResultMessage, parseToken } from '@vespid/protocol';
+import { parseToken } from '@vespid/protocol';
 import { type AgentOptions, type ResolvedAgentOptions, resolveAgentOptions } from './agent-options.js';
 import { fullJitterDelay } from './backoff.js';
 import type { AgentAuthError } from './errors.js';
 import type { Executor } from './executor.js';
 import { createNetwork, type Network } from './network.js';
+import { ResultOutbox } from './outbox/outbox.js';
 import { Session, type SessionEnd } from './session.js';
 import { TaskRunner } from './task-runner.js';
 import { TypedEvents } from './typed-events.js';
@@ -110,8 +111,8 @@ class AgentRuntime implements Agent {
   readonly #executors: ReadonlyMap<string, Executor>;
   readonly #runner: TaskRunner;
   readonly #network: Network;
-  /** Finished results waiting for `execute_ack`, in finish order. */
-  readonly #outbox = new Map<string, ExecuteResultMessage>();
+  /** Finished results waiting for `execute_ack`, in finish order (journaled when a state dir is set). */
+  readonly #outbox: ResultOutbox;
   readonly #tokenOrg: string | undefined;
   #state: AgentState = 'idle';
   #session: Session | undefined;
@@ -131,6 +132,12 @@ class AgentRuntime implements Agent {
     this.#executors = new Map(o.executors.map((e) => [e.kind, e]));
     this.#network = createNetwork({ ca: o.ca, proxyForUrl: o.proxyForUrl });
     this.#tokenOrg = parseToken(o.agentToken)?.organizationId;
+    this.#outbox = new ResultOutbox({
+      stateDir: o.stateDir,
+      maxEntries: o.outboxMaxEntries,
+      maxBytes: o.outboxMaxBytes,
+      logger: o.logger,
+    });
     this.done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
@@ -144,8 +151,8 @@ class AgentRuntime implements Agent {
       hooks: {
         onStarted: (info) => this.#events.emit('task.started', info),
         onFinished: (result, info) => {
-          this.#outbox.set(result.requestId, result);
-          this.#session?.send(result);
+          // Sent once it is on disk (at once without a state dir), on whatever session is current then.
+          this.#outbox.add(result, (m) => this.#session?.send(m));
           const payload: AgentEvents['task.finished'] = {
             requestId: result.requestId,
             kind: info.kind,
@@ -187,6 +194,15 @@ class AgentRuntime implements Agent {
     this.#state = 'connecting';
     this.#loop = Promise.resolve();
     try {
+      // Recovered results are resent on the first session; tasks cut short by a crash become AGENT_RESTARTED.
+      // An unusable state dir (read-only, not a directory) must not keep the agent down: it runs, without
+      // crash-safety for its results, and says so loudly.
+      await this.#outbox.open().catch((err: unknown) => {
+        this.#o.logger.error(
+          { stateDir: this.#o.stateDir, code: (err as NodeJS.ErrnoException).code },
+          'cannot open the outbox journal; unacknowledged results are kept in memory only',
+        );
+      });
       for (const e of this.#executors.values()) await e.start?.();
     } catch (err) {
       // An executor that cannot start (e.g. Docker unreachable) leaves the agent startable again.
@@ -229,7 +245,8 @@ class AgentRuntime implements Agent {
             organizationId: ack.organizationId,
             heartbeatMs: ack.heartbeatMs,
           });
-          for (const result of this.#outbox.values()) s.send(result);
+          this.#outbox.prune();
+          for (const result of this.#outbox.sendable()) s.send(result);
         },
         onMessage: (msg) =>
           handleGatewayFrame(msg, {
@@ -283,6 +300,8 @@ class AgentRuntime implements Agent {
     this.#session?.close(1000, 'agent closing');
     this.#wakeLoop?.();
     void Promise.allSettled([...this.#executors.values()].map((e) => e.close?.())).then(() => this.#network.close());
+    // Unacknowledged results stay in the journal and are resent by the next start.
+    this.#outbox.close();
     this.#events.emit('stopped', info);
     this.#resolveDone(info);
   }

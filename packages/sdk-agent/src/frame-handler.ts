@@ -1,4 +1,5 @@
 import type { ExecuteResultMessage, GatewayMessage, Logger } from '@vespid/protocol';
+import type { ResultOutbox } from './outbox/outbox.js';
 import type { Session } from './session.js';
 import type { TaskRunner } from './task-runner.js';
 
@@ -6,7 +7,7 @@ import type { TaskRunner } from './task-runner.js';
 export interface FrameContext {
   session: Session;
   runner: TaskRunner;
-  outbox: Map<string, ExecuteResultMessage>;
+  outbox: ResultOutbox;
   /** False while closing: new work is refused with `AGENT_SHUTDOWN`. */
   accepting: boolean;
   /** The agent's own organization (from `hello_ack`, or the token prefix). */
@@ -17,9 +18,9 @@ export interface FrameContext {
 
 function refuse(ctx: FrameContext, requestId: string, code: string, message: string): void {
   const result: ExecuteResultMessage = { type: 'execute_result', requestId, status: 'failed', error: { code, message } };
-  // Refusals are results like any other: kept until acked so the caller learns why.
-  ctx.outbox.set(requestId, result);
-  ctx.session.send(result);
+  // Refusals are results like any other: kept until acked so the caller learns why. No work was done,
+  // so they are not journaled (a crash loses only the reason, and the gateway's deadline answers).
+  ctx.outbox.add(result, (m) => ctx.session.send(m), { journal: false });
 }
 
 /** Dispatches one validated gateway → agent frame (everything but hello_ack and pong). */
@@ -29,9 +30,10 @@ export function handleGatewayFrame(msg: Exclude<GatewayMessage, { type: 'hello_a
       const { requestId } = msg;
       ctx.session.send({ type: 'execute_received', requestId });
       // A repeated execute (gateway retry after a reconnect) must not run the task twice.
-      const finished = ctx.outbox.get(requestId);
+      // A result still being synced to the journal goes out by itself when it is on disk.
+      const finished = ctx.outbox.lookup(requestId);
       if (finished) {
-        ctx.session.send(finished);
+        if (finished.sendable) ctx.session.send(finished.message);
         return;
       }
       if (ctx.runner.has(requestId)) return;
@@ -44,11 +46,18 @@ export function handleGatewayFrame(msg: Exclude<GatewayMessage, { type: 'hello_a
         refuse(ctx, requestId, 'AGENT_SHUTDOWN', 'the agent is shutting down and takes no new work');
         return;
       }
+      if (ctx.outbox.full) {
+        ctx.logger.warn({ requestId, pendingResults: ctx.outbox.size }, 'outbox full; refusing new work until the gateway acks results');
+        refuse(ctx, requestId, 'AGENT_OUTBOX_FULL', 'the agent holds too many unacknowledged results to take new work');
+        return;
+      }
+      // Before the executor can start: a crash from here on is reported as AGENT_RESTARTED.
+      ctx.outbox.started(requestId);
       ctx.runner.accept(msg);
       return;
     }
     case 'execute_ack':
-      ctx.outbox.delete(msg.requestId);
+      ctx.outbox.ack(msg.requestId);
       ctx.onAcked();
       return;
     case 'cancel':
