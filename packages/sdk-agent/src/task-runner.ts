@@ -79,7 +79,7 @@ export class TaskRunner {
     const timer = setTimeout(
       () =>
         controller.abort(
-          new AgentError('NODE_EXECUTION_TIMEOUT', `${kind} did not finish within ${frame.timeoutMs} ms`, { retryable: true }),
+          new AgentError('NODE_EXECUTION_TIMEOUT', `${kind} did not finish within ${frame.timeoutMs} ms`, { retryable: false }),
         ),
       frame.timeoutMs,
     );

@@ -62,7 +62,7 @@ describe('sandbox outcome → result', () => {
     expect(abortCode(new DOMException('t', 'TimeoutError'))).toBe('NODE_EXECUTION_TIMEOUT');
     expect(abortCode('whatever')).toBe('TASK_CANCELLED');
     const r = outcomeToResult({ ...base, exitCode: 143, abortReason: new VespidError('NODE_EXECUTION_TIMEOUT', 't') }, 1000);
-    expect(r).toMatchObject({ status: 'failed', error: { code: 'NODE_EXECUTION_TIMEOUT', retryable: true }, output: { timedOut: true } });
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'NODE_EXECUTION_TIMEOUT', retryable: false }, output: { timedOut: true } });
   });
 
   it('turns unknown errors into INTERNAL_ERROR without their message', () => {

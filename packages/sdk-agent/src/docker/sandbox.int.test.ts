@@ -125,7 +125,7 @@ await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
 
   it('stops a script past its timeout with NODE_EXECUTION_TIMEOUT and removes the container', async () => {
     const r = await ex.execute(task(shell('echo started; sleep 30', { timeoutMs: 500 })), context(logger));
-    expect(r).toMatchObject({ status: 'failed', error: { code: 'NODE_EXECUTION_TIMEOUT', retryable: true } });
+    expect(r).toMatchObject({ status: 'failed', error: { code: 'NODE_EXECUTION_TIMEOUT', retryable: false } });
     expect(out(r)).toMatchObject({ timedOut: true, stdout: 'started\n' });
     expect(await containersOf(ex.scope)).toEqual([]);
   });

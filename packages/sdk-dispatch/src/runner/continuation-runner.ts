@@ -167,7 +167,8 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       const error = {
         code: 'NODE_EXECUTION_TIMEOUT',
         message: `no result for ${requestId} within ${cursor.request.timeoutMs} ms`,
-        retryable: true,
+        // As in the catalogue: the action may still run or have had its effect, so no blind retry.
+        retryable: false,
       };
       await apply(requestId, { requestId, status: 'failed', error, completedAt: now, source: 'timeout' });
       return { done: true };
