@@ -16,6 +16,8 @@ export interface GatewayHostConfig extends GatewayEnvConfig {
   wsPath: string;
   /** Cluster mode (several replicas sharing Redis), from `GATEWAY_CLUSTER=redis`; null = single gateway. */
   cluster: GatewayClusterConfig | null;
+  /** `GATEWAY_ORG_MAX_QUEUED`: dispatches one organization may have waiting for an agent; beyond: 429 `QUEUE_FULL`. @default 10000 */
+  orgMaxQueued: number;
 }
 
 /** Cluster-mode settings (`GATEWAY_CLUSTER=redis`). */
@@ -48,7 +50,8 @@ function positiveInt(env: Record<string, string | undefined>, name: string, min:
 /**
  * Reads the runbook's Gateway variables (via `gatewayOptionsFromEnv`) plus `DATABASE_URL`,
  * `DATABASE_SCHEMA`, `REDIS_URL`, `NODE_ENV` and the cluster-mode variables (`GATEWAY_CLUSTER=redis`,
- * `GATEWAY_REPLICA_ID`, `GATEWAY_CLUSTER_KEY_PREFIX`, `GATEWAY_CLUSTER_PRESENCE_TTL_MS`, `GATEWAY_ORG_MAX_IN_FLIGHT`). Refuses to run without `GATEWAY_SERVICE_TOKEN`
+ * `GATEWAY_REPLICA_ID`, `GATEWAY_CLUSTER_KEY_PREFIX`, `GATEWAY_CLUSTER_PRESENCE_TTL_MS`, `GATEWAY_ORG_MAX_IN_FLIGHT`) and
+ * `GATEWAY_ORG_MAX_QUEUED`. Refuses to run without `GATEWAY_SERVICE_TOKEN`
  * unless `NODE_ENV=test`.
  *
  * @example
@@ -94,5 +97,7 @@ export function gatewayHostConfigFromEnv(env: Record<string, string | undefined>
     redisUrl: set(env.REDIS_URL),
     testMode,
     wsPath: new URL(base.wsUrl).pathname || '/ws',
+    // Spread into createGateway's options by the host.
+    orgMaxQueued: positiveInt(env, 'GATEWAY_ORG_MAX_QUEUED', 1) ?? 10_000,
   };
 }
