@@ -141,6 +141,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       cancel: (requestId, agentId, reason) => dispatcher.cancelForwarded(requestId, agentId, reason),
       settled: (result) => dispatcher.settleRemote(result),
       moved: (agentId, replicaId) => dispatcher.redeliverTo(agentId, replicaId),
+      capacity: (organizationId) => dispatcher.remoteCapacity(organizationId),
     });
     cluster.start().catch((err: unknown) => logger.error({ err: errText(err) }, 'cluster start failed'));
   }
@@ -195,16 +196,13 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const explain = (request: RoutingRequest & { requestId?: string }) => ({
     ...explainRouting(registry, o.selection, request),
-    queue: {
-      depth: dispatcher.waiting.depth(request.organizationId),
-      position: request.requestId ? dispatcher.waiting.position(request.requestId) : null,
-    },
+    queue: dispatcher.queueInfo(request.organizationId, request.requestId),
   });
 
   const cancelQueued = (requestId: string, organizationId?: string) => {
     const entry = dispatcher.inflight.get(requestId);
     if (!entry || (organizationId !== undefined && entry.organizationId !== organizationId)) return false;
-    return dispatcher.waiting.cancel(requestId, 'cancelled by the caller');
+    return dispatcher.cancelQueued(requestId, 'cancelled by the caller');
   };
 
   const listSessions = (): SessionInfo[] =>
@@ -268,7 +266,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     dispatchAsync,
     getResult,
     explain,
-    notifyCapacity: (organizationId) => dispatcher.capacity(organizationId),
+    notifyCapacity: (organizationId) => dispatcher.capacity(organizationId, true),
     cancelQueued,
     revokeAgent: (agentId) => sessions.revoke(agentId),
     updateAgentTags: (agentId, tags) => sessions.retag(agentId, tags),

@@ -171,16 +171,20 @@ export class DispatchQueue<T extends QueueItem> {
 
   /** Tries the head of each lane of the org, oldest first; returns the one placed, if any. */
   private oldestPlaceable(organizationId: string, place: (item: T) => boolean): T | undefined {
+    for (const head of this.heads(organizationId)) if (place(head)) return head;
+    return undefined;
+  }
+
+  /** The head of each lane (routing key) of the org, oldest first: the only requests worth trying. */
+  heads(organizationId: string): T[] {
     const org = this.orgs.get(organizationId);
-    if (!org) return undefined;
+    if (!org) return [];
     const heads: Entry<T>[] = [];
     for (const lane of org.lanes.values()) {
       const head = lane.items[lane.head];
       if (head) heads.push(head);
     }
-    heads.sort((a, b) => a.seq - b.seq);
-    for (const head of heads) if (place(head.item)) return head.item;
-    return undefined;
+    return heads.sort((a, b) => a.seq - b.seq).map((e) => e.item);
   }
 
   /** Every waiting request (for shutdown). */

@@ -10,6 +10,7 @@ import type { ClusterRouteDeps } from './cluster-route.js';
 import type { InFlight } from './in-flight.js';
 import type { Registry } from './registry.js';
 import type { Session } from './session.js';
+import { ClusterWaiting } from './cluster-waiting.js';
 import { type QueuedOutcome, WaitingRoom } from './waiting-room.js';
 
 /** Pause between attempts to store a result the store refused (its backend is down). */
@@ -49,18 +50,57 @@ export class Dispatcher {
   private readonly clustered: ClusterDispatch | null;
   /** Requests waiting for an agent (`queueTimeoutMs`), single-replica mode. */
   readonly waiting: WaitingRoom;
+  /** Cluster mode: requests waiting for an agent, indexed cluster-wide (null: the cluster cannot queue). */
+  readonly clusterWaiting: ClusterWaiting | null;
 
   constructor(private readonly deps: Deps) {
     this.clustered = deps.cluster ? new ClusterDispatch(this, { ...deps, ...deps.cluster }) : null;
     this.waiting = new WaitingRoom(this, { ...deps, maxPerOrg: deps.orgMaxQueued });
+    const clustered = this.clustered;
+    this.clusterWaiting =
+      clustered && deps.cluster?.cluster.enqueue
+        ? new ClusterWaiting(
+            {
+              inflight: this.inflight,
+              route: (entry, req) => clustered.start(entry, req),
+              storeAndSettle: (entry, stored, session) => this.storeAndSettle(entry, stored, session),
+              forget: (entry) => this.forget(entry),
+            },
+            { ...deps, cluster: deps.cluster.cluster, maxPerOrg: deps.orgMaxQueued },
+          )
+        : null;
+    if (clustered && this.clusterWaiting) clustered.onReleased = (org) => this.capacity(org);
   }
 
   /**
    * Capacity may have appeared in the organization (an agent connected, freed a slot, was retagged,
    * resumed or approved): queued requests of the org are assigned now. Cheap when nothing waits.
+   * `announce`: in cluster mode, tell the other replicas even when this one knows of no waiting request
+   * (an agent's hello: a replica that started after the request was queued never heard of it).
    */
-  capacity(organizationId: string): void {
+  capacity(organizationId: string, announce = false): void {
+    const cw = this.clusterWaiting;
+    if (cw) {
+      if (announce || cw.waits(organizationId)) cw.capacity(organizationId);
+      return;
+    }
     this.waiting.capacity(organizationId);
+  }
+
+  /** Cluster mode: another replica announced capacity for an org whose requests wait. */
+  remoteCapacity(organizationId: string): void {
+    this.clusterWaiting?.capacity(organizationId, false);
+  }
+
+  /** Withdraws a request still waiting in the queue; false when it is not waiting here. */
+  cancelQueued(requestId: string, reason: string): boolean {
+    return (this.clusterWaiting ?? this.waiting).cancel(requestId, reason);
+  }
+
+  /** Requests of the org waiting here, and the 1-based position of one of them. */
+  queueInfo(organizationId: string, requestId?: string): { depth: number; position: number | null } {
+    const q = this.clusterWaiting ?? this.waiting;
+    return { depth: q.depth(organizationId), position: requestId ? q.position(requestId) : null };
   }
 
   nextSeq(): number {
@@ -81,7 +121,7 @@ export class Dispatcher {
     const existing = this.inflight.get(req.requestId);
     if (existing) {
       if (existing.organizationId !== req.organizationId) throw conflict(req.requestId);
-      if (existing.status === 'queued') return this.waiting.outcome(existing);
+      if (existing.status === 'queued') return (this.clusterWaiting ?? this.waiting).outcome(existing);
       // A repeat of a request known here only from its record: its router may have died since.
       if (this.clustered && existing.record && !existing.req && existing.status === 'sent')
         await this.clustered.adoptIfOrphaned(existing, req, existing.record);
@@ -113,7 +153,15 @@ export class Dispatcher {
       const known = await this.fromStore(entry, req, result, dispatch);
       if (known) return known;
       if (this.deps.isClosing()) throw new GatewayError('GATEWAY_SHUTDOWN', 'gateway is shutting down');
-      if (this.clustered) return await this.clustered.start(entry, req);
+      if (this.clustered) {
+        try {
+          return await this.clustered.start(entry, req);
+        } catch (err) {
+          const noAgent = (err as { code?: string }).code === 'NO_AGENT_AVAILABLE';
+          if (!noAgent || !req.queueTimeoutMs || !this.clusterWaiting) throw err;
+          return await this.clusterWaiting.enqueue(entry, req, (err as Error).message);
+        }
+      }
       const session = selectSession(registry, this.deps.selection(), req);
       if (!session) {
         const why = explainRouting(registry, this.deps.selection(), req);
@@ -257,7 +305,7 @@ export class Dispatcher {
         if (i >= 0) entry.waiters.splice(i, 1);
         reject(new GatewayError('TASK_CANCELLED', 'the caller stopped waiting'));
         // Nobody waits for a queued request any more: it leaves the queue instead of taking an agent later.
-        if (entry.status === 'queued' && entry.waiters.length === 0 && !entry.detached) this.waiting.cancel(requestId, 'caller aborted');
+        if (entry.status === 'queued' && entry.waiters.length === 0 && !entry.detached) this.cancelQueued(requestId, 'caller aborted');
       };
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
@@ -365,6 +413,7 @@ export class Dispatcher {
     }
     this.inflight.clear();
     this.waiting.clear();
+    this.clusterWaiting?.clear();
     this.clustered?.owner.clear();
     this.deps.metrics.inFlight(0);
   }
@@ -417,8 +466,9 @@ export class Dispatcher {
     if (this.inflight.get(entry.requestId) !== entry) return;
     this.drop(entry);
     if (entry.session) entry.session.inFlight = Math.max(0, entry.session.inFlight - 1);
-    // A freed slot is capacity: a queued request of the org may take it at once.
-    if (entry.session) this.capacity(entry.session.organizationId);
+    // A freed slot is capacity: a queued request of the org may take it at once. (Cluster mode: once the
+    // slot is released in Redis, see ClusterDispatch.onReleased.)
+    if (entry.session && !this.clustered) this.capacity(entry.session.organizationId);
     if (entry.agentId) this.clustered?.release(entry.requestId, entry.agentId, entry.organizationId);
     const durationMs = Date.now() - entry.startedAt;
     this.deps.metrics.dispatchCompleted({
