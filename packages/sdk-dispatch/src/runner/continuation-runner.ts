@@ -66,6 +66,8 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
   const pushLimiter = new Semaphore(concurrency);
   // Requests whose first dispatch is under way in this process: the poller must not re-send them yet.
   const dispatching = new Set<string>();
+  // Queued requests already reported to onQueued by this process (each poll re-dispatches them).
+  const reportedQueued = new Set<string>();
   const background = new Set<Promise<unknown>>();
   let state: RunnerState = 'idle';
   let subscription: ResultSubscription | undefined;
@@ -85,6 +87,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       }
       await options.onResult({ cursor, result, tx });
     });
+    reportedQueued.delete(requestId);
     if (!done.applied) return false;
     logger.info(
       { requestId, runId: done.cursor.runId, nodeId: done.cursor.nodeId, status: result.status, source: result.source },
@@ -127,7 +130,8 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
         // rebuilds a queue lost with a gateway replica. The first answer that is not `queued` marks it.
         logger.info({ requestId: cursor.requestId, position: answer.position }, 'node queued by the gateway');
         const onQueued = options.onQueued;
-        if (onQueued && answer.explanation) {
+        if (onQueued && answer.explanation && !reportedQueued.has(cursor.requestId)) {
+          reportedQueued.add(cursor.requestId);
           const event = { cursor, position: answer.position ?? 1, explanation: answer.explanation };
           track(
             Promise.resolve()

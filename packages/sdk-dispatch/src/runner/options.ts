@@ -89,7 +89,7 @@ export interface ContinuationRunnerOptions<Tx> {
   /**
    * Called when the gateway queued the request (it carried `queueTimeoutMs` and no agent was eligible),
    * with its position and the placement explanation (e.g. append `node_queued`). Best effort, outside
-   * any transaction; it may be called again for the same request when a re-dispatch finds it queued.
+   * any transaction; once per request and process (a runner that took over after a crash reports it again).
    */
   onQueued?: (event: { cursor: BlockedCursor; position: number; explanation: PlacementExplanation }) => Promise<void> | void;
   /** Called after a result was committed (best effort; e.g. wake the run's next step). */
