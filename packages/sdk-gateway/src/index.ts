@@ -59,6 +59,7 @@ export { GatewayError } from './errors.js';
 export type { AgentConnection, ConnectionHandle } from './core/connection.js';
 export type {
   AgentPresence,
+  ClusterEnqueueOutcome,
   ClusterHooks,
   ForwardOutcome,
   ForwardedExecute,

@@ -1,14 +1,14 @@
-import { type DispatchRequest, LIMITS, type Logger, type StoredResult } from '@vespid/protocol';
+import type { DispatchRequest, Logger, StoredResult } from '@vespid/protocol';
 import type { GatewayCluster } from '../cluster/cluster-types.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SelectionStrategy } from '../selection/strategy.js';
-import { type Explanation, connectorIdOf, explainRouting, selectorAgent, selectorTag } from './candidates.js';
+import { type Explanation, explainRouting } from './candidates.js';
 import { DispatchQueue, type QueueItem } from './dispatch-queue.js';
 import type { InFlight } from './in-flight.js';
 import type { Registry } from './registry.js';
 import type { Session } from './session.js';
-import type { QueuedOutcome } from './waiting-room.js';
+import { type QueuedOutcome, queueTimeoutResult, routeKey } from './waiting-room.js';
 
 interface Waiting extends QueueItem {
   req: DispatchRequest;
@@ -35,8 +35,6 @@ interface Deps {
   maxPerOrg: number;
 }
 
-const routeKey = (req: DispatchRequest) =>
-  [req.kind, connectorIdOf(req.kind, req.payload) ?? '', selectorAgent(req.selector) ?? '', selectorTag(req.selector) ?? ''].join('\u0000');
 const errText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 300);
 
 /**
@@ -272,22 +270,7 @@ export class ClusterWaiting {
     const waitedMs = w ? Date.now() - w.enqueuedAt : 0;
     this.deps.metrics.dispatchRejected({ kind: entry.kind, code: 'NO_AGENT_AVAILABLE' });
     this.core
-      .storeAndSettle(
-        entry,
-        {
-          requestId: entry.requestId,
-          organizationId: entry.organizationId,
-          status: 'failed',
-          error: {
-            code: 'NO_AGENT_AVAILABLE',
-            message: `queued ${waitedMs} ms without an agent on any gateway replica; ${why.message}`.slice(0, LIMITS.errorMessageLength),
-            retryable: true,
-            details: { connected: why.connected, excluded: why.excluded, queuedMs: waitedMs },
-          },
-          completedAt: Date.now(),
-        },
-        null,
-      )
+      .storeAndSettle(entry, queueTimeoutResult(entry, why, waitedMs, 'without an agent on any gateway replica'), null)
       .catch((err: unknown) => this.deps.logger.error({ requestId: entry.requestId, err: errText(err) }, 'queue timeout handling failed'));
   }
 }

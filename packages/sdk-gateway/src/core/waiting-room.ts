@@ -34,6 +34,27 @@ interface Deps {
   maxPerOrg: number;
 }
 
+/** The stored result of a request whose queue timeout passed: NO_AGENT_AVAILABLE with the placement explanation. */
+export function queueTimeoutResult(
+  entry: Pick<InFlight, 'requestId' | 'organizationId'>,
+  why: Explanation,
+  waitedMs: number,
+  where: string,
+): StoredResult {
+  return {
+    requestId: entry.requestId,
+    organizationId: entry.organizationId,
+    status: 'failed',
+    error: {
+      code: 'NO_AGENT_AVAILABLE',
+      message: `queued ${waitedMs} ms ${where}; ${why.message}`.slice(0, LIMITS.errorMessageLength),
+      retryable: true,
+      details: { connected: why.connected, excluded: why.excluded, queuedMs: waitedMs },
+    },
+    completedAt: Date.now(),
+  };
+}
+
 /** A request was queued: its 1-based position in the org's queue and why no agent took it. */
 export interface QueuedOutcome {
   kind: 'queued';
@@ -42,7 +63,7 @@ export interface QueuedOutcome {
 }
 
 /** Requests with the same key need the same agents: kind, connector and selector. */
-function routeKey(req: DispatchRequest): string {
+export function routeKey(req: DispatchRequest): string {
   return [req.kind, connectorIdOf(req.kind, req.payload) ?? '', selectorAgent(req.selector) ?? '', selectorTag(req.selector) ?? ''].join(
     '\u0000',
   );
@@ -191,22 +212,7 @@ export class WaitingRoom {
     this.deps.metrics.dispatchRejected({ kind: entry.kind, code: 'NO_AGENT_AVAILABLE' });
     this.deps.logger.warn({ requestId: entry.requestId, organizationId: entry.organizationId, waitedMs }, 'queued request timed out');
     this.core
-      .storeAndSettle(
-        entry,
-        {
-          requestId: entry.requestId,
-          organizationId: entry.organizationId,
-          status: 'failed',
-          error: {
-            code: 'NO_AGENT_AVAILABLE',
-            message: `queued ${waitedMs} ms without an agent; ${why.message}`.slice(0, LIMITS.errorMessageLength),
-            retryable: true,
-            details: { connected: why.connected, excluded: why.excluded, queuedMs: waitedMs },
-          },
-          completedAt: Date.now(),
-        },
-        null,
-      )
+      .storeAndSettle(entry, queueTimeoutResult(entry, why, waitedMs, 'without an agent'), null)
       .catch((err: unknown) =>
         this.deps.logger.error(
           { requestId: entry.requestId, err: err instanceof Error ? err.message : String(err) },
