@@ -112,6 +112,30 @@ await describeWith(['redis'], 'queued dispatch over HTTP, WebSocket agents and a
     expect(executes(agent)).toEqual([]);
   });
 
+  it("two organizations: one org's backlog of 1,000 does not hold back another org's single request", async () => {
+    const t = await start();
+    const big = 'org-queued-big';
+    const ids: string[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const id = rid();
+      ids.push(id);
+      expect(await t.gateway.dispatchAsync({ ...body(id), organizationId: big })).toMatchObject({ queued: true });
+    }
+    // The big org's agent works through its backlog one at a time.
+    const worker = await t.agent({ agentId: 'big-1', organizationId: big, tags: [] }, { capabilities: { maxInFlight: 1 } });
+    respond(worker);
+    await vi.waitFor(() => expect(executes(worker).length).toBeGreaterThan(5));
+    const small = rid();
+    expect(await t.call('POST', '/internal/v1/dispatch-async', body(small))).toMatchObject({ status: 202, body: { position: 1 } });
+    const b = await t.agent({ agentId: 'small-1', organizationId: ORG, tags: [] });
+    respond(b);
+    await vi.waitFor(async () => expect((await t.call('GET', `/internal/v1/results/${small}`)).status).toBe(200));
+    // Served while most of the other org's backlog still waits.
+    const left = t.gateway.explain({ organizationId: big, kind: 'agent.execute' }).queue.depth;
+    expect(left).toBeGreaterThan(500);
+    expect(executes(b)).toEqual([small]);
+  });
+
   it('gateway restart with queued requests: the caller re-dispatches the same ids and each runs exactly once', async () => {
     const p = `${prefix}:${++n}`;
     const before = await start({}, p);
