@@ -184,6 +184,33 @@ describe('queued dispatch (fake connections)', () => {
     expect(executes(a)).toEqual([tagged.requestId]);
   });
 
+  it('never lets the secret of a queued request reach a log line, an answer or the stored timeout result', async () => {
+    const SECRET = 'queued-secret-CANARY-41c7';
+    const lines: string[] = [];
+    const push = (obj: object, msg?: string) => lines.push(JSON.stringify({ ...obj, msg }));
+    make({ logger: { debug: push, info: push, warn: push, error: push } });
+    const r = req({ secret: SECRET, queueTimeoutMs: 20 });
+    const answer = await gateway.dispatchAsync(r);
+    const again = await gateway.dispatchAsync(r);
+    await vi.waitFor(async () => expect(await gateway.getResult(r.requestId)).not.toBeNull());
+    const stored = await gateway.getResult(r.requestId);
+    const seen = JSON.stringify([
+      answer,
+      again,
+      stored,
+      lines,
+      gateway.explain({ organizationId: ORG, kind: 'agent.execute', requestId: r.requestId }),
+    ]);
+    expect(seen).toContain('NO_AGENT_AVAILABLE');
+    expect(seen).not.toContain(SECRET);
+    // Assigned later, only the agent gets it.
+    const r2 = req({ secret: SECRET });
+    await gateway.dispatchAsync(r2);
+    const a = agent('a');
+    expect(a.frames('execute')[0]).toMatchObject({ requestId: r2.requestId, secret: SECRET });
+    expect(JSON.stringify(lines)).not.toContain(SECRET);
+  });
+
   it('a shutdown fails queued callers with GATEWAY_SHUTDOWN', async () => {
     make();
     const waiting = gateway.dispatch(req());
