@@ -367,4 +367,36 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
     await sleep(1600);
     expect(await Promise.all(kept.map((id) => redis.hget(`${keyPrefix}a:${id}`, 'r')))).toEqual(kept.map(() => replicas[0]!.replicaId));
   });
+
+  it('queued dispatch: requests queued on a replica killed with -9 are recovered by their repeat (same id) on another replica and each runs once', async () => {
+    const keyPrefix = await startCluster('least_in_flight_lru');
+    runs.clear();
+    gate = new Promise((r) => {
+      openGate = r;
+    });
+    // Every slot of every agent busy (held by the gate), routed by replica 0.
+    const fill = Array.from({ length: AGENTS * MAX_IN_FLIGHT }, () => req());
+    for (const b of fill) expect((await call(replicas[0]!, 'POST', '/internal/v1/dispatch-async', b)).status).toBe(201);
+    await waitFor(() => [...running.values()].reduce((a, b) => a + b, 0) === AGENTS * MAX_IN_FLIGHT, 'all slots running');
+    // Queued on replica 1, cluster-wide index in Redis (org in a hash tag); then replica 1 is killed.
+    const victim = replicas[1]!;
+    const queued = Array.from({ length: 5 }, () => req({ queueTimeoutMs: 60_000 }));
+    for (const b of queued) expect((await call(victim, 'POST', '/internal/v1/dispatch-async', b)).body).toMatchObject({ queued: true });
+    const index = `${keyPrefix}qh:{${ORG}}`;
+    expect(await redis.hlen(index)).toBe(5);
+    victim.child.kill('SIGKILL');
+    await waitFor(() => victim.child.signalCode !== null, 'victim dead');
+    // The worker's cursor repeats each request with its id on a live replica, which adopts it: still 5, none twice.
+    for (const b of queued) expect((await call(replicas[2]!, 'POST', '/internal/v1/dispatch-async', b)).status).toBe(202);
+    expect(await redis.hlen(index)).toBe(5);
+    openGate();
+    gate = null;
+    for (const b of queued)
+      await waitFor(
+        async () => (await call(replicas[2]!, 'GET', `/internal/v1/results/${b.requestId}`)).status === 200,
+        `${b.requestId} ran`,
+      );
+    for (const b of queued) expect(runs.get(b.requestId)).toBe(1);
+    expect(await redis.hlen(index)).toBe(0);
+  });
 });

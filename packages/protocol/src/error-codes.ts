@@ -249,6 +249,13 @@ const entries = [
     'The agent refused the task because its result outbox holds as many unacknowledged results as it may (the gateway is not acknowledging them).',
     'Retry later; check that the gateway can store results (Redis) and acknowledges them. Bound: VESPID_AGENT_OUTBOX_MAX_ENTRIES / _MAX_BYTES.',
   ],
+  [
+    'QUEUE_FULL',
+    429,
+    true,
+    'The organization already has the maximum number of dispatches waiting for an agent (GATEWAY_ORG_MAX_QUEUED).',
+    'Add agents or capacity for the organization, or retry later; raise GATEWAY_ORG_MAX_QUEUED if the backlog is expected.',
+  ],
 ] as const satisfies ReadonlyArray<readonly [string, number, boolean, string, string]>;
 
 /**

@@ -66,6 +66,8 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
   const pushLimiter = new Semaphore(concurrency);
   // Requests whose first dispatch is under way in this process: the poller must not re-send them yet.
   const dispatching = new Set<string>();
+  // Queued requests already reported to onQueued by this process (each poll re-dispatches them).
+  const reportedQueued = new Set<string>();
   const background = new Set<Promise<unknown>>();
   let state: RunnerState = 'idle';
   let subscription: ResultSubscription | undefined;
@@ -85,6 +87,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       }
       await options.onResult({ cursor, result, tx });
     });
+    reportedQueued.delete(requestId);
     if (!done.applied) return false;
     logger.info(
       { requestId, runId: done.cursor.runId, nodeId: done.cursor.nodeId, status: result.status, source: result.source },
@@ -120,7 +123,24 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
         ...(secret === undefined ? {} : { secret }),
         ...(cursor.request.selector ? { selector: cursor.request.selector } : {}),
         timeoutMs: cursor.request.timeoutMs,
+        ...(cursor.request.queueTimeoutMs ? { queueTimeoutMs: cursor.request.queueTimeoutMs } : {}),
       });
+      if (answer.queued) {
+        // Left undispatched on purpose: each poll re-dispatches the same id (never queued twice), which
+        // rebuilds a queue lost with a gateway replica. The first answer that is not `queued` marks it.
+        logger.info({ requestId: cursor.requestId, position: answer.position }, 'node queued by the gateway');
+        const onQueued = options.onQueued;
+        if (onQueued && answer.explanation && !reportedQueued.has(cursor.requestId)) {
+          reportedQueued.add(cursor.requestId);
+          const event = { cursor, position: answer.position ?? 1, explanation: answer.explanation };
+          track(
+            Promise.resolve()
+              .then(() => onQueued(event))
+              .catch((err: unknown) => logger.warn({ requestId: cursor.requestId, err: (err as Error).message }, 'onQueued failed')),
+          );
+        }
+        return true;
+      }
       await store.markDispatched(cursor.requestId, Date.now());
       // The gateway already holds a result (a repeated block after a crash): look at it now, not in pollMs.
       if (answer.cached) track(queue.schedule(cursor.requestId, Date.now(), { promote: true }).catch(() => undefined));
@@ -186,6 +206,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       throw new DispatchError('INTERNAL_ERROR', `continuation runner is ${state}, call start() first`, { retryable: false });
     const requestId = requestIdFor(input);
     const timeoutMs = input.timeoutMs ?? nodeExecTimeoutMs;
+    const queueTimeoutMs = input.queueTimeoutMs ?? 0;
     const parsed = DispatchRequestSchema.safeParse({
       organizationId: input.organizationId,
       requestId,
@@ -194,13 +215,20 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       ...(input.secret === undefined ? {} : { secret: input.secret }),
       ...(input.selector ? { selector: input.selector } : {}),
       timeoutMs,
+      ...(queueTimeoutMs ? { queueTimeoutMs } : {}),
     });
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new DispatchError('BAD_REQUEST', `invalid node request: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`);
     }
     const now = Date.now();
-    const request = { kind: parsed.data.kind, payload: parsed.data.payload, selector: parsed.data.selector, timeoutMs };
+    const request = {
+      kind: parsed.data.kind,
+      payload: parsed.data.payload,
+      selector: parsed.data.selector,
+      timeoutMs,
+      ...(queueTimeoutMs ? { queueTimeoutMs } : {}),
+    };
     const onBlocked = options.onBlocked;
     const { created, cursor } = await store.insert(
       {
@@ -210,7 +238,8 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
         attempt: input.attempt,
         organizationId: input.organizationId,
         request: JSON.parse(JSON.stringify(request)),
-        deadlineAt: now + timeoutMs + graceMs,
+        // Time in the gateway's queue comes before the node's own timeout.
+        deadlineAt: now + queueTimeoutMs + timeoutMs + graceMs,
         createdAt: now,
         ...(input.data === undefined ? {} : { data: input.data }),
       },

@@ -106,7 +106,18 @@ export interface ClusterHooks {
   settled(result: StoredResult): void;
   /** An agent with requests in flight registered (again) on `replicaId`: redeliver what it may have missed. */
   moved(agentId: string, replicaId: string): void;
+  /** Queued dispatch: some replica saw capacity for the organization while requests of it wait. */
+  capacity?(organizationId: string): void;
 }
+
+/**
+ * Answer of {@link GatewayCluster.enqueue}: queued (or already queued, by `origin`), or the org's bound is reached.
+ * @example
+ * ```ts
+ * const r: ClusterEnqueueOutcome = await cluster.enqueue!({ requestId, organizationId, deadline, max: 10_000 });
+ * ```
+ */
+export type ClusterEnqueueOutcome = { ok: true; origin: string; position: number; existing: boolean } | { ok: false; reason: 'full' };
 
 /**
  * The scale-out seam of `createGateway({ cluster })`: agent presence and capacity shared by every
@@ -148,6 +159,24 @@ export interface GatewayCluster {
   isAlive(replicaId: string): Promise<boolean>;
   /** Removes the presence of an agent held by a replica that no longer answers. */
   forget(agentId: string, replicaId: string): Promise<void>;
+  /**
+   * Queued dispatch, cluster-wide index (optional: without it a clustered gateway does not queue). Adds
+   * the request to the organization's FIFO in the cluster with this replica as its origin (the replica
+   * holding the request body: bodies may carry secrets and are never stored), or reports where it waits.
+   */
+  enqueue?(entry: { requestId: string; organizationId: string; deadline: number; max: number }): Promise<ClusterEnqueueOutcome>;
+  /** Takes a waiting request out of the index before routing it; false when another replica took it or it is gone. */
+  claimQueued?(requestId: string, organizationId: string): Promise<{ ok: true; score: number } | { ok: false }>;
+  /** Puts a claimed request back at its place (`score`) because no agent could take it. */
+  requeue?(requestId: string, organizationId: string, score: number, deadline: number): Promise<void>;
+  /** Removes a waiting request from the index (timed out, cancelled). */
+  dequeue?(requestId: string, organizationId: string): Promise<void>;
+  /** Makes this replica the origin of a waiting request whose origin died (the caller repeated it here). */
+  adoptQueued?(requestId: string, organizationId: string, deadline: number): Promise<void>;
+  /** Tells every replica that capacity appeared for the org, if requests of it wait. Resolves true if any did. */
+  announceCapacity?(organizationId: string): Promise<boolean>;
+  /** Requests of the org waiting across the cluster. */
+  queueDepth?(organizationId: string): Promise<number>;
   /** Withdraws every local session at once (shutdown): no replica selects them any more. */
   drain(): Promise<void>;
   /** Stops listening and refreshing. Idempotent. Never closes the caller's Redis client. */

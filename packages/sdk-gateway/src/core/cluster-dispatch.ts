@@ -154,10 +154,14 @@ export class ClusterDispatch {
     return true;
   }
 
+  /** Queued dispatch: called once a freed slot is released in the cluster (capacity for the org). */
+  onReleased: ((organizationId: string) => void) | null = null;
+
   /** Frees the request's in-flight slot (idempotent cluster-wide). */
   release(requestId: string, agentId: string, organizationId: string): void {
     this.deps.cluster
       .release({ requestId, agentId, organizationId })
+      .then(() => this.onReleased?.(organizationId))
       .catch((err: unknown) => this.deps.logger.warn({ requestId, err: errText(err) }, 'could not release the in-flight slot'));
   }
 

@@ -10,6 +10,8 @@ import type { ClusterRouteDeps } from './cluster-route.js';
 import type { InFlight } from './in-flight.js';
 import type { Registry } from './registry.js';
 import type { Session } from './session.js';
+import { ClusterWaiting } from './cluster-waiting.js';
+import { type QueuedOutcome, WaitingRoom } from './waiting-room.js';
 
 /** Pause between attempts to store a result the store refused (its backend is down). */
 const STORE_RETRY_MS = 500;
@@ -18,7 +20,8 @@ const STORE_RETRY_MS = 500;
 export type DispatchOutcome =
   | { kind: 'dispatched'; agentId: string }
   | { kind: 'cached'; result: StoredResult }
-  | { kind: 'in_flight'; agentId: string | null };
+  | { kind: 'in_flight'; agentId: string | null }
+  | QueuedOutcome;
 
 interface Deps {
   registry: Registry;
@@ -27,6 +30,8 @@ interface Deps {
   logger: Logger;
   metrics: GatewayMetrics;
   isClosing: () => boolean;
+  /** Bound of the per-organization queue of requests waiting for an agent. */
+  orgMaxQueued: number;
   /** Cluster mode: selection, reservation and forwarding go through the cluster. */
   cluster?: Omit<ClusterRouteDeps, 'registry' | 'store' | 'logger'> | undefined;
 }
@@ -43,9 +48,59 @@ export class Dispatcher {
   private seq = 0;
   /** Cluster mode: selection, forwarding and redelivery through the cluster. */
   private readonly clustered: ClusterDispatch | null;
+  /** Requests waiting for an agent (`queueTimeoutMs`), single-replica mode. */
+  readonly waiting: WaitingRoom;
+  /** Cluster mode: requests waiting for an agent, indexed cluster-wide (null: the cluster cannot queue). */
+  readonly clusterWaiting: ClusterWaiting | null;
 
   constructor(private readonly deps: Deps) {
     this.clustered = deps.cluster ? new ClusterDispatch(this, { ...deps, ...deps.cluster }) : null;
+    this.waiting = new WaitingRoom(this, { ...deps, maxPerOrg: deps.orgMaxQueued });
+    const clustered = this.clustered;
+    this.clusterWaiting =
+      clustered && deps.cluster?.cluster.enqueue
+        ? new ClusterWaiting(
+            {
+              inflight: this.inflight,
+              route: (entry, req) => clustered.start(entry, req),
+              storeAndSettle: (entry, stored, session) => this.storeAndSettle(entry, stored, session),
+              forget: (entry) => this.forget(entry),
+            },
+            { ...deps, cluster: deps.cluster.cluster, maxPerOrg: deps.orgMaxQueued },
+          )
+        : null;
+    if (clustered && this.clusterWaiting) clustered.onReleased = (org) => this.capacity(org);
+  }
+
+  /**
+   * Capacity may have appeared in the organization (an agent connected, freed a slot, was retagged,
+   * resumed or approved): queued requests of the org are assigned now. Cheap when nothing waits.
+   * `announce`: in cluster mode, tell the other replicas even when this one knows of no waiting request
+   * (an agent's hello: a replica that started after the request was queued never heard of it).
+   */
+  capacity(organizationId: string, announce = false): void {
+    const cw = this.clusterWaiting;
+    if (cw) {
+      if (announce || cw.waits(organizationId)) cw.capacity(organizationId);
+      return;
+    }
+    this.waiting.capacity(organizationId);
+  }
+
+  /** Cluster mode: another replica announced capacity for an org whose requests wait. */
+  remoteCapacity(organizationId: string): void {
+    this.clusterWaiting?.capacity(organizationId, false);
+  }
+
+  /** Withdraws a request still waiting in the queue; false when it is not waiting here. */
+  cancelQueued(requestId: string, reason: string): boolean {
+    return (this.clusterWaiting ?? this.waiting).cancel(requestId, reason);
+  }
+
+  /** Requests of the org waiting here, and the 1-based position of one of them. */
+  queueInfo(organizationId: string, requestId?: string): { depth: number; position: number | null } {
+    const q = this.clusterWaiting ?? this.waiting;
+    return { depth: q.depth(organizationId), position: requestId ? q.position(requestId) : null };
   }
 
   nextSeq(): number {
@@ -66,6 +121,7 @@ export class Dispatcher {
     const existing = this.inflight.get(req.requestId);
     if (existing) {
       if (existing.organizationId !== req.organizationId) throw conflict(req.requestId);
+      if (existing.status === 'queued') return (this.clusterWaiting ?? this.waiting).outcome(existing);
       // A repeat of a request known here only from its record: its router may have died since.
       if (this.clustered && existing.record && !existing.req && existing.status === 'sent')
         await this.clustered.adoptIfOrphaned(existing, req, existing.record);
@@ -97,10 +153,19 @@ export class Dispatcher {
       const known = await this.fromStore(entry, req, result, dispatch);
       if (known) return known;
       if (this.deps.isClosing()) throw new GatewayError('GATEWAY_SHUTDOWN', 'gateway is shutting down');
-      if (this.clustered) return await this.clustered.start(entry, req);
+      if (this.clustered) {
+        try {
+          return await this.clustered.start(entry, req);
+        } catch (err) {
+          const noAgent = (err as { code?: string }).code === 'NO_AGENT_AVAILABLE';
+          if (!noAgent || !req.queueTimeoutMs || !this.clusterWaiting) throw err;
+          return await this.clusterWaiting.enqueue(entry, req, (err as Error).message);
+        }
+      }
       const session = selectSession(registry, this.deps.selection(), req);
       if (!session) {
         const why = explainRouting(registry, this.deps.selection(), req);
+        if (req.queueTimeoutMs) return this.waiting.enqueue(entry, req, why);
         this.deps.metrics.dispatchRejected({ kind: req.kind, code: 'NO_AGENT_AVAILABLE' });
         throw new GatewayError('NO_AGENT_AVAILABLE', why.message, {
           details: { connected: why.connected, excluded: why.excluded },
@@ -175,6 +240,8 @@ export class Dispatcher {
     } finally {
       session.inFlight = Math.max(0, session.inFlight - 1);
     }
+    // The slot held across the call is free again: requests queued meanwhile come first (FIFO).
+    this.capacity(req.organizationId);
     if (!claimed.claimed) return this.fromStore(entry, req, claimed.result, claimed.dispatch);
     // Recording an expired deadline releases the claim, so the lookup path or a retry can dispatch.
     const release = () =>
@@ -199,7 +266,7 @@ export class Dispatcher {
   }
 
   /** Sends `execute` to the chosen session and marks the request sent; returns its deadline. */
-  private sendTo(entry: InFlight, req: DispatchRequest, session: Session): number {
+  sendTo(entry: InFlight, req: DispatchRequest, session: Session): number {
     const { registry, logger } = this.deps;
     const sent = session.send(
       encodeMessage({
@@ -237,6 +304,8 @@ export class Dispatcher {
         const i = entry.waiters.indexOf(waiter);
         if (i >= 0) entry.waiters.splice(i, 1);
         reject(new GatewayError('TASK_CANCELLED', 'the caller stopped waiting'));
+        // Nobody waits for a queued request any more: it leaves the queue instead of taking an agent later.
+        if (entry.status === 'queued' && entry.waiters.length === 0 && !entry.detached) this.cancelQueued(requestId, 'caller aborted');
       };
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
@@ -343,6 +412,8 @@ export class Dispatcher {
       for (const w of entry.waiters) w.reject(err);
     }
     this.inflight.clear();
+    this.waiting.clear();
+    this.clusterWaiting?.clear();
     this.clustered?.owner.clear();
     this.deps.metrics.inFlight(0);
   }
@@ -367,7 +438,7 @@ export class Dispatcher {
     this.clustered?.owner.cancel(requestId, agentId, reason);
   }
 
-  private async storeAndSettle(entry: InFlight, stored: StoredResult, session: Session | null): Promise<void> {
+  async storeAndSettle(entry: InFlight, stored: StoredResult, session: Session | null): Promise<void> {
     const { store, logger } = this.deps;
     let final = stored;
     try {
@@ -395,6 +466,9 @@ export class Dispatcher {
     if (this.inflight.get(entry.requestId) !== entry) return;
     this.drop(entry);
     if (entry.session) entry.session.inFlight = Math.max(0, entry.session.inFlight - 1);
+    // A freed slot is capacity: a queued request of the org may take it at once. (Cluster mode: once the
+    // slot is released in Redis, see ClusterDispatch.onReleased.)
+    if (entry.session && !this.clustered) this.capacity(entry.session.organizationId);
     if (entry.agentId) this.clustered?.release(entry.requestId, entry.agentId, entry.organizationId);
     const durationMs = Date.now() - entry.startedAt;
     this.deps.metrics.dispatchCompleted({
@@ -406,6 +480,11 @@ export class Dispatcher {
     this.deps.metrics.inFlight(this.inflight.size);
     this.deps.logger.debug({ requestId: entry.requestId, status: result.status, durationMs }, 'request settled');
     for (const w of entry.waiters) w.resolve(result);
+  }
+
+  /** Forgets an entry that ends without a result (a cancelled queued request). */
+  forget(entry: InFlight): void {
+    this.drop(entry);
   }
 
   private drop(entry: InFlight): void {

@@ -30,6 +30,8 @@ interface Deps {
   redis: Redis;
   channelPrefix: string;
   movedChannel: string;
+  /** Queued dispatch: broadcasts of organizations that got capacity while requests of them wait. */
+  capacityChannel: string;
   replicaId: string;
   ackTimeoutMs: number;
   logger: Logger;
@@ -58,10 +60,11 @@ export class ClusterBus {
     sub.on('error', (err: Error) => this.deps.logger.warn({ err: err.message }, 'cluster subscriber error'));
     sub.on('message', (channel: string, text: string) => {
       if (channel === this.deps.movedChannel) this.moved(text);
+      else if (channel === this.deps.capacityChannel) this.capacity(text);
       else this.receive(text);
     });
     this.sub = sub;
-    await sub.subscribe(this.channel(this.deps.replicaId), this.deps.movedChannel);
+    await sub.subscribe(this.channel(this.deps.replicaId), this.deps.movedChannel, this.deps.capacityChannel);
   }
 
   async send(target: string, message: BusMessage): Promise<number> {
@@ -104,6 +107,12 @@ export class ClusterBus {
     this.pending.delete(id);
     clearTimeout(p.timer);
     p.resolve(outcome);
+  }
+
+  /** `<org>\n<sender>`: the sender already routes what it holds, so it ignores its own announcement. */
+  private capacity(text: string): void {
+    const [org, from] = text.split('\n');
+    if (org && from !== this.deps.replicaId) this.deps.hooks()?.capacity?.(org);
   }
 
   private moved(text: string): void {

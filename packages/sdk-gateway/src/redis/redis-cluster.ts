@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { AgentPresence, ClusterHooks, ForwardedExecute, GatewayCluster } from '../cluster/cluster-types.js';
 import { ClusterBus } from './cluster-bus.js';
 import { REGISTER_SCRIPT, RESERVE_SCRIPT, UNREGISTER_SCRIPT } from './cluster-scripts.js';
+import { CAPACITY_SCRIPT, CLAIM_SCRIPT, ENQUEUE_SCRIPT, REQUEUE_SCRIPT } from './queue-scripts.js';
 
 const OptionsSchema = z.object({
   redis: z.custom<Redis>(
@@ -44,8 +45,16 @@ const OptionsSchema = z.object({
 export type RedisClusterOptions = z.input<typeof OptionsSchema>;
 
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');
-const SCRIPTS = { register: REGISTER_SCRIPT, unregister: UNREGISTER_SCRIPT, reserve: RESERVE_SCRIPT } as const;
-const SHAS = { register: sha1(REGISTER_SCRIPT), unregister: sha1(UNREGISTER_SCRIPT), reserve: sha1(RESERVE_SCRIPT) } as const;
+const SCRIPTS = {
+  register: REGISTER_SCRIPT,
+  unregister: UNREGISTER_SCRIPT,
+  reserve: RESERVE_SCRIPT,
+  enqueue: ENQUEUE_SCRIPT,
+  claim: CLAIM_SCRIPT,
+  requeue: REQUEUE_SCRIPT,
+  capacity: CAPACITY_SCRIPT,
+} as const;
+const SHAS = Object.fromEntries(Object.entries(SCRIPTS).map(([k, v]) => [k, sha1(v)])) as Record<keyof typeof SCRIPTS, string>;
 /** Pool page size inside the reserve script. */
 const CHUNK = 64;
 
@@ -97,15 +106,18 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
   let draining = false;
   let closed = false;
 
-  const run = async (name: keyof typeof SCRIPTS, args: Array<string | number>): Promise<unknown> => {
+  const run = async (name: keyof typeof SCRIPTS, args: Array<string | number>, keys: string[] = []): Promise<unknown> => {
     try {
       // EVALSHA sends 40 bytes instead of the script; the script is loaded on the first miss.
-      return await redis.evalsha(SHAS[name], 0, ...args);
+      return await redis.evalsha(SHAS[name], keys.length, ...keys, ...args);
     } catch (err) {
       if (!String((err as Error).message).includes('NOSCRIPT')) throw err;
-      return redis.eval(SCRIPTS[name], 0, ...args);
+      return redis.eval(SCRIPTS[name], keys.length, ...keys, ...args);
     }
   };
+  // Queue keys of one org share the hash tag {org}: one slot per org on Redis Cluster.
+  const queueKeys = (org: string) => [`${P}q:{${org}}`, `${P}qh:{${org}}`];
+  const capacityChannel = `${P}cap`;
 
   const poolsOf = (p: AgentPresence) => [
     ...p.kinds.map((k) => `${P}pk:${p.organizationId}:${k}`),
@@ -154,6 +166,7 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
           redis,
           channelPrefix: `${P}rx:`,
           movedChannel: `${P}moved`,
+          capacityChannel,
           replicaId,
           ackTimeoutMs: o.ackTimeoutMs,
           logger,
@@ -227,6 +240,35 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
     },
     async forget(agentId, target) {
       await run('unregister', [P, agentId, 'r', target]);
+    },
+    async enqueue(e) {
+      const out = (await run('enqueue', [e.requestId, replicaId, e.deadline, Date.now(), e.max], queueKeys(e.organizationId))) as Array<
+        string | number
+      >;
+      if (out[0] === 'full') return { ok: false, reason: 'full' };
+      return { ok: true, origin: String(out[1]), position: Number(out[2]), existing: out[0] === 'exists' };
+    },
+    async claimQueued(requestId, org) {
+      const score = await run('claim', [requestId], queueKeys(org));
+      return score === null || score === false || score === undefined ? { ok: false } : { ok: true, score: Number(score) };
+    },
+    async requeue(requestId, org, score, deadline) {
+      await run('requeue', [requestId, score, replicaId, deadline], queueKeys(org));
+    },
+    async dequeue(requestId, org) {
+      const [z, h] = queueKeys(org) as [string, string];
+      await redis.pipeline().zrem(z, requestId).hdel(h, requestId).exec();
+    },
+    async adoptQueued(requestId, org, deadline) {
+      const [z, h] = queueKeys(org) as [string, string];
+      await redis.pipeline().hset(h, requestId, `${replicaId}|${deadline}`).zadd(z, 'NX', Date.now(), requestId).exec();
+    },
+    async announceCapacity(org) {
+      // The announcement names its sender, which ignores its own (it already routes what it holds).
+      return (await run('capacity', [capacityChannel, `${org}\n${replicaId}`], [queueKeys(org)[0]!, queueKeys(org)[1]!])) === 1;
+    },
+    async queueDepth(org) {
+      return redis.hlen(queueKeys(org)[1]!);
     },
     async drain() {
       draining = true;
