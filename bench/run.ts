@@ -3,7 +3,7 @@
  *
  * Runs each scenario with its load generators, gateway and agents as separate processes, prints every
  * figure next to its same-run baseline, and writes `bench/results/latest.json` and `SUMMARY.md`.
- * `--quick` (or BENCH_QUICK=1) is the short smoke CI runs; it leaves out the full-only scenario g. `--profile` runs gateways with `--cpu-prof`.
+ * `--quick` (or BENCH_QUICK=1) is the short smoke CI runs; it leaves out the full-only scenarios g and q. `--profile` runs gateways with `--cpu-prof`.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';

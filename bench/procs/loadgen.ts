@@ -114,6 +114,8 @@ serve({
         kind: NOOP_KIND,
         payload: {},
         timeoutMs: 10_000,
+        // Scenario q: requests that find the agent busy wait in the gateway's queue.
+        ...(args.queueTimeoutMs ? { queueTimeoutMs: num(args, 'queueTimeoutMs', 0) } : {}),
       });
       if (res.status !== 'succeeded') throw new Error(`dispatch ${res.status}: ${res.error?.code ?? ''}`);
       if (trace) traced[`${tag}:${i}`] = [t0, nowMs()];

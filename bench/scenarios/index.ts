@@ -6,6 +6,7 @@ import { continuation } from './d-continuation.js';
 import { sandbox } from './e-sandbox.js';
 import { bullmqPeer } from './f-bullmq.js';
 import { replicas } from './g-replicas.js';
+import { queueHandOff } from './q-queue.js';
 import type { Selectable } from './select.js';
 import { selectionCost } from './selection.js';
 
@@ -24,4 +25,5 @@ export const SCENARIOS: Scenario[] = [
   { id: 'f', title: 'peer: BullMQ job vs dispatch', run: bullmqPeer },
   { id: 'sel', title: 'selection cost alone', run: selectionCost },
   { id: 'g', title: 'throughput with 1 vs 3 gateway replicas (cluster mode)', run: replicas, fullOnly: true },
+  { id: 'q', title: 'queued dispatch: capacity freed → task assigned vs an immediate dispatch', run: queueHandOff, fullOnly: true },
 ];

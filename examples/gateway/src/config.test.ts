@@ -23,6 +23,14 @@ describe('gateway host config', () => {
     expect(gatewayHostConfigFromEnv({ NODE_ENV: 'test', GATEWAY_WS_URL: 'wss://gw.example.com/agents' }).wsPath).toBe('/agents');
   });
 
+  it('reads GATEWAY_ORG_MAX_QUEUED (default 10000) and refuses a bad value', () => {
+    expect(gatewayHostConfigFromEnv({ NODE_ENV: 'test' }).orgMaxQueued).toBe(10_000);
+    expect(gatewayHostConfigFromEnv({ NODE_ENV: 'test', GATEWAY_ORG_MAX_QUEUED: '50' }).orgMaxQueued).toBe(50);
+    expect(() => gatewayHostConfigFromEnv({ NODE_ENV: 'test', GATEWAY_ORG_MAX_QUEUED: '0' })).toThrow(
+      /GATEWAY_ORG_MAX_QUEUED must be an integer >= 1/,
+    );
+  });
+
   it('reads cluster mode (GATEWAY_CLUSTER=redis) and refuses it without REDIS_URL or with bad values', () => {
     const base = { NODE_ENV: 'test', REDIS_URL: 'redis://127.0.0.1:6379' };
     expect(gatewayHostConfigFromEnv(base).cluster).toBeNull();

@@ -22,6 +22,8 @@ export interface GatewayHostConfig extends GatewayEnvConfig {
   wsPath: string;
   /** Cluster mode (several replicas sharing Redis), from `GATEWAY_CLUSTER=redis`; null = single gateway. */
   cluster: GatewayClusterConfig | null;
+  /** `GATEWAY_ORG_MAX_QUEUED`: dispatches one organization may have waiting for an agent; beyond: 429 `QUEUE_FULL`. @default 10000 */
+  orgMaxQueued: number;
 }
 
 /** Cluster-mode settings (`GATEWAY_CLUSTER=redis`). */
@@ -54,9 +56,9 @@ function positiveInt(env: Record<string, string | undefined>, name: string, min:
 /**
  * Reads the runbook's Gateway variables (via `gatewayOptionsFromEnv`) plus `DATABASE_URL`,
  * `DATABASE_SCHEMA`, `REDIS_URL`, `NODE_ENV` and the cluster-mode variables (`GATEWAY_CLUSTER=redis`,
- * `GATEWAY_REPLICA_ID`, `GATEWAY_CLUSTER_KEY_PREFIX`, `GATEWAY_CLUSTER_PRESENCE_TTL_MS`, `GATEWAY_ORG_MAX_IN_FLIGHT`). Refuses to run without `GATEWAY_SERVICE_TOKEN`
- * unless `NODE_ENV=test`, and with `NODE_ENV=production` but no `REDIS_URL` unless
- * `GATEWAY_RESULT_STORE=memory`.
+ * `GATEWAY_REPLICA_ID`, `GATEWAY_CLUSTER_KEY_PREFIX`, `GATEWAY_CLUSTER_PRESENCE_TTL_MS`, `GATEWAY_ORG_MAX_IN_FLIGHT`) and
+ * `GATEWAY_ORG_MAX_QUEUED`. Refuses to run without `GATEWAY_SERVICE_TOKEN` unless `NODE_ENV=test`, and with
+ * `NODE_ENV=production` but no `REDIS_URL` unless `GATEWAY_RESULT_STORE=memory`.
  *
  * @example
  * ```ts
@@ -105,6 +107,8 @@ export function gatewayHostConfigFromEnv(env: Record<string, string | undefined>
     resultStore,
     testMode,
     wsPath: new URL(base.wsUrl).pathname || '/ws',
+    // Spread into createGateway's options by the host.
+    orgMaxQueued: positiveInt(env, 'GATEWAY_ORG_MAX_QUEUED', 1) ?? 10_000,
   };
 }
 

@@ -36,6 +36,18 @@ export function createGatewayMetrics(): { registry: Registry; metrics: GatewayMe
     labelNames: ['code'],
     registers: [registry],
   });
+  const queued = new Gauge({
+    name: 'vespid_gateway_queue_depth',
+    help: 'Dispatches waiting for an agent (all organizations)',
+    registers: [registry],
+  });
+  const toAssign = new Histogram({
+    name: 'vespid_gateway_queue_wait_seconds',
+    help: 'Time from a dispatch being queued to its assignment to an agent',
+    labelNames: ['kind'],
+    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600],
+    registers: [registry],
+  });
   return {
     registry,
     metrics: {
@@ -46,6 +58,8 @@ export function createGatewayMetrics(): { registry: Registry; metrics: GatewayMe
         results.inc({ status, code: code ?? '' });
       },
       dispatchRejected: ({ code }) => rejected.inc({ code }),
+      queueDepth: (n) => queued.set(n),
+      queueAssigned: ({ kind, waitedMs }) => toAssign.observe({ kind }, waitedMs / 1000),
     },
   };
 }

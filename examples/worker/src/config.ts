@@ -16,6 +16,8 @@ export interface WorkerConfig extends ContinuationEnvOptions {
   runSweepMs: number;
   /** Concurrency of the run queue. */
   runConcurrency: number;
+  /** How long the gateway may hold a remote node waiting for an eligible agent (0: fail at once). */
+  nodeQueueTimeoutMs: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -29,7 +31,7 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
 /**
  * Reads NODE_EXEC_TIMEOUT_MS, WORKFLOW_CONTINUATION_* (runbook), DATABASE_URL, DATABASE_SCHEMA,
  * REDIS_URL, WORKFLOW_NODE_MAX_ATTEMPTS (3), WORKFLOW_NODE_RETRY_DELAY_MS (1000),
- * WORKFLOW_RUN_SWEEP_MS (30000), WORKFLOW_RUN_CONCURRENCY (10).
+ * WORKFLOW_RUN_SWEEP_MS (30000), WORKFLOW_RUN_CONCURRENCY (10), WORKFLOW_NODE_QUEUE_TIMEOUT_MS (300000).
  */
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   return {
@@ -41,5 +43,6 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
     nodeRetryDelayMs: int(env, 'WORKFLOW_NODE_RETRY_DELAY_MS', 1000, 0, 3_600_000),
     runSweepMs: int(env, 'WORKFLOW_RUN_SWEEP_MS', 30_000, 100, 3_600_000),
     runConcurrency: int(env, 'WORKFLOW_RUN_CONCURRENCY', 10, 1, 1000),
+    nodeQueueTimeoutMs: int(env, 'WORKFLOW_NODE_QUEUE_TIMEOUT_MS', 300_000, 0, 86_400_000),
   };
 }

@@ -31,6 +31,8 @@ export interface EngineOptions {
   nodeMaxAttempts: number;
   nodeRetryDelayMs: number;
   nodeExecTimeoutMs: number;
+  /** How long the gateway may queue a remote node for an agent (WORKFLOW_NODE_QUEUE_TIMEOUT_MS); 0 = not at all. */
+  nodeQueueTimeoutMs?: number;
   /** Why remote nodes cannot run when no runner is attached (e.g. GATEWAY_NOT_CONFIGURED). */
   remoteUnavailable?: ErrorInfo;
   logger?: Logger;
@@ -244,6 +246,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       secret,
       selector: req.selector,
       timeoutMs: req.timeoutMs,
+      queueTimeoutMs: options.nodeQueueTimeoutMs,
       data: req.secretId ? { secretId: req.secretId } : undefined,
     });
     // A result may already have been applied (a repeated block of the same attempt): keep going then.

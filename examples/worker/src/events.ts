@@ -5,6 +5,7 @@ export type RunEventType =
   | 'run_started'
   | 'node_started'
   | 'node_dispatched'
+  | 'node_queued'
   | 'node_succeeded'
   | 'node_failed'
   | 'node_retry_scheduled'

@@ -17,6 +17,7 @@ import { createPool, kekFromEnv, loadSecretValue, migrate, type Kek, type Pool, 
 import { Redis } from 'ioredis';
 import { type WorkerConfig, workerConfigFromEnv } from './config.js';
 import { createWorkflowEngine, type RunJob, type WorkflowEngine } from './engine.js';
+import { recordNodeQueued } from './node-queued.js';
 import { bullmqRunQueueConsumer, inProcessRunQueueConsumer, type RunQueueConsumer } from './run-queue.js';
 import { findStalledRuns } from './runs.js';
 
@@ -74,6 +75,7 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
     nodeMaxAttempts: config.nodeMaxAttempts,
     nodeRetryDelayMs: config.nodeRetryDelayMs,
     nodeExecTimeoutMs: config.nodeExecTimeoutMs,
+    nodeQueueTimeoutMs: config.nodeQueueTimeoutMs,
     ...(remoteUnavailable ? { remoteUnavailable } : {}),
     logger,
   });
@@ -108,6 +110,7 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
       onBlocked: (e) => engine.onBlocked(e),
       onResult: (e) => engine.onResult(e),
       onApplied: (e) => engine.onApplied(e),
+      onQueued: (e) => recordNodeQueued(pool, e).then(() => undefined),
       resolveSecret: async (cursor) => {
         const secretId = (cursor.data as { secretId?: string } | undefined)?.secretId;
         return secretId ? loadSecret(cursor.organizationId, secretId) : undefined;

@@ -83,6 +83,8 @@ export const ROUTES = {
   explain: '/internal/v1/explain',
   /** `GET ?organizationId=` — live agent sessions of one organization. */
   sessions: '/internal/v1/sessions',
+  /** `POST {organizationId, requestId}` — withdraws a request still waiting in the queue. */
+  cancel: '/internal/v1/cancel',
 } as const;
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_TIMEOUT_MS, LIMITS } from './constants.js';
+import { DEFAULT_TIMEOUT_MS, LIMITS, MAX_TIMEOUT_MS } from './constants.js';
 import {
   ConnectorIdSchema,
   ErrorInfoSchema,
@@ -28,6 +28,11 @@ export const DispatchRequestSchema = z
     secret: z.string().max(LIMITS.secretLength).optional(),
     selector: SelectorSchema.optional(),
     timeoutMs: TimeoutMsSchema.default(DEFAULT_TIMEOUT_MS),
+    /**
+     * How long the request may wait in the gateway's queue for an eligible agent. Absent or 0: no wait,
+     * `503 NO_AGENT_AVAILABLE` at once. The execution timeout (`timeoutMs`) starts when an agent is assigned.
+     */
+    queueTimeoutMs: z.number().int().min(0).max(MAX_TIMEOUT_MS).optional(),
   })
   .superRefine((request, ctx) => {
     // The gateway routes a connector.action by payload.connectorId; without one the request reached any
@@ -131,9 +136,43 @@ export const DispatchResponseSchema = z.strictObject({
 export type DispatchResponse = z.infer<typeof DispatchResponseSchema>;
 
 /**
+ * Why a request has no agent (yet): the placement explanation carried by a queued answer, by the
+ * `NO_AGENT_AVAILABLE` error details and by `POST /internal/v1/explain`. Extra fields are kept.
+ *
+ * @example
+ * ```ts
+ * const why = PlacementExplanationSchema.parse(answer.explanation); // why.excluded.capacity
+ * ```
+ */
+export const PlacementExplanationSchema = z.looseObject({
+  /** One human line naming the filters and how many agents each excluded. */
+  message: z.string().max(LIMITS.errorMessageLength),
+  /** Ready agents of the organization. */
+  connected: z.number().int().nonnegative(),
+  /** Agents excluded by each filter (each counted once, at the first filter it failed). */
+  excluded: z.strictObject({
+    kind: z.number().int().nonnegative(),
+    connector: z.number().int().nonnegative(),
+    selector: z.number().int().nonnegative(),
+    capacity: z.number().int().nonnegative(),
+  }),
+});
+/**
+ * @example
+ * ```ts
+ * const why: PlacementExplanation = { message: 'no agent available …', connected: 0, excluded: { kind: 0, connector: 0, selector: 0, capacity: 0 } };
+ * ```
+ */
+export type PlacementExplanation = z.infer<typeof PlacementExplanationSchema>;
+
+/**
  * `POST /internal/v1/dispatch-async` body: 201 `{requestId, dispatched: true}` when sent now;
  * 200 `{requestId, dispatched: false, cached: true}` when a result already exists; 200
- * `{requestId, dispatched: false, inFlight: true}` when the same request is already running.
+ * `{requestId, dispatched: false, inFlight: true}` when the same request is already running;
+ * 202 `{requestId, dispatched: false, queued: true, position, explanation}` when the request carries
+ * `queueTimeoutMs`, no agent is eligible now and it waits in the gateway's queue (a repeat of the same
+ * requestId while it waits answers 202 again and is never queued twice). `position` is 1-based within
+ * the organization's queue.
  *
  * @example
  * ```ts
@@ -146,6 +185,9 @@ export const DispatchAsyncResponseSchema = z.strictObject({
   cached: z.boolean().optional(),
   inFlight: z.boolean().optional(),
   agentId: z.string().max(LIMITS.idLength).optional(),
+  queued: z.boolean().optional(),
+  position: z.number().int().positive().optional(),
+  explanation: PlacementExplanationSchema.optional(),
 });
 /**
  * @example
@@ -154,6 +196,44 @@ export const DispatchAsyncResponseSchema = z.strictObject({
  * ```
  */
 export type DispatchAsyncResponse = z.infer<typeof DispatchAsyncResponseSchema>;
+
+/**
+ * Body of `POST /internal/v1/cancel`: withdraws a request that is still waiting in the gateway's
+ * queue. Answer 200 `{requestId, cancelled}`; `cancelled: false` when it is not queued (already sent to
+ * an agent, finished, or unknown).
+ *
+ * @example
+ * ```ts
+ * CancelRequestSchema.parse({ organizationId: 'acme', requestId: 'run1:fetch:0' });
+ * ```
+ */
+export const CancelRequestSchema = z.strictObject({
+  organizationId: OrganizationIdSchema,
+  requestId: RequestIdSchema,
+});
+/**
+ * @example
+ * ```ts
+ * const body: CancelRequest = { organizationId: 'acme', requestId: 'run1:fetch:0' };
+ * ```
+ */
+export type CancelRequest = z.infer<typeof CancelRequestSchema>;
+/**
+ * `POST /internal/v1/cancel` 200 body.
+ *
+ * @example
+ * ```ts
+ * const { cancelled } = CancelResponseSchema.parse(await res.json());
+ * ```
+ */
+export const CancelResponseSchema = z.strictObject({ requestId: RequestIdSchema, cancelled: z.boolean() });
+/**
+ * @example
+ * ```ts
+ * const answer: CancelResponse = { requestId: 'run1:fetch:0', cancelled: true };
+ * ```
+ */
+export type CancelResponse = z.infer<typeof CancelResponseSchema>;
 
 /**
  * `GET /internal/v1/results/:requestId` 200 body.

@@ -214,6 +214,13 @@ const entries = [
     'The node-agent configuration (options, environment, config file or TLS CA file) is invalid or unreadable.',
     'Fix the named setting; the message says which one and why.',
   ],
+  [
+    'QUEUE_FULL',
+    429,
+    true,
+    'The organization already has the maximum number of dispatches waiting for an agent (GATEWAY_ORG_MAX_QUEUED).',
+    'Add agents or capacity for the organization, or retry later; raise GATEWAY_ORG_MAX_QUEUED if the backlog is expected.',
+  ],
 ] as const satisfies ReadonlyArray<readonly [string, number, boolean, string, string]>;
 
 /**

@@ -1,3 +1,5 @@
+import type { Explanation } from './core/candidates.js';
+
 /**
  * Outcome of `gateway.dispatchAsync()`.
  * @example
@@ -9,7 +11,23 @@
 export type DispatchAsyncOutcome =
   | { requestId: string; dispatched: true; agentId: string }
   | { requestId: string; dispatched: false; cached: true }
-  | { requestId: string; dispatched: false; inFlight: true };
+  | { requestId: string; dispatched: false; inFlight: true }
+  | { requestId: string; dispatched: false; queued: true; position: number; explanation: Explanation };
+
+/**
+ * Where a request stands in the queue: the answer's `queue` field of `gateway.explain()`.
+ * @example
+ * ```ts
+ * const { queue } = gateway.explain({ organizationId, kind, requestId });
+ * if (queue?.position) log.info({ position: queue.position, depth: queue.depth }, 'still waiting');
+ * ```
+ */
+export interface QueueInfo {
+  /** Requests of the organization waiting for an agent. */
+  depth: number;
+  /** 1-based position of `requestId` in the organization's queue; null when it is not waiting. */
+  position: number | null;
+}
 
 /**
  * Lifecycle of a gateway.

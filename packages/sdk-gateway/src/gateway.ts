@@ -17,7 +17,7 @@ import { Dispatcher, errText } from './core/dispatcher.js';
 import { Registry } from './core/registry.js';
 import { SessionManager } from './core/sessions.js';
 import { GatewayError } from './errors.js';
-import type { DispatchAsyncOutcome, GatewayState, SessionInfo } from './gateway-types.js';
+import type { DispatchAsyncOutcome, GatewayState, QueueInfo, SessionInfo } from './gateway-types.js';
 import { type GatewayOptions, resolveGatewayOptions } from './options.js';
 import { memoryResultStore } from './results/result-store.js';
 
@@ -46,8 +46,19 @@ export interface Gateway extends AsyncDisposable {
   dispatchAsync(request: DispatchRequestInput): Promise<DispatchAsyncOutcome>;
   /** The stored result, or null. */
   getResult(requestId: string): Promise<StoredResult | null>;
-  /** Dry run: where would this request run now, and if nowhere, which filter excluded how many agents. */
-  explain(request: RoutingRequest): Explanation;
+  /**
+   * Dry run: where would this request run now, and if nowhere, which filter excluded how many agents.
+   * `queue` reports the organization's queue depth and, given a `requestId`, its position.
+   */
+  explain(request: RoutingRequest & { requestId?: string }): Explanation & { queue: QueueInfo };
+  /**
+   * Capacity may have appeared in the organization outside the agent protocol (an agent approved or
+   * resumed by the control plane): assigns its queued requests now. Hello, freed slots and tag changes
+   * call it already.
+   */
+  notifyCapacity(organizationId: string): void;
+  /** Withdraws a request still waiting in the queue (its callers get `TASK_CANCELLED`); false if it is not queued. */
+  cancelQueued(requestId: string, organizationId?: string): boolean;
   /** Closes the agent's sessions at once (4403); it is never selected again by this gateway. */
   revokeAgent(agentId: string): number;
   /** Replaces the agent's control-plane tags on live sessions; routing uses them at once. */
@@ -105,6 +116,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     logger,
     metrics: o.metrics,
     isClosing: () => state !== 'running',
+    orgMaxQueued: o.orgMaxQueued,
   });
   const sessions = new SessionManager({
     registry,
@@ -167,6 +179,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     const outcome = await dispatcher.start(req);
     if (outcome.kind === 'dispatched') return { requestId: req.requestId, dispatched: true, agentId: outcome.agentId };
     if (outcome.kind === 'cached') return { requestId: req.requestId, dispatched: false, cached: true };
+    if (outcome.kind === 'queued') {
+      // This caller relies on the stored result: an aborted synchronous caller of the same id must not cancel it.
+      const entry = dispatcher.inflight.get(req.requestId);
+      if (entry) entry.detached = true;
+      return { requestId: req.requestId, dispatched: false, queued: true, position: outcome.position, explanation: outcome.explanation };
+    }
     return { requestId: req.requestId, dispatched: false, inFlight: true };
   };
 
@@ -175,7 +193,19 @@ export function createGateway(options: GatewayOptions): Gateway {
     return store.get(requestId);
   };
 
-  const explain = (request: RoutingRequest) => explainRouting(registry, o.selection, request);
+  const explain = (request: RoutingRequest & { requestId?: string }) => ({
+    ...explainRouting(registry, o.selection, request),
+    queue: {
+      depth: dispatcher.waiting.depth(request.organizationId),
+      position: request.requestId ? dispatcher.waiting.position(request.requestId) : null,
+    },
+  });
+
+  const cancelQueued = (requestId: string, organizationId?: string) => {
+    const entry = dispatcher.inflight.get(requestId);
+    if (!entry || (organizationId !== undefined && entry.organizationId !== organizationId)) return false;
+    return dispatcher.waiting.cancel(requestId, 'cancelled by the caller');
+  };
 
   const listSessions = (): SessionInfo[] =>
     [...registry.all].map((s) => ({
@@ -195,7 +225,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       remoteAddress: s.connection.remoteAddress,
     }));
 
-  const core = { serviceToken: o.serviceToken, logger, dispatch, dispatchAsync, getResult, explain, listSessions };
+  const core = { serviceToken: o.serviceToken, logger, dispatch, dispatchAsync, getResult, explain, listSessions, cancelQueued };
 
   const close = (opts: { timeoutMs?: number } = {}): Promise<void> => {
     if (closing) return closing;
@@ -238,6 +268,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     dispatchAsync,
     getResult,
     explain,
+    notifyCapacity: (organizationId) => dispatcher.capacity(organizationId),
+    cancelQueued,
     revokeAgent: (agentId) => sessions.revoke(agentId),
     updateAgentTags: (agentId, tags) => sessions.retag(agentId, tags),
     listSessions,

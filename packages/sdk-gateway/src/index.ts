@@ -20,7 +20,7 @@
  * @packageDocumentation
  */
 export { createGateway, type Gateway } from './gateway.js';
-export type { DispatchAsyncOutcome, GatewayState, SessionInfo } from './gateway-types.js';
+export type { DispatchAsyncOutcome, GatewayState, QueueInfo, SessionInfo } from './gateway-types.js';
 export {
   GatewayOptionsSchema,
   resolveGatewayOptions,

@@ -17,6 +17,10 @@ export interface GatewayMetrics {
   dispatchCompleted(info: { kind: string; status: 'succeeded' | 'failed'; code?: string; durationMs: number }): void;
   /** A dispatch was refused before reaching an agent (e.g. `NO_AGENT_AVAILABLE`). */
   dispatchRejected(info: { kind: string; code: string }): void;
+  /** Requests waiting in the queue for an agent (all organizations) after a change. Optional. */
+  queueDepth?(count: number): void;
+  /** A queued request was assigned to an agent, `waitedMs` after it was queued (time-to-assign). Optional. */
+  queueAssigned?(info: { kind: string; waitedMs: number }): void;
 }
 
 const noop = () => {};
@@ -34,4 +38,6 @@ export const noopMetrics: GatewayMetrics = {
   inFlight: noop,
   dispatchCompleted: noop,
   dispatchRejected: noop,
+  queueDepth: noop,
+  queueAssigned: noop,
 };

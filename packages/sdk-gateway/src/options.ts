@@ -71,6 +71,11 @@ export const GatewayOptionsSchema = z.object({
     .default(DEFAULT_MAX_PAYLOAD_BYTES),
   maxPendingUpgrades: z.number().int().min(1).default(1000),
   defaultMaxInFlight: z.number().int().min(1).default(DEFAULT_MAX_IN_FLIGHT),
+  /**
+   * Requests one organization may have waiting for an agent (dispatches with `queueTimeoutMs`); beyond
+   * it a dispatch gets 429 `QUEUE_FULL`. Hosts read it from `GATEWAY_ORG_MAX_QUEUED`.
+   */
+  orgMaxQueued: z.number().int().min(1).max(10_000_000).default(10_000),
   agentSeenIntervalMs: z.number().int().min(10).default(5000),
   logger: hasMethods<Logger>('logger', 'debug', 'info', 'warn', 'error').default(noopLogger),
   metrics: hasMethods<GatewayMetrics>('metrics', 'connectedAgents', 'inFlight', 'dispatchCompleted', 'dispatchRejected').default(
@@ -105,6 +110,7 @@ export const GatewayOptionsSchema = z.object({
  *   selection: 'round_robin',      // or leastInFlightLru(), roundRobin(), your own strategy
  *   resultStore: redisResultStore({ redis }),  // default: memoryResultStore({ ttlSec: resultsTtlSec })
  *   staleMs: 60_000,               // sessions silent longer than this are closed with 4408
+ *   orgMaxQueued: 10_000,          // requests per org waiting for an agent (queueTimeoutMs); beyond: 429 QUEUE_FULL
  *   onAgentSeen: (batch) => db.touchAgents(batch), // coalesced, at most every agentSeenIntervalMs
  *   cluster: redisCluster({ redis }), // several replicas sharing Redis (see `@vespid/sdk-gateway/redis`)
  * };

@@ -1,4 +1,6 @@
 import {
+  type CancelResponse,
+  CancelResponseSchema,
   type DispatchAsyncResponse,
   DispatchAsyncResponseSchema,
   type DispatchRequest,
@@ -38,10 +40,16 @@ export interface CallOptions {
  * ```
  */
 export interface DispatchClient {
-  /** Sends a request without waiting for its execution (`POST /internal/v1/dispatch-async`). Idempotent per `requestId`. */
+  /**
+   * Sends a request without waiting for its execution (`POST /internal/v1/dispatch-async`). Idempotent per `requestId`.
+   * With `queueTimeoutMs` and no eligible agent the answer is `{dispatched: false, queued: true, position, explanation}`
+   * (HTTP 202): the gateway assigns it when capacity appears, or stores `NO_AGENT_AVAILABLE` at the queue timeout.
+   */
   dispatch(request: DispatchRequestInput, options?: CallOptions): Promise<DispatchAsyncResponse>;
   /** Sends a request and waits for its result (`POST /internal/v1/dispatch`). */
   dispatchAndWait(request: DispatchRequestInput, options?: CallOptions): Promise<DispatchResponse>;
+  /** Withdraws a request still waiting in the gateway's queue (`POST /internal/v1/cancel`); `cancelled: false` if it is not queued. */
+  cancel(request: { organizationId: string; requestId: string }, options?: CallOptions): Promise<CancelResponse>;
   /** The stored result of a request, or `null` while it is not ready (`RESULT_NOT_READY`). */
   getResult(requestId: string, options?: CallOptions): Promise<StoredResult | null>;
   /** `'open'` until {@link DispatchClient.close}. */
@@ -114,10 +122,29 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
       timeoutMs: opts.requestTimeoutMs,
       signal: call.signal,
     });
-    if (answer.status !== 200 && answer.status !== 201) throw http.errorFrom(answer, route);
+    if (answer.status !== 200 && answer.status !== 201 && answer.status !== 202) throw http.errorFrom(answer, route);
     const body = parseBody(DispatchAsyncResponseSchema, answer, route);
     checkId(body.requestId, request.requestId, route);
-    logger.debug({ requestId: request.requestId, dispatched: body.dispatched, cached: body.cached ?? false }, 'dispatched');
+    logger.debug(
+      { requestId: request.requestId, dispatched: body.dispatched, cached: body.cached ?? false, queued: body.queued ?? false },
+      'dispatched',
+    );
+    return body;
+  }
+
+  async function cancel(target: { organizationId: string; requestId: string }, call: CallOptions = {}): Promise<CancelResponse> {
+    ensureOpen();
+    const route = `POST ${ROUTES.cancel}`;
+    const answer = await http.call({
+      method: 'POST',
+      path: ROUTES.cancel,
+      body: { organizationId: target.organizationId, requestId: target.requestId },
+      timeoutMs: opts.requestTimeoutMs,
+      signal: call.signal,
+    });
+    if (answer.status !== 200) throw http.errorFrom(answer, route);
+    const body = parseBody(CancelResponseSchema, answer, route);
+    checkId(body.requestId, target.requestId, route);
     return body;
   }
 
@@ -129,7 +156,8 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
       method: 'POST',
       path: ROUTES.dispatch,
       body: request,
-      timeoutMs: request.timeoutMs + opts.waitMarginMs,
+      // A queued request may wait up to queueTimeoutMs for an agent before its execution time starts.
+      timeoutMs: (request.queueTimeoutMs ?? 0) + request.timeoutMs + opts.waitMarginMs,
       signal: call.signal,
     });
     if (answer.status !== 200) throw http.errorFrom(answer, route);
@@ -172,6 +200,7 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
   return {
     dispatch,
     dispatchAndWait,
+    cancel,
     getResult,
     get state() {
       return state;
@@ -236,6 +265,7 @@ function failingClient(error: DispatchError): DispatchClient {
   return {
     dispatch: fail,
     dispatchAndWait: fail,
+    cancel: fail,
     getResult: fail,
     get state() {
       return state;

@@ -120,7 +120,23 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
         ...(secret === undefined ? {} : { secret }),
         ...(cursor.request.selector ? { selector: cursor.request.selector } : {}),
         timeoutMs: cursor.request.timeoutMs,
+        ...(cursor.request.queueTimeoutMs ? { queueTimeoutMs: cursor.request.queueTimeoutMs } : {}),
       });
+      if (answer.queued) {
+        // Left undispatched on purpose: each poll re-dispatches the same id (never queued twice), which
+        // rebuilds a queue lost with a gateway replica. The first answer that is not `queued` marks it.
+        logger.info({ requestId: cursor.requestId, position: answer.position }, 'node queued by the gateway');
+        const onQueued = options.onQueued;
+        if (onQueued && answer.explanation) {
+          const event = { cursor, position: answer.position ?? 1, explanation: answer.explanation };
+          track(
+            Promise.resolve()
+              .then(() => onQueued(event))
+              .catch((err: unknown) => logger.warn({ requestId: cursor.requestId, err: (err as Error).message }, 'onQueued failed')),
+          );
+        }
+        return true;
+      }
       await store.markDispatched(cursor.requestId, Date.now());
       // The gateway already holds a result (a repeated block after a crash): look at it now, not in pollMs.
       if (answer.cached) track(queue.schedule(cursor.requestId, Date.now(), { promote: true }).catch(() => undefined));
@@ -185,6 +201,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       throw new DispatchError('INTERNAL_ERROR', `continuation runner is ${state}, call start() first`, { retryable: false });
     const requestId = requestIdFor(input);
     const timeoutMs = input.timeoutMs ?? nodeExecTimeoutMs;
+    const queueTimeoutMs = input.queueTimeoutMs ?? 0;
     const parsed = DispatchRequestSchema.safeParse({
       organizationId: input.organizationId,
       requestId,
@@ -193,13 +210,20 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       ...(input.secret === undefined ? {} : { secret: input.secret }),
       ...(input.selector ? { selector: input.selector } : {}),
       timeoutMs,
+      ...(queueTimeoutMs ? { queueTimeoutMs } : {}),
     });
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new DispatchError('BAD_REQUEST', `invalid node request: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`);
     }
     const now = Date.now();
-    const request = { kind: parsed.data.kind, payload: parsed.data.payload, selector: parsed.data.selector, timeoutMs };
+    const request = {
+      kind: parsed.data.kind,
+      payload: parsed.data.payload,
+      selector: parsed.data.selector,
+      timeoutMs,
+      ...(queueTimeoutMs ? { queueTimeoutMs } : {}),
+    };
     const onBlocked = options.onBlocked;
     const { created, cursor } = await store.insert(
       {
@@ -209,7 +233,8 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
         attempt: input.attempt,
         organizationId: input.organizationId,
         request: JSON.parse(JSON.stringify(request)),
-        deadlineAt: now + timeoutMs + graceMs,
+        // Time in the gateway's queue comes before the node's own timeout.
+        deadlineAt: now + queueTimeoutMs + timeoutMs + graceMs,
         createdAt: now,
         ...(input.data === undefined ? {} : { data: input.data }),
       },

@@ -1,4 +1,4 @@
-import type { ErrorInfo, Logger, Selector, StoredResult } from '@vespid/protocol';
+import type { ErrorInfo, Logger, PlacementExplanation, Selector, StoredResult } from '@vespid/protocol';
 import type { Redis } from 'ioredis';
 import type { DispatchClient } from '../client/dispatch-client.js';
 import { DispatchError } from '../errors.js';
@@ -86,6 +86,12 @@ export interface ContinuationRunnerOptions<Tx> {
   onResult: (event: ResultEvent<Tx>) => Promise<void> | void;
   /** Called inside the transaction that persists a new cursor (e.g. append `node_dispatched`). */
   onBlocked?: (event: { cursor: BlockedCursor; tx: Tx }) => Promise<void> | void;
+  /**
+   * Called when the gateway queued the request (it carried `queueTimeoutMs` and no agent was eligible),
+   * with its position and the placement explanation (e.g. append `node_queued`). Best effort, outside
+   * any transaction; it may be called again for the same request when a re-dispatch finds it queued.
+   */
+  onQueued?: (event: { cursor: BlockedCursor; position: number; explanation: PlacementExplanation }) => Promise<void> | void;
   /** Called after a result was committed (best effort; e.g. wake the run's next step). */
   onApplied?: (event: { cursor: BlockedCursor; result: ContinuationResult }) => void;
   /** Redis for push (subscription) and, unless `queue` is given, the BullMQ queue. Without it: in-process queue and polling. */
@@ -136,6 +142,13 @@ export interface BlockInput {
   selector?: Selector | undefined;
   /** Node timeout. @default nodeExecTimeoutMs */
   timeoutMs?: number | undefined;
+  /**
+   * How long the gateway may hold the request waiting for an eligible agent before the node's timeout
+   * starts; absent: `NO_AGENT_AVAILABLE` at once. The cursor's deadline grows by it. While the gateway
+   * answers `queued`, every poll re-dispatches the same request id, so a queue lost with a gateway
+   * (restart, kill -9) is rebuilt and the request still runs once.
+   */
+  queueTimeoutMs?: number | undefined;
   /** Host context stored with the cursor (JSON, no secrets). */
   data?: unknown;
 }

@@ -13,6 +13,8 @@ export interface StoredRequest {
   payload: unknown;
   selector?: Selector | undefined;
   timeoutMs: number;
+  /** How long the gateway may queue it waiting for an agent (sent again with every re-dispatch). */
+  queueTimeoutMs?: number | undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  CancelRequestSchema,
   DispatchRequestSchema,
   KindSchema,
   type Logger,
@@ -16,7 +17,7 @@ import {
 import { z } from 'zod';
 import type { Explanation } from '../core/candidates.js';
 import { errText } from '../core/dispatcher.js';
-import type { DispatchAsyncOutcome, SessionInfo } from '../gateway-types.js';
+import type { DispatchAsyncOutcome, QueueInfo, SessionInfo } from '../gateway-types.js';
 
 /**
  * A framework-neutral internal HTTP request.
@@ -33,6 +34,8 @@ export interface InternalRequest {
   authorization: string | string[] | undefined;
   /** Parsed JSON body (or undefined). */
   body: unknown;
+  /** Aborted when the client goes away: a synchronous dispatch still queued is then withdrawn. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -50,15 +53,17 @@ export interface InternalResponse {
 interface Core {
   serviceToken: string | undefined;
   logger: Logger;
-  dispatch(request: unknown): Promise<StoredResult>;
+  dispatch(request: unknown, options?: { signal?: AbortSignal }): Promise<StoredResult>;
   dispatchAsync(request: unknown): Promise<DispatchAsyncOutcome>;
   getResult(requestId: string): Promise<StoredResult | null>;
-  explain(request: unknown): Explanation;
+  explain(request: unknown): Explanation & { queue: QueueInfo };
   listSessions(): SessionInfo[];
+  cancelQueued(requestId: string, organizationId?: string): boolean;
 }
 
 /**
- * Body of `POST /internal/v1/explain`: a dispatch request without the parts that do not route.
+ * Body of `POST /internal/v1/explain`: a dispatch request without the parts that do not route, plus an
+ * optional `requestId` whose queue position the answer reports.
  * @example
  * ```ts
  * ExplainRequestSchema.parse({ organizationId: 'org1', kind: 'agent.execute', selector: { group: 'alpha' } });
@@ -69,6 +74,7 @@ export const ExplainRequestSchema = z.object({
   kind: KindSchema,
   payload: z.unknown().optional(),
   selector: SelectorSchema.optional(),
+  requestId: RequestIdSchema.optional(),
 });
 
 // The expected token's digest is computed once per token, not per request (the compare stays constant-time).
@@ -112,7 +118,7 @@ export async function handleInternal(core: Core, req: InternalRequest): Promise<
       const parsed = DispatchRequestSchema.safeParse(req.body);
       if (!parsed.success) return error(400, 'BAD_REQUEST', `invalid dispatch request: ${issues(parsed.error)}`);
       if (path === ROUTES.dispatch) {
-        const r = await core.dispatch(parsed.data);
+        const r = await core.dispatch(parsed.data, req.signal ? { signal: req.signal } : {});
         return {
           status: 200,
           body: {
@@ -125,6 +131,11 @@ export async function handleInternal(core: Core, req: InternalRequest): Promise<
       }
       const a = await core.dispatchAsync(parsed.data);
       if (a.dispatched) return { status: 201, body: { requestId: a.requestId, dispatched: true, agentId: a.agentId } };
+      if ('queued' in a)
+        return {
+          status: 202,
+          body: { requestId: a.requestId, dispatched: false, queued: true, position: a.position, explanation: a.explanation },
+        };
       return {
         status: 200,
         body:
@@ -132,6 +143,13 @@ export async function handleInternal(core: Core, req: InternalRequest): Promise<
             ? { requestId: a.requestId, dispatched: false, cached: true }
             : { requestId: a.requestId, dispatched: false, inFlight: true },
       };
+    }
+    if (path === ROUTES.cancel) {
+      if (method !== 'POST') return error(405, 'BAD_REQUEST', `${path} accepts POST only`);
+      const parsed = CancelRequestSchema.safeParse(req.body);
+      if (!parsed.success) return error(400, 'BAD_REQUEST', `invalid cancel request: ${issues(parsed.error)}`);
+      const cancelled = core.cancelQueued(parsed.data.requestId, parsed.data.organizationId);
+      return { status: 200, body: { requestId: parsed.data.requestId, cancelled } };
     }
     if (path === ROUTES.sessions) {
       // Live sessions of one organization (what the control plane shows as "in flight now").
@@ -205,9 +223,21 @@ export function createHttpHandler(core: Core, maxBodyBytes: number) {
       return;
     }
     const body = req.body !== undefined || req.method === 'GET' ? Promise.resolve(req.body) : readJson(req, maxBodyBytes);
+    // A client that hangs up before its answer stops waiting (a queued synchronous dispatch leaves the queue).
+    const gone = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
     body
       .then(
-        (parsed) => handleInternal(core, { method: req.method ?? 'GET', url, authorization: req.headers.authorization, body: parsed }),
+        (parsed) =>
+          handleInternal(core, {
+            method: req.method ?? 'GET',
+            url,
+            authorization: req.headers.authorization,
+            body: parsed,
+            signal: gone.signal,
+          }),
         (err: unknown): InternalResponse =>
           VespidError.is(err)
             ? { status: err.httpStatus, body: { code: err.code, message: err.message } }

@@ -10,6 +10,7 @@ import type { ClusterRouteDeps } from './cluster-route.js';
 import type { InFlight } from './in-flight.js';
 import type { Registry } from './registry.js';
 import type { Session } from './session.js';
+import { type QueuedOutcome, WaitingRoom } from './waiting-room.js';
 
 /** Pause between attempts to store a result the store refused (its backend is down). */
 const STORE_RETRY_MS = 500;
@@ -18,7 +19,8 @@ const STORE_RETRY_MS = 500;
 export type DispatchOutcome =
   | { kind: 'dispatched'; agentId: string }
   | { kind: 'cached'; result: StoredResult }
-  | { kind: 'in_flight'; agentId: string | null };
+  | { kind: 'in_flight'; agentId: string | null }
+  | QueuedOutcome;
 
 interface Deps {
   registry: Registry;
@@ -27,6 +29,8 @@ interface Deps {
   logger: Logger;
   metrics: GatewayMetrics;
   isClosing: () => boolean;
+  /** Bound of the per-organization queue of requests waiting for an agent. */
+  orgMaxQueued: number;
   /** Cluster mode: selection, reservation and forwarding go through the cluster. */
   cluster?: Omit<ClusterRouteDeps, 'registry' | 'store' | 'logger'> | undefined;
 }
@@ -43,9 +47,20 @@ export class Dispatcher {
   private seq = 0;
   /** Cluster mode: selection, forwarding and redelivery through the cluster. */
   private readonly clustered: ClusterDispatch | null;
+  /** Requests waiting for an agent (`queueTimeoutMs`), single-replica mode. */
+  readonly waiting: WaitingRoom;
 
   constructor(private readonly deps: Deps) {
     this.clustered = deps.cluster ? new ClusterDispatch(this, { ...deps, ...deps.cluster }) : null;
+    this.waiting = new WaitingRoom(this, { ...deps, maxPerOrg: deps.orgMaxQueued });
+  }
+
+  /**
+   * Capacity may have appeared in the organization (an agent connected, freed a slot, was retagged,
+   * resumed or approved): queued requests of the org are assigned now. Cheap when nothing waits.
+   */
+  capacity(organizationId: string): void {
+    this.waiting.capacity(organizationId);
   }
 
   nextSeq(): number {
@@ -66,6 +81,7 @@ export class Dispatcher {
     const existing = this.inflight.get(req.requestId);
     if (existing) {
       if (existing.organizationId !== req.organizationId) throw conflict(req.requestId);
+      if (existing.status === 'queued') return this.waiting.outcome(existing);
       // A repeat of a request known here only from its record: its router may have died since.
       if (this.clustered && existing.record && !existing.req && existing.status === 'sent')
         await this.clustered.adoptIfOrphaned(existing, req, existing.record);
@@ -101,6 +117,7 @@ export class Dispatcher {
       const session = selectSession(registry, this.deps.selection(), req);
       if (!session) {
         const why = explainRouting(registry, this.deps.selection(), req);
+        if (req.queueTimeoutMs) return this.waiting.enqueue(entry, req, why);
         this.deps.metrics.dispatchRejected({ kind: req.kind, code: 'NO_AGENT_AVAILABLE' });
         throw new GatewayError('NO_AGENT_AVAILABLE', why.message, {
           details: { connected: why.connected, excluded: why.excluded },
@@ -175,6 +192,8 @@ export class Dispatcher {
     } finally {
       session.inFlight = Math.max(0, session.inFlight - 1);
     }
+    // The slot held across the call is free again: requests queued meanwhile come first (FIFO).
+    this.capacity(req.organizationId);
     if (!claimed.claimed) return this.fromStore(entry, req, claimed.result, claimed.dispatch);
     // Recording an expired deadline releases the claim, so the lookup path or a retry can dispatch.
     const release = () =>
@@ -199,7 +218,7 @@ export class Dispatcher {
   }
 
   /** Sends `execute` to the chosen session and marks the request sent; returns its deadline. */
-  private sendTo(entry: InFlight, req: DispatchRequest, session: Session): number {
+  sendTo(entry: InFlight, req: DispatchRequest, session: Session): number {
     const { registry, logger } = this.deps;
     const sent = session.send(
       encodeMessage({
@@ -237,6 +256,8 @@ export class Dispatcher {
         const i = entry.waiters.indexOf(waiter);
         if (i >= 0) entry.waiters.splice(i, 1);
         reject(new GatewayError('TASK_CANCELLED', 'the caller stopped waiting'));
+        // Nobody waits for a queued request any more: it leaves the queue instead of taking an agent later.
+        if (entry.status === 'queued' && entry.waiters.length === 0 && !entry.detached) this.waiting.cancel(requestId, 'caller aborted');
       };
       if (signal.aborted) onAbort();
       else signal.addEventListener('abort', onAbort, { once: true });
@@ -343,6 +364,7 @@ export class Dispatcher {
       for (const w of entry.waiters) w.reject(err);
     }
     this.inflight.clear();
+    this.waiting.clear();
     this.clustered?.owner.clear();
     this.deps.metrics.inFlight(0);
   }
@@ -367,7 +389,7 @@ export class Dispatcher {
     this.clustered?.owner.cancel(requestId, agentId, reason);
   }
 
-  private async storeAndSettle(entry: InFlight, stored: StoredResult, session: Session | null): Promise<void> {
+  async storeAndSettle(entry: InFlight, stored: StoredResult, session: Session | null): Promise<void> {
     const { store, logger } = this.deps;
     let final = stored;
     try {
@@ -395,6 +417,8 @@ export class Dispatcher {
     if (this.inflight.get(entry.requestId) !== entry) return;
     this.drop(entry);
     if (entry.session) entry.session.inFlight = Math.max(0, entry.session.inFlight - 1);
+    // A freed slot is capacity: a queued request of the org may take it at once.
+    if (entry.session) this.capacity(entry.session.organizationId);
     if (entry.agentId) this.clustered?.release(entry.requestId, entry.agentId, entry.organizationId);
     const durationMs = Date.now() - entry.startedAt;
     this.deps.metrics.dispatchCompleted({
@@ -406,6 +430,11 @@ export class Dispatcher {
     this.deps.metrics.inFlight(this.inflight.size);
     this.deps.logger.debug({ requestId: entry.requestId, status: result.status, durationMs }, 'request settled');
     for (const w of entry.waiters) w.resolve(result);
+  }
+
+  /** Forgets an entry that ends without a result (a cancelled queued request). */
+  forget(entry: InFlight): void {
+    this.drop(entry);
   }
 
   private drop(entry: InFlight): void {

@@ -6,7 +6,8 @@ export interface InFlight {
   requestId: string;
   organizationId: string;
   kind: string;
-  status: 'reserving' | 'sent' | 'storing';
+  /** `queued`: waiting in the queue for an eligible agent (`queueTimeoutMs`); no agent yet. */
+  status: 'reserving' | 'queued' | 'sent' | 'storing';
   agentId: string | null;
   /** The session it was sent to (null when recovered from a dispatch record after a restart). */
   session: Session | null;
@@ -22,5 +23,7 @@ export interface InFlight {
   req: DispatchRequest | null;
   /** Cluster mode: the dispatch record this entry was created from (a request routed by another replica). */
   record: { replicaId?: string | undefined; deadline: number } | null;
+  /** A `dispatchAsync` caller relies on the stored result: an aborted synchronous caller does not cancel it. */
+  detached?: boolean;
   waiters: Array<{ resolve: (r: StoredResult) => void; reject: (e: unknown) => void }>;
 }

@@ -104,6 +104,7 @@ export class SessionManager {
       if (s.agentId !== agentId || s.state === 'closed') continue;
       this.deps.registry.retag(s, tags);
       if (s.state === 'ready') this.publish(s);
+      if (s.state === 'ready') this.deps.dispatcher().capacity(s.organizationId);
       n++;
     }
     return n;
@@ -177,6 +178,8 @@ export class SessionManager {
       'agent connected',
     );
     this.markSeen(session, session.lastSeenAt, true);
+    // After hello_ack: queued requests of the org may go to this agent now.
+    this.deps.dispatcher().capacity(session.organizationId);
     const onHello = this.deps.onAgentHello;
     if (onHello) {
       const info: AgentHelloInfo = {

@@ -1,0 +1,217 @@
+import { type DispatchRequest, LIMITS, type Logger, type StoredResult } from '@vespid/protocol';
+import { GatewayError } from '../errors.js';
+import type { GatewayMetrics } from '../metrics.js';
+import type { ResultStore } from '../results/result-store.js';
+import type { SelectionStrategy } from '../selection/strategy.js';
+import { type Explanation, connectorIdOf, explainRouting, selectSession, selectorAgent, selectorTag } from './candidates.js';
+import { DispatchQueue, type QueueItem } from './dispatch-queue.js';
+import type { InFlight } from './in-flight.js';
+import type { Registry } from './registry.js';
+import type { Session } from './session.js';
+
+/** A request waiting for an agent, with the in-flight entry that callers wait on. */
+interface Waiting extends QueueItem {
+  req: DispatchRequest;
+  entry: InFlight;
+  enqueuedAt: number;
+}
+
+/** What the waiting room needs of the dispatcher. */
+export interface WaitingCore {
+  readonly inflight: Map<string, InFlight>;
+  /** Sends `execute` to the session and marks the entry sent; returns its deadline. Throws if the send failed. */
+  sendTo(entry: InFlight, req: DispatchRequest, session: Session): number;
+  storeAndSettle(entry: InFlight, stored: StoredResult, session: Session | null): Promise<void>;
+  forget(entry: InFlight): void;
+}
+
+interface Deps {
+  registry: Registry;
+  store: ResultStore;
+  selection: () => SelectionStrategy;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  maxPerOrg: number;
+}
+
+/** A request was queued: its 1-based position in the org's queue and why no agent took it. */
+export interface QueuedOutcome {
+  kind: 'queued';
+  position: number;
+  explanation: Explanation;
+}
+
+/** Requests with the same key need the same agents: kind, connector and selector. */
+function routeKey(req: DispatchRequest): string {
+  return [req.kind, connectorIdOf(req.kind, req.payload) ?? '', selectorAgent(req.selector) ?? '', selectorTag(req.selector) ?? ''].join(
+    '\u0000',
+  );
+}
+
+/**
+ * Queued dispatch, single replica: requests that carry `queueTimeoutMs` and find no eligible agent wait
+ * here and are assigned when capacity appears ({@link WaitingRoom.capacity}: hello, a freed slot, a tag
+ * change, or a host's `notifyCapacity`), never by polling. Each ends exactly once: assigned, cancelled,
+ * timed out (a stored `NO_AGENT_AVAILABLE` result with the placement explanation) or shut down.
+ */
+export class WaitingRoom {
+  private readonly queue: DispatchQueue<Waiting>;
+
+  constructor(
+    private readonly core: WaitingCore,
+    private readonly deps: Deps,
+  ) {
+    this.queue = new DispatchQueue<Waiting>(deps.maxPerOrg);
+  }
+
+  get size(): number {
+    return this.queue.size;
+  }
+
+  depth(organizationId: string): number {
+    return this.queue.depth(organizationId);
+  }
+
+  position(requestId: string): number | null {
+    return this.queue.position(requestId);
+  }
+
+  /** Queues a request that found no agent; throws `QUEUE_FULL` (429) beyond the org's bound. */
+  enqueue(entry: InFlight, req: DispatchRequest, why: Explanation): QueuedOutcome {
+    const now = Date.now();
+    const r = this.queue.enqueue({
+      requestId: req.requestId,
+      organizationId: req.organizationId,
+      routeKey: routeKey(req),
+      req,
+      entry,
+      enqueuedAt: now,
+    });
+    if (!r.ok) {
+      this.deps.metrics.dispatchRejected({ kind: req.kind, code: 'QUEUE_FULL' });
+      throw new GatewayError(
+        'QUEUE_FULL',
+        `organization ${req.organizationId} already has ${this.deps.maxPerOrg} requests waiting for an agent`,
+        { details: { queued: this.queue.depth(req.organizationId) } },
+      );
+    }
+    entry.status = 'queued';
+    this.armTimeout(entry, req.queueTimeoutMs ?? 0);
+    this.deps.metrics.queueDepth?.(this.queue.size);
+    this.deps.logger.info(
+      { requestId: req.requestId, organizationId: req.organizationId, kind: req.kind, position: r.position },
+      'no agent available; request queued',
+    );
+    return { kind: 'queued', position: r.position, explanation: why };
+  }
+
+  /** The answer to a repeat of a request that is still waiting (never queued twice). */
+  outcome(entry: InFlight): QueuedOutcome {
+    const waiting = this.queue.get(entry.requestId);
+    const req = waiting?.req ?? { organizationId: entry.organizationId, kind: entry.kind };
+    return {
+      kind: 'queued',
+      position: this.queue.position(entry.requestId) ?? 1,
+      explanation: explainRouting(this.deps.registry, this.deps.selection(), req),
+    };
+  }
+
+  /** Capacity may have appeared for the org: assign its oldest placeable requests, fairly across orgs. */
+  capacity(organizationId: string): void {
+    if (this.queue.depth(organizationId) === 0) return;
+    const placed = this.queue.pump(organizationId, (w) => this.place(w));
+    if (placed > 0) this.deps.metrics.queueDepth?.(this.queue.size);
+  }
+
+  /** Withdraws a waiting request: its callers get `TASK_CANCELLED`. False when it is not waiting. */
+  cancel(requestId: string, reason: string): boolean {
+    const entry = this.core.inflight.get(requestId);
+    if (entry?.status !== 'queued') return false;
+    this.queue.remove(requestId);
+    this.core.forget(entry);
+    this.deps.metrics.queueDepth?.(this.queue.size);
+    this.deps.logger.info({ requestId, reason }, 'queued request cancelled');
+    const err = new GatewayError('TASK_CANCELLED', `request ${requestId} was cancelled while queued: ${reason}`);
+    for (const w of entry.waiters) w.reject(err);
+    return true;
+  }
+
+  /** Shutdown: forgets every waiting request (the dispatcher fails their callers with GATEWAY_SHUTDOWN). */
+  clear(): void {
+    this.queue.clear();
+    this.deps.metrics.queueDepth?.(0);
+  }
+
+  private place(w: Waiting): boolean {
+    const { entry, req } = w;
+    if (this.core.inflight.get(req.requestId) !== entry || entry.status !== 'queued') return true; // ended meanwhile: drop
+    const session = selectSession(this.deps.registry, this.deps.selection(), req);
+    if (!session) return false;
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = null;
+    const now = Date.now();
+    // The execution timeout starts now: queue time is not execution time.
+    entry.startedAt = now;
+    let deadline: number;
+    try {
+      deadline = this.core.sendTo(entry, req, session);
+    } catch {
+      entry.status = 'queued';
+      this.armTimeout(entry, w.enqueuedAt + (req.queueTimeoutMs ?? 0) - now);
+      return false;
+    }
+    this.deps.metrics.queueAssigned?.({ kind: req.kind, waitedMs: now - w.enqueuedAt });
+    this.deps.logger.info({ requestId: req.requestId, agentId: session.agentId, waitedMs: now - w.enqueuedAt }, 'queued request assigned');
+    this.deps.store
+      .recordDispatch({ requestId: req.requestId, organizationId: req.organizationId, agentId: session.agentId, deadline })
+      .catch((err: unknown) =>
+        this.deps.logger.warn(
+          { requestId: req.requestId, err: err instanceof Error ? err.message : String(err) },
+          'could not record dispatch',
+        ),
+      );
+    return true;
+  }
+
+  private armTimeout(entry: InFlight, ms: number): void {
+    entry.timer = setTimeout(() => this.expire(entry), Math.max(1, ms));
+    entry.timer.unref?.();
+  }
+
+  /** The queue timeout passed: the request ends with NO_AGENT_AVAILABLE and the placement explanation. */
+  private expire(entry: InFlight): void {
+    if (this.core.inflight.get(entry.requestId) !== entry || entry.status !== 'queued') return;
+    const waiting = this.queue.remove(entry.requestId);
+    this.deps.metrics.queueDepth?.(this.queue.size);
+    entry.status = 'storing';
+    entry.timer = null;
+    const req = waiting?.req ?? { organizationId: entry.organizationId, kind: entry.kind };
+    const why = explainRouting(this.deps.registry, this.deps.selection(), req);
+    const waitedMs = waiting ? Date.now() - waiting.enqueuedAt : 0;
+    this.deps.metrics.dispatchRejected({ kind: entry.kind, code: 'NO_AGENT_AVAILABLE' });
+    this.deps.logger.warn({ requestId: entry.requestId, organizationId: entry.organizationId, waitedMs }, 'queued request timed out');
+    this.core
+      .storeAndSettle(
+        entry,
+        {
+          requestId: entry.requestId,
+          organizationId: entry.organizationId,
+          status: 'failed',
+          error: {
+            code: 'NO_AGENT_AVAILABLE',
+            message: `queued ${waitedMs} ms without an agent; ${why.message}`.slice(0, LIMITS.errorMessageLength),
+            retryable: true,
+            details: { connected: why.connected, excluded: why.excluded, queuedMs: waitedMs },
+          },
+          completedAt: Date.now(),
+        },
+        null,
+      )
+      .catch((err: unknown) =>
+        this.deps.logger.error(
+          { requestId: entry.requestId, err: err instanceof Error ? err.message : String(err) },
+          'queue timeout handling failed',
+        ),
+      );
+  }
+}
