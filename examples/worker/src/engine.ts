@@ -123,7 +123,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     tx: PoolClient,
     where: { runId: string; organizationId: string; nodeId: string; attempt: number; requestId: string; expect: 'running' | 'blocked' },
     result: NodeOutcome,
-    dispatch?: { createdAt: number; dispatchedAt: number | null },
+    dispatch?: { createdAt: number },
   ): Promise<{ delayMs: number } | undefined> {
     const run = await lockRun(tx, where.runId, where.organizationId);
     if (!run || run.status !== where.expect) return undefined;
@@ -312,7 +312,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
           expect: 'blocked',
         },
         result,
-        { createdAt: cursor.createdAt, dispatchedAt: cursor.dispatchedAt },
+        { createdAt: cursor.createdAt },
       );
       // Remember what to do after commit; onApplied runs only once the transaction is durable.
       pendingAfterCommit.set(cursor.requestId, next);

@@ -80,7 +80,7 @@ export interface NodeOutcome {
  */
 export function agentAndDurations(
   result: NodeOutcome,
-  dispatch: { createdAt: number; dispatchedAt: number | null } | undefined,
+  dispatch: { createdAt: number } | undefined,
 ): Record<string, string | number> {
   const out: Record<string, string | number> = {};
   if (result.agentId) out.agentId = result.agentId;
@@ -89,7 +89,9 @@ export function agentAndDurations(
   const end = result.completedAt;
   if (result.assignedAt !== undefined && end !== undefined) out.executingMs = ms(end - result.assignedAt);
   if (dispatch && end !== undefined) {
-    const start = dispatch.dispatchedAt ?? dispatch.createdAt;
+    // From the moment the worker handed the node over (the cursor is written just before the dispatch
+    // call); `dispatchedAt` is when the gateway's answer came back, which is after an immediate assignment.
+    const start = dispatch.createdAt;
     out.totalMs = ms(end - start);
     if (result.assignedAt !== undefined) out.queuedMs = Math.min(ms(result.assignedAt - start), out.totalMs);
   }
