@@ -166,7 +166,9 @@ await describeWith(['postgres', 'redis'], 'fleet view: agent detail, jobs, run v
     for (const k of ['queuedMs', 'executingMs', 'totalMs']) expect(done.payload[k], k).toBeTypeOf('number');
     // It was held open until released: execution took real time, and the parts add up.
     expect(done.payload.executingMs as number).toBeGreaterThan(0);
-    expect((done.payload.queuedMs as number) + (done.payload.executingMs as number)).toBeLessThanOrEqual((done.payload.totalMs as number) + 5);
+    expect((done.payload.queuedMs as number) + (done.payload.executingMs as number)).toBeLessThanOrEqual(
+      (done.payload.totalMs as number) + 5,
+    );
 
     const jobs = await member.call<{ jobs: any[]; nextCursor: string | null }>('GET', `/v1/orgs/${orgId}/agents/${agentId}/jobs`);
     expect(jobs.jobs[0]).toMatchObject({ runId, nodeId: 'slow', kind: 'connector.action', status: 'succeeded', errorCode: null });

@@ -78,10 +78,7 @@ export interface NodeOutcome {
  * are the gateway's clock and the dispatch time the worker's, so a skew between hosts is clamped at 0
  * rather than shown as a negative duration. Fields that are unknown (a result the worker made) are left out.
  */
-export function agentAndDurations(
-  result: NodeOutcome,
-  dispatch: { createdAt: number } | undefined,
-): Record<string, string | number> {
+export function agentAndDurations(result: NodeOutcome, dispatch: { createdAt: number } | undefined): Record<string, string | number> {
   const out: Record<string, string | number> = {};
   if (result.agentId) out.agentId = result.agentId;
   if (result.agentName) out.agentName = result.agentName;
