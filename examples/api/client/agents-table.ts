@@ -120,8 +120,11 @@ export function createAgentsTable(actions: TableActions) {
     const a = row.agent;
     const live = a.live;
     row.tr.dataset.status = a.status;
-    row.cells.name.textContent = a.name;
-    row.cells.status.replaceChildren(h('span', { class: `badge badge-${a.status}` }, a.status));
+    row.cells.name.replaceChildren(h('a', { href: `#/agents/${a.id}` }, a.name));
+    row.cells.status.replaceChildren(
+      h('span', { class: `badge badge-${a.status}` }, a.status),
+      ...(a.paused ? [' ', h('span', { class: 'badge badge-paused' }, 'paused')] : []),
+    );
     updateTime(row, now);
     renderTags(row);
     row.cells.reported.textContent = listText(live?.reportedTags ?? a.reportedTags);

@@ -21,6 +21,21 @@ export interface LiveSession {
   reportedTags: string[];
   connectedAt: string | null;
   lastSeenAt: string | null;
+  agentVersion?: string | null;
+  paused?: boolean;
+  remoteAddress?: string | null;
+  requests?: CurrentJob[];
+}
+
+/** A request the agent is running now (`runId`/`nodeId` when a workflow run sent it). */
+export interface CurrentJob {
+  requestId: string;
+  kind: string;
+  startedAt: string | null;
+  received: boolean;
+  runId: string | null;
+  nodeId: string | null;
+  attempt: number | null;
 }
 
 export interface AgentView {
@@ -34,6 +49,61 @@ export interface AgentView {
   lastSeenAt: string | null;
   revokedAt: string | null;
   live?: LiveSession | null;
+  agentVersion?: string | null;
+  paused?: boolean;
+  pausedAt?: string | null;
+  host?: { hostname: string | null; os: string | null; arch: string | null };
+  createdAt?: string;
+}
+
+/** `GET …/agents/:agentId`: the agent plus the jobs it runs now. */
+export interface AgentDetail extends AgentView {
+  currentJobs: CurrentJob[];
+}
+
+/** One finished node attempt of an agent (`GET …/agents/:agentId/jobs`). */
+export interface AgentJob {
+  runId: string;
+  workflowId: string;
+  nodeId: string;
+  attempt: number;
+  kind: string | null;
+  status: 'succeeded' | 'failed';
+  queuedMs: number | null;
+  executingMs: number | null;
+  totalMs: number | null;
+  errorCode: string | null;
+  finishedAt: string;
+}
+
+/** Filters of the agents list. */
+export interface AgentFilter {
+  status?: string;
+  tag?: string;
+  q?: string;
+  includeRevoked?: boolean;
+}
+
+/** One node of a run (`GET …/runs/:runId`). */
+export interface RunNode {
+  id: string;
+  type: string;
+  status: string;
+  attempts: number;
+  agent: { id: string; name: string | null } | null;
+  durations: { queuedMs: number | null; executingMs: number | null; totalMs: number | null } | null;
+  error: { code: string; message: string } | null;
+}
+
+export interface RunDetail {
+  id: string;
+  workflowId: string;
+  version: number;
+  status: string;
+  createdAt: string;
+  finishedAt: string | null;
+  error: unknown;
+  nodes: RunNode[];
 }
 
 export interface AgentsList {
@@ -92,7 +162,29 @@ export function createApiClient(accessToken: string) {
   const org = (orgId: string) => `/v1/orgs/${encodeURIComponent(orgId)}`;
   return {
     me: () => call<Me>('GET', '/v1/me'),
-    agents: (orgId: string) => call<AgentsList>('GET', `${org(orgId)}/agents`, { orgId }),
+    agents: (orgId: string, filter: AgentFilter = {}) => {
+      const q = new URLSearchParams();
+      if (filter.status) q.set('status', filter.status);
+      if (filter.tag) q.set('tag', filter.tag);
+      if (filter.q) q.set('q', filter.q);
+      if (filter.includeRevoked) q.set('includeRevoked', 'true');
+      const query = q.toString();
+      return call<AgentsList>('GET', `${org(orgId)}/agents${query ? `?${query}` : ''}`, { orgId });
+    },
+    agent: (orgId: string, agentId: string) => call<AgentDetail>('GET', `${org(orgId)}/agents/${encodeURIComponent(agentId)}`, { orgId }),
+    jobs: (orgId: string, agentId: string, cursor?: string) =>
+      call<{ jobs: AgentJob[]; nextCursor: string | null }>(
+        'GET',
+        `${org(orgId)}/agents/${encodeURIComponent(agentId)}/jobs?limit=20${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        { orgId },
+      ),
+    setPaused: (orgId: string, agentId: string, paused: boolean) =>
+      call<{ agentId: string; paused: boolean; propagated: boolean }>(
+        'POST',
+        `${org(orgId)}/agents/${encodeURIComponent(agentId)}/${paused ? 'pause' : 'resume'}`,
+        { orgId },
+      ),
+    run: (orgId: string, runId: string) => call<RunDetail>('GET', `${org(orgId)}/runs/${encodeURIComponent(runId)}`, { orgId }),
     createPairingToken: (orgId: string) => call<PairingToken>('POST', `${org(orgId)}/agents/pairing-tokens`, { orgId }),
     revoke: (orgId: string, agentId: string) =>
       call<{ agentId: string; status: string }>('POST', `${org(orgId)}/agents/${encodeURIComponent(agentId)}/revoke`, { orgId }),

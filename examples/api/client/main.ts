@@ -1,11 +1,16 @@
 /**
  * The `/agents` page: sign in with an access token (sessionStorage only), pick the org, see the agents
- * refreshed every few seconds, create a pairing token, edit tags, revoke with a confirmation.
+ * refreshed every few seconds, create a pairing token, edit tags, revoke with a confirmation. The
+ * fleet views live under the hash: `#/agents/<id>` (detail, pause/resume, jobs) and `#/runs/<id>`.
  */
+import { parseRoute } from '../src/web/lib/duration.js';
+import { createAgentDetail } from './agent-detail.js';
+import { createAgentFilters } from './agent-filters.js';
 import { createAgentsTable } from './agents-table.js';
 import { ApiCallError, type AgentView, type ApiClient, type Me, createApiClient } from './api.js';
 import { announce, byId, showAlert } from './dom.js';
 import { createPairingPanel } from './pairing.js';
+import { createRunView } from './run-view.js';
 import { session } from './session.js';
 
 /** How often the list is refreshed while the tab is visible. */
@@ -54,6 +59,65 @@ const table = createAgentsTable({
   revoke: (agent) => confirmRevoke(agent),
 });
 const pairing = createPairingPanel();
+const filters = createAgentFilters(() => void refresh());
+const runView = createRunView();
+const agentDetail = createAgentDetail({
+  async setPaused(agent, paused) {
+    if (!state.api || !state.orgId) return;
+    try {
+      const r = await state.api.setPaused(state.orgId, agent.id, paused);
+      showAlert(
+        r.propagated
+          ? null
+          : `${agent.name} is ${paused ? 'paused' : 'resumed'} in the database, but the gateways were not told at once (control bus unavailable); they apply it when the agent reconnects.`,
+      );
+      announce(paused ? `${agent.name} paused: it finishes what it runs and gets no new work.` : `${agent.name} resumed.`);
+      await refresh();
+    } catch (err) {
+      actionFailed(err);
+    }
+  },
+  async moreJobs(cursor) {
+    const route = parseRoute(location.hash);
+    if (!state.api || !state.orgId || route.view !== 'agent') return;
+    try {
+      agentDetail.showJobs(await state.api.jobs(state.orgId, route.id, cursor), true);
+    } catch (err) {
+      actionFailed(err);
+    }
+  },
+});
+
+/** Shows the section of the current route (only when signed in). */
+function showView(): void {
+  const route = parseRoute(location.hash);
+  const signedIn = Boolean(state.api && state.orgId);
+  byId('agents-view').hidden = !signedIn || route.view !== 'list';
+  agentDetail.element.hidden = !signedIn || route.view !== 'agent';
+  runView.element.hidden = !signedIn || route.view !== 'run';
+}
+
+/** Refreshes what the current route shows. */
+async function load(api: ApiClient, orgId: string, generation: number): Promise<void> {
+  const route = parseRoute(location.hash);
+  if (route.view === 'agent') {
+    const [detail, jobs] = await Promise.all([api.agent(orgId, route.id), api.jobs(orgId, route.id)]);
+    if (generation !== state.generation) return;
+    agentDetail.show(detail, { canManage: state.canManage });
+    agentDetail.showJobs(jobs, false);
+    document.title = `${detail.name} · Agents · Vespid`;
+    return;
+  }
+  if (route.view === 'run') {
+    const run = await api.run(orgId, route.id);
+    if (generation !== state.generation) return;
+    runView.show(run);
+    document.title = `Run ${run.id.slice(0, 8)} · Vespid`;
+    return;
+  }
+  await loadList(api, orgId, generation);
+  document.title = 'Agents · Vespid';
+}
 
 function confirmRevoke(agent: AgentView): void {
   const dialog = byId<HTMLDialogElement>('revoke-dialog');
@@ -70,8 +134,11 @@ function confirmRevoke(agent: AgentView): void {
         showAlert(null);
         announce(`${agent.name} revoked.`);
         await refresh();
-        // The Revoke button is gone now; keep keyboard focus on the same row.
-        document.querySelector<HTMLElement>(`tr[data-agent-id="${CSS.escape(agent.id)}"] th`)?.focus();
+        // The Revoke button is gone now; keep keyboard focus on the same row (or, when revoked agents
+        // are filtered out and the row left, on the list's filters).
+        const th = document.querySelector<HTMLElement>(`tr[data-agent-id="${CSS.escape(agent.id)}"] th`);
+        if (th) th.focus();
+        else byId('filter-q').focus();
       } catch (err) {
         actionFailed(err);
       }
@@ -97,18 +164,7 @@ async function refresh(): Promise<void> {
   const generation = state.generation;
   clearTimeout(state.timer);
   try {
-    const list = await api.agents(orgId);
-    if (generation !== state.generation) return;
-    table.update(list.agents, { canManage: state.canManage, liveKnown: list.live === 'gateway' });
-    const liveNote = byId('live-note');
-    liveNote.hidden = list.live === 'gateway' || list.live === undefined;
-    liveNote.textContent =
-      list.live === 'unavailable'
-        ? '“In flight now” is unavailable: the gateway gave no live session data (unreachable, or without /internal/v1/sessions). Status still comes from the last-seen time.'
-        : 'Live data (“In flight now”) is off: the api has no GATEWAY_HTTP_URL + GATEWAY_SERVICE_TOKEN.';
-    byId('refresh-state').textContent =
-      `Updated ${new Date().toLocaleTimeString()}; refreshes every ${REFRESH_MS / 1000} s. ` +
-      `Online = seen within the last ${Math.round(list.staleMs / 1000)} s.`;
+    await load(api, orgId, generation);
     if (state.alertFromRefresh) showAlert(null);
   } catch (err) {
     if (generation !== state.generation) return;
@@ -117,10 +173,29 @@ async function refresh(): Promise<void> {
       return;
     }
     state.alertFromRefresh = true;
-    showAlert(`Could not refresh the agents list. ${errorText(err)}`);
+    const what = parseRoute(location.hash).view === 'list' ? 'the agents list' : 'this view';
+    showAlert(`Could not refresh ${what}. ${errorText(err)}`);
   } finally {
     if (generation === state.generation) schedule(generation);
   }
+}
+
+async function loadList(api: ApiClient, orgId: string, generation: number): Promise<void> {
+  const list = await api.agents(orgId, filters.value());
+  if (generation !== state.generation) return;
+  table.update(list.agents, { canManage: state.canManage, liveKnown: list.live === 'gateway' });
+  const liveNote = byId('live-note');
+  liveNote.hidden = list.live === 'gateway' || list.live === undefined;
+  liveNote.textContent =
+    list.live === 'unavailable'
+      ? '“In flight now” is unavailable: the gateway gave no live session data (unreachable, or without /internal/v1/sessions). Status still comes from the last-seen time.'
+      : 'Live data (“In flight now”) is off: the api has no GATEWAY_HTTP_URL + GATEWAY_SERVICE_TOKEN.';
+  byId('refresh-state').textContent =
+    `Updated ${new Date().toLocaleTimeString()}; refreshes every ${REFRESH_MS / 1000} s. ` +
+    `Online = seen within the last ${Math.round(list.staleMs / 1000)} s.`;
+  byId('empty').textContent = filters.active()
+    ? 'No agent matches these filters.'
+    : "No agents yet. Create a pairing token and run the command on the agent's machine.";
 }
 
 function selectOrg(orgId: string): void {
@@ -135,6 +210,8 @@ function selectOrg(orgId: string): void {
   byId('create-pairing').hidden = !state.canManage;
   pairing.hide();
   table.clear();
+  agentDetail.clear();
+  showView();
   void refresh();
 }
 
@@ -176,7 +253,6 @@ async function signIn(token: string, remembered: boolean): Promise<void> {
   select.value = pick.organizationId;
   byId('sign-in').hidden = true;
   byId('session-bar').hidden = false;
-  byId('agents-view').hidden = false;
   byId<HTMLInputElement>('access-token').value = '';
   selectOrg(pick.organizationId);
   byId('main').focus();
@@ -186,6 +262,8 @@ function showSignIn(): void {
   byId('sign-in').hidden = false;
   byId('session-bar').hidden = true;
   byId('agents-view').hidden = true;
+  agentDetail.element.hidden = true;
+  runView.element.hidden = true;
 }
 
 function signOut(message?: string): void {
@@ -230,6 +308,14 @@ byId('create-pairing').addEventListener('click', async (e) => {
   } finally {
     button.disabled = false;
   }
+});
+window.addEventListener('hashchange', () => {
+  // A new view: drop answers still on their way for the old one, show the new section, load it.
+  state.generation++;
+  showView();
+  showAlert(null);
+  void refresh();
+  byId('main').focus();
 });
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') void refresh();

@@ -138,7 +138,10 @@ await describeWith(['postgres', 'redis'], 'api agents and pairing', () => {
     await api.pool.query("UPDATE organization_agents SET last_seen_at = now(), reported_tags = '{hello-tag}' WHERE id = $1", [on]);
     await api.pool.query("UPDATE organization_agents SET last_seen_at = now() - interval '10 minutes' WHERE id = $1", [off]);
     await api.pool.query('UPDATE organization_agents SET last_seen_at = now(), revoked_at = now() WHERE id = $1', [gone]);
-    const res = await api.call('GET', `/v1/orgs/${org.orgId}/agents`, { token: org.accessToken });
+    // Revoked agents are listed only when asked for (they pile up otherwise).
+    const hidden = await api.call('GET', `/v1/orgs/${org.orgId}/agents`, { token: org.accessToken });
+    expect(hidden.body.agents.map((x: { id: string }) => x.id)).not.toContain(gone);
+    const res = await api.call('GET', `/v1/orgs/${org.orgId}/agents?includeRevoked=true`, { token: org.accessToken });
     expect(res.status).toBe(200);
     const byId = new Map(res.body.agents.map((x: { id: string }) => [x.id, x]));
     expect(byId.get(on)).toMatchObject({ status: 'online', tags: ['n:on'], reportedTags: ['hello-tag'], capabilities: { maxInFlight: 4 } });

@@ -12,6 +12,7 @@ import type { AppContext } from './context.js';
 import type { ControlBus } from './control-bus.js';
 import { errorHandler, noStore } from './http.js';
 import type { LiveSessionSource } from './live-sessions.js';
+import { agentFleetRoutes } from './routes/agent-fleet.js';
 import { agentRoutes } from './routes/agents.js';
 import { invitationRoutes } from './routes/invitations.js';
 import { memberRoutes } from './routes/members.js';
@@ -117,6 +118,7 @@ export function buildApiApp(deps: ApiDeps): FastifyInstance {
     memberRoutes(instance, ctx);
     invitationRoutes(instance, ctx);
     agentRoutes(instance, ctx);
+    agentFleetRoutes(instance, ctx);
     secretRoutes(instance, ctx);
     workflowRoutes(instance, ctx);
     runRoutes(instance, ctx);

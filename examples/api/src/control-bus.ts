@@ -3,7 +3,7 @@
  * session is closed, new tags route without a reconnect. The api publishes; every gateway replica
  * subscribes to the Redis channel {@link CONTROL_CHANNEL}.
  */
-import { IdSchema, type Logger, TagSchema, noopLogger } from '@vespid/protocol';
+import { AgentPauseEventSchema, IdSchema, type Logger, TagSchema, noopLogger } from '@vespid/protocol';
 import { z } from 'zod';
 
 /**
@@ -17,8 +17,9 @@ import { z } from 'zod';
 export const CONTROL_CHANNEL = 'vespid:control';
 
 /**
- * A control event, JSON on the wire: `{"type":"agent_revoked","agentId"}` or
- * `{"type":"agent_tags_updated","agentId","tags"}`.
+ * A control event, JSON on the wire: `{"type":"agent_revoked","agentId"}`,
+ * `{"type":"agent_tags_updated","agentId","tags"}`, or `{"type":"agent_paused"|"agent_resumed","agentId"}`
+ * (the protocol's `AgentPauseEventSchema`).
  *
  * @example
  * ```ts
@@ -28,6 +29,7 @@ export const CONTROL_CHANNEL = 'vespid:control';
 export const ControlEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('agent_revoked'), agentId: IdSchema }),
   z.object({ type: z.literal('agent_tags_updated'), agentId: IdSchema, tags: z.array(TagSchema) }),
+  ...AgentPauseEventSchema.options,
 ]);
 /** A control event. */
 export type ControlEvent = z.infer<typeof ControlEventSchema>;

@@ -86,6 +86,52 @@ describe('live sessions from the gateway (stub server)', () => {
     expect(sessions?.get('a2')).toMatchObject({ inFlight: 0, connectors: null });
   });
 
+  it('reads the fleet fields of a newer gateway: version, paused, address and the requests with their run and node', async () => {
+    const runId = '0b7c8a7e-1d2f-4c3b-9a8e-7f6d5c4b3a21';
+    handler = (_req, res) =>
+      json(res, 200, {
+        sessions: [
+          {
+            ...session('a1', 2),
+            agentVersion: '1.2.3',
+            paused: true,
+            remoteAddress: '10.0.0.7',
+            requests: [
+              {
+                requestId: `${runId}:fetch:1`,
+                kind: 'connector.action',
+                startedAt: Date.parse('2026-01-01T00:00:03.000Z'),
+                received: true,
+              },
+              { requestId: 'adhoc-42', kind: 'agent.execute', startedAt: 0, received: false },
+            ],
+          },
+        ],
+      });
+    const live = (await source().list(ORG))?.get('a1');
+    expect(live).toMatchObject({ agentVersion: '1.2.3', paused: true, remoteAddress: '10.0.0.7' });
+    expect(live?.requests).toEqual([
+      {
+        requestId: `${runId}:fetch:1`,
+        kind: 'connector.action',
+        startedAt: '2026-01-01T00:00:03.000Z',
+        received: true,
+        runId,
+        nodeId: 'fetch',
+        attempt: 1,
+      },
+      {
+        requestId: 'adhoc-42',
+        kind: 'agent.execute',
+        startedAt: '1970-01-01T00:00:00.000Z',
+        received: false,
+        runId: null,
+        nodeId: null,
+        attempt: null,
+      },
+    ]);
+  });
+
   it('merges live data per agent: session, null when not connected, null when revoked', async () => {
     handler = (_req, res) => json(res, 200, { sessions: [session('a1', 3), session('a3', 1)] });
     const agents = [

@@ -5,9 +5,8 @@
  * second; a gateway that is down, slow or too old to have the route only means "no live data" —
  * never an error for the page.
  */
-import { type Logger, ROUTES, noopLogger } from '@vespid/protocol';
+import { type Logger, LiveSessionsResponseSchema, ROUTES, noopLogger } from '@vespid/protocol';
 import { Agent, request } from 'undici';
-import { z } from 'zod';
 import { resolveApiConfig } from './config.js';
 
 /**
@@ -20,29 +19,8 @@ import { resolveApiConfig } from './config.js';
  */
 export const LIVE_SESSIONS_ROUTE = ROUTES.sessions;
 
-const LiveSessionSchema = z.looseObject({
-  agentId: z.string(),
-  sessionId: z.string(),
-  name: z.string().optional(),
-  inFlight: z.number().int().nonnegative(),
-  maxInFlight: z.number().int().nonnegative(),
-  kinds: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
-  // null: the agent did not declare a connector list (the gateway's SessionInfo allows that).
-  connectors: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? null),
-  reportedTags: z
-    .array(z.string())
-    .nullish()
-    .transform((v) => v ?? []),
-  connectedAt: z.union([z.string(), z.number()]).optional(),
-  lastSeenAt: z.union([z.string(), z.number()]).optional(),
-});
-const SessionsResponseSchema = z.object({ sessions: z.array(LiveSessionSchema).max(100_000) });
+// The shape is the protocol's (`LiveSessionsResponseSchema`): one contract for gateway and api.
+const SessionsResponseSchema = LiveSessionsResponseSchema;
 
 /**
  * One live session as the agents list shows it (`agent.live`).
@@ -62,6 +40,28 @@ export interface LiveSession {
   reportedTags: string[];
   connectedAt: string | null;
   lastSeenAt: string | null;
+  /** The version the agent sent in `hello` (null: gateway too old to say). */
+  agentVersion?: string | null;
+  /** Paused (cordoned) on the gateway. */
+  paused?: boolean;
+  /** The address the gateway saw the agent connect from. */
+  remoteAddress?: string | null;
+  /** Requests the agent is running now; `runId`/`nodeId`/`attempt` when the id is a worker's. */
+  requests?: Array<{
+    requestId: string;
+    kind: string;
+    startedAt: string | null;
+    received: boolean;
+    runId: string | null;
+    nodeId: string | null;
+    attempt: number | null;
+  }>;
+}
+
+/** Splits a worker request id (`runId:nodeId:attempt`); other ids give nulls. */
+export function runOfRequest(requestId: string): { runId: string | null; nodeId: string | null; attempt: number | null } {
+  const m = /^([0-9a-f-]{36}):(.+):(\d+)$/i.exec(requestId);
+  return m ? { runId: m[1]!.toLowerCase(), nodeId: m[2]!, attempt: Number(m[3]) } : { runId: null, nodeId: null, attempt: null };
 }
 
 /**
@@ -161,6 +161,21 @@ export function gatewayLiveSessions(options: GatewayLiveSessionsOptions): LiveSe
           reportedTags: s.reportedTags,
           connectedAt: iso(s.connectedAt),
           lastSeenAt: iso(s.lastSeenAt),
+          // Fields a newer gateway adds (a gateway without them leaves them out here too).
+          ...(s.agentVersion !== undefined ? { agentVersion: s.agentVersion || null } : {}),
+          ...(s.paused !== undefined ? { paused: s.paused } : {}),
+          ...(s.remoteAddress !== undefined ? { remoteAddress: s.remoteAddress ?? null } : {}),
+          ...(s.requests
+            ? {
+                requests: s.requests.map((r) => ({
+                  requestId: r.requestId,
+                  kind: r.kind,
+                  startedAt: iso(r.startedAt),
+                  received: r.received,
+                  ...runOfRequest(r.requestId),
+                })),
+              }
+            : {}),
         });
       }
       return map;

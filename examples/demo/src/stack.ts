@@ -100,7 +100,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       controlBus.subscribe((e) => {
         for (const g of gateways) {
           if (e.type === 'agent_revoked') g.gateway.revokeAgent(e.agentId);
-          else g.gateway.updateAgentTags(e.agentId, e.tags);
+          else if (e.type === 'agent_tags_updated') g.gateway.updateAgentTags(e.agentId, e.tags);
+          else g.gateway.setAgentPaused(e.agentId, e.type === 'agent_paused');
         }
       });
       overrides = { controlBus, runQueue: { enqueue: (job: { runId: string; organizationId: string }) => worker.runQueue.enqueue(job) } };

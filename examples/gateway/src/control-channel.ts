@@ -1,8 +1,8 @@
-import { IdSchema, type Logger, TagSchema } from '@vespid/protocol';
+import { AgentPauseEventSchema, IdSchema, type Logger, TagSchema } from '@vespid/protocol';
 import type { Gateway } from '@vespid/sdk-gateway';
 import type { Redis } from 'ioredis';
 
-/** Redis channel on which the control plane publishes revocations and tag edits. */
+/** Redis channel on which the control plane publishes revocations, tag edits and pauses. */
 export const CONTROL_CHANNEL = 'vespid:control';
 
 /** Applies one control event to the gateway; returns what it did, for logs and tests. */
@@ -28,6 +28,14 @@ export function applyControlEvent(gateway: Gateway, message: string, logger: Log
     const updated = gateway.updateAgentTags(agentId, event.tags as string[]);
     logger.info({ agentId, tags: event.tags, updated }, 'agent tags updated by control plane');
     return 'retagged';
+  }
+  const pause = AgentPauseEventSchema.safeParse(event);
+  if (pause.success) {
+    // Every replica applies it to its own sessions; resuming also offers the org's queue to the agent.
+    const paused = pause.data.type === 'agent_paused';
+    const changed = gateway.setAgentPaused(agentId, paused);
+    logger.info({ agentId, paused, sessions: changed }, paused ? 'agent paused by control plane' : 'agent resumed by control plane');
+    return paused ? 'paused' : 'resumed';
   }
   logger.warn({ agentId, type: String(event.type).slice(0, 40) }, 'unknown control event: ignored');
   return 'ignored';

@@ -9,6 +9,7 @@ interface AgentRow {
   tags: string[];
   max_in_flight: number | null;
   revoked_at: Date | null;
+  paused: boolean;
 }
 
 /**
@@ -34,7 +35,9 @@ export function postgresAgents(pool: Pool, logger: Logger) {
       const parsed = parseToken(token);
       if (!parsed) return { ok: false, reason: 'invalid' };
       const { rows } = await pool.query<AgentRow>(
-        'SELECT id, organization_id, name, tags, max_in_flight, revoked_at FROM organization_agents WHERE token_hash = $1',
+        // to_jsonb(a)->'paused_at': tolerant of a database without migration 0006 (never paused then).
+        `SELECT id, organization_id, name, tags, max_in_flight, revoked_at, COALESCE(to_jsonb(a)->>'paused_at', '') <> '' AS paused
+           FROM organization_agents a WHERE token_hash = $1`,
         [hashToken(token)],
       );
       const row = rows[0];
@@ -48,6 +51,7 @@ export function postgresAgents(pool: Pool, logger: Logger) {
           tags: row.tags ?? [],
           maxInFlight: row.max_in_flight,
           name: row.name,
+          paused: row.paused,
         },
       };
     },

@@ -9,7 +9,7 @@ import type { Executor } from '@vespid/sdk-agent';
 import type { BlockedCursor, ContinuationResult, ContinuationRunner } from '@vespid/sdk-dispatch';
 import { WorkflowDslSchema, type WorkflowNode } from '@vespid/example-api';
 import type { Pool, PoolClient } from '@vespid/example-db';
-import { appendEvent, hasNodeEvent, retryWaitMs } from './events.js';
+import { type NodeOutcome, agentAndDurations, appendEvent, hasNodeEvent, retryWaitMs } from './events.js';
 import { nodeRequest } from './payloads.js';
 import { isRetryableFailure } from './retry-policy.js';
 import { inTransaction, lockRun, type RunRow } from './runs.js';
@@ -122,7 +122,8 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
   async function applyOutcome(
     tx: PoolClient,
     where: { runId: string; organizationId: string; nodeId: string; attempt: number; requestId: string; expect: 'running' | 'blocked' },
-    result: { status: 'succeeded' | 'failed'; output?: unknown; error?: ErrorInfo | undefined; agentId?: string | undefined },
+    result: NodeOutcome,
+    dispatch?: { createdAt: number },
   ): Promise<{ delayMs: number } | undefined> {
     const run = await lockRun(tx, where.runId, where.organizationId);
     if (!run || run.status !== where.expect) return undefined;
@@ -130,7 +131,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     const node = nodesOf(run)[run.cursor_node_index];
     if (!node || node.id !== where.nodeId || run.attempt !== where.attempt) return undefined;
 
-    const base = { requestId: where.requestId, attempt: where.attempt, ...(result.agentId ? { agentId: result.agentId } : {}) };
+    const base = { requestId: where.requestId, attempt: where.attempt, ...agentAndDurations(result, dispatch) };
     const unblock = 'blocked_request_id = NULL, blocked_node_id = NULL, blocked_attempt = NULL, blocked_timeout_at = NULL';
     if (result.status === 'succeeded') {
       await appendEvent(tx, run, 'node_succeeded', node.id, { ...base, output: result.output ?? null });
@@ -311,6 +312,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
           expect: 'blocked',
         },
         result,
+        { createdAt: cursor.createdAt },
       );
       // Remember what to do after commit; onApplied runs only once the transaction is durable.
       pendingAfterCommit.set(cursor.requestId, next);

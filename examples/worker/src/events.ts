@@ -1,4 +1,5 @@
 import type { PoolClient } from '@vespid/example-db';
+import type { ErrorInfo } from '@vespid/protocol';
 
 /** Event types the worker appends to `workflow_run_events`. */
 export type RunEventType =
@@ -55,4 +56,41 @@ export async function retryWaitMs(tx: PoolClient, runId: string, nodeId: string,
     [runId, nodeId, String(attempt)],
   );
   return rows[0]?.wait_ms ?? 0;
+}
+
+/** A node attempt's outcome as the engine applies it (the gateway's stored result, or one the worker made). */
+export interface NodeOutcome {
+  status: 'succeeded' | 'failed';
+  output?: unknown;
+  error?: ErrorInfo | undefined;
+  agentId?: string | undefined;
+  agentName?: string | undefined;
+  /** Epoch ms when the gateway assigned an agent (execution started). */
+  assignedAt?: number | undefined;
+  /** Epoch ms when the result was made. */
+  completedAt?: number | undefined;
+}
+
+/**
+ * Who ran a node attempt and how long it took, for `node_succeeded`/`node_failed` (and the run and
+ * agent views that read them): `agentId`, `agentName`, `queuedMs` (dispatch → agent assigned),
+ * `executingMs` (assigned → result) and `totalMs` (dispatch → result). `assignedAt` and `completedAt`
+ * are the gateway's clock and the dispatch time the worker's, so a skew between hosts is clamped at 0
+ * rather than shown as a negative duration. Fields that are unknown (a result the worker made) are left out.
+ */
+export function agentAndDurations(result: NodeOutcome, dispatch: { createdAt: number } | undefined): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  if (result.agentId) out.agentId = result.agentId;
+  if (result.agentName) out.agentName = result.agentName;
+  const ms = (n: number) => Math.max(0, Math.round(n));
+  const end = result.completedAt;
+  if (result.assignedAt !== undefined && end !== undefined) out.executingMs = ms(end - result.assignedAt);
+  if (dispatch && end !== undefined) {
+    // From the moment the worker handed the node over (the cursor is written just before the dispatch
+    // call); `dispatchedAt` is when the gateway's answer came back, which is after an immediate assignment.
+    const start = dispatch.createdAt;
+    out.totalMs = ms(end - start);
+    if (result.assignedAt !== undefined) out.queuedMs = Math.min(ms(result.assignedAt - start), out.totalMs);
+  }
+  return out;
 }

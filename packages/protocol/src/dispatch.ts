@@ -103,6 +103,10 @@ export const StoredResultSchema = z.strictObject({
   output: z.unknown().optional(),
   error: ErrorInfoSchema.optional(),
   agentId: z.string().max(LIMITS.idLength).optional(),
+  /** The name of the agent that ran it (for run views and events). */
+  agentName: z.string().max(LIMITS.nameLength).optional(),
+  /** Epoch ms when an agent was assigned (execution started); queue time ends here. */
+  assignedAt: z.number().int().nonnegative().optional(),
   completedAt: z.number().int().nonnegative(),
 });
 /**
@@ -155,6 +159,8 @@ export const PlacementExplanationSchema = z.looseObject({
     connector: z.number().int().nonnegative(),
     selector: z.number().int().nonnegative(),
     capacity: z.number().int().nonnegative(),
+    /** Agents paused (cordoned) by an operator: connected, given no new work. Absent from older gateways. */
+    paused: z.number().int().nonnegative().optional(),
   }),
 });
 /**

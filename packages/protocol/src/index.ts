@@ -109,6 +109,15 @@ export {
   type ResultPublication,
 } from './dispatch.js';
 export {
+  AgentPauseEventSchema,
+  LiveRequestSchema,
+  LiveSessionSchema,
+  LiveSessionsResponseSchema,
+  type AgentPauseEvent,
+  type LiveRequest,
+  type LiveSessionInfo,
+} from './fleet.js';
+export {
   ExecutionConfigSchema,
   ConnectorActionPayloadSchema,
   ShellTaskSchema,

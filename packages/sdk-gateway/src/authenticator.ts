@@ -15,6 +15,8 @@ export interface AuthenticatedAgent {
   /** Control-plane concurrency cap; effective cap is `min(reported, this)`. */
   maxInFlight?: number | null;
   name?: string | null;
+  /** Paused (cordoned) by the control plane: connected, finishes its work, gets no new work. */
+  paused?: boolean | undefined;
 }
 
 /**

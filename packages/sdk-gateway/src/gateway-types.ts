@@ -60,4 +60,10 @@ export interface SessionInfo {
   connectedAt: number;
   lastSeenAt: number;
   remoteAddress: string | undefined;
+  /** The version the agent sent in `hello`. */
+  agentVersion: string;
+  /** Paused (cordoned) by the control plane: not selected for new work. */
+  paused: boolean;
+  /** Requests sent to this session and not yet answered (`startedAt`: when it was assigned). */
+  requests: Array<{ requestId: string; kind: string; startedAt: number; received: boolean }>;
 }

@@ -63,6 +63,12 @@ export interface Gateway extends AsyncDisposable {
   revokeAgent(agentId: string): number;
   /** Replaces the agent's control-plane tags on live sessions; routing uses them at once. */
   updateAgentTags(agentId: string, tags: readonly string[]): number;
+  /**
+   * Pauses (cordons) or resumes an agent on this gateway: a paused agent stays connected and finishes
+   * what it runs but is not selected; resuming assigns the org's queued requests at once. Returns the
+   * sessions changed. Hosts call it for the control plane's pause events on every replica.
+   */
+  setAgentPaused(agentId: string, paused: boolean): number;
   /** Snapshot of connected sessions. */
   listSessions(): SessionInfo[];
   /** Drains: new upgrades get 503, agents get `drain` then close 1001, waiting dispatches fail GATEWAY_SHUTDOWN. */
@@ -205,8 +211,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     return dispatcher.cancelQueued(requestId, 'cancelled by the caller');
   };
 
-  const listSessions = (): SessionInfo[] =>
-    [...registry.all].map((s) => ({
+  const listSessions = (): SessionInfo[] => {
+    // One pass over the in-flight map, grouped by session, so the list stays linear.
+    const requests = new Map<object, SessionInfo['requests']>();
+    for (const e of dispatcher.inflight.values()) {
+      if (!e.session || (e.status !== 'sent' && e.status !== 'storing')) continue;
+      const list = requests.get(e.session) ?? [];
+      requests.set(e.session, list);
+      list.push({ requestId: e.requestId, kind: e.kind, startedAt: e.startedAt, received: e.received });
+    }
+    return [...registry.all].map((s) => ({
       sessionId: s.sessionId,
       agentId: s.agentId,
       organizationId: s.organizationId,
@@ -221,7 +235,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       connectedAt: s.connectedAt,
       lastSeenAt: s.lastSeenAt,
       remoteAddress: s.connection.remoteAddress,
+      agentVersion: s.agentVersion,
+      paused: s.paused,
+      requests: requests.get(s) ?? [],
     }));
+  };
 
   const core = { serviceToken: o.serviceToken, logger, dispatch, dispatchAsync, getResult, explain, listSessions, cancelQueued };
 
@@ -270,6 +288,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     cancelQueued,
     revokeAgent: (agentId) => sessions.revoke(agentId),
     updateAgentTags: (agentId, tags) => sessions.retag(agentId, tags),
+    setAgentPaused: (agentId, paused) => sessions.setPaused(agentId, paused),
     listSessions,
     close,
     get closed() {

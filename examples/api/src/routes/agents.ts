@@ -11,7 +11,8 @@ import { PAIRING_TOKEN_TTL_MS } from '../config.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { idParam, parseOr } from '../http.js';
-import { mergeLive } from '../live-sessions.js';
+import { type LiveSession, mergeLive } from '../live-sessions.js';
+import { AgentListQuerySchema, matchesFilter } from './agent-filters.js';
 import { inTransaction } from '../users.js';
 import type { PoolClient } from '@vespid/example-db';
 
@@ -49,10 +50,29 @@ interface AgentRow {
   revoked_at: Date | null;
   created_at: Date;
   online: boolean;
+  paused_at: Date | null;
+  /** The row as JSON minus the token hash: host columns added by later migrations are read from it. */
+  extra: Record<string, unknown>;
 }
 
 const AGENT_COLUMNS = `id, name, tags, reported_tags, capabilities, agent_version, max_in_flight, last_seen_at, revoked_at, created_at,
-  COALESCE(last_seen_at > now() - make_interval(secs => $2::double precision / 1000), false) AS online`;
+  COALESCE(last_seen_at > now() - make_interval(secs => $2::double precision / 1000), false) AS online,
+  paused_at, to_jsonb(organization_agents) - 'token_hash' AS extra`;
+
+/** Host columns another migration may add; read when present, null otherwise (tolerant of either schema). */
+const HOST_FIELDS = { hostname: ['hostname', 'host_name'], os: ['os', 'platform', 'os_platform'], arch: ['arch', 'os_arch'] } as const;
+
+function hostOf(row: AgentRow): { hostname: string | null; os: string | null; arch: string | null } {
+  const caps = row.capabilities as Record<string, unknown>;
+  const pick = (keys: readonly string[]) => {
+    for (const k of keys) {
+      const v = row.extra?.[k] ?? caps?.[k];
+      if (typeof v === 'string' && v) return v;
+    }
+    return null;
+  };
+  return { hostname: pick(HOST_FIELDS.hostname), os: pick(HOST_FIELDS.os), arch: pick(HOST_FIELDS.arch) };
+}
 
 function agentView(row: AgentRow) {
   return {
@@ -64,6 +84,9 @@ function agentView(row: AgentRow) {
     reportedTags: row.reported_tags,
     capabilities: row.capabilities,
     agentVersion: row.agent_version,
+    paused: row.paused_at !== null,
+    pausedAt: row.paused_at?.toISOString() ?? null,
+    host: hostOf(row),
     maxInFlight: row.max_in_flight,
     lastSeenAt: row.last_seen_at?.toISOString() ?? null,
     revokedAt: row.revoked_at?.toISOString() ?? null,
@@ -136,6 +159,7 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
 
   app.get('/v1/orgs/:orgId/agents', { preHandler: members }, async (request) => {
     const { organizationId } = orgOf(request);
+    const filter = parseOr(AgentListQuerySchema, request.query ?? {}, 'BAD_REQUEST', 'query');
     // The gateway call runs beside the query; it never rejects and is bounded by its own timeout.
     const [{ rows }, sessions] = await Promise.all([
       pool.query<AgentRow>(`SELECT ${AGENT_COLUMNS} FROM organization_agents WHERE organization_id = $1 ORDER BY created_at, id`, [
@@ -145,7 +169,9 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
       ctx.liveSessions?.list(organizationId),
     ]);
     const merged = mergeLive(rows.map(agentView), sessions, Boolean(ctx.liveSessions), { complete: ctx.liveSessions?.complete });
-    return { agents: merged.agents, staleMs: config.agentStaleMs, live: merged.live };
+    // Filtered after the live merge: status comes from the live session first.
+    const agents = merged.agents.map(withLiveVersion).filter((a) => matchesFilter(a, filter));
+    return { agents, staleMs: config.agentStaleMs, live: merged.live };
   });
 
   app.get('/v1/orgs/:orgId/agents/:agentId', { preHandler: members }, async (request) => {
@@ -158,7 +184,9 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
     ]);
     if (!rows[0]) throw new ApiError('NOT_FOUND', 'agent not found');
     const sessions = await ctx.liveSessions?.list(organizationId);
-    return mergeLive([agentView(rows[0])], sessions, Boolean(ctx.liveSessions), { complete: ctx.liveSessions?.complete }).agents[0];
+    const agent = mergeLive([agentView(rows[0])], sessions, Boolean(ctx.liveSessions), { complete: ctx.liveSessions?.complete }).agents[0]!;
+    // The detail view: identity, version, host, connection (address, since) and the jobs running now.
+    return { ...withLiveVersion(agent), currentJobs: agent.live?.requests ?? [] };
   });
 
   app.post('/v1/orgs/:orgId/agents/:agentId/revoke', { preHandler: managers }, async (request) => {
@@ -206,7 +234,14 @@ async function refusal(client: PoolClient, pairingToken: string, organizationId:
   return new ApiError('PAIRING_TOKEN_INVALID', 'pairing token is unknown or already used');
 }
 
-async function publishSafely(ctx: AppContext, event: Parameters<AppContext['controlBus']['publish']>[0]): Promise<boolean> {
+/** The version the live session reports wins over the one stored at pairing (the agent may have been upgraded). */
+function withLiveVersion<A extends { agentVersion: string | null; live?: LiveSession | null }>(a: A): A {
+  const live = a.live?.agentVersion;
+  return live ? { ...a, agentVersion: live } : a;
+}
+
+/** Publishes a control event; false (logged) when the bus failed. Shared by revoke, tags and pause. */
+export async function publishSafely(ctx: AppContext, event: Parameters<AppContext['controlBus']['publish']>[0]): Promise<boolean> {
   try {
     await ctx.controlBus.publish(event);
     return true;

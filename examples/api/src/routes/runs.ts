@@ -8,6 +8,7 @@ import { orgOf, requireOrg } from '../auth.js';
 import type { AppContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { idParam, parseOr } from '../http.js';
+import { loadRunNodes } from '../run-nodes.js';
 import { inTransaction } from '../users.js';
 
 const RunBodySchema = z
@@ -41,11 +42,12 @@ interface RunRow {
   created_at: Date;
   updated_at: Date;
   finished_at: Date | null;
+  dsl: unknown;
 }
 
 const SELECT_RUN = `SELECT r.id, r.workflow_id, r.version_id, v.version, r.status, r.input, r.attempt, r.cursor_node_index,
   r.node_outputs, r.blocked_request_id, r.blocked_node_id, r.blocked_attempt, r.blocked_timeout_at, r.error,
-  r.created_at, r.updated_at, r.finished_at
+  r.created_at, r.updated_at, r.finished_at, v.dsl
   FROM workflow_runs r JOIN workflow_versions v ON v.id = r.version_id AND v.organization_id = r.organization_id`;
 
 function runView(row: RunRow) {
@@ -172,7 +174,11 @@ export function runRoutes(app: FastifyInstance, ctx: AppContext): void {
   };
 
   for (const prefix of ['/v1/orgs/:orgId', '/v1/orgs/:orgId/workflows/:workflowId']) {
-    app.get(`${prefix}/runs/:runId`, { preHandler: members }, async (request) => runView(await getRun(request)));
+    app.get(`${prefix}/runs/:runId`, { preHandler: members }, async (request) => {
+      const run = await getRun(request);
+      // The run view: each node with its status, agent, attempts and durations (from the run's events).
+      return { ...runView(run), nodes: await loadRunNodes(pool, orgOf(request).organizationId, run.id, run.dsl) };
+    });
     app.get(`${prefix}/runs/:runId/events`, { preHandler: members }, events);
   }
 }

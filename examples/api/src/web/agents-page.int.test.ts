@@ -222,6 +222,9 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
     expect(await row('online').count()).toBe(1);
     await page.getByRole('button', { name: `Revoke ${AGENT_NAME}` }).click();
     await dialog.getByRole('button', { name: 'Revoke agent' }).click();
+    // Revoked agents leave the default list (they pile up otherwise); "Show revoked" brings them back.
+    await row().waitFor({ state: 'detached' });
+    await page.getByLabel('Show revoked').check();
     await row('revoked').waitFor();
     expect(await row('revoked').locator('.badge').textContent()).toBe('revoked');
     expect(await page.getByRole('button', { name: `Revoke ${AGENT_NAME}` }).isVisible()).toBe(false);
@@ -242,6 +245,7 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
 
     // A reload keeps the tab's session; sign-out forgets it.
     await page.reload();
+    await page.getByLabel('Show revoked').check();
     await row('revoked').waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Access token').waitFor();
@@ -284,6 +288,7 @@ await describeWithBrowser(['postgres', 'redis'], '/agents page in Chromium (api 
       await memberPage.getByLabel('Access token').fill(member.accessToken);
       await memberPage.getByRole('button', { name: 'Sign in' }).click();
       await memberPage.getByText('Your role is member').waitFor();
+      await memberPage.getByLabel('Show revoked').check();
       await memberPage.locator('tr[data-agent-id]', { hasText: AGENT_NAME }).waitFor();
       expect(await memberPage.getByRole('button', { name: 'Create pairing token' }).isVisible()).toBe(false);
       expect(await memberPage.getByRole('button', { name: /^(Edit tags|Revoke) / }).count()).toBe(0);

@@ -87,6 +87,12 @@ export function agentsPageHtml(options: { publicUrl?: string | undefined; assetV
       </div>
     </section>
 
+    <form id="agent-filters" class="filters" role="search" aria-label="Filter agents">
+      <div><label for="filter-q">Search</label><input id="filter-q" type="search" placeholder="name, id, version, host, tag" spellcheck="false" autocomplete="off"></div>
+      <div><label for="filter-status">Status</label><select id="filter-status"><option value="">Any</option><option value="online">Online</option><option value="offline">Offline</option><option value="paused">Paused</option><option value="revoked">Revoked</option></select></div>
+      <div><label for="filter-tag">Tag</label><input id="filter-tag" type="text" spellcheck="false" autocomplete="off"></div>
+      <div class="check"><input id="filter-revoked" type="checkbox"><label for="filter-revoked">Show revoked</label></div>
+    </form>
     <div class="table-wrap">
       <table id="agents-table">
         <thead>
@@ -101,6 +107,45 @@ export function agentsPageHtml(options: { publicUrl?: string | undefined; assetV
     </div>
     <p id="empty" class="note" hidden>No agents yet. Create a pairing token and run the command on the agent's machine.</p>
     <p class="muted"><span id="refresh-state"></span></p>
+  </section>
+
+  <section id="agent-view" hidden aria-labelledby="agent-title">
+    <p><a href="#/">← All agents</a></p>
+    <div class="toolbar">
+      <h2><span id="agent-title"></span> <span id="agent-badges"></span></h2>
+      <button type="button" id="agent-pause">Pause</button>
+    </div>
+    <p class="note">Pausing (cordon) keeps the agent connected and lets it finish what it runs; it gets no new work until resumed. Work for it waits in the queue meanwhile.</p>
+    <dl id="agent-facts" class="facts"></dl>
+    <h3 id="agent-current-title">Running now</h3>
+    <div class="table-wrap">
+      <table id="agent-current-table" aria-labelledby="agent-current-title" hidden>
+        <thead><tr><th scope="col">Run</th><th scope="col">Node</th><th scope="col">Kind</th><th scope="col">Running for</th><th scope="col">Confirmed by agent</th></tr></thead>
+        <tbody id="agent-current-body"></tbody>
+      </table>
+    </div>
+    <p id="agent-current-empty" class="muted">Nothing running now.</p>
+    <h3 id="agent-history-title">Job history</h3>
+    <div class="table-wrap">
+      <table id="agent-history-table" aria-labelledby="agent-history-title" hidden>
+        <thead><tr><th scope="col">Finished</th><th scope="col">Run</th><th scope="col">Node</th><th scope="col">Kind</th><th scope="col">Status</th><th scope="col">Queued</th><th scope="col">Executing</th><th scope="col">Total</th><th scope="col">Error</th></tr></thead>
+        <tbody id="agent-history-body"></tbody>
+      </table>
+    </div>
+    <p id="agent-history-empty" class="muted">No jobs yet.</p>
+    <button type="button" id="agent-history-more" hidden>Load older jobs</button>
+  </section>
+
+  <section id="run-view" hidden aria-labelledby="run-title">
+    <p><a href="#/">← All agents</a></p>
+    <h2><span id="run-title"></span> <span id="run-badges"></span></h2>
+    <p id="run-summary"></p>
+    <div class="table-wrap">
+      <table id="run-nodes-table" aria-label="Nodes of the run">
+        <thead><tr><th scope="col">Node</th><th scope="col">Type</th><th scope="col">Status</th><th scope="col">Agent</th><th scope="col">Attempts</th><th scope="col">Queued</th><th scope="col">Executing</th><th scope="col">Total</th><th scope="col">Error</th></tr></thead>
+        <tbody id="run-nodes-body"></tbody>
+      </table>
+    </div>
   </section>
 </main>
 <dialog id="revoke-dialog" aria-labelledby="revoke-title" aria-describedby="revoke-text">

@@ -44,6 +44,10 @@ export interface ContinuationResult {
   output?: unknown;
   error?: ErrorInfo | undefined;
   agentId?: string | undefined;
+  /** The agent's name, when the gateway reported it. */
+  agentName?: string | undefined;
+  /** Epoch ms (gateway clock) when an agent was assigned; absent for results the runner made. */
+  assignedAt?: number | undefined;
   completedAt: number;
   source: ResultSource;
 }
@@ -185,6 +189,8 @@ export function fromStored(result: StoredResult, source: ResultSource): Continua
     ...(result.output === undefined ? {} : { output: result.output }),
     ...(result.error ? { error: result.error } : {}),
     ...(result.agentId ? { agentId: result.agentId } : {}),
+    ...(result.agentName ? { agentName: result.agentName } : {}),
+    ...(result.assignedAt !== undefined ? { assignedAt: result.assignedAt } : {}),
     completedAt: result.completedAt,
     source,
   };

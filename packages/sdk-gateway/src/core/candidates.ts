@@ -34,7 +34,11 @@ export interface Explanation {
   /** Ready agents of the organization. */
   connected: number;
   /** How many agents each filter excluded, each agent counted once at the first filter it failed. */
-  excluded: { kind: number; connector: number; selector: number; capacity: number };
+  /**
+   * `paused` is present only when an agent was paused: the `details` of `NO_AGENT_AVAILABLE` keep their
+   * v1 shape for clients that parse it strictly.
+   */
+  excluded: { kind: number; connector: number; selector: number; capacity: number; paused?: number };
   /** Agents that passed every filter. */
   eligible: number;
   /** The agent the strategy would pick now, or null. */
@@ -82,7 +86,7 @@ export function* eligibleSessions(registry: Registry, req: RoutingRequest): Gene
   } else if (tag !== undefined) pool = registry.tagPool(org, tag);
   else pool = registry.kindPool(org, req.kind);
   for (const s of pool) {
-    if (s.state !== 'ready' || s.inFlight >= s.maxInFlight || !s.kinds.has(req.kind)) continue;
+    if (s.state !== 'ready' || s.paused || s.inFlight >= s.maxInFlight || !s.kinds.has(req.kind)) continue;
     if (tag !== undefined && !s.tags.has(tag)) continue;
     if (!matchesConnector(s, connectorId)) continue;
     yield s;
@@ -103,12 +107,15 @@ export function explainRouting(registry: Registry, strategy: SelectionStrategy, 
   const agentId = selectorAgent(req.selector);
   const tag = selectorTag(req.selector);
   const excluded = { kind: 0, connector: 0, selector: 0, capacity: 0 };
+  let paused = 0;
   let connected = 0;
   let eligible = 0;
   for (const s of registry.orgPool(req.organizationId)) {
     if (s.state !== 'ready') continue;
     connected++;
-    if (!s.kinds.has(req.kind)) excluded.kind++;
+    // Paused first: an operator's cordon is the reason, whatever else the agent could run.
+    if (s.paused) paused++;
+    else if (!s.kinds.has(req.kind)) excluded.kind++;
     else if (!matchesConnector(s, connectorId)) excluded.connector++;
     else if ((agentId !== undefined && s.agentId !== agentId) || (tag !== undefined && !s.tags.has(tag))) excluded.selector++;
     else if (s.inFlight >= s.maxInFlight) excluded.capacity++;
@@ -125,14 +132,14 @@ export function explainRouting(registry: Registry, strategy: SelectionStrategy, 
     .join(', ');
   const message = pick
     ? `would run on agent ${pick.agentId} (${eligible} of ${connected} connected agents eligible for ${what})`
-    : `no agent available for org ${req.organizationId} (${what}): ${connected} connected; excluded by kind ${excluded.kind}, connector ${excluded.connector}, selector ${excluded.selector}, capacity ${excluded.capacity}`;
+    : `no agent available for org ${req.organizationId} (${what}): ${connected} connected; excluded by kind ${excluded.kind}, connector ${excluded.connector}, selector ${excluded.selector}, capacity ${excluded.capacity}${paused > 0 ? `, paused ${paused}` : ''}`;
   return {
     organizationId: req.organizationId,
     kind: req.kind,
     ...(connectorId !== undefined ? { connectorId } : {}),
     ...(req.selector ? { selector: req.selector } : {}),
     connected,
-    excluded,
+    excluded: paused > 0 ? { ...excluded, paused } : excluded,
     eligible,
     selected: pick
       ? { agentId: pick.agentId, sessionId: pick.sessionId, name: pick.name, inFlight: pick.inFlight, maxInFlight: pick.maxInFlight }

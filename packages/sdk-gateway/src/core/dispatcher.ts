@@ -1,4 +1,4 @@
-import { type DispatchRequest, type ExecuteResultMessage, type Logger, type StoredResult, encodeMessage } from '@vespid/protocol';
+import { type DispatchRequest, type ExecuteResultMessage, LIMITS, type Logger, type StoredResult, encodeMessage } from '@vespid/protocol';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { DispatchRecord, ResultStore, StoreClaim } from '../results/result-store.js';
@@ -369,6 +369,9 @@ export class Dispatcher {
       ...(msg.output !== undefined ? { output: msg.output } : {}),
       ...(msg.error !== undefined ? { error: msg.error } : {}),
       agentId: session.agentId,
+      // Who ran it and since when, for run views (queue time = assignedAt - dispatch time).
+      agentName: session.name.slice(0, LIMITS.nameLength),
+      ...(entry && entry.status !== 'reserving' && entry.status !== 'queued' ? { assignedAt: entry.startedAt } : {}),
       completedAt: Date.now(),
     };
     if (entry && entry.status !== 'reserving') {

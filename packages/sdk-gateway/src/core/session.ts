@@ -22,6 +22,8 @@ export class Session implements SelectionCandidate {
   connectors: ReadonlySet<string> | null = null;
   capabilities: Capabilities | null = null;
   maxInFlight = 0;
+  /** Paused (cordoned): never selected for new work; requests already sent run to the end. */
+  paused: boolean;
   inFlight = 0;
   lastDispatchSeq = 0;
   lastSeenAt: number;
@@ -39,6 +41,7 @@ export class Session implements SelectionCandidate {
   ) {
     this.name = agent.name ?? agent.agentId;
     this.tags = new Set(agent.tags);
+    this.paused = agent.paused === true;
     this.connectedAt = now;
     this.lastSeenAt = now;
   }

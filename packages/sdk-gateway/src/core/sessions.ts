@@ -36,6 +36,11 @@ interface Deps {
 export class SessionManager {
   /** Revoked agent ids: never routed again in this process, even if a stale authenticator says ok. */
   readonly revoked = new Set<string>();
+  /**
+   * The last pause decision pushed for an agent (true paused, false resumed). It wins over what the
+   * authenticator read, which may be older than a pause or resume that raced a reconnect.
+   */
+  private readonly pausedByControl = new Map<string, boolean>();
   private readonly seen = new Map<string, AgentSeen>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
@@ -61,7 +66,8 @@ export class SessionManager {
 
   /** Registers a new authenticated connection. The session becomes routable after its `hello`. */
   connect(connection: AgentConnection, agent: AuthenticatedAgent): ConnectionHandle {
-    const session = new Session(randomUUID(), connection, { ...agent, tags: [...agent.tags] }, Date.now());
+    const paused = this.pausedByControl.get(agent.agentId) ?? agent.paused === true;
+    const session = new Session(randomUUID(), connection, { ...agent, tags: [...agent.tags], paused }, Date.now());
     this.deps.registry.all.add(session);
     if (this.revoked.has(agent.agentId)) this.close(session, CloseCode.Revoked, 'agent revoked');
     return {
@@ -106,6 +112,29 @@ export class SessionManager {
       if (s.state === 'ready') this.publish(s);
       if (s.state === 'ready') this.deps.dispatcher().capacity(s.organizationId, true);
       n++;
+    }
+    return n;
+  }
+
+  /**
+   * Pauses (cordons) or resumes an agent's sessions. A paused session keeps its socket and its
+   * requests in flight but is not selected; in cluster mode its presence is withdrawn so no replica
+   * forwards to it. Resuming republishes it and offers it the org's queued requests at once.
+   */
+  setPaused(agentId: string, paused: boolean): number {
+    this.pausedByControl.set(agentId, paused);
+    let n = 0;
+    for (const s of this.deps.registry.all) {
+      if (s.agentId !== agentId || s.state === 'closed' || s.state === 'closing') continue;
+      const changed = s.paused !== paused;
+      s.paused = paused;
+      n++;
+      if (!changed || s.state !== 'ready') continue;
+      if (paused) this.withdraw(s);
+      else {
+        this.publish(s);
+        this.deps.dispatcher().capacity(s.organizationId);
+      }
     }
     return n;
   }
@@ -162,7 +191,7 @@ export class SessionManager {
     session.state = 'ready';
     const replaced = this.deps.registry.add(session);
     if (replaced) this.close(replaced, CloseCode.Replaced, 'replaced by a newer session');
-    this.publish(session);
+    if (!session.paused) this.publish(session);
     session.send(
       encodeMessage({
         type: 'hello_ack',
