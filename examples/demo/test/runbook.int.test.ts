@@ -114,6 +114,9 @@ await describeWith(['postgres', 'redis'], 'runbook end to end (real Postgres + R
         WORKFLOW_CONTINUATION_POLL_MS: '60000',
         NODE_EXEC_TIMEOUT_MS: '15000',
         WORKFLOW_NODE_RETRY_DELAY_MS: '100',
+        // A node waits this long in the gateway's queue for an eligible agent before NO_AGENT_AVAILABLE
+        // (the 5-minute default is beyond the test's patience).
+        WORKFLOW_NODE_QUEUE_TIMEOUT_MS: '1000',
         // Rate-limit counters live in the shared Redis per client address (127.0.0.1 for every test on this machine).
         API_PAIR_RATE_LIMIT_MAX: '1000',
         API_RATE_LIMIT_MAX: '100000',
@@ -221,6 +224,10 @@ await describeWith(['postgres', 'redis'], 'runbook end to end (real Postgres + R
   it('fails with NO_AGENT_AVAILABLE instead of hanging when no agent matches', async () => {
     const { status, events } = await runNode(httpNode('nowhere', { tag: 'no-such-tag' }));
     expect(status).toBe('failed');
+    // Each attempt waited in the gateway's queue first, and the run says why.
+    const queued = events.filter((e) => e.type === 'node_queued');
+    expect(queued.length).toBeGreaterThan(0);
+    expect(queued[0]).toMatchObject({ payload: { explanation: { excluded: { selector: expect.any(Number) } } } });
     expect(events.at(-1)).toMatchObject({ type: 'run_failed', payload: { error: { code: 'NO_AGENT_AVAILABLE' } } });
   });
 });
