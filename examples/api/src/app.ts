@@ -12,6 +12,7 @@ import type { AppContext } from './context.js';
 import type { ControlBus } from './control-bus.js';
 import { errorHandler } from './http.js';
 import type { LiveSessionSource } from './live-sessions.js';
+import { agentSelfRoutes } from './routes/agent-self.js';
 import { agentRoutes } from './routes/agents.js';
 import { memberRoutes } from './routes/members.js';
 import { runRoutes } from './routes/runs.js';
@@ -113,6 +114,7 @@ export function buildApiApp(deps: ApiDeps): FastifyInstance {
     instance.get('/health', { config: { rateLimit: false } }, async () => ({ ok: true }));
     memberRoutes(instance, ctx);
     agentRoutes(instance, ctx);
+    agentSelfRoutes(instance, ctx);
     secretRoutes(instance, ctx);
     workflowRoutes(instance, ctx);
     runRoutes(instance, ctx);

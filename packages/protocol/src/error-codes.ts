@@ -207,6 +207,13 @@ const entries = [
     'The node-agent configuration (options, environment, config file or TLS CA file) is invalid or unreadable.',
     'Fix the named setting; the message says which one and why.',
   ],
+  [
+    'CONTROL_PLANE_UNREACHABLE',
+    503,
+    true,
+    'The node-agent could not reach the control plane (pairing or deregistration): connection refused, DNS, timeout or TLS.',
+    'Check --api-base (the api, not the gateway) and that it is reachable from the agent; the message names the network error.',
+  ],
 ] as const satisfies ReadonlyArray<readonly [string, number, boolean, string, string]>;
 
 /**
