@@ -63,7 +63,6 @@ export const HostInfoSchema = z.strictObject({
  */
 export type HostInfo = z.infer<typeof HostInfoSchema>;
 
-
 /**
  * First frame of every session.
  *

@@ -67,7 +67,11 @@ describe('pairAgent against a stub control plane', () => {
 
   it('reports an unreachable control plane', async () => {
     const err = await pairAgent({ pairingToken: PAIRING, apiBase: 'http://127.0.0.1:1', name: 'e' }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'CONTROL_PLANE_UNREACHABLE', retryable: true, details: { hint: expect.stringMatching(/control plane/) } });
+    expect(err).toMatchObject({
+      code: 'CONTROL_PLANE_UNREACHABLE',
+      retryable: true,
+      details: { hint: expect.stringMatching(/control plane/) },
+    });
     expect(String((err as Error).message)).toMatch(/cannot reach the control plane/);
   });
   it('hints at a new token for a used (401) or expired (400) pairing token', async () => {
@@ -76,7 +80,11 @@ describe('pairAgent against a stub control plane', () => {
       ['org-1.expired_0123456789abcdef', 'PAIRING_TOKEN_EXPIRED'],
     ] as const) {
       const err = await pairAgent({ pairingToken: token, apiBase: srv.url, name: 'e' }).catch((e: unknown) => e);
-      expect(err).toMatchObject({ code, retryable: false, details: { hint: expect.stringMatching(/create a new one on the \/agents page/) } });
+      expect(err).toMatchObject({
+        code,
+        retryable: false,
+        details: { hint: expect.stringMatching(/create a new one on the \/agents page/) },
+      });
     }
   });
 
@@ -148,7 +156,6 @@ describe('agent config file', () => {
     expect(err.message).toMatch(/gatewayWsUrl/);
     expect(err.message).not.toContain('agent_canary');
   });
-
 });
 
 describe('pairAgent: http/https mismatches are blamed on the control plane URL', () => {
