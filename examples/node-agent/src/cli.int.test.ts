@@ -173,7 +173,7 @@ describe('vespid-agent CLI as the runbook runs it', () => {
     expect(exec).toMatchObject({ status: 'failed', error: { code: 'SANDBOX_BACKEND_NOT_CONFIGURED' } });
 
     await until(() => p.output().includes('connected as '), 'connected log line', p.output);
-    expect(ownLines(p.output())).toMatch(new RegExp(`connecting to ws://127\\.0\\.0\\.1:\\d+/ws`));
+    expect(ownLines(p.output())).toMatch(/connecting to ws:\/\/127\.0\.0\.1:\d+\/ws/);
     expect(ownLines(p.output())).toMatch(/connected as [^ ]+ \(agent-cli\), tags east, group:alpha/);
     process.kill(-p.child.pid!, 'SIGINT');
     await p.exited;
