@@ -12,6 +12,7 @@ export const FLAG_ENV = {
   '--pairing-token-file': 'VESPID_PAIRING_TOKEN_FILE',
   '--api-base': 'VESPID_API_BASE',
   '--replace': 'VESPID_AGENT_REPLACE',
+  '--reuse-identity': 'VESPID_AGENT_REUSE_IDENTITY',
   '--ephemeral': 'VESPID_AGENT_EPHEMERAL',
   '--config-path': 'VESPID_AGENT_CONFIG_PATH',
   '--name': 'VESPID_AGENT_NAME',

@@ -25,6 +25,7 @@ export interface ConnectFlags extends RunFlags {
   pairingTokenFile?: string;
   apiBase?: string;
   replace?: boolean;
+  reuseIdentity?: boolean;
 }
 
 /** Parsed flags of `remove`. */
@@ -162,7 +163,14 @@ Examples:
       .addOption(envOption(env, '--pairing-token <token>', 'single-use pairing token from /agents (valid 15 minutes)'))
       .addOption(envOption(env, '--pairing-token-file <path>', 'read the pairing token from a file ("-" = stdin), keeping it out of ps'))
       .addOption(envOption(env, '--api-base <url>', 'control-plane (api) base URL, e.g. http://localhost:3001'))
-      .addOption(envOption(env, '--replace', 'replace an existing identity at the config path (the old agent is deregistered)')),
+      .addOption(envOption(env, '--replace', 'replace an existing identity at the config path (the old agent is deregistered)'))
+      .addOption(
+        envOption(
+          env,
+          '--reuse-identity',
+          'if an identity exists, run it instead of pairing (containers, services: restarts never re-pair)',
+        ),
+      ),
     env,
   ).action(async (flags: ConnectFlags) => actions.connect(flags));
 

@@ -8,6 +8,7 @@ import { defaultAgentConfigPath, expandHome } from '@vespid/sdk-agent';
 import { CommanderError } from 'commander';
 import { withoutConnectionLines } from './connection-feedback.js';
 import { CliError, EXIT, UsageError } from './exit-codes.js';
+import { identityExists } from './identity.js';
 import { createCliLogger } from './logger.js';
 import { connectNodeAgent, type RunningNodeAgent, startNodeAgent } from './node-agent.js';
 import { resolvePairingToken } from './pairing-token.js';
@@ -119,6 +120,10 @@ export async function runCli(argv: string[], io: Partial<CliIo> = {}): Promise<n
     const program = buildProgram(
       {
         async connect(flags) {
+          if (flags.reuseIdentity && !flags.replace && (await identityExists(configPathOf(flags)))) {
+            // Restarted container or service: the single-use pairing token is spent; run what it bought.
+            return runAgent('start', flags, {});
+          }
           if (!flags.apiBase)
             throw new UsageError('missing --api-base <url> (or VESPID_API_BASE): the control plane (api) URL, e.g. http://localhost:3001');
           const pairingToken = await resolvePairingToken({
