@@ -33,19 +33,21 @@ export const FLAG_ENV = {
 export type EnvFlag = keyof typeof FLAG_ENV;
 
 /**
- * A commander option whose default comes from its environment variable (read from the injected `env`,
+ * A commander option whose default comes from its environment variable `name` (read from the injected `env`,
  * so tests and embedders control it). The variable is parsed with the same parser as the flag; a bad
  * value is a usage error naming the variable.
  */
 export function envOption<T>(
   env: Env,
+  name: (typeof FLAG_ENV)[EnvFlag],
   flags: `${EnvFlag}${string}`,
   description: string,
   parse?: (value: string) => T,
   fallback?: { value: T; label?: string },
 ): Option {
   const flag = flags.split(/[ ,]/)[0] as EnvFlag;
-  const name = FLAG_ENV[flag];
+  // The variable is spelled at the call site (docs:check finds reads there) and must match the table.
+  if (FLAG_ENV[flag] !== name) throw new Error(`${flag} reads ${FLAG_ENV[flag]}, not ${name}`);
   const option = new Option(flags, `${description} (env ${name})`);
   if (parse) option.argParser((value: string) => parse(value));
   const raw = env[name];

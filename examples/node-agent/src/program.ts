@@ -82,30 +82,69 @@ function tagList(value: string): string[] {
 }
 
 function configPathOption(env: Env): Option {
-  return envOption(env, '--config-path <path>', 'agent config file (identity: agentId, token, gateway URL; default ~/.vespid/agent.json)');
+  return envOption(
+    env,
+    'VESPID_AGENT_CONFIG_PATH',
+    '--config-path <path>',
+    'agent config file (identity: agentId, token, gateway URL; default ~/.vespid/agent.json)',
+  );
 }
 
 function runOptions(cmd: Command, env: Env): Command {
   return cmd
     .addOption(configPathOption(env))
-    .addOption(envOption(env, '--name <name>', 'agent name shown on /agents (connect: default host name; start: saved name)'))
-    .addOption(envOption(env, '--tags <list>', 'comma-separated tags reported in hello, e.g. "east,group:alpha"', tagList))
-    .addOption(envOption(env, '--max-in-flight <n>', 'tasks run at once (default 10; 1 with --ephemeral)', intIn(1, 10_000, 'an integer')))
-    .addOption(envOption(env, '--ephemeral', 'take exactly one task, then deregister, delete the config and exit'))
-    .addOption(envOption(env, '--health-port <port>', 'serve /healthz and Prometheus /metrics on this port', intIn(0, 65_535, 'a port')))
-    .addOption(envOption(env, '--health-host <host>', 'address of the health server', undefined, { value: '127.0.0.1' }))
     .addOption(
-      envOption(env, '--log-format <format>', 'log lines: pretty or json', choice(['pretty', 'json'] as const), { value: 'pretty' }),
+      envOption(env, 'VESPID_AGENT_NAME', '--name <name>', 'agent name shown on /agents (connect: default host name; start: saved name)'),
     )
-    .addOption(new Option('--json', 'shorthand for --log-format json').implies({ logFormat: 'json' }))
     .addOption(
-      envOption(env, '--log-level <level>', 'log level: debug, info, warn, error', choice(['debug', 'info', 'warn', 'error'] as const), {
-        value: 'info',
-      }),
+      envOption(env, 'VESPID_AGENT_TAGS', '--tags <list>', 'comma-separated tags reported in hello, e.g. "east,group:alpha"', tagList),
     )
     .addOption(
       envOption(
         env,
+        'VESPID_AGENT_MAX_IN_FLIGHT',
+        '--max-in-flight <n>',
+        'tasks run at once (default 10; 1 with --ephemeral)',
+        intIn(1, 10_000, 'an integer'),
+      ),
+    )
+    .addOption(
+      envOption(env, 'VESPID_AGENT_EPHEMERAL', '--ephemeral', 'take exactly one task, then deregister, delete the config and exit'),
+    )
+    .addOption(
+      envOption(
+        env,
+        'VESPID_AGENT_HEALTH_PORT',
+        '--health-port <port>',
+        'serve /healthz and Prometheus /metrics on this port',
+        intIn(0, 65_535, 'a port'),
+      ),
+    )
+    .addOption(
+      envOption(env, 'VESPID_AGENT_HEALTH_HOST', '--health-host <host>', 'address of the health server', undefined, { value: '127.0.0.1' }),
+    )
+    .addOption(
+      envOption(env, 'VESPID_AGENT_LOG_FORMAT', '--log-format <format>', 'log lines: pretty or json', choice(['pretty', 'json'] as const), {
+        value: 'pretty',
+      }),
+    )
+    .addOption(new Option('--json', 'shorthand for --log-format json').implies({ logFormat: 'json' }))
+    .addOption(
+      envOption(
+        env,
+        'VESPID_AGENT_LOG_LEVEL',
+        '--log-level <level>',
+        'log level: debug, info, warn, error',
+        choice(['debug', 'info', 'warn', 'error'] as const),
+        {
+          value: 'info',
+        },
+      ),
+    )
+    .addOption(
+      envOption(
+        env,
+        'VESPID_AGENT_DRAIN_TIMEOUT_MS',
         '--drain-timeout-ms <ms>',
         'on SIGINT/SIGTERM: time to finish running tasks before aborting them',
         intIn(0, 3_600_000, 'milliseconds'),
@@ -119,10 +158,18 @@ function runOptions(cmd: Command, env: Env): Command {
 function serviceOptions(cmd: Command, env: Env): Command {
   return cmd
     .addOption(configPathOption(env))
-    .addOption(envOption(env, '--service-user <user>', 'system user the service runs as', undefined, { value: 'vespid-agent' }))
-    .addOption(envOption(env, '--unit-name <name>', 'systemd unit name', undefined, { value: 'vespid-agent' }))
-    .addOption(envOption(env, '--unit-dir <dir>', 'where the unit file goes', undefined, { value: '/etc/systemd/system' }))
-    .addOption(envOption(env, '--print', 'print what would be done (the unit file) without doing it'));
+    .addOption(
+      envOption(env, 'VESPID_AGENT_SERVICE_USER', '--service-user <user>', 'system user the service runs as', undefined, {
+        value: 'vespid-agent',
+      }),
+    )
+    .addOption(envOption(env, 'VESPID_AGENT_SERVICE_NAME', '--unit-name <name>', 'systemd unit name', undefined, { value: 'vespid-agent' }))
+    .addOption(
+      envOption(env, 'VESPID_AGENT_SERVICE_UNIT_DIR', '--unit-dir <dir>', 'where the unit file goes', undefined, {
+        value: '/etc/systemd/system',
+      }),
+    )
+    .addOption(envOption(env, 'VESPID_AGENT_SERVICE_PRINT', '--print', 'print what would be done (the unit file) without doing it'));
 }
 
 /**
@@ -160,13 +207,30 @@ Examples:
     program
       .command('connect')
       .description('pair with a pairing token, save the identity (0600), then run the agent')
-      .addOption(envOption(env, '--pairing-token <token>', 'single-use pairing token from /agents (valid 15 minutes)'))
-      .addOption(envOption(env, '--pairing-token-file <path>', 'read the pairing token from a file ("-" = stdin), keeping it out of ps'))
-      .addOption(envOption(env, '--api-base <url>', 'control-plane (api) base URL, e.g. http://localhost:3001'))
-      .addOption(envOption(env, '--replace', 'replace an existing identity at the config path (the old agent is deregistered)'))
+      .addOption(
+        envOption(env, 'VESPID_PAIRING_TOKEN', '--pairing-token <token>', 'single-use pairing token from /agents (valid 15 minutes)'),
+      )
       .addOption(
         envOption(
           env,
+          'VESPID_PAIRING_TOKEN_FILE',
+          '--pairing-token-file <path>',
+          'read the pairing token from a file ("-" = stdin), keeping it out of ps',
+        ),
+      )
+      .addOption(envOption(env, 'VESPID_API_BASE', '--api-base <url>', 'control-plane (api) base URL, e.g. http://localhost:3001'))
+      .addOption(
+        envOption(
+          env,
+          'VESPID_AGENT_REPLACE',
+          '--replace',
+          'replace an existing identity at the config path (the old agent is deregistered)',
+        ),
+      )
+      .addOption(
+        envOption(
+          env,
+          'VESPID_AGENT_REUSE_IDENTITY',
           '--reuse-identity',
           'if an identity exists, run it instead of pairing (containers, services: restarts never re-pair)',
         ),
@@ -182,7 +246,9 @@ Examples:
     .command('remove')
     .description('deregister this agent (revokes its token on the control plane) and delete its saved identity')
     .addOption(configPathOption(env))
-    .addOption(envOption(env, '--force', 'delete the local identity even if the control plane cannot be reached'))
+    .addOption(
+      envOption(env, 'VESPID_AGENT_REMOVE_FORCE', '--force', 'delete the local identity even if the control plane cannot be reached'),
+    )
     .action(async (flags: RemoveFlags) => actions.remove(flags));
 
   program
