@@ -40,6 +40,18 @@ const sh = (cmd: string, args: string[], cwd = ROOT, timeout = 600_000) =>
   exec(cmd, args, { cwd, timeout, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, CI: '' } });
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
+/** Every directory under `root` whose name is in `names` (nested node_modules included). */
+function findDirs(root: string, names: Set<string>): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const p = join(root, entry.name);
+    if (names.has(entry.name)) out.push(p);
+    else out.push(...findDirs(p, names));
+  }
+  return out;
+}
+
 function duBytes(path: string): number {
   let total = 0;
   for (const entry of readdirSync(path, { withFileTypes: true })) {
@@ -228,27 +240,45 @@ await describeWith(['postgres', 'redis', 'docker'], 'node-agent artifacts agains
     await exec('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', ...tarballs], { cwd: prefix, timeout: 300_000 });
     const bin = join(prefix, 'bin', 'vespid-agent');
     const modules = join(prefix, 'lib', 'node_modules');
-    const dockerParts = ['dockerode', 'docker-modem', 'ssh2', 'cpu-features', 'tar-fs', 'protobufjs', '@grpc', 'nan'].filter((m) => {
-      try {
-        return statSync(join(modules, '@vespid/node-agent/node_modules', m)).isDirectory() || statSync(join(modules, m)).isDirectory();
-      } catch {
-        return false;
-      }
-    });
+    const dockerDirs = findDirs(
+      modules,
+      new Set(['dockerode', 'docker-modem', 'ssh2', 'cpu-features', 'tar-fs', '@grpc', 'protobufjs', 'asn1', 'bcrypt-pbkdf']),
+    );
+    const dockerBytes = dockerDirs.reduce((n, d) => n + duBytes(d), 0);
     figures.push(
-      `npm i -g install size: ${mib(duBytes(modules))} (node_modules of the global prefix; docker-related packages present: ${dockerParts.join(', ') || 'none'})`,
+      `npm i -g install size: ${mib(duBytes(modules))} in node_modules, of which ${mib(dockerBytes)} is dockerode and its dependencies (pulled by @vespid/sdk-agent)`,
     );
     const home = mkdtempSync(join(scratch, 'home-'));
+    const plainEnv = { PATH: process.env.PATH ?? '', HOME: home };
     await exercise('global', (token, env) => {
       writeFileSync(join(home, 'token'), `${token}\n`);
       return launch(bin, ['connect', '--pairing-token-file', join(home, 'token'), '--api-base', stack.apiUrl], { cwd: home, env });
     });
     await stop(running.at(-1)!);
-    const status = await exec(bin, ['status', '--json'], { cwd: home, env: { PATH: process.env.PATH ?? '', HOME: home } });
+
+    // Without dockerode a connector-only agent still runs; asking for the sandbox names the package.
+    for (const d of dockerDirs.filter((d) => d.endsWith('/dockerode'))) rmSync(d, { recursive: true, force: true });
+    const connectorOnly = launch(bin, ['start'], { cwd: home, env: {} });
+    running.push(connectorOnly);
+    await waitFor('connector-only start without dockerode', 60_000, async () => {
+      if (connectorOnly.child.exitCode !== null) throw new Error(`exited ${connectorOnly.child.exitCode}:\n${connectorOnly.output()}`);
+      return /connected as global-/.test(connectorOnly.output()) ? true : undefined;
+    });
+    await stop(connectorOnly);
+    const docker = await exec(bin, ['start'], { cwd: home, env: { ...plainEnv, VESPID_AGENT_EXEC_BACKEND: 'docker' } }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(docker).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('VESPID_AGENT_EXEC_BACKEND=docker needs the dockerode package'),
+    });
+    expect((docker as { stderr: string }).stderr).toMatch(/hint: install it next to the agent \(`npm i -g dockerode`/);
+
+    const status = await exec(bin, ['status', '--json'], { cwd: home, env: plainEnv });
     const s = JSON.parse(status.stdout);
     expect(s).toMatchObject({ version: '0.1.0', gatewayWsUrl: stack.gatewayWsUrl });
     expect(s.lastConnectedAt).toEqual(expect.any(String));
-    const removed = await exec(bin, ['remove'], { cwd: home, env: { PATH: process.env.PATH ?? '', HOME: home } });
+    const removed = await exec(bin, ['remove'], { cwd: home, env: plainEnv });
     expect(removed.stdout).toMatch(/deregistered agent global-/);
     const { agents } = await api.call<{ agents: Array<{ id: string; status: string }> }>('GET', `/v1/orgs/${orgId}/agents`);
     expect(agents.find((a) => a.id === s.agentId)?.status).toBe('revoked');
@@ -318,7 +348,7 @@ await describeWith(['postgres', 'redis', 'docker'], 'node-agent artifacts agains
       await exec('docker', ['stop', '-t', '40', container]);
       expect(await running.at(-1)!.exited).toBe(0);
       // The token file now holds a spent token: a second start must reuse the saved identity.
-      const again = launch('docker', dockerArgs({ VESPID_AGENT_NAME: 'ignored-on-restart' }), { cwd: scratch, env: {} });
+      const again = launch('docker', dockerArgs({}), { cwd: scratch, env: {} });
       running.push(again);
       await waitFor('container restart: connected', 60_000, async () => {
         if (again.child.exitCode !== null) throw new Error(`restart exited ${again.child.exitCode}:\n${again.output()}`);
