@@ -177,6 +177,16 @@ describe('vespid-agent lifecycle (real processes, real gateway)', () => {
     expect(p.output()).not.toMatch(/retrying/);
   }, 30_000);
 
+  it('--api-base pointing at the (real) gateway fails with the hint to use the control plane, exit 1', async () => {
+    const gatewayHttp = wsUrl.replace(/^ws:/, 'http:').replace(/\/ws$/, '');
+    const p = agentProcess(['connect', '--config-path', join(dir, 'at-gateway', 'agent.json'), '--api-base', gatewayHttp], {
+      VESPID_PAIRING_TOKEN: `${ORG}.pairing_${rand()}_${rand()}`,
+    });
+    expect(await p.exited).toBe(1);
+    expect(p.output()).toMatch(/vespid-agent: pairing failed \(404 NOT_FOUND\)/);
+    expect(p.output()).toMatch(/hint: http:\/\/127\.0\.0\.1:\d+ has no Vespid control-plane API: --api-base must be the control plane/);
+  }, 30_000);
+
   it('connect --replace pairs a new identity and deregisters the old one', async () => {
     const { configPath, agentToken: oldToken } = await savedIdentity('replace', wsUrl);
     const p = agentProcess(['connect', '--replace', '--config-path', configPath, '--api-base', apiBase, '--name', 'replacer'], {
