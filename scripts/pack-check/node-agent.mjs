@@ -3,7 +3,8 @@
 // @vespid/sdk-gateway), runs a connector.action, says status, drains on SIGTERM and removes itself.
 // Exits non-zero on failure.
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,8 @@ import { generateToken } from '@vespid/protocol';
 import { createGateway, staticAuthenticator } from '@vespid/sdk-gateway';
 
 const bin = process.argv.slice(2);
+// Async on purpose: the stub control plane and the gateway live in this very process.
+const run = promisify(execFile);
 const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
 const auth = staticAuthenticator([]);
 const gateway = createGateway({ authenticator: auth, serviceToken: 'pack-check-agent' });
@@ -71,10 +74,10 @@ const code = await exited;
 // Under npx the exit status is npx's own (it dies on the signal); the agent's last line says it drained.
 if (bin[0] !== 'npx') assert.equal(code, 0, out);
 assert.match(out, /agent stopped/);
-const status = JSON.parse(execFileSync(bin[0], [...bin.slice(1), 'status', '--json'], { env }).toString());
+const status = JSON.parse((await run(bin[0], [...bin.slice(1), 'status', '--json'], { env })).stdout);
 assert.equal(status.agentId, 'edge-1');
 assert.ok(status.lastConnectedAt);
-execFileSync(bin[0], [...bin.slice(1), 'remove'], { env });
+await run(bin[0], [...bin.slice(1), 'remove'], { env });
 assert.equal(deregistered.length, 1);
 await gateway.close({ timeoutMs: 1000 });
 for (const s of [gwServer, api, target]) {

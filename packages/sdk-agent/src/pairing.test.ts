@@ -74,6 +74,17 @@ describe('pairAgent against a stub control plane', () => {
     });
     expect(String((err as Error).message)).toMatch(/cannot reach the control plane/);
   });
+  it('names a timeout as TimeoutError, not a numeric DOMException code', async () => {
+    const silent = await localServer(() => {});
+    try {
+      const err = await pairAgent({ pairingToken: PAIRING, apiBase: silent.url, name: 'e', timeoutMs: 200 }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'CONTROL_PLANE_UNREACHABLE' });
+      expect(String((err as Error).message)).toMatch(/cannot reach the control plane at http:\/\/127\.0\.0\.1:\d+ \(TimeoutError\)$/);
+    } finally {
+      await silent.close();
+    }
+  });
+
   it('hints at a new token for a used (401) or expired (400) pairing token', async () => {
     for (const [token, code] of [
       ['org-1.used_canary_0123456789abcdef', 'PAIRING_TOKEN_INVALID'],

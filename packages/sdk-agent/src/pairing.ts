@@ -203,8 +203,9 @@ async function callControlPlane(c: ControlPlaneCall): Promise<ControlPlaneRespon
  * HTTP; a reset right after connecting on an http:// URL usually means it speaks TLS.
  */
 function unreachable(apiBase: string, err: unknown): AgentError {
-  const e = err as { code?: string; message?: string; cause?: { code?: string } };
-  const code = e.code ?? e.cause?.code;
+  const e = err as { code?: unknown; name?: string; message?: string; cause?: { code?: string } };
+  // AbortSignal.timeout() rejects with a DOMException whose numeric code (23) says nothing: use its name.
+  const code = typeof e.code === 'string' ? e.code : (e.cause?.code ?? (e.name === 'TimeoutError' ? 'TimeoutError' : undefined));
   const https = apiBase.startsWith('https:');
   const tlsMismatch = /WRONG_VERSION_NUMBER|wrong version number|EPROTO|packet length too long|ERR_SSL_/i.test(`${code} ${e.message}`);
   if (https && tlsMismatch) {
