@@ -370,6 +370,8 @@ await describeWith(['postgres', 'redis', 'docker'], 'node-agent artifacts agains
       await exec('docker', ['stop', '-t', '40', container]);
       await again.exited;
     } finally {
+      // A failed wait leaves the container running, and a volume in use cannot be removed.
+      await exec('docker', ['rm', '-f', container]).catch(() => {});
       await exec('docker', ['volume', 'rm', '-f', volume]).catch(() => {});
     }
   }, 300_000);
