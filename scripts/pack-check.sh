@@ -4,12 +4,14 @@
 # into a scratch project OUTSIDE the workspace (third-party dependencies come from the npm registry),
 # and runs a gateway + agent + dispatch round trip there as ESM and as CommonJS, then the `/testing`
 # conformance suites with the user's own vitest, then the integrator guide's quickstart (Fastify).
+# Then the node-agent product (examples/node-agent, packed too): `npx` and `npm i -g` of the tarballs in
+# empty directories, pairing + a connector.action + status + remove, and the install size.
 # Set PACK_CHECK_SKIP_BUILD=1 when `pnpm build` just ran; PACK_CHECK_KEEP=1 keeps the scratch dir.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-if [ "${PACK_CHECK_SKIP_BUILD:-}" != "1" ]; then pnpm build >/dev/null; fi
+if [ "${PACK_CHECK_SKIP_BUILD:-}" != "1" ]; then pnpm build >/dev/null; pnpm --filter @vespid/node-agent build >/dev/null; fi
 
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/vespid-pack-check.XXXXXX")"
 cleanup() { if [ "${PACK_CHECK_KEEP:-}" = "1" ]; then echo "kept $scratch"; else rm -rf "$scratch"; fi; }
@@ -51,4 +53,18 @@ npm install --no-audit --no-fund --loglevel=error fastify@5 tsx@4 >/dev/null
 for f in quickstart.ts fastify.ts types.ts; do cp "$root/examples/embed-gateway/src/$f" .; done
 cp "$root/scripts/pack-check/quickstart.mjs" .
 timeout 60 npx tsx quickstart.mjs
-echo "pack-check: ok (${#tarballs[@]} packages: ESM + CJS round trip, conformance suites, docs quickstart) in $scratch"
+# The node-agent: its own tarball plus the libraries it depends on (protocol, sdk-agent).
+agent_tgz="$(cd "$root/examples/node-agent" && pnpm pack --pack-destination "$scratch/tarballs" 2>/dev/null | grep -E '\.tgz$' | tail -1)"
+[ -f "$agent_tgz" ] || agent_tgz="$scratch/tarballs/$(basename "$agent_tgz")"
+if grep -q '"workspace:' < <(tar -xOzf "$agent_tgz" package/package.json); then
+  echo "pack-check: @vespid/node-agent's packed package.json still has workspace: ranges" >&2; exit 1
+fi
+agent_deps=("$agent_tgz" "$scratch"/tarballs/vespid-protocol-*.tgz "$scratch"/tarballs/vespid-sdk-agent-*.tgz)
+cp "$root/scripts/pack-check/node-agent.mjs" .
+mkdir -p "$scratch/global" "$scratch/npx"
+npm install -g --prefix "$scratch/global" --no-audit --no-fund --loglevel=error "${agent_deps[@]}" >/dev/null
+echo "node-agent: npm i -g installs $(du -sh "$scratch/global/lib/node_modules" | cut -f1) ($(du -sh "$scratch/global/lib/node_modules/@vespid/sdk-agent/node_modules/dockerode" 2>/dev/null | cut -f1 || echo '?') of it dockerode alone)"
+timeout 120 node node-agent.mjs "$scratch/global/bin/vespid-agent"
+npx_pkgs=(); for t in "${agent_deps[@]}"; do npx_pkgs+=(--package "$t"); done
+(cd "$scratch/npx" && timeout 180 node "$scratch/app/node-agent.mjs" npx --yes "${npx_pkgs[@]}" vespid-agent)
+echo "pack-check: ok (${#tarballs[@]} packages: ESM + CJS round trip, conformance suites, docs quickstart; node-agent via npm i -g and npx) in $scratch"

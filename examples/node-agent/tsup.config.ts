@@ -1,6 +1,9 @@
 import { defineConfig } from 'tsup';
 
-// Builds the `vespid-agent` bin so the package runs without pnpm/tsx: `node dist/cli.js connect …`.
+// The npm package: the `vespid-agent` bin and the programmatic entry, ESM, dependencies left external
+// (@vespid/sdk-agent, commander, pino…). `@vespid/sdk-agent/docker` stays a lazy import (chunk-free:
+// it is external), so dockerode loads only for VESPID_AGENT_EXEC_BACKEND=docker.
+// The single executable is built separately (scripts/build-binary.mjs) from one CommonJS bundle.
 export default defineConfig({
   entry: { cli: 'src/cli.ts', index: 'src/index.ts' },
   format: ['esm'],
@@ -8,5 +11,6 @@ export default defineConfig({
   platform: 'node',
   clean: true,
   sourcemap: true,
-  dts: false,
+  dts: { entry: { index: 'src/index.ts' } },
+  splitting: true,
 });

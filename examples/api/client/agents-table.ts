@@ -20,13 +20,14 @@ interface Row {
   editButton: HTMLButtonElement;
   revokeButton: HTMLButtonElement;
   cells: Record<
-    'name' | 'status' | 'lastSeen' | 'tags' | 'reported' | 'kinds' | 'connectors' | 'max' | 'inFlight' | 'actions',
+    'name' | 'version' | 'status' | 'lastSeen' | 'tags' | 'reported' | 'kinds' | 'connectors' | 'max' | 'inFlight' | 'actions',
     HTMLElement
   >;
 }
 
 const LABELS = {
   name: 'Name',
+  version: 'Version',
   status: 'Status',
   lastSeen: 'Last seen',
   tags: 'Tags',
@@ -38,8 +39,29 @@ const LABELS = {
   actions: 'Actions',
 } as const;
 
+/** What the agent reported in its last hello: version, and where it runs (tooltip). */
+function versionOf(a: AgentView): { version: string; host: string } {
+  const caps = a.capabilities as { agentVersion?: unknown; host?: { os?: string; arch?: string; hostname?: string; nodeVersion?: string } };
+  const own = (a as { agentVersion?: unknown }).agentVersion;
+  const version = typeof own === 'string' ? own : typeof caps.agentVersion === 'string' ? caps.agentVersion : '';
+  const host = caps.host
+    ? [caps.host.hostname, `${caps.host.os ?? '?'}/${caps.host.arch ?? '?'}`, caps.host.nodeVersion ? `Node ${caps.host.nodeVersion}` : '']
+        .filter(Boolean)
+        .join(' · ')
+    : '';
+  return { version, host };
+}
+
+/** The page markup predates the version column: add its header once, right after Name. */
+function ensureVersionHeader(): void {
+  const headRow = byId('agents-table').querySelector('thead tr');
+  if (!headRow || headRow.querySelector('[data-col="version"]')) return;
+  headRow.children[0]?.after(h('th', { scope: 'col', 'data-col': 'version' }, LABELS.version));
+}
+
 export function createAgentsTable(actions: TableActions) {
   const body = byId<HTMLTableSectionElement>('agents-body');
+  ensureVersionHeader();
   const rows = new Map<string, Row>();
   let canManage = false;
   let liveKnown = false;
@@ -121,6 +143,9 @@ export function createAgentsTable(actions: TableActions) {
     const live = a.live;
     row.tr.dataset.status = a.status;
     row.cells.name.replaceChildren(h('a', { href: `#/agents/${a.id}` }, a.name));
+    const { version, host } = versionOf(a);
+    row.cells.version.textContent = version || '—';
+    row.cells.version.title = host;
     row.cells.status.replaceChildren(
       h('span', { class: `badge badge-${a.status}` }, a.status),
       ...(a.paused ? [' ', h('span', { class: 'badge badge-paused' }, 'paused')] : []),

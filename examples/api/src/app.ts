@@ -13,6 +13,7 @@ import type { ControlBus } from './control-bus.js';
 import { errorHandler, noStore } from './http.js';
 import type { LiveSessionSource } from './live-sessions.js';
 import { agentFleetRoutes } from './routes/agent-fleet.js';
+import { agentSelfRoutes } from './routes/agent-self.js';
 import { agentRoutes } from './routes/agents.js';
 import { invitationRoutes } from './routes/invitations.js';
 import { memberRoutes } from './routes/members.js';
@@ -119,6 +120,7 @@ export function buildApiApp(deps: ApiDeps): FastifyInstance {
     invitationRoutes(instance, ctx);
     agentRoutes(instance, ctx);
     agentFleetRoutes(instance, ctx);
+    agentSelfRoutes(instance, ctx);
     secretRoutes(instance, ctx);
     workflowRoutes(instance, ctx);
     runRoutes(instance, ctx);

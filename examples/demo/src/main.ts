@@ -137,9 +137,13 @@ async function main(): Promise<number> {
     tags: 'east,group:alpha',
     configPath: `${dataDir}/agent/agent.json`,
     logFile: `${dataDir}/agent.log`,
-    env: withSandbox
-      ? { VESPID_AGENT_EXEC_BACKEND: 'docker', VESPID_AGENT_DOCKER_IMAGE: SANDBOX_IMAGE, VESPID_AGENT_WORKDIR_ROOT: `${dataDir}/workdir` }
-      : {},
+    // Every run pairs again into the same data dir: replace (and deregister) the previous run's agent.
+    env: {
+      VESPID_AGENT_REPLACE: 'true',
+      ...(withSandbox
+        ? { VESPID_AGENT_EXEC_BACKEND: 'docker', VESPID_AGENT_DOCKER_IMAGE: SANDBOX_IMAGE, VESPID_AGENT_WORKDIR_ROOT: `${dataDir}/workdir` }
+        : {}),
+    },
   });
   cleanup.push(() => agent.stop());
   say(`node-agent: ${agent.display}`);

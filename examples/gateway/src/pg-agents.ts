@@ -70,13 +70,31 @@ export function postgresAgents(pool: Pool, logger: Logger) {
         'last_seen_at update',
       );
     },
+    /**
+     * Stores what the agent reported: tags and capabilities (also kept in the `capabilities` JSON, which
+     * the agents list already returns, with `agentVersion` and `host`), plus the version and host in
+     * their own columns (migration 0005). An older agent without `host` leaves the host columns as they were.
+     */
     hello(info: AgentHelloInfo): Promise<unknown> {
+      const host = info.host;
       return track(
-        pool.query('UPDATE organization_agents SET reported_tags = $2, capabilities = $3, last_seen_at = now() WHERE id = $1', [
-          info.agentId,
-          info.capabilities.tags ?? [],
-          JSON.stringify({ ...info.capabilities, agentVersion: info.agentVersion, name: info.name }),
-        ]),
+        pool.query(
+          `UPDATE organization_agents
+              SET reported_tags = $2, capabilities = $3, last_seen_at = now(), last_hello_at = now(), agent_version = $4,
+                  host_os = COALESCE($5, host_os), host_arch = COALESCE($6, host_arch),
+                  host_name = COALESCE($7, host_name), node_version = COALESCE($8, node_version)
+            WHERE id = $1`,
+          [
+            info.agentId,
+            info.capabilities.tags ?? [],
+            JSON.stringify({ ...info.capabilities, agentVersion: info.agentVersion, name: info.name, ...(host ? { host } : {}) }),
+            info.agentVersion,
+            host?.os ?? null,
+            host?.arch ?? null,
+            host?.hostname ?? null,
+            host?.nodeVersion ?? null,
+          ],
+        ),
         'hello update',
       );
     },

@@ -7,13 +7,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AgentHelloInfo, createGateway, type Gateway, staticAuthenticator } from '@vespid/sdk-gateway';
 import { writeAgentConfig } from '@vespid/sdk-agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
+import { NODE_AGENT_VERSION } from './version.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const ORG = 'org-cli';
@@ -150,6 +151,8 @@ describe('vespid-agent CLI as the runbook runs it', () => {
         tags: ['east', 'group:alpha'],
         maxInFlight: 10,
       },
+      agentVersion: NODE_AGENT_VERSION,
+      host: { os: process.platform, arch: process.arch, hostname: hostname(), nodeVersion: process.versions.node },
     });
     const path = join(home, '.vespid', 'agent.json');
     expect((await stat(path)).mode & 0o777).toBe(0o600);
@@ -169,7 +172,9 @@ describe('vespid-agent CLI as the runbook runs it', () => {
     });
     expect(exec).toMatchObject({ status: 'failed', error: { code: 'SANDBOX_BACKEND_NOT_CONFIGURED' } });
 
-    await until(() => p.output().includes('agent connected'), 'connected log line', p.output);
+    await until(() => p.output().includes('connected as '), 'connected log line', p.output);
+    expect(ownLines(p.output())).toMatch(/connecting to ws:\/\/127\.0\.0\.1:\d+\/ws/);
+    expect(ownLines(p.output())).toMatch(/connected as [^ ]+ \(agent-cli\), tags east, group:alpha/);
     process.kill(-p.child.pid!, 'SIGINT');
     await p.exited;
     // pnpm itself echoes the script's argv ("> tsx src/cli.ts -- connect --pairing-token …"); only the
@@ -241,7 +246,7 @@ describe('vespid-agent CLI as the runbook runs it', () => {
     await until(() => hellos.length === 2, 'second hello', p.output);
     expect(pairCalls).toBe(1);
     // --json: every log line is JSON.
-    await until(() => p.output().includes('"agent connected"'), 'connected log', p.output);
+    await until(() => p.output().includes('"connected as '), 'connected log', p.output);
     auth.revoke('agent-cli');
     gateway.revokeAgent('agent-cli');
     expect(await p.exited).not.toBe(0);

@@ -18,8 +18,8 @@ describe('buildExecutors: the agent operator allowlist of the connectors', () =>
     await new Promise((r) => server.close(r));
   });
 
-  const call = (env: Record<string, string>) => {
-    const connectors = buildExecutors(env).find((e) => e.kind === 'connector.action')!;
+  const call = async (env: Record<string, string>) => {
+    const connectors = (await buildExecutors(env)).find((e) => e.kind === 'connector.action')!;
     return connectors.execute(
       {
         requestId: 'r',
@@ -48,7 +48,7 @@ describe('buildExecutors: the agent operator allowlist of the connectors', () =>
     expect(connections).toBe(before + 1);
   });
 
-  it('refuses a malformed allowlist at startup, naming the variable', () => {
-    expect(() => buildExecutors({ VESPID_AGENT_HTTP_ALLOWLIST: '10.0.0.0/99' })).toThrow(/VESPID_AGENT_HTTP_ALLOWLIST/);
+  it('refuses a malformed allowlist at startup, naming the variable', async () => {
+    await expect(buildExecutors({ VESPID_AGENT_HTTP_ALLOWLIST: '10.0.0.0/99' })).rejects.toThrow(/VESPID_AGENT_HTTP_ALLOWLIST/);
   });
 });

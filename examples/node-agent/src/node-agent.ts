@@ -19,23 +19,27 @@ import {
   sandboxNotConfiguredExecutor,
   writeAgentConfig,
 } from '@vespid/sdk-agent';
-import { dockerSandboxExecutor, dockerSandboxOptionsFromEnv } from '@vespid/sdk-agent/docker';
-import { AgentError } from '@vespid/sdk-agent';
+import { AgentError, deregisterAgent } from '@vespid/sdk-agent';
 import { type Logger, noopLogger, TagSchema } from '@vespid/protocol';
+import { loadDockerSandbox } from './docker-loader.js';
+import { CliError } from './exit-codes.js';
+import { identityExists, tryReadIdentity } from './identity.js';
+import { NODE_AGENT_VERSION } from './version.js';
 
 type Env = Record<string, string | undefined>;
 
 /**
  * The executors of the reference agent: `connector.action` with the `http` and `github` connectors, and
  * `agent.execute` through the Docker sandbox when `VESPID_AGENT_EXEC_BACKEND=docker`. With the variable
- * unset, `agent.execute` fails with `SANDBOX_BACKEND_NOT_CONFIGURED` (never runs on the host).
+ * unset, `agent.execute` fails with `SANDBOX_BACKEND_NOT_CONFIGURED` (never runs on the host). The Docker
+ * part (dockerode) is loaded only when asked for, so a connector-only agent never needs it.
  *
  * @example
  * ```ts
- * const executors = buildExecutors(process.env);
+ * const executors = await buildExecutors(process.env);
  * ```
  */
-export function buildExecutors(env: Env): Executor[] {
+export async function buildExecutors(env: Env): Promise<Executor[]> {
   const backend = env.VESPID_AGENT_EXEC_BACKEND?.trim().toLowerCase();
   // Node mode reaches the customer's private network by design; an operator who wants to narrow it
   // lists exactly what the connectors may reach (`public` for the internet).
@@ -53,7 +57,10 @@ export function buildExecutors(env: Env): Executor[] {
     ],
   });
   if (!backend) return [connectors, sandboxNotConfiguredExecutor()];
-  if (backend === 'docker') return [connectors, dockerSandboxExecutor(dockerSandboxOptionsFromEnv(env as NodeJS.ProcessEnv))];
+  if (backend === 'docker') {
+    const { dockerSandboxExecutor, dockerSandboxOptionsFromEnv } = await loadDockerSandbox();
+    return [connectors, dockerSandboxExecutor(dockerSandboxOptionsFromEnv(env as NodeJS.ProcessEnv))];
+  }
   throw new AgentError('AGENT_CONFIG_INVALID', `VESPID_AGENT_EXEC_BACKEND=${backend} is not supported (use docker, or leave it unset)`);
 }
 
@@ -86,6 +93,8 @@ export interface NodeAgentRunOptions {
   logger?: Logger;
   /** Replaces {@link buildExecutors} (tests, custom hosts). */
   executors?: Executor[];
+  /** Wraps the logger handed to the runtime (the CLI demotes the runtime's connection lines). */
+  runtimeLogger?: Logger;
 }
 
 /** A started agent and the config it runs with (the token is inside `config`: never log it). */
@@ -93,6 +102,10 @@ export interface RunningNodeAgent {
   agent: Agent;
   config: AgentConfig;
   configPath: string;
+  /** The name reported in hello (a `--name` override or the saved one). */
+  name: string;
+  /** The tags reported in hello. */
+  tags: string[];
 }
 
 /**
@@ -110,25 +123,33 @@ export async function startNodeAgent(options: NodeAgentRunOptions = {}): Promise
   const configPath = expandHome(options.configPath ?? defaultAgentConfigPath(env), env);
   const config = await readAgentConfig(configPath);
   const runtimeEnv = agentOptionsFromEnv(env);
+  const name = options.name ?? config.name;
+  const tags = options.tags ?? (env.VESPID_AGENT_TAGS ? parseTags(env.VESPID_AGENT_TAGS) : config.tags);
   const agent = createAgent({
     ...runtimeEnv,
     stateDir: runtimeEnv.stateDir ?? dirname(configPath), // the result outbox journal lives beside the config
     gatewayWsUrl: config.gatewayWsUrl,
     agentToken: config.agentToken,
-    name: options.name ?? config.name,
-    tags: options.tags ?? (env.VESPID_AGENT_TAGS ? parseTags(env.VESPID_AGENT_TAGS) : config.tags),
+    name,
+    tags,
     ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}),
-    executors: options.executors ?? buildExecutors(env),
-    logger,
+    agentVersion: NODE_AGENT_VERSION,
+    executors: options.executors ?? (await buildExecutors(env)),
+    logger: options.runtimeLogger ?? logger,
   });
-  agent.on('connected', ({ agentId, sessionId }) => logger.info({ agentId, sessionId, gateway: config.gatewayWsUrl }, 'agent connected'));
   agent.on('task.started', ({ requestId, kind }) => logger.debug({ requestId, kind }, 'task started'));
   logger.info(
-    { agentId: config.agentId, organizationId: config.organizationId, agentName: options.name ?? config.name, configPath },
+    {
+      agentId: config.agentId,
+      organizationId: config.organizationId,
+      agentName: name,
+      configPath,
+      version: NODE_AGENT_VERSION,
+    },
     'starting agent',
   );
   await agent.start();
-  return { agent, config, configPath };
+  return { agent, config, configPath, name, tags };
 }
 
 /** Options of {@link connectNodeAgent}. */
@@ -136,6 +157,11 @@ export interface NodeAgentConnectOptions extends NodeAgentRunOptions {
   pairingToken: string;
   /** Control-plane base URL. @default VESPID_API_BASE */
   apiBase?: string;
+  /**
+   * Replace an identity already saved at the config path: pair the new one, deregister the old one
+   * (best effort), then overwrite. Without it, an existing identity is an error. @default false
+   */
+  replace?: boolean;
 }
 
 /**
@@ -151,11 +177,21 @@ export async function connectNodeAgent(options: NodeAgentConnectOptions): Promis
   const logger = options.logger ?? noopLogger;
   const apiBase = options.apiBase ?? env.VESPID_API_BASE;
   if (!apiBase) throw new AgentError('AGENT_CONFIG_INVALID', 'missing --api-base (or VESPID_API_BASE)');
+  const configPath = expandHome(options.configPath ?? defaultAgentConfigPath(env), env);
+  // Refuse before spending the single-use pairing token: two agents must never share one identity file.
+  const exists = await identityExists(configPath);
+  const previous = exists ? await tryReadIdentity(configPath) : undefined;
+  if (exists && !options.replace) {
+    const who = previous ? ` (agent ${previous.name}, ${previous.agentId})` : '';
+    throw new CliError(
+      `an agent identity already exists at ${configPath}${who}`,
+      '`vespid-agent start` runs it; `vespid-agent remove` deregisters it; `connect --replace` pairs a new one and deregisters the old one; or pick another --config-path',
+    );
+  }
   const name = options.name ?? hostname();
   const tags = options.tags ?? parseTags(env.VESPID_AGENT_TAGS);
-  const configPath = expandHome(options.configPath ?? defaultAgentConfigPath(env), env);
   const { ca } = agentOptionsFromEnv(env);
-  const executors = options.executors ?? buildExecutors(env);
+  const executors = options.executors ?? (await buildExecutors(env));
   logger.info({ apiBase, agentName: name, tags }, 'pairing with the control plane');
   const creds = await pairAgent({
     pairingToken: options.pairingToken,
@@ -165,6 +201,18 @@ export async function connectNodeAgent(options: NodeAgentConnectOptions): Promis
     capabilities: { kinds: executors.map((e) => e.kind), connectors: [...new Set(executors.flatMap((e) => e.connectors ?? []))] },
     ...(ca ? { ca } : {}),
   });
+  if (previous) {
+    // The old identity goes away with the new one in hand; a failure only leaves a stale row on /agents.
+    try {
+      await deregisterAgent({ apiBase: previous.apiBase, agentToken: previous.agentToken, ...(ca ? { ca } : {}) });
+      logger.info({ agentId: previous.agentId }, `replaced agent ${previous.name} (${previous.agentId}): deregistered`);
+    } catch (err) {
+      logger.warn(
+        { agentId: previous.agentId, code: (err as AgentError).code },
+        `could not deregister the replaced agent ${previous.agentId}; revoke it on the /agents page`,
+      );
+    }
+  }
   await writeAgentConfig(configPath, { ...creds, apiBase, name, tags });
   logger.info({ agentId: creds.agentId, organizationId: creds.organizationId, configPath }, 'paired; agent config saved');
   return startNodeAgent({ ...options, configPath, name, tags, executors, env, logger });

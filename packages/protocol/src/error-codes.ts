@@ -256,6 +256,13 @@ const entries = [
     'The organization already has the maximum number of dispatches waiting for an agent (GATEWAY_ORG_MAX_QUEUED).',
     'Add agents or capacity for the organization, or retry later; raise GATEWAY_ORG_MAX_QUEUED if the backlog is expected.',
   ],
+  [
+    'CONTROL_PLANE_UNREACHABLE',
+    503,
+    true,
+    'The node-agent could not reach the control plane (pairing or deregistration): connection refused, DNS, timeout or TLS.',
+    'Check --api-base (the api, not the gateway) and that it is reachable from the agent; the message names the network error.',
+  ],
 ] as const satisfies ReadonlyArray<readonly [string, number, boolean, string, string]>;
 
 /**

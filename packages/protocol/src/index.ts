@@ -58,6 +58,7 @@ export {
 export {
   CapabilitiesSchema,
   HelloSchema,
+  HostInfoSchema,
   PingSchema,
   ExecuteReceivedSchema,
   ExecuteResultSchema,
@@ -72,6 +73,7 @@ export {
   type Capabilities,
   type AgentMessage,
   type Hello,
+  type HostInfo,
   type Ping,
   type ExecuteReceived,
   type ExecuteResultMessage,

@@ -38,6 +38,32 @@ const timestamp = z.number().finite().nonnegative();
 // ---- agent → gateway -------------------------------------------------------------------------
 
 /**
+ * What an agent reports about the machine it runs on, in `hello.host` (display only; never used for
+ * routing or trust).
+ *
+ * @example
+ * ```ts
+ * HostInfoSchema.parse({ os: 'linux', arch: 'x64', hostname: 'edge-1', nodeVersion: '20.20.0' });
+ * ```
+ */
+export const HostInfoSchema = z.strictObject({
+  /** `process.platform`: linux, darwin, win32, … */
+  os: z.string().min(1).max(32),
+  /** `process.arch`: x64, arm64, … */
+  arch: z.string().min(1).max(32),
+  hostname: z.string().min(1).max(255),
+  /** Node.js version without the leading `v`. */
+  nodeVersion: z.string().min(1).max(32),
+});
+/**
+ * @example
+ * ```ts
+ * const host: HostInfo = { os: 'linux', arch: 'x64', hostname: 'edge-1', nodeVersion: '20.20.0' };
+ * ```
+ */
+export type HostInfo = z.infer<typeof HostInfoSchema>;
+
+/**
  * First frame of every session.
  *
  * @example
@@ -51,6 +77,8 @@ export const HelloSchema = z.strictObject({
   agentVersion: z.string().min(1).max(64),
   name: z.string().min(1).max(LIMITS.nameLength),
   capabilities: CapabilitiesSchema,
+  /** Optional (added in v1 without a bump): where the agent runs, for the fleet view. */
+  host: HostInfoSchema.optional(),
 });
 /**
  * Application-level heartbeat.

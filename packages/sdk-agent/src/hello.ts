@@ -1,18 +1,39 @@
-import { type Hello, PROTOCOL_VERSION } from '@vespid/protocol';
+import { hostname } from 'node:os';
+import { type Hello, type HostInfo, PROTOCOL_VERSION } from '@vespid/protocol';
 import type { ResolvedAgentOptions } from './agent-options.js';
 import type { Executor } from './executor.js';
 
 /**
+ * Where this process runs, as reported in `hello.host` (shown in the fleet view; never trusted for
+ * routing). Values are cut to the protocol's limits so an odd host name cannot break the hello.
+ *
+ * @example
+ * ```ts
+ * logger.info(describeHost(), 'starting'); // { os: 'linux', arch: 'x64', hostname: 'edge-1', nodeVersion: '20.20.0' }
+ * ```
+ */
+export function describeHost(): HostInfo {
+  return {
+    os: process.platform.slice(0, 32),
+    arch: process.arch.slice(0, 32),
+    hostname: (hostname() || 'unknown').slice(0, 255),
+    nodeVersion: process.versions.node.slice(0, 32),
+  };
+}
+
+/**
  * The `hello` frame: kinds and connectors come from the registered executors (never claimed without
- * one), tags are hints (routing uses the control plane's), `maxInFlight` is what the runtime enforces.
+ * one), tags are hints (routing uses the control plane's), `maxInFlight` is what the runtime enforces,
+ * `host` says where the agent runs.
  */
 export function buildHello(
   o: Pick<ResolvedAgentOptions, 'name' | 'tags' | 'maxInFlight' | 'agentVersion'>,
   executors: readonly Executor[],
+  host: HostInfo = describeHost(),
 ): Hello {
   const connectors = [...new Set(executors.flatMap((e) => e.connectors ?? []))];
   const capabilities: Hello['capabilities'] = { kinds: executors.map((e) => e.kind), maxInFlight: o.maxInFlight };
   if (connectors.length) capabilities.connectors = connectors;
   if (o.tags.length) capabilities.tags = o.tags;
-  return { type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: o.agentVersion, name: o.name, capabilities };
+  return { type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: o.agentVersion, name: o.name, capabilities, host };
 }

@@ -39,6 +39,7 @@ export {
 export { httpConnector, type HttpConnectorOptions } from './connectors/http.js';
 export { githubConnector, type GithubConnectorOptions } from './connectors/github.js';
 export { pairAgent, type PairAgentOptions, type PairAgentResult } from './pairing.js';
+export { deregisterAgent, type DeregisterAgentOptions } from './pairing.js';
 export { AgentConfigSchema, defaultAgentConfigPath, readAgentConfig, writeAgentConfig, type AgentConfig } from './config-file.js';
 export { createNetwork, readCaFile, type Network, type NetworkOptions } from './network.js';
 export {

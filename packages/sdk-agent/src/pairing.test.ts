@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAgentConfig, writeAgentConfig } from './config-file.js';
-import { pairAgent } from './pairing.js';
+import { deregisterAgent, pairAgent } from './pairing.js';
+import { makeTestPki } from './test-tls.js';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { localServer } from './test-http-server.js';
 
 const PAIRING = 'org-1.pair_canary_0123456789abcdef';
@@ -15,12 +18,22 @@ describe('pairAgent against a stub control plane', () => {
   beforeAll(async () => {
     srv = await localServer((req, body, res) => {
       res.setHeader('content-type', 'application/json');
+      if (req.method === 'POST' && req.url === '/v1/agents/deregister') {
+        const auth = req.headers.authorization;
+        if (auth === `Bearer ${AGENT_TOKEN}`) return res.end(JSON.stringify({ agentId: 'a-1', status: 'revoked' }));
+        res.statusCode = auth === 'Bearer org-1.revoked_0123456789abcdef' ? 403 : 401;
+        return res.end(JSON.stringify({ code: 'UNAUTHORIZED', message: 'no' }));
+      }
       if (req.method !== 'POST' || req.url !== '/v1/agents/pair') {
         res.statusCode = 404;
         return res.end('{"code":"NOT_FOUND","message":"no route"}');
       }
       const b = JSON.parse(body);
       bodies.push(b);
+      if (b.pairingToken === 'org-1.expired_0123456789abcdef') {
+        res.statusCode = 400;
+        return res.end(JSON.stringify({ code: 'PAIRING_TOKEN_EXPIRED', message: 'pairing token expired' }));
+      }
       if (b.pairingToken === 'org-1.rate_limited_0123456789') {
         res.statusCode = 429;
         return res.end(JSON.stringify({ code: 'RATE_LIMITED', message: 'slow down' }));
@@ -54,8 +67,50 @@ describe('pairAgent against a stub control plane', () => {
 
   it('reports an unreachable control plane', async () => {
     const err = await pairAgent({ pairingToken: PAIRING, apiBase: 'http://127.0.0.1:1', name: 'e' }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'GATEWAY_UNAVAILABLE', retryable: true });
+    expect(err).toMatchObject({
+      code: 'CONTROL_PLANE_UNREACHABLE',
+      retryable: true,
+      details: { hint: expect.stringMatching(/control plane/) },
+    });
     expect(String((err as Error).message)).toMatch(/cannot reach the control plane/);
+  });
+  it('names a timeout as TimeoutError, not a numeric DOMException code', async () => {
+    const silent = await localServer(() => {});
+    try {
+      const err = await pairAgent({ pairingToken: PAIRING, apiBase: silent.url, name: 'e', timeoutMs: 200 }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'CONTROL_PLANE_UNREACHABLE' });
+      expect(String((err as Error).message)).toMatch(/cannot reach the control plane at http:\/\/127\.0\.0\.1:\d+ \(TimeoutError\)$/);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  it('hints at a new token for a used (401) or expired (400) pairing token', async () => {
+    for (const [token, code] of [
+      ['org-1.used_canary_0123456789abcdef', 'PAIRING_TOKEN_INVALID'],
+      ['org-1.expired_0123456789abcdef', 'PAIRING_TOKEN_EXPIRED'],
+    ] as const) {
+      const err = await pairAgent({ pairingToken: token, apiBase: srv.url, name: 'e' }).catch((e: unknown) => e);
+      expect(err).toMatchObject({
+        code,
+        retryable: false,
+        details: { hint: expect.stringMatching(/create a new one on the \/agents page/) },
+      });
+    }
+  });
+
+  it('says --api-base must be the control plane when nothing answers the pairing route (404, e.g. the gateway)', async () => {
+    const err = await pairAgent({ pairingToken: PAIRING, apiBase: `${srv.url}/not-the-api`, name: 'e' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'AGENT_CONFIG_INVALID', httpStatus: 404 });
+    expect((err as { details: { hint: string } }).details.hint).toMatch(/--api-base must be the control plane .*not the gateway/);
+  });
+
+  it('deregisterAgent revokes with the agent token and treats an already revoked or unknown token as done', async () => {
+    expect(await deregisterAgent({ apiBase: srv.url, agentToken: AGENT_TOKEN })).toEqual({ agentId: 'a-1', alreadyGone: false });
+    expect(await deregisterAgent({ apiBase: srv.url, agentToken: 'org-1.revoked_0123456789abcdef' })).toEqual({ alreadyGone: true });
+    const err = await deregisterAgent({ apiBase: 'http://127.0.0.1:1', agentToken: AGENT_TOKEN }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'CONTROL_PLANE_UNREACHABLE' });
+    expect(String((err as Error).message)).not.toContain('agent_canary');
   });
 });
 
@@ -111,5 +166,36 @@ describe('agent config file', () => {
     const err = (await readAgentConfig(bad).catch((e: unknown) => e)) as Error;
     expect(err.message).toMatch(/gatewayWsUrl/);
     expect(err.message).not.toContain('agent_canary');
+  });
+});
+
+describe('pairAgent: http/https mismatches are blamed on the control plane URL', () => {
+  it('https:// against a plain HTTP control plane says it does not speak TLS', async () => {
+    const srv = await localServer((_req, _body, res) => res.end('{}'));
+    try {
+      const apiBase = srv.url.replace('http:', 'https:');
+      const err = await pairAgent({ pairingToken: PAIRING, apiBase, name: 'e' }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'AGENT_CONFIG_INVALID' });
+      expect(String((err as Error).message)).toMatch(/control plane at https:.* does not speak TLS/);
+      expect((err as { details: { hint: string } }).details.hint).toContain(srv.url);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('http:// against a TLS control plane suggests https://', async () => {
+    const pki = makeTestPki();
+    const server = createHttpsServer({ key: pki.key, cert: pki.cert }, (_req, res) => res.end('{}'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const apiBase = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const err = await pairAgent({ pairingToken: PAIRING, apiBase, name: 'e', timeoutMs: 5000 }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'CONTROL_PLANE_UNREACHABLE' });
+      expect((err as { details: { hint: string } }).details.hint).toMatch(/if it serves TLS, use https:/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      pki.cleanup();
+    }
   });
 });

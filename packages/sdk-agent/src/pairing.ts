@@ -61,11 +61,16 @@ const ResponseSchema = z.object({
   gatewayWsUrl: z.url({ protocol: /^wss?$/ }),
 });
 
+/** The hint an operator needs for a refused or expired pairing token. */
+const NEW_TOKEN_HINT = 'pairing tokens are single-use and live 15 minutes: create a new one on the /agents page';
+
 /**
  * Exchanges a pairing token for agent credentials: `POST {apiBase}/v1/agents/pair` with
  * `{pairingToken, name, tags?, capabilities?}`. Errors keep the control plane's code
- * (`PAIRING_TOKEN_INVALID`, `RATE_LIMITED`, …); network failures are `AGENT_CONFIG_INVALID` when the URL
- * is bad and `INTERNAL_ERROR`-free retryable errors otherwise. Neither token appears in any message.
+ * (`PAIRING_TOKEN_INVALID`, `PAIRING_TOKEN_EXPIRED`, `RATE_LIMITED`, …) and carry an operator hint in
+ * `details.hint`: a used or expired token, an `apiBase` that is not the control plane (404), an
+ * http/https mismatch. An unreachable control plane is `CONTROL_PLANE_UNREACHABLE` (retryable).
+ * Neither token appears in any message.
  *
  * @example
  * ```ts
@@ -80,28 +85,105 @@ export async function pairAgent(options: PairAgentOptions): Promise<PairAgentRes
     throw new AgentError('AGENT_CONFIG_INVALID', `invalid pairing options: ${text}`);
   }
   const o = parsed.data;
-  const url = `${o.apiBase.replace(/\/+$/, '')}/v1/agents/pair`;
-  const network = createNetwork({ ca: options.ca, proxyForUrl: options.proxyForUrl });
   const body: Record<string, unknown> = { pairingToken: o.pairingToken, name: o.name };
   if (o.tags?.length) body.tags = o.tags;
   if (options.capabilities) body.capabilities = options.capabilities;
-  const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(o.timeoutMs)]) : AbortSignal.timeout(o.timeoutMs);
+  const res = await callControlPlane({ ...options, apiBase: o.apiBase, timeoutMs: o.timeoutMs, path: '/v1/agents/pair', body });
+  if (res.status !== 200 && res.status !== 201) throw controlPlaneError('pairing', res, o.apiBase, o.pairingToken);
+  const creds = ResponseSchema.safeParse(res.json);
+  if (!creds.success) {
+    throw new AgentError(
+      'GATEWAY_RESPONSE_INVALID',
+      `the control plane answered ${res.status} without agentId/agentToken/organizationId/gatewayWsUrl`,
+      { details: { hint: `is ${o.apiBase} the Vespid control plane (the api)?` } },
+    );
+  }
+  return creds.data;
+}
+
+/**
+ * Options of {@link deregisterAgent}.
+ *
+ * @example
+ * ```ts
+ * await deregisterAgent({ apiBase: config.apiBase, agentToken: config.agentToken });
+ * ```
+ */
+export interface DeregisterAgentOptions {
+  /** Control-plane base URL the agent paired with (saved as `apiBase` in its config). */
+  apiBase: string;
+  /** The agent's own token: an agent can only revoke itself. Never logged. */
+  agentToken: string;
+  ca?: string | Buffer;
+  proxyForUrl?: (url: string) => string | undefined;
+  /** @default 15000 */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Deregisters the agent: `POST {apiBase}/v1/agents/deregister` with `Authorization: Bearer <agentToken>`.
+ * The control plane revokes the token and tells every gateway. Resolves with `alreadyGone: true` when the
+ * token is already revoked or unknown (401/403), so a retried `remove` still succeeds.
+ *
+ * @example
+ * ```ts
+ * const { agentId } = await deregisterAgent({ apiBase: config.apiBase, agentToken: config.agentToken });
+ * ```
+ */
+export async function deregisterAgent(options: DeregisterAgentOptions): Promise<{ agentId?: string; alreadyGone: boolean }> {
+  const apiBase = z.url({ protocol: /^https?$/ }).safeParse(options.apiBase);
+  if (!apiBase.success) throw new AgentError('AGENT_CONFIG_INVALID', `invalid control-plane URL ${JSON.stringify(options.apiBase)}`);
+  const res = await callControlPlane({
+    ...options,
+    apiBase: apiBase.data,
+    timeoutMs: options.timeoutMs ?? 15_000,
+    path: '/v1/agents/deregister',
+    bearer: options.agentToken,
+  });
+  if (res.status === 200) {
+    const agentId = (res.json as { agentId?: unknown } | undefined)?.agentId;
+    return { ...(typeof agentId === 'string' ? { agentId } : {}), alreadyGone: false };
+  }
+  if (res.status === 401 || res.status === 403) return { alreadyGone: true };
+  throw controlPlaneError('deregistration', res, apiBase.data, options.agentToken);
+}
+
+interface ControlPlaneCall {
+  apiBase: string;
+  path: string;
+  body?: unknown;
+  bearer?: string;
+  ca?: string | Buffer | undefined;
+  proxyForUrl?: ((url: string) => string | undefined) | undefined;
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+}
+
+interface ControlPlaneResponse {
+  status: number;
+  json: unknown;
+}
+
+/** One JSON POST to the control plane; network failures become errors with a hint naming the right side. */
+async function callControlPlane(c: ControlPlaneCall): Promise<ControlPlaneResponse> {
+  const url = `${c.apiBase.replace(/\/+$/, '')}${c.path}`;
+  const network = createNetwork({ ca: c.ca, proxyForUrl: c.proxyForUrl });
+  const signal = c.signal ? AbortSignal.any([c.signal, AbortSignal.timeout(c.timeoutMs)]) : AbortSignal.timeout(c.timeoutMs);
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+  if (c.bearer) headers.authorization = `Bearer ${c.bearer}`;
   try {
     let res: Awaited<ReturnType<typeof request>>;
     try {
       res = await request(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(body),
+        headers,
+        body: JSON.stringify(c.body ?? {}),
         signal,
         dispatcher: network.dispatcher(url),
       });
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      throw new AgentError('GATEWAY_UNAVAILABLE', `cannot reach the control plane at ${o.apiBase}${code ? ` (${code})` : ''}`, {
-        retryable: true,
-        cause: err,
-      });
+      throw unreachable(c.apiBase, err);
     }
     const text = await readCapped(res.body, 64 * 1024);
     let json: unknown;
@@ -110,30 +192,61 @@ export async function pairAgent(options: PairAgentOptions): Promise<PairAgentRes
     } catch {
       json = undefined;
     }
-    if (res.statusCode !== 200 && res.statusCode !== 201) {
-      const errBody = json as { code?: unknown; message?: unknown } | undefined;
-      const code = typeof errBody?.code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(errBody.code) ? errBody.code : `HTTP_${res.statusCode}`;
-      const message = typeof errBody?.message === 'string' ? errBody.message.slice(0, 300) : `HTTP ${res.statusCode}`;
-      throw new AgentError(
-        code.startsWith('HTTP_') ? 'INTERNAL_ERROR' : code,
-        `pairing failed (${res.statusCode} ${code}): ${scrub(message, o.pairingToken)}`,
-        {
-          httpStatus: res.statusCode,
-          retryable: res.statusCode === 429 || res.statusCode >= 500,
-        },
-      );
-    }
-    const creds = ResponseSchema.safeParse(json);
-    if (!creds.success) {
-      throw new AgentError(
-        'GATEWAY_RESPONSE_INVALID',
-        `the control plane answered ${res.statusCode} without agentId/agentToken/organizationId/gatewayWsUrl`,
-      );
-    }
-    return creds.data;
+    return { status: res.statusCode, json };
   } finally {
     await network.close();
   }
+}
+
+/**
+ * A request that never got an HTTP answer. TLS errors on an https:// URL mean the server speaks plain
+ * HTTP; a reset right after connecting on an http:// URL usually means it speaks TLS.
+ */
+function unreachable(apiBase: string, err: unknown): AgentError {
+  const e = err as { code?: unknown; name?: string; message?: string; cause?: { code?: string } };
+  // AbortSignal.timeout() rejects with a DOMException whose numeric code (23) says nothing: use its name.
+  const code = typeof e.code === 'string' ? e.code : (e.cause?.code ?? (e.name === 'TimeoutError' ? 'TimeoutError' : undefined));
+  const https = apiBase.startsWith('https:');
+  const tlsMismatch = /WRONG_VERSION_NUMBER|wrong version number|EPROTO|packet length too long|ERR_SSL_/i.test(`${code} ${e.message}`);
+  if (https && tlsMismatch) {
+    return new AgentError('AGENT_CONFIG_INVALID', `the control plane at ${apiBase} does not speak TLS (${code ?? 'TLS error'})`, {
+      cause: err,
+      details: { hint: `use ${apiBase.replace(/^https:/, 'http:')} (--api-base), or put TLS in front of the control plane` },
+    });
+  }
+  let hint = `check that the control plane (the api) runs and that ${apiBase} is reachable from this machine`;
+  if (!https && /UND_ERR_SOCKET|ECONNRESET|UND_ERR_HEADERS|HPE_/.test(code ?? '')) {
+    hint = `the server closed the connection: if it serves TLS, use ${apiBase.replace(/^http:/, 'https:')} (--api-base)`;
+  }
+  if (/DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_/.test(code ?? '')) {
+    hint = 'the control plane certificate is not trusted: set VESPID_AGENT_TLS_CA_FILE to the PEM of its CA';
+  }
+  return new AgentError('CONTROL_PLANE_UNREACHABLE', `cannot reach the control plane at ${apiBase}${code ? ` (${code})` : ''}`, {
+    retryable: true,
+    cause: err,
+    details: { hint },
+  });
+}
+
+/** An HTTP error answer: keep the control plane's code, scrub the secret, add the hint that fits. */
+function controlPlaneError(what: string, res: ControlPlaneResponse, apiBase: string, secret: string): AgentError {
+  const errBody = res.json as { code?: unknown; message?: unknown } | undefined;
+  const bodyCode = typeof errBody?.code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(errBody.code) ? errBody.code : undefined;
+  const shown = bodyCode ?? `HTTP_${res.status}`;
+  const message = typeof errBody?.message === 'string' ? errBody.message.slice(0, 300) : `HTTP ${res.status}`;
+  let hint: string | undefined;
+  let code = bodyCode ?? 'INTERNAL_ERROR';
+  if (bodyCode === 'PAIRING_TOKEN_INVALID' || bodyCode === 'PAIRING_TOKEN_EXPIRED') hint = NEW_TOKEN_HINT;
+  else if (res.status === 404 || res.status === 405) {
+    // The gateway answers unknown paths with 404 NOT_FOUND too: the classic mix-up of the two URLs.
+    code = 'AGENT_CONFIG_INVALID';
+    hint = `${apiBase} has no Vespid control-plane API: --api-base must be the control plane (the api, e.g. http://localhost:3001), not the gateway`;
+  } else if (res.status === 429) hint = 'the control plane is rate limiting this address; wait a minute and retry';
+  return new AgentError(code, `${what} failed (${res.status} ${shown}): ${scrub(message, secret)}`, {
+    httpStatus: res.status,
+    retryable: res.status === 429 || res.status >= 500,
+    ...(hint ? { details: { hint } } : {}),
+  });
 }
 
 async function readCapped(body: AsyncIterable<Buffer | Uint8Array> & { destroy(): void }, max: number): Promise<string> {

@@ -36,6 +36,8 @@ export interface AgentHelloInfo {
   name: string;
   agentVersion: string;
   capabilities: { kinds: string[]; connectors?: string[]; tags?: string[]; maxInFlight?: number };
+  /** Where the agent runs, when it reported it (`hello.host`). */
+  host?: { os: string; arch: string; hostname: string; nodeVersion: string };
 }
 
 const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', `${what} must be a function`);

@@ -219,6 +219,7 @@ export class SessionManager {
         agentVersion: msg.agentVersion,
         capabilities: structuredClone(caps),
       };
+      if (msg.host) info.host = { ...msg.host };
       this.hook(() => onHello(info), 'onAgentHello');
     }
   }
