@@ -18,3 +18,4 @@ export {
   type SecretEnvelope,
   type SecretBinding,
 } from './secrets.js';
+export { redisNames, redisNamesFromEnv, type RedisNames } from './redis-names.js';

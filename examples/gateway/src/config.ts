@@ -1,3 +1,4 @@
+import { type RedisNames, redisNamesFromEnv } from '@vespid/example-db';
 import { type GatewayEnvConfig, gatewayOptionsFromEnv } from '@vespid/sdk-gateway';
 
 /** Everything the gateway host reads from its environment. */
@@ -22,13 +23,15 @@ export interface GatewayHostConfig extends GatewayEnvConfig {
   wsPath: string;
   /** Cluster mode (several replicas sharing Redis), from `GATEWAY_CLUSTER=redis`; null = single gateway. */
   cluster: GatewayClusterConfig | null;
+  /** Every Redis key and channel name, under `VESPID_REDIS_PREFIX` when set. */
+  redisNames: RedisNames;
 }
 
 /** Cluster-mode settings (`GATEWAY_CLUSTER=redis`). */
 export interface GatewayClusterConfig {
   /** `GATEWAY_REPLICA_ID` (unique per replica) @default `<hostname>-<pid>-<random>` */
   replicaId: string | undefined;
-  /** `GATEWAY_CLUSTER_KEY_PREFIX` @default 'gateway:cluster:' */
+  /** `GATEWAY_CLUSTER_KEY_PREFIX` @default 'gateway:cluster:' (under `VESPID_REDIS_PREFIX` when that is set) */
   keyPrefix: string;
   /** `GATEWAY_CLUSTER_PRESENCE_TTL_MS`: an agent of a dead replica stops being selected after this. @default 15000 */
   presenceTtlMs: number;
@@ -54,7 +57,7 @@ function positiveInt(env: Record<string, string | undefined>, name: string, min:
 /**
  * Reads the runbook's Gateway variables (via `gatewayOptionsFromEnv`) plus `DATABASE_URL`,
  * `DATABASE_SCHEMA`, `REDIS_URL`, `NODE_ENV` and the cluster-mode variables (`GATEWAY_CLUSTER=redis`,
- * `GATEWAY_REPLICA_ID`, `GATEWAY_CLUSTER_KEY_PREFIX`, `GATEWAY_CLUSTER_PRESENCE_TTL_MS`, `GATEWAY_ORG_MAX_IN_FLIGHT`). Refuses to run without `GATEWAY_SERVICE_TOKEN`
+ * `GATEWAY_REPLICA_ID`, `GATEWAY_CLUSTER_KEY_PREFIX`, `GATEWAY_CLUSTER_PRESENCE_TTL_MS`, `GATEWAY_ORG_MAX_IN_FLIGHT`) and `VESPID_REDIS_PREFIX`. Refuses to run without `GATEWAY_SERVICE_TOKEN`
  * unless `NODE_ENV=test`, and with `NODE_ENV=production` but no `REDIS_URL` unless
  * `GATEWAY_RESULT_STORE=memory`.
  *
@@ -77,6 +80,12 @@ export function gatewayHostConfigFromEnv(env: Record<string, string | undefined>
   const schema = set(env.DATABASE_SCHEMA) ?? 'public';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new GatewayConfigError('DATABASE_SCHEMA must be a plain lower-case identifier');
   const resultStore = resultStoreFrom(env);
+  let names: RedisNames;
+  try {
+    names = redisNamesFromEnv(env);
+  } catch (err) {
+    throw new GatewayConfigError((err as Error).message);
+  }
   let cluster: GatewayClusterConfig | null = null;
   const mode = set(env.GATEWAY_CLUSTER)?.toLowerCase();
   if (mode && mode !== 'off' && mode !== 'none') {
@@ -90,7 +99,7 @@ export function gatewayHostConfigFromEnv(env: Record<string, string | undefined>
       throw new GatewayConfigError('GATEWAY_REPLICA_ID must be 1-100 letters, digits or . _ @ -');
     cluster = {
       replicaId,
-      keyPrefix: set(env.GATEWAY_CLUSTER_KEY_PREFIX) ?? 'gateway:cluster:',
+      keyPrefix: set(env.GATEWAY_CLUSTER_KEY_PREFIX) ?? names.clusterKeyPrefix,
       presenceTtlMs: positiveInt(env, 'GATEWAY_CLUSTER_PRESENCE_TTL_MS', 300) ?? 15_000,
       orgMaxInFlight: positiveInt(env, 'GATEWAY_ORG_MAX_IN_FLIGHT', 1),
     };
@@ -98,6 +107,7 @@ export function gatewayHostConfigFromEnv(env: Record<string, string | undefined>
   return {
     ...base,
     cluster,
+    redisNames: names,
     databaseUrl: set(env.DATABASE_URL),
     databaseSchema: schema,
     autoMigrate: set(env.GATEWAY_AUTO_MIGRATE) !== 'false',

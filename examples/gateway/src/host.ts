@@ -123,7 +123,13 @@ export async function startGatewayHost(
       authenticator: overrides.authenticator ?? agents?.authenticator ?? refuseAll,
       resultStore:
         redis && config.resultStore === 'redis'
-          ? redisResultStore({ redis, ttlSec: config.resultsTtlSec })
+          ? redisResultStore({
+              redis,
+              ttlSec: config.resultsTtlSec,
+              keyPrefix: config.redisNames.resultKeyPrefix,
+              channel: config.redisNames.resultChannel,
+              dispatchKeyPrefix: config.redisNames.dispatchKeyPrefix,
+            })
           : memoryResultStore({ ttlSec: config.resultsTtlSec }),
       logger,
       metrics,
@@ -137,7 +143,7 @@ export async function startGatewayHost(
       const sub = redis.duplicate();
       sub.on('error', (err) => logger.warn({ err: err.message }, 'redis subscriber error'));
       cleanups.push(() => sub.quit());
-      const stop = await subscribeControl(sub, gateway, logger);
+      const stop = await subscribeControl(sub, gateway, logger, config.redisNames.controlChannel);
       cleanups.push(stop);
     }
 

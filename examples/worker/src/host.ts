@@ -19,7 +19,16 @@ import {
   type DispatchClient,
 } from '@vespid/sdk-dispatch';
 import { postgresCursorStore } from '@vespid/sdk-dispatch/postgres';
-import { createPool, kekFromEnv, loadSecretValue, migrate, type Kek, type Pool, type PoolClient } from '@vespid/example-db';
+import {
+  createPool,
+  kekFromEnv,
+  loadSecretValue,
+  migrate,
+  redisNamesFromEnv,
+  type Kek,
+  type Pool,
+  type PoolClient,
+} from '@vespid/example-db';
 import { Redis } from 'ioredis';
 import { type WorkerConfig, workerConfigFromEnv } from './config.js';
 import { createWorkflowEngine, type RunJob, type WorkflowEngine } from './engine.js';
@@ -31,9 +40,9 @@ export interface WorkerHostOptions {
   /** Use this pool instead of one from DATABASE_URL (the demo shares one). Not ended by close(). */
   pool?: Pool;
   logger?: Logger;
-  /** BullMQ key prefix (tests isolate by it). @default env BULLMQ_PREFIX, else BullMQ's `bull` */
+  /** BullMQ key prefix (tests isolate by it). @default env BULLMQ_PREFIX, else `<VESPID_REDIS_PREFIX>:bull`, else BullMQ's `bull` */
   bullPrefix?: string;
-  /** Result channel of the gateway (tests isolate by it). */
+  /** Result channel of the gateway (tests isolate by it). @default `gateway:results` under `VESPID_REDIS_PREFIX` */
   resultChannel?: string;
 }
 
@@ -49,6 +58,7 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
   const env = options.env ?? process.env;
   const logger = options.logger ?? noopLogger;
   const config = workerConfigFromEnv(env);
+  const names = redisNamesFromEnv(env);
   // Cloud-mode connectors run workflow-supplied URLs inside our own network: only public addresses,
   // plus what the operator lists, so a member cannot read internal services or cloud metadata (SSRF).
   let destinations: DestinationPolicy;
@@ -69,7 +79,7 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
     return loadSecretValue(pool, kek, { organizationId, secretId });
   };
 
-  const bullPrefix = options.bullPrefix ?? (env.BULLMQ_PREFIX?.trim() || undefined);
+  const bullPrefix = options.bullPrefix ?? (env.BULLMQ_PREFIX?.trim() || names.bullPrefix);
   let client: DispatchClient | undefined;
   let remoteUnavailable: ErrorInfo | undefined;
   try {
@@ -115,7 +125,7 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
             }),
           }
         : {}),
-      ...(options.resultChannel ? { channel: options.resultChannel } : {}),
+      channel: options.resultChannel ?? names.resultChannel,
       nodeExecTimeoutMs: config.nodeExecTimeoutMs,
       pollMs: config.pollMs,
       concurrency: config.concurrency,
