@@ -25,6 +25,11 @@ export interface GatewayHostConfig extends GatewayEnvConfig {
   cluster: GatewayClusterConfig | null;
   /** Every Redis key and channel name, under `VESPID_REDIS_PREFIX` when set. */
   redisNames: RedisNames;
+  /**
+   * Separate listener for `/internal/*` and `/metrics` (`GATEWAY_INTERNAL_PORT`, `GATEWAY_INTERNAL_HOST`
+   * default `GATEWAY_HOST`); undefined = everything on `GATEWAY_PORT`, as the runbook has it.
+   */
+  internalListener: { host: string; port: number } | undefined;
 }
 
 /** Cluster-mode settings (`GATEWAY_CLUSTER=redis`). */
@@ -104,10 +109,16 @@ export function gatewayHostConfigFromEnv(env: Record<string, string | undefined>
       orgMaxInFlight: positiveInt(env, 'GATEWAY_ORG_MAX_IN_FLIGHT', 1),
     };
   }
+  const internalPort = positiveInt(env, 'GATEWAY_INTERNAL_PORT', 0);
+  if (internalPort !== undefined && internalPort !== 0 && internalPort === base.port)
+    throw new GatewayConfigError('GATEWAY_INTERNAL_PORT must differ from GATEWAY_PORT (unset it to serve both on one port)');
+  if (internalPort === undefined && set(env.GATEWAY_INTERNAL_HOST))
+    throw new GatewayConfigError('GATEWAY_INTERNAL_HOST needs GATEWAY_INTERNAL_PORT');
   return {
     ...base,
     cluster,
     redisNames: names,
+    internalListener: internalPort === undefined ? undefined : { host: set(env.GATEWAY_INTERNAL_HOST) ?? base.host, port: internalPort },
     databaseUrl: set(env.DATABASE_URL),
     databaseSchema: schema,
     autoMigrate: set(env.GATEWAY_AUTO_MIGRATE) !== 'false',
