@@ -19,3 +19,4 @@ export {
   type SecretBinding,
 } from './secrets.js';
 export { redisNames, redisNamesFromEnv, type RedisNames } from './redis-names.js';
+export { handleShutdown, type ShutdownOptions } from './host/shutdown.js';
