@@ -14,6 +14,7 @@ import type { DestinationStream } from 'pino';
 import { type GatewayHostConfig, gatewayHostConfigFromEnv } from './config.js';
 import { subscribeControl } from './control-channel.js';
 import { startListeners } from './listeners.js';
+import { withDispatchLog } from './dispatch-log.js';
 import { createGatewayLogger } from './logger.js';
 import { createGatewayMetrics } from './metrics.js';
 import { postgresAgents } from './pg-agents.js';
@@ -140,7 +141,7 @@ export async function startGatewayHost(
             })
           : memoryResultStore({ ttlSec: config.resultsTtlSec }),
       logger,
-      metrics,
+      metrics: withDispatchLog(metrics, logger),
       agentSeenIntervalMs,
       ...(agents ? { onAgentSeen: agents.touch, onAgentHello: agents.hello } : {}),
       // Set explicitly: `config.cluster` (the env settings) must not reach the gateway options.
