@@ -17,6 +17,7 @@ import { startListeners } from './listeners.js';
 import { withDispatchLog } from './dispatch-log.js';
 import { createGatewayLogger } from './logger.js';
 import { createGatewayMetrics } from './metrics.js';
+import { createSessionMetrics } from './session-metrics.js';
 import { postgresAgents } from './pg-agents.js';
 
 /** Pieces a caller (test, demo) may supply instead of having the host build them from env. */
@@ -124,12 +125,13 @@ export async function startGatewayHost(
     }
 
     const { registry, metrics } = createGatewayMetrics();
+    const sessionMetrics = createSessionMetrics(registry);
     // Liveness flushes several times per stale window so /agents never shows a live agent offline.
     const agentSeenIntervalMs = Math.max(50, Math.min(5000, Math.floor(config.staleMs / 4)));
     const gateway = createGateway({
       ...config,
       serviceToken,
-      authenticator: overrides.authenticator ?? agents?.authenticator ?? refuseAll,
+      authenticator: sessionMetrics.authenticator(overrides.authenticator ?? agents?.authenticator ?? refuseAll),
       resultStore:
         redis && config.resultStore === 'redis'
           ? redisResultStore({
@@ -143,7 +145,12 @@ export async function startGatewayHost(
       logger,
       metrics: withDispatchLog(metrics, logger),
       agentSeenIntervalMs,
-      ...(agents ? { onAgentSeen: agents.touch, onAgentHello: agents.hello } : {}),
+      ...(agents ? { onAgentSeen: agents.touch } : {}),
+      onAgentHello: (info) => {
+        sessionMetrics.onAgentHello(info);
+        return agents?.hello(info);
+      },
+      onAgentDisconnected: sessionMetrics.onAgentDisconnected,
       // Set explicitly: `config.cluster` (the env settings) must not reach the gateway options.
       cluster,
     });

@@ -22,6 +22,8 @@ export interface WorkerConfig extends ContinuationEnvOptions {
    * `*.suffix`): loopback, private and link-local ranges are closed unless listed here.
    */
   httpAllowlist: string[];
+  /** `WORKFLOW_METRICS_PORT` / `WORKFLOW_METRICS_HOST` (0.0.0.0): Prometheus `/metrics`; undefined = no listener. */
+  metrics: { host: string; port: number } | undefined;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -35,7 +37,8 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
 /**
  * Reads NODE_EXEC_TIMEOUT_MS, WORKFLOW_CONTINUATION_* (runbook), DATABASE_URL, DATABASE_SCHEMA,
  * REDIS_URL, WORKFLOW_NODE_MAX_ATTEMPTS (3), WORKFLOW_NODE_RETRY_DELAY_MS (1000),
- * WORKFLOW_RUN_SWEEP_MS (30000), WORKFLOW_RUN_CONCURRENCY (10), WORKFLOW_HTTP_ALLOWLIST (empty).
+ * WORKFLOW_RUN_SWEEP_MS (30000), WORKFLOW_RUN_CONCURRENCY (10), WORKFLOW_HTTP_ALLOWLIST (empty),
+ * WORKFLOW_METRICS_PORT (unset: no metrics listener), WORKFLOW_METRICS_HOST (0.0.0.0).
  */
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   return {
@@ -48,5 +51,8 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
     runSweepMs: int(env, 'WORKFLOW_RUN_SWEEP_MS', 30_000, 100, 3_600_000),
     runConcurrency: int(env, 'WORKFLOW_RUN_CONCURRENCY', 10, 1, 1000),
     httpAllowlist: parseAllowlist(env.WORKFLOW_HTTP_ALLOWLIST),
+    metrics: env.WORKFLOW_METRICS_PORT?.trim()
+      ? { host: env.WORKFLOW_METRICS_HOST?.trim() || '0.0.0.0', port: int(env, 'WORKFLOW_METRICS_PORT', 0, 0, 65535) }
+      : undefined,
   };
 }

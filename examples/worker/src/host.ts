@@ -34,6 +34,7 @@ import { type WorkerConfig, workerConfigFromEnv } from './config.js';
 import { createWorkflowEngine, type RunJob, type WorkflowEngine } from './engine.js';
 import { bullmqRunQueueConsumer, inProcessRunQueueConsumer, type RunQueueConsumer } from './run-queue.js';
 import { findStalledRuns } from './runs.js';
+import { createWorkerMetrics, serveMetrics } from './metrics.js';
 
 export interface WorkerHostOptions {
   env?: NodeJS.ProcessEnv;
@@ -51,6 +52,8 @@ export interface WorkerHost {
   runner: ContinuationRunner | undefined;
   runQueue: RunQueueConsumer;
   config: WorkerConfig;
+  /** `http://host:port/metrics` when `WORKFLOW_METRICS_PORT` is set. */
+  metricsUrl: string | undefined;
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
@@ -103,6 +106,7 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
     logger,
   });
 
+  const metrics = createWorkerMetrics(pool);
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : undefined;
   let runner: ContinuationRunner | undefined;
   if (client) {
@@ -132,7 +136,10 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
       queueName: config.queueName,
       onBlocked: (e) => engine.onBlocked(e),
       onResult: (e) => engine.onResult(e),
-      onApplied: (e) => engine.onApplied(e),
+      onApplied: (e) => {
+        engine.onApplied(e);
+        metrics.resultApplied(e);
+      },
       resolveSecret: async (cursor) => {
         const secretId = (cursor.data as { secretId?: string } | undefined)?.secretId;
         return secretId ? loadSecret(cursor.organizationId, secretId) : undefined;
@@ -165,16 +172,25 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
   }, config.runSweepMs);
   sweep.unref();
 
-  logger.info({ redis: Boolean(redis), remote: Boolean(runner) }, 'worker started');
+  const metricsServer = config.metrics ? await serveMetrics(metrics.registry, config.metrics) : undefined;
+  logger.info(
+    { redis: Boolean(redis), remote: Boolean(runner), ...(metricsServer ? { metricsUrl: `${metricsServer.url}/metrics` } : {}) },
+    'worker started',
+  );
   let closing: Promise<void> | undefined;
   return {
     engine,
     runner,
     runQueue,
     config,
+    metricsUrl: metricsServer ? `${metricsServer.url}/metrics` : undefined,
     close(closeOptions = {}) {
       closing ??= (async () => {
         clearInterval(sweep);
+        if (metricsServer) {
+          metricsServer.server.closeAllConnections();
+          await new Promise((resolve) => metricsServer.server.close(resolve));
+        }
         await runQueue!.close();
         await runner?.close({ timeoutMs: closeOptions.timeoutMs ?? 10_000 });
         await client?.close();

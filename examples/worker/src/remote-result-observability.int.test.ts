@@ -1,6 +1,7 @@
 /**
- * The worker's result line: one info line per remote node result with the agent's name and the time
- * from dispatch to result, and none of the secret, input or output.
+ * What an operator sees of a remote node result: one `node result` info line with the agent's name
+ * and the time from dispatch to result (none of the secret, input or output), and the worker's
+ * `/metrics` (runs by status, node latency, continuation lag).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Server, createServer } from 'node:http';
@@ -107,6 +108,8 @@ await describeWith(['postgres'], 'worker: node result log line', () => {
         SECRETS_KEK_ID: 'k1',
         SECRETS_KEK_BASE64: kek.key.toString('base64'),
         WORKFLOW_CONTINUATION_POLL_MS: '50',
+        WORKFLOW_METRICS_HOST: '127.0.0.1',
+        WORKFLOW_METRICS_PORT: '0',
       },
       pool,
       logger,
@@ -124,9 +127,21 @@ await describeWith(['postgres'], 'worker: node result log line', () => {
         agentId,
         status: 'succeeded',
       });
-      expect(line.durationMs).toBeGreaterThanOrEqual(200);
+      expect(line.durationMs).toBeGreaterThanOrEqual(100); // the stand-in answers 200 ms after it got the dispatch
       const all = lines.join('\n');
       for (const canary of [SECRET, INPUT, OUTPUT, 'svc-test-token-canary-11']) expect(all).not.toContain(canary);
+
+      await vi.waitFor(
+        async () => {
+          const text = await (await fetch(host.metricsUrl!)).text();
+          expect(text).toMatch(/^vespid_worker_runs\{status="succeeded"\} 1$/m);
+          expect(text).toMatch(/^vespid_worker_node_duration_seconds_count\{kind="connector.action",status="succeeded"\} 1$/m);
+          expect(text).toMatch(/^vespid_worker_node_results_total\{kind="connector.action",status="succeeded",code=""\} 1$/m);
+          expect(text).toMatch(/^vespid_worker_continuation_lag_seconds_count\{source="poll"\} 1$/m);
+          expect(text).not.toContain(SECRET);
+        },
+        { timeout: 20_000, interval: 100 },
+      );
     } finally {
       await host.close();
     }
