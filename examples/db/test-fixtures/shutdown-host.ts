@@ -1,12 +1,14 @@
-// A stand-in host for the shutdown tests: installs handleShutdown, and its close() takes CLOSE_MS.
+// A stand-in host for the shutdown tests: installs handleShutdown; its close() finishes when a line
+// arrives on stdin (written by the test once it has seen what it waits for), so the drain lasts
+// exactly as long as needed. (Not a signal: during a drain close-with-grace exits on any other one.)
 import { handleShutdown } from '../src/host/shutdown.js';
 
-const closeMs = Number(process.env.CLOSE_MS ?? '300');
+const release = new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
 handleShutdown({
   name: 'fixture',
   duplicateWindowMs: Number(process.env.DUPLICATE_WINDOW_MS ?? '3000'),
   close: async ({ signal }) => {
-    await new Promise((resolve) => setTimeout(resolve, closeMs));
+    await release;
     process.stderr.write(`fixture: closed after ${signal}\n`);
   },
 });

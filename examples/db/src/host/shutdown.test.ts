@@ -9,7 +9,7 @@ function startGroup(env: Record<string, string>) {
   const child = spawn(
     process.execPath,
     [`${fixtures}forwarding-wrapper.cjs`, process.execPath, '--import', 'tsx', `${fixtures}shutdown-host.ts`],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true },
   );
   let out = '';
   child.stderr.on('data', (d) => {
@@ -22,13 +22,18 @@ function startGroup(env: Record<string, string>) {
 
 describe('handleShutdown with a real process group', () => {
   it('drains when SIGTERM reaches the host twice (group signal + wrapper forwarding)', async () => {
-    const p = startGroup({ CLOSE_MS: '500' });
+    // A wide window: on a loaded machine the second delivery may come late; the rule, not the timing, is under test.
+    const p = startGroup({ DUPLICATE_WINDOW_MS: '60000' });
     try {
       await p.waitOutput('fixture: ready');
-      process.kill(-p.child.pid!, 'SIGTERM'); // kill -TERM -<pgid>: the wrapper forwards it too
+      const group = (signal: NodeJS.Signals) => process.kill(-p.child.pid!, signal);
+      group('SIGTERM'); // kill -TERM -<pgid>: the host gets it, and the wrapper forwards it again
+      await p.waitOutput('fixture: SIGTERM, draining');
+      // Two deliveries of one pending signal can merge into one; this second one is handled for sure.
+      group('SIGTERM');
+      await p.waitOutput('still draining');
+      p.child.stdin.write('release\n'); // let close() finish
       expect(await p.exited).toBe(0);
-      expect(p.output()).toContain('fixture: SIGTERM, draining');
-      expect(p.output()).toContain('still draining');
       expect(p.output()).toContain('fixture: closed after SIGTERM');
       expect(p.output()).not.toContain('exiting');
     } finally {
@@ -37,7 +42,7 @@ describe('handleShutdown with a real process group', () => {
   });
 
   it('a repeat after the duplicate window forces the exit', async () => {
-    const p = startGroup({ CLOSE_MS: '60000', DUPLICATE_WINDOW_MS: '0' });
+    const p = startGroup({ DUPLICATE_WINDOW_MS: '0' });
     try {
       await p.waitOutput('fixture: ready');
       process.kill(p.child.pid!, 'SIGTERM'); // the wrapper alone: the host hears it once
