@@ -45,7 +45,7 @@ describe('gateway host session metrics', () => {
     // A second session of the same agent replaces the first (4409) and counts as a reconnect.
     const second = await connectTestAgent({ url: host.wsUrl, token });
     expect(await first.closedWith).toBe(4409);
-    expect(await metric('vespid_gateway_agent_reconnects_total')).toBe(1);
+    await vi.waitFor(async () => expect(await metric('vespid_gateway_agent_reconnects_total')).toBe(1), { interval: 20 });
     await vi.waitFor(async () => expect(await metric('vespid_gateway_session_closes_total{code="4409"}')).toBe(1), { interval: 20 });
     await second.close();
     await vi.waitFor(async () => expect(await metric('vespid_gateway_connected_agents')).toBe(0), { interval: 20 });
