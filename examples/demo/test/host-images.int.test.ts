@@ -89,7 +89,13 @@ await describeWith(['docker', 'postgres', 'redis'], 'host images (docker run) th
       GATEWAY_PORT: String(ports.gateway),
       GATEWAY_INTERNAL_PORT: String(ports.internal),
     });
-    await start('worker', { WORKFLOW_METRICS_HOST: '127.0.0.1', WORKFLOW_METRICS_PORT: String(ports.metrics) });
+    await start('worker', {
+      WORKFLOW_METRICS_HOST: '127.0.0.1',
+      WORKFLOW_METRICS_PORT: String(ports.metrics),
+      // No polling within the test: the run can only continue through the Redis push, which proves the
+      // gateway publishes and the worker subscribes under the same VESPID_REDIS_PREFIX.
+      WORKFLOW_CONTINUATION_POLL_MS: '600000',
+    });
     await vi.waitFor(
       async () => {
         expect((await fetch(`http://127.0.0.1:${ports.gateway}/readyz`)).status).toBe(200);
@@ -146,8 +152,9 @@ await describeWith(['docker', 'postgres', 'redis'], 'host images (docker run) th
     // The public port carries no internal API; the internal one does.
     expect((await fetch(`http://127.0.0.1:${ports.gateway}/metrics`)).status).toBe(404);
     expect(await (await fetch(`http://127.0.0.1:${ports.internal}/metrics`)).text()).toContain('vespid_gateway_results_total');
-    expect(await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text()).toMatch(/vespid_worker_runs\{status="succeeded"\} 1/);
-    // The result went under this stack's Redis namespace.
+    const workerMetrics = await (await fetch(`http://127.0.0.1:${ports.metrics}/metrics`)).text();
+    expect(workerMetrics).toMatch(/vespid_worker_runs\{status="succeeded"\} 1/);
+    expect(workerMetrics).toMatch(/vespid_worker_continuation_lag_seconds_count\{source="push"\} 1/);
     const requestId = result.events.find((e) => e.type === 'node_dispatched')?.payload.requestId as string;
     await vi.waitFor(async () => expect(await logsOf('gateway')).toContain(requestId));
 
