@@ -39,6 +39,8 @@ export interface ApiDeps {
   config?: ApiConfigInput | ApiConfig;
   /** Optional Redis for shared rate-limit counters across api replicas; in-memory otherwise. */
   rateLimitRedis?: Redis;
+  /** Key namespace of the Redis rate-limit counters (`redisNames(prefix).rateLimitNamespace`). @default 'vespid-api-rl:' */
+  rateLimitNamespace?: string;
   /** Live session data (in-flight now) merged into the agents list; see `liveSessionsFromEnv`. */
   liveSessions?: LiveSessionSource;
 }
@@ -105,7 +107,9 @@ export function buildApiApp(deps: ApiDeps): FastifyInstance {
     global: true,
     max: config.rateLimitMax,
     timeWindow: config.rateLimitWindowMs,
-    ...(deps.rateLimitRedis ? { redis: deps.rateLimitRedis, nameSpace: 'vespid-api-rl:', skipOnError: true } : {}),
+    ...(deps.rateLimitRedis
+      ? { redis: deps.rateLimitRedis, nameSpace: deps.rateLimitNamespace ?? 'vespid-api-rl:', skipOnError: true }
+      : {}),
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       code: 'RATE_LIMITED',

@@ -3,7 +3,7 @@
  * demo). Reads the runbook env, migrates, wires Redis (control bus `vespid:control`, BullMQ run queue
  * `workflow-runs`) or in-process fallbacks, and listens.
  */
-import { type Kek, type Pool, createPool, kekFromEnv, migrate } from '@vespid/example-db';
+import { type Kek, type Pool, createPool, kekFromEnv, migrate, redisNamesFromEnv } from '@vespid/example-db';
 import type { Logger } from '@vespid/protocol';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -43,7 +43,8 @@ export interface ApiHost {
 /**
  * Starts the api host from environment variables: `DATABASE_URL` (required), `DATABASE_SCHEMA`
  * (public), `REDIS_URL` (optional; without it runs and control events stay in-process),
- * `SECRETS_KEK_ID`/`SECRETS_KEK_BASE64` (required, 32 bytes), `BULLMQ_PREFIX` (bull),
+ * `SECRETS_KEK_ID`/`SECRETS_KEK_BASE64` (required, 32 bytes), `BULLMQ_PREFIX` (bull, or
+ * `<VESPID_REDIS_PREFIX>:bull`), `VESPID_REDIS_PREFIX` (namespace of every Redis key and channel),
  * `GATEWAY_HTTP_URL` + `GATEWAY_SERVICE_TOKEN` (live session data on the agents list) and the
  * variables of {@link apiConfigFromEnv}. Throws `SECRETS_KEK_INVALID` before listening on a bad KEK.
  *
@@ -56,6 +57,7 @@ export interface ApiHost {
  */
 export async function startApiHost(env: ApiEnv = process.env, overrides: ApiHostOverrides = {}): Promise<ApiHost> {
   const config = apiConfigFromEnv(env);
+  const names = redisNamesFromEnv(env);
   const kek = overrides.kek ?? kekFromEnv(env);
   const logger = overrides.logger ?? createApiLogger({ level: config.logLevel });
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -87,7 +89,7 @@ export async function startApiHost(env: ApiEnv = process.env, overrides: ApiHost
     }
     let controlBus = overrides.controlBus;
     if (!controlBus) {
-      if (redis) controlBus = redisControlBus(redis);
+      if (redis) controlBus = redisControlBus(redis, { channel: names.controlChannel });
       else {
         logger.warn({}, 'REDIS_URL is not set: revocations and tag edits reach only gateways in this process');
         controlBus = inProcessControlBus({ logger });
@@ -96,7 +98,8 @@ export async function startApiHost(env: ApiEnv = process.env, overrides: ApiHost
     let runQueue = overrides.runQueue;
     if (!runQueue) {
       if (!redis) throw new ApiError('INTERNAL_ERROR', 'REDIS_URL is not set and no runQueue was given', { retryable: false });
-      const q = bullmqRunQueue({ connection: redis, ...(env.BULLMQ_PREFIX ? { prefix: env.BULLMQ_PREFIX } : {}) });
+      const prefix = env.BULLMQ_PREFIX?.trim() || names.bullPrefix;
+      const q = bullmqRunQueue({ connection: redis, ...(prefix ? { prefix } : {}) });
       cleanups.push(() => q.close());
       runQueue = q;
     }
@@ -115,7 +118,7 @@ export async function startApiHost(env: ApiEnv = process.env, overrides: ApiHost
       runQueue,
       kek,
       config,
-      ...(redis ? { rateLimitRedis: redis } : {}),
+      ...(redis ? { rateLimitRedis: redis, rateLimitNamespace: names.rateLimitNamespace } : {}),
       ...(liveSessions ? { liveSessions } : {}),
     });
     cleanups.push(() => app.close());

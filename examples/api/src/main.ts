@@ -1,8 +1,9 @@
 /**
  * `pnpm --filter @vespid/example-api dev`: the control-plane API on API_HOST:API_PORT (0.0.0.0:3001).
- * The host owns signals: close-with-grace drains on SIGINT/SIGTERM and forces after 10 s.
+ * The host owns signals: `handleShutdown` drains on SIGINT/SIGTERM (a duplicate signal from the process
+ * group keeps draining) and forces after 10 s.
  */
-import closeWithGrace from 'close-with-grace';
+import { handleShutdown } from '@vespid/example-db';
 import { startApiHost } from './host.js';
 
 let api: Awaited<ReturnType<typeof startApiHost>>;
@@ -14,7 +15,4 @@ try {
   process.exit(1);
 }
 
-closeWithGrace({ delay: 10_000 }, async ({ err }) => {
-  if (err) process.stderr.write(`api shutting down after error: ${(err as Error).message}\n`);
-  await api.close({ timeoutMs: 8_000 });
-});
+handleShutdown({ name: 'api', delayMs: 10_000, close: () => api.close({ timeoutMs: 8_000 }) });

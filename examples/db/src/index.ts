@@ -18,3 +18,5 @@ export {
   type SecretEnvelope,
   type SecretBinding,
 } from './secrets.js';
+export { redisNames, redisNamesFromEnv, type RedisNames } from './redis-names.js';
+export { handleShutdown, type ShutdownOptions } from './host/shutdown.js';

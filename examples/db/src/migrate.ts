@@ -1,9 +1,14 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { assertSchemaName } from './pool.js';
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
+// From source: examples/db/migrations. In a host built with tsup (dist/main.js), this module is
+// inlined and the build copies the SQL files to dist/migrations beside it.
+const MIGRATIONS_DIR =
+  [new URL('../migrations/', import.meta.url), new URL('./migrations/', import.meta.url)]
+    .map((u) => fileURLToPath(u))
+    .find((dir) => existsSync(`${dir}0001_control_plane.sql`)) ?? fileURLToPath(new URL('../migrations/', import.meta.url));
 
 export interface Migration {
   version: string;

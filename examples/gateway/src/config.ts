@@ -1,3 +1,4 @@
+import { type RedisNames, redisNamesFromEnv } from '@vespid/example-db';
 import { type GatewayEnvConfig, gatewayOptionsFromEnv } from '@vespid/sdk-gateway';
 
 /** Everything the gateway host reads from its environment. */
@@ -24,13 +25,20 @@ export interface GatewayHostConfig extends GatewayEnvConfig {
   cluster: GatewayClusterConfig | null;
   /** `GATEWAY_ORG_MAX_QUEUED`: dispatches one organization may have waiting for an agent; beyond: 429 `QUEUE_FULL`. @default 10000 */
   orgMaxQueued: number;
+  /** Every Redis key and channel name, under `VESPID_REDIS_PREFIX` when set. */
+  redisNames: RedisNames;
+  /**
+   * Separate listener for `/internal/*` and `/metrics` (`GATEWAY_INTERNAL_PORT`, `GATEWAY_INTERNAL_HOST`
+   * default `GATEWAY_HOST`); undefined = everything on `GATEWAY_PORT`, as the runbook has it.
+   */
+  internalListener: { host: string; port: number } | undefined;
 }
 
 /** Cluster-mode settings (`GATEWAY_CLUSTER=redis`). */
 export interface GatewayClusterConfig {
   /** `GATEWAY_REPLICA_ID` (unique per replica) @default `<hostname>-<pid>-<random>` */
   replicaId: string | undefined;
-  /** `GATEWAY_CLUSTER_KEY_PREFIX` @default 'gateway:cluster:' */
+  /** `GATEWAY_CLUSTER_KEY_PREFIX` @default 'gateway:cluster:' (under `VESPID_REDIS_PREFIX` when that is set) */
   keyPrefix: string;
   /** `GATEWAY_CLUSTER_PRESENCE_TTL_MS`: an agent of a dead replica stops being selected after this. @default 15000 */
   presenceTtlMs: number;
@@ -56,9 +64,9 @@ function positiveInt(env: Record<string, string | undefined>, name: string, min:
 /**
  * Reads the runbook's Gateway variables (via `gatewayOptionsFromEnv`) plus `DATABASE_URL`,
  * `DATABASE_SCHEMA`, `REDIS_URL`, `NODE_ENV` and the cluster-mode variables (`GATEWAY_CLUSTER=redis`,
- * `GATEWAY_REPLICA_ID`, `GATEWAY_CLUSTER_KEY_PREFIX`, `GATEWAY_CLUSTER_PRESENCE_TTL_MS`, `GATEWAY_ORG_MAX_IN_FLIGHT`) and
- * `GATEWAY_ORG_MAX_QUEUED`. Refuses to run without `GATEWAY_SERVICE_TOKEN` unless `NODE_ENV=test`, and with
- * `NODE_ENV=production` but no `REDIS_URL` unless `GATEWAY_RESULT_STORE=memory`.
+ * `GATEWAY_REPLICA_ID`, `GATEWAY_CLUSTER_KEY_PREFIX`, `GATEWAY_CLUSTER_PRESENCE_TTL_MS`, `GATEWAY_ORG_MAX_IN_FLIGHT`),
+ * `GATEWAY_ORG_MAX_QUEUED` and `VESPID_REDIS_PREFIX`. Refuses to run without `GATEWAY_SERVICE_TOKEN` unless
+ * `NODE_ENV=test`, and with `NODE_ENV=production` but no `REDIS_URL` unless `GATEWAY_RESULT_STORE=memory`.
  *
  * @example
  * ```ts
@@ -79,6 +87,12 @@ export function gatewayHostConfigFromEnv(env: Record<string, string | undefined>
   const schema = set(env.DATABASE_SCHEMA) ?? 'public';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new GatewayConfigError('DATABASE_SCHEMA must be a plain lower-case identifier');
   const resultStore = resultStoreFrom(env);
+  let names: RedisNames;
+  try {
+    names = redisNamesFromEnv(env);
+  } catch (err) {
+    throw new GatewayConfigError((err as Error).message);
+  }
   let cluster: GatewayClusterConfig | null = null;
   const mode = set(env.GATEWAY_CLUSTER)?.toLowerCase();
   if (mode && mode !== 'off' && mode !== 'none') {
@@ -92,14 +106,21 @@ export function gatewayHostConfigFromEnv(env: Record<string, string | undefined>
       throw new GatewayConfigError('GATEWAY_REPLICA_ID must be 1-100 letters, digits or . _ @ -');
     cluster = {
       replicaId,
-      keyPrefix: set(env.GATEWAY_CLUSTER_KEY_PREFIX) ?? 'gateway:cluster:',
+      keyPrefix: set(env.GATEWAY_CLUSTER_KEY_PREFIX) ?? names.clusterKeyPrefix,
       presenceTtlMs: positiveInt(env, 'GATEWAY_CLUSTER_PRESENCE_TTL_MS', 300) ?? 15_000,
       orgMaxInFlight: positiveInt(env, 'GATEWAY_ORG_MAX_IN_FLIGHT', 1),
     };
   }
+  const internalPort = positiveInt(env, 'GATEWAY_INTERNAL_PORT', 0);
+  if (internalPort !== undefined && internalPort !== 0 && internalPort === base.port)
+    throw new GatewayConfigError('GATEWAY_INTERNAL_PORT must differ from GATEWAY_PORT (unset it to serve both on one port)');
+  if (internalPort === undefined && set(env.GATEWAY_INTERNAL_HOST))
+    throw new GatewayConfigError('GATEWAY_INTERNAL_HOST needs GATEWAY_INTERNAL_PORT');
   return {
     ...base,
     cluster,
+    redisNames: names,
+    internalListener: internalPort === undefined ? undefined : { host: set(env.GATEWAY_INTERNAL_HOST) ?? base.host, port: internalPort },
     databaseUrl: set(env.DATABASE_URL),
     databaseSchema: schema,
     autoMigrate: set(env.GATEWAY_AUTO_MIGRATE) !== 'false',

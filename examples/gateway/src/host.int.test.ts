@@ -140,6 +140,17 @@ await describeWith(['postgres', 'redis'], 'gateway host (Postgres auth, Redis re
     }
   });
 
+  it('writes one info line per settled dispatch with agent name, request id, duration and outcome', () => {
+    const settled = logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'dispatch settled');
+    const line = settled.find((l) => l.requestId === `run-${schema}:n1:0`);
+    expect(line).toMatchObject({ level: 30, agent: 'alpha', kind: 'agent.execute', status: 'succeeded', organizationId: orgId });
+    expect(line.durationMs).toBeTypeOf('number');
+    expect(settled.filter((l) => l.requestId === `run-${schema}:n1:0`)).toHaveLength(1);
+    // Ids, outcome and timing only: the payload and the secret of the request stay out.
+    expect(JSON.stringify(settled)).not.toContain(SECRET);
+    expect(JSON.stringify(settled)).not.toContain('hello');
+  });
+
   it('never writes the canary secret or tokens to its logs', () => {
     const all = logs.join('\n');
     expect(all).toContain('gateway listening');

@@ -4,8 +4,7 @@
  * `vespid:control` subscription when `REDIS_URL` is set, pino logs, /healthz, /readyz, /metrics.
  */
 import { randomBytes } from 'node:crypto';
-import { type Server, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { type Pool, createPool, migrate } from '@vespid/example-db';
 import type { Logger } from '@vespid/protocol';
 import { type AgentAuthenticator, type Gateway, createGateway, memoryResultStore } from '@vespid/sdk-gateway';
@@ -14,8 +13,11 @@ import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { type GatewayHostConfig, gatewayHostConfigFromEnv } from './config.js';
 import { subscribeControl } from './control-channel.js';
+import { startListeners } from './listeners.js';
+import { withDispatchLog } from './dispatch-log.js';
 import { createGatewayLogger } from './logger.js';
 import { createGatewayMetrics } from './metrics.js';
+import { createSessionMetrics } from './session-metrics.js';
 import { postgresAgents } from './pg-agents.js';
 
 /** Pieces a caller (test, demo) may supply instead of having the host build them from env. */
@@ -28,14 +30,22 @@ export interface GatewayHostOverrides {
 
 /** A running gateway host. */
 export interface GatewayHost {
-  /** Base HTTP URL actually bound, e.g. `http://127.0.0.1:3002`. */
+  /**
+   * Base URL of the internal API and `/metrics` actually bound, e.g. `http://127.0.0.1:3002`: the
+   * `GATEWAY_INTERNAL_PORT` listener when set, else the one listener.
+   */
   url: string;
+  /** Base URL of the public listener (`/ws`, `/healthz`, `/readyz`); equals `url` in single-port mode. */
+  publicUrl: string;
   /** WebSocket URL actually bound, e.g. `ws://127.0.0.1:3002/ws`. */
   wsUrl: string;
   /** The service token in force (generated when NODE_ENV=test and none was set). */
   serviceToken: string;
   gateway: Gateway;
+  /** The public listener (WebSocket upgrades). */
   server: Server;
+  /** The internal listener; the same object as `server` in single-port mode. */
+  internalServer: Server;
   config: GatewayHostConfig;
   /** Cluster mode: this replica's id; undefined for a single gateway. */
   replicaId: string | undefined;
@@ -115,20 +125,32 @@ export async function startGatewayHost(
     }
 
     const { registry, metrics } = createGatewayMetrics();
+    const sessionMetrics = createSessionMetrics(registry);
     // Liveness flushes several times per stale window so /agents never shows a live agent offline.
     const agentSeenIntervalMs = Math.max(50, Math.min(5000, Math.floor(config.staleMs / 4)));
     const gateway = createGateway({
       ...config,
       serviceToken,
-      authenticator: overrides.authenticator ?? agents?.authenticator ?? refuseAll,
+      authenticator: sessionMetrics.authenticator(overrides.authenticator ?? agents?.authenticator ?? refuseAll),
       resultStore:
         redis && config.resultStore === 'redis'
-          ? redisResultStore({ redis, ttlSec: config.resultsTtlSec })
+          ? redisResultStore({
+              redis,
+              ttlSec: config.resultsTtlSec,
+              keyPrefix: config.redisNames.resultKeyPrefix,
+              channel: config.redisNames.resultChannel,
+              dispatchKeyPrefix: config.redisNames.dispatchKeyPrefix,
+            })
           : memoryResultStore({ ttlSec: config.resultsTtlSec }),
       logger,
-      metrics,
+      metrics: withDispatchLog(metrics, logger),
       agentSeenIntervalMs,
-      ...(agents ? { onAgentSeen: agents.touch, onAgentHello: agents.hello } : {}),
+      ...(agents ? { onAgentSeen: agents.touch } : {}),
+      onAgentHello: (info) => {
+        sessionMetrics.onAgentHello(info);
+        return agents?.hello(info);
+      },
+      onAgentDisconnected: sessionMetrics.onAgentDisconnected,
       // Set explicitly: `config.cluster` (the env settings) must not reach the gateway options.
       cluster,
     });
@@ -137,7 +159,7 @@ export async function startGatewayHost(
       const sub = redis.duplicate();
       sub.on('error', (err) => logger.warn({ err: err.message }, 'redis subscriber error'));
       cleanups.push(() => sub.quit());
-      const stop = await subscribeControl(sub, gateway, logger);
+      const stop = await subscribeControl(sub, gateway, logger, config.redisNames.controlChannel);
       cleanups.push(stop);
     }
 
@@ -153,36 +175,37 @@ export async function startGatewayHost(
       );
     };
 
-    const server = createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (path === '/healthz') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
-      } else if (path === '/readyz') {
-        void ready().then((ok) =>
-          res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ready' : 'not_ready' })),
-        );
-      } else if (path === '/metrics') {
-        void registry.metrics().then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
-      } else gateway.httpHandler(req, res);
-    });
-    server.on('clientError', (_err, socket) => socket.destroy());
-    gateway.attach(server, { path: config.wsPath });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const port = (server.address() as AddressInfo).port;
-    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-    const base = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-    const url = `http://${base}`;
-    const wsUrl = `ws://${base}${config.wsPath}`;
+    const listeners = await startListeners(
+      { host: config.host, port: config.port, internal: config.internalListener },
+      {
+        health: (req, res) => {
+          if ((req.url ?? '/').split('?')[0] === '/healthz') {
+            res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
+            return;
+          }
+          void ready().then((ok) =>
+            res
+              .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+              .end(JSON.stringify({ status: ok ? 'ready' : 'not_ready' })),
+          );
+        },
+        metrics: (_req, res) => {
+          void registry.metrics().then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text));
+        },
+        internal: (req, res) => gateway.httpHandler(req, res),
+      },
+      (publicServer) => gateway.attach(publicServer, { path: config.wsPath }),
+    );
+    const server = listeners.public;
+    const url = listeners.internalUrl;
+    const publicUrl = listeners.publicUrl;
+    const wsUrl = `${publicUrl.replace(/^http/, 'ws')}${config.wsPath}`;
     logger.info(
       {
         url,
         wsUrl,
+        ...(config.internalListener ? { internalUrl: url, publicUrl } : {}),
+        ...(config.redisNames.prefix ? { redisPrefix: config.redisNames.prefix } : {}),
         selection: config.selection,
         staleMs: config.staleMs,
         results: config.resultStore,
@@ -195,24 +218,19 @@ export async function startGatewayHost(
     let closing: Promise<void> | undefined;
     return {
       url,
+      publicUrl,
       wsUrl,
       serviceToken,
       gateway,
       server,
+      internalServer: listeners.internal,
       config,
       replicaId: cluster?.replicaId,
       close(options = {}) {
         closing ??= (async () => {
           const timeoutMs = options.timeoutMs ?? 10_000;
           await gateway.close({ timeoutMs });
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(() => server.closeAllConnections(), Math.min(timeoutMs, 2000));
-            server.close(() => {
-              clearTimeout(t);
-              resolve();
-            });
-            server.closeIdleConnections();
-          });
+          await listeners.close(Math.min(timeoutMs, 2000));
           await runCleanups();
         })();
         return closing;

@@ -1,18 +1,14 @@
 /**
  * `pnpm --filter @vespid/example-gateway dev`: starts the gateway host from the environment and
- * closes it gracefully on SIGINT/SIGTERM (close-with-grace).
+ * drains it on SIGINT/SIGTERM (`handleShutdown`: a duplicate signal from the process group keeps draining).
  */
-import closeWithGrace from 'close-with-grace';
+import { handleShutdown } from '@vespid/example-db';
 import { GatewayConfigError } from './config.js';
 import { startGatewayHost } from './host.js';
 
 try {
   const host = await startGatewayHost(process.env);
-  closeWithGrace({ delay: 15_000 }, async ({ err, signal }) => {
-    if (err) process.stderr.write(`gateway: fatal error, shutting down: ${err.message}\n`);
-    else if (signal) process.stderr.write(`gateway: ${signal}, draining\n`);
-    await host.close({ timeoutMs: 10_000 });
-  });
+  handleShutdown({ name: 'gateway', delayMs: 15_000, close: () => host.close({ timeoutMs: 10_000 }) });
 } catch (err) {
   // One clear line, no stack, no env values.
   const message = err instanceof GatewayConfigError ? err.message : `failed to start: ${(err as Error).message}`;

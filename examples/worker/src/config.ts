@@ -24,6 +24,8 @@ export interface WorkerConfig extends ContinuationEnvOptions {
   httpAllowlist: string[];
   /** How long the gateway may hold a remote node waiting for an eligible agent (0: fail at once). */
   nodeQueueTimeoutMs: number;
+  /** `WORKFLOW_METRICS_PORT` / `WORKFLOW_METRICS_HOST` (0.0.0.0): Prometheus `/metrics`; undefined = no listener. */
+  metrics: { host: string; port: number } | undefined;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -38,7 +40,8 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
  * Reads NODE_EXEC_TIMEOUT_MS, WORKFLOW_CONTINUATION_* (runbook), DATABASE_URL, DATABASE_SCHEMA,
  * REDIS_URL, WORKFLOW_NODE_MAX_ATTEMPTS (3), WORKFLOW_NODE_RETRY_DELAY_MS (1000),
  * WORKFLOW_RUN_SWEEP_MS (30000), WORKFLOW_RUN_CONCURRENCY (10), WORKFLOW_HTTP_ALLOWLIST (empty),
- * WORKFLOW_NODE_QUEUE_TIMEOUT_MS (300000).
+ * WORKFLOW_NODE_QUEUE_TIMEOUT_MS (300000), WORKFLOW_METRICS_PORT (unset: no metrics listener),
+ * WORKFLOW_METRICS_HOST (0.0.0.0).
  */
 export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   return {
@@ -52,5 +55,8 @@ export function workerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Worke
     runConcurrency: int(env, 'WORKFLOW_RUN_CONCURRENCY', 10, 1, 1000),
     httpAllowlist: parseAllowlist(env.WORKFLOW_HTTP_ALLOWLIST),
     nodeQueueTimeoutMs: int(env, 'WORKFLOW_NODE_QUEUE_TIMEOUT_MS', 300_000, 0, 86_400_000),
+    metrics: env.WORKFLOW_METRICS_PORT?.trim()
+      ? { host: env.WORKFLOW_METRICS_HOST?.trim() || '0.0.0.0', port: int(env, 'WORKFLOW_METRICS_PORT', 0, 0, 65535) }
+      : undefined,
   };
 }

@@ -13,6 +13,7 @@ import { type NodeOutcome, agentAndDurations, appendEvent, hasNodeEvent, retryWa
 import { nodeRequest } from './payloads.js';
 import { isRetryableFailure } from './retry-policy.js';
 import { inTransaction, lockRun, type RunRow } from './runs.js';
+import { logNodeResult } from './result-log.js';
 
 /** A unit of work on the run queue: continue this run from wherever it stands. */
 export interface RunJob {
@@ -317,7 +318,8 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       // Remember what to do after commit; onApplied runs only once the transaction is durable.
       pendingAfterCommit.set(cursor.requestId, next);
     },
-    onApplied({ cursor }) {
+    onApplied({ cursor, result }) {
+      void logNodeResult({ pool, logger }, cursor, result);
       const next = pendingAfterCommit.get(cursor.requestId);
       pendingAfterCommit.delete(cursor.requestId);
       if (!next) return;

@@ -19,22 +19,32 @@ import {
   type DispatchClient,
 } from '@vespid/sdk-dispatch';
 import { postgresCursorStore } from '@vespid/sdk-dispatch/postgres';
-import { createPool, kekFromEnv, loadSecretValue, migrate, type Kek, type Pool, type PoolClient } from '@vespid/example-db';
+import {
+  createPool,
+  kekFromEnv,
+  loadSecretValue,
+  migrate,
+  redisNamesFromEnv,
+  type Kek,
+  type Pool,
+  type PoolClient,
+} from '@vespid/example-db';
 import { Redis } from 'ioredis';
 import { type WorkerConfig, workerConfigFromEnv } from './config.js';
 import { createWorkflowEngine, type RunJob, type WorkflowEngine } from './engine.js';
 import { recordNodeQueued } from './node-queued.js';
 import { bullmqRunQueueConsumer, inProcessRunQueueConsumer, type RunQueueConsumer } from './run-queue.js';
 import { findStalledRuns } from './runs.js';
+import { createWorkerMetrics, serveMetrics } from './metrics.js';
 
 export interface WorkerHostOptions {
   env?: NodeJS.ProcessEnv;
   /** Use this pool instead of one from DATABASE_URL (the demo shares one). Not ended by close(). */
   pool?: Pool;
   logger?: Logger;
-  /** BullMQ key prefix (tests isolate by it). @default env BULLMQ_PREFIX, else BullMQ's `bull` */
+  /** BullMQ key prefix (tests isolate by it). @default env BULLMQ_PREFIX, else `<VESPID_REDIS_PREFIX>:bull`, else BullMQ's `bull` */
   bullPrefix?: string;
-  /** Result channel of the gateway (tests isolate by it). */
+  /** Result channel of the gateway (tests isolate by it). @default `gateway:results` under `VESPID_REDIS_PREFIX` */
   resultChannel?: string;
 }
 
@@ -43,6 +53,8 @@ export interface WorkerHost {
   runner: ContinuationRunner | undefined;
   runQueue: RunQueueConsumer;
   config: WorkerConfig;
+  /** `http://host:port/metrics` when `WORKFLOW_METRICS_PORT` is set. */
+  metricsUrl: string | undefined;
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
@@ -50,6 +62,7 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
   const env = options.env ?? process.env;
   const logger = options.logger ?? noopLogger;
   const config = workerConfigFromEnv(env);
+  const names = redisNamesFromEnv(env);
   // Cloud-mode connectors run workflow-supplied URLs inside our own network: only public addresses,
   // plus what the operator lists, so a member cannot read internal services or cloud metadata (SSRF).
   let destinations: DestinationPolicy;
@@ -70,7 +83,7 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
     return loadSecretValue(pool, kek, { organizationId, secretId });
   };
 
-  const bullPrefix = options.bullPrefix ?? (env.BULLMQ_PREFIX?.trim() || undefined);
+  const bullPrefix = options.bullPrefix ?? (env.BULLMQ_PREFIX?.trim() || names.bullPrefix);
   let client: DispatchClient | undefined;
   let remoteUnavailable: ErrorInfo | undefined;
   try {
@@ -95,6 +108,7 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
     logger,
   });
 
+  const metrics = createWorkerMetrics(pool);
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: null }) : undefined;
   let runner: ContinuationRunner | undefined;
   if (client) {
@@ -117,14 +131,17 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
             }),
           }
         : {}),
-      ...(options.resultChannel ? { channel: options.resultChannel } : {}),
+      channel: options.resultChannel ?? names.resultChannel,
       nodeExecTimeoutMs: config.nodeExecTimeoutMs,
       pollMs: config.pollMs,
       concurrency: config.concurrency,
       queueName: config.queueName,
       onBlocked: (e) => engine.onBlocked(e),
       onResult: (e) => engine.onResult(e),
-      onApplied: (e) => engine.onApplied(e),
+      onApplied: (e) => {
+        engine.onApplied(e);
+        metrics.resultApplied(e);
+      },
       onQueued: (e) => recordNodeQueued(pool, e).then(() => undefined),
       resolveSecret: async (cursor) => {
         const secretId = (cursor.data as { secretId?: string } | undefined)?.secretId;
@@ -158,16 +175,25 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
   }, config.runSweepMs);
   sweep.unref();
 
-  logger.info({ redis: Boolean(redis), remote: Boolean(runner) }, 'worker started');
+  const metricsServer = config.metrics ? await serveMetrics(metrics.registry, config.metrics) : undefined;
+  logger.info(
+    { redis: Boolean(redis), remote: Boolean(runner), ...(metricsServer ? { metricsUrl: `${metricsServer.url}/metrics` } : {}) },
+    'worker started',
+  );
   let closing: Promise<void> | undefined;
   return {
     engine,
     runner,
     runQueue,
     config,
+    metricsUrl: metricsServer ? `${metricsServer.url}/metrics` : undefined,
     close(closeOptions = {}) {
       closing ??= (async () => {
         clearInterval(sweep);
+        if (metricsServer) {
+          metricsServer.server.closeAllConnections();
+          await new Promise((resolve) => metricsServer.server.close(resolve));
+        }
         await runQueue!.close();
         await runner?.close({ timeoutMs: closeOptions.timeoutMs ?? 10_000 });
         await client?.close();

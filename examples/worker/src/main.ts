@@ -1,5 +1,5 @@
 // The example worker process: `pnpm --filter @vespid/example-worker dev`.
-import closeWithGrace from 'close-with-grace';
+import { handleShutdown } from '@vespid/example-db';
 import pino from 'pino';
 import { startWorkerHost } from './host.js';
 
@@ -10,10 +10,14 @@ const logger = pino({
 
 try {
   const host = await startWorkerHost({ logger });
-  closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {
-    if (err) logger.error({ err: err.message }, 'worker crashed');
-    logger.info({ signal }, 'worker shutting down');
-    await host.close({ timeoutMs: 10_000 });
+  handleShutdown({
+    name: 'worker',
+    delayMs: 15_000,
+    close: async ({ signal, err }) => {
+      if (err) logger.error({ err: err.message }, 'worker crashed');
+      logger.info({ signal }, 'worker shutting down');
+      await host.close({ timeoutMs: 10_000 });
+    },
   });
 } catch (err) {
   console.error(`worker: ${(err as Error).message}`);

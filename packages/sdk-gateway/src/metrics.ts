@@ -13,8 +13,22 @@ export interface GatewayMetrics {
   connectedAgents(count: number): void;
   /** Number of requests in flight after a change. */
   inFlight(count: number): void;
-  /** A request finished (result stored), with its time from dispatch to result. */
-  dispatchCompleted(info: { kind: string; status: 'succeeded' | 'failed'; code?: string; durationMs: number }): void;
+  /**
+   * A request finished (result stored), with its time from dispatch to result. The identity fields
+   * (never payloads or secrets) let a host write one log line per settled dispatch.
+   */
+  dispatchCompleted(info: {
+    kind: string;
+    status: 'succeeded' | 'failed';
+    code?: string;
+    durationMs: number;
+    requestId?: string;
+    organizationId?: string;
+    /** The agent it ran on; absent when none was chosen (e.g. expired before sending). */
+    agentId?: string;
+    /** The agent's name as its session reported it (this replica's sessions only). */
+    agentName?: string;
+  }): void;
   /** A dispatch was refused before reaching an agent (e.g. `NO_AGENT_AVAILABLE`). */
   dispatchRejected(info: { kind: string; code: string }): void;
   /** Requests waiting in the queue for an agent (all organizations) after a change. Optional. */

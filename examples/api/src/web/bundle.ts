@@ -1,11 +1,13 @@
 /**
- * Builds the `/agents` page's browser bundle from `examples/api/client/` with esbuild, in memory, once
- * per process. No build step to forget and nothing generated in git; the cost (~100 ms) is paid on the
- * first request for an asset (or ahead of time by calling {@link buildPageAssets}).
+ * The `/agents` page's browser bundle from `examples/api/client/`. A built host (`pnpm build`,
+ * `node dist/main.js`, the container image) serves the assets the build wrote to
+ * `dist/agents-assets/`; run from source (tsx: dev, tests, demo) it bundles them with esbuild in
+ * memory, once per process (~100 ms, paid on the first request or ahead of time by
+ * {@link buildPageAssets}).
  */
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
 /** The bundled page assets. */
 export interface PageAssets {
@@ -17,6 +19,10 @@ export interface PageAssets {
 
 const CLIENT_DIR = fileURLToPath(new URL('../../client/', import.meta.url));
 const PROTOCOL_SRC = fileURLToPath(new URL('../../../../packages/protocol/src/error-codes.ts', import.meta.url));
+// Beside dist/main.js in a built host (this module is inlined there); absent when run from source.
+const PREBUILT_DIR = fileURLToPath(new URL('./agents-assets/', import.meta.url));
+/** File names of the prebuilt assets in `dist/agents-assets/`. */
+export const PREBUILT_FILES = { js: 'app.js', css: 'style.css' } as const;
 
 let cached: Promise<PageAssets> | undefined;
 
@@ -30,14 +36,37 @@ let cached: Promise<PageAssets> | undefined;
  * ```
  */
 export function buildPageAssets(): Promise<PageAssets> {
-  cached ??= bundle().catch((err) => {
+  cached ??= (prebuilt() ?? bundlePageAssets()).catch((err) => {
     cached = undefined;
     throw err;
   });
   return cached;
 }
 
-async function bundle(): Promise<PageAssets> {
+function withEtag(js: string, css: string): PageAssets {
+  const etag = `"${createHash('sha256').update(js).update(css).digest('base64url').slice(0, 22)}"`;
+  return { js, css, etag };
+}
+
+function prebuilt(): Promise<PageAssets> | undefined {
+  const js = `${PREBUILT_DIR}${PREBUILT_FILES.js}`;
+  const css = `${PREBUILT_DIR}${PREBUILT_FILES.css}`;
+  if (!existsSync(js) || !existsSync(css)) return undefined;
+  return Promise.resolve(withEtag(readFileSync(js, 'utf8'), readFileSync(css, 'utf8')));
+}
+
+/**
+ * Bundles the page with esbuild (always, no cache); the api's build writes the result to
+ * `dist/agents-assets/`.
+ *
+ * @example
+ * ```ts
+ * const { js, css } = await bundlePageAssets();
+ * ```
+ */
+export async function bundlePageAssets(): Promise<PageAssets> {
+  // Loaded only here: a built host serves prebuilt assets and never needs esbuild.
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: { app: `${CLIENT_DIR}main.ts`, style: `${CLIENT_DIR}styles.css` },
     bundle: true,
@@ -54,6 +83,5 @@ async function bundle(): Promise<PageAssets> {
   });
   const js = result.outputFiles.find((f) => f.path.endsWith('.js'))?.text ?? '';
   const css = result.outputFiles.find((f) => f.path.endsWith('.css'))?.text ?? '';
-  const etag = `"${createHash('sha256').update(js).update(css).digest('base64url').slice(0, 22)}"`;
-  return { js, css, etag };
+  return withEtag(js, css);
 }

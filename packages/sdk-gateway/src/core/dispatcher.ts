@@ -479,6 +479,10 @@ export class Dispatcher {
       status: result.status,
       ...(result.error ? { code: result.error.code } : {}),
       durationMs,
+      requestId: entry.requestId,
+      organizationId: entry.organizationId,
+      ...(entry.agentId ? { agentId: entry.agentId } : {}),
+      ...(entry.session ? { agentName: entry.session.name } : {}),
     });
     this.deps.metrics.inFlight(this.inflight.size);
     this.deps.logger.debug({ requestId: entry.requestId, status: result.status, durationMs }, 'request settled');

@@ -1,0 +1,76 @@
+import { ROUTES, generateToken } from '@vespid/protocol';
+import { staticAuthenticator } from '@vespid/sdk-gateway';
+import { connectTestAgent } from '@vespid/sdk-gateway/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GatewayConfigError, gatewayHostConfigFromEnv } from './config.js';
+import { type GatewayHost, startGatewayHost } from './host.js';
+
+const ORG = 'org-listeners';
+const token = generateToken(ORG);
+const SERVICE = 'svc-listeners-token-0123456789';
+const baseEnv = {
+  NODE_ENV: 'test',
+  GATEWAY_HOST: '127.0.0.1',
+  GATEWAY_PORT: '0',
+  GATEWAY_LOG_LEVEL: 'silent',
+  GATEWAY_SERVICE_TOKEN: SERVICE,
+};
+const start = (env: Record<string, string>) =>
+  startGatewayHost(
+    { ...baseEnv, ...env },
+    { authenticator: staticAuthenticator([{ token, agentId: 'a1', organizationId: ORG, tags: [] }]) },
+  );
+
+const get = async (url: string) => {
+  const res = await fetch(url, { headers: { authorization: `Bearer ${SERVICE}` } });
+  return { status: res.status, text: await res.text() };
+};
+
+describe('gateway listeners', () => {
+  let host: GatewayHost | undefined;
+  afterEach(async () => {
+    await host?.close({ timeoutMs: 1000 });
+    host = undefined;
+  });
+
+  it('serves /ws, /internal/* and /metrics on one port when GATEWAY_INTERNAL_PORT is unset', async () => {
+    host = await start({});
+    expect(host.publicUrl).toBe(host.url);
+    expect(host.internalServer).toBe(host.server);
+    const agent = await connectTestAgent({ url: host.wsUrl, token });
+    expect((await get(`${host.url}${ROUTES.sessions}?organizationId=${ORG}`)).status).toBe(200);
+    expect((await get(`${host.url}/metrics`)).text).toContain('vespid_gateway_connected_agents');
+    await agent.close();
+  });
+
+  it('with GATEWAY_INTERNAL_PORT, the public port answers 404 for /internal/* and /metrics and the internal one has no /ws', async () => {
+    host = await start({ GATEWAY_INTERNAL_PORT: '0' });
+    expect(host.publicUrl).not.toBe(host.url);
+    // Public: agents connect, health answers, the internal API and metrics do not exist.
+    const agent = await connectTestAgent({ url: host.wsUrl, token });
+    expect((await get(`${host.publicUrl}/healthz`)).status).toBe(200);
+    for (const path of [ROUTES.sessions, ROUTES.dispatch, '/internal/v1/results/x:y:1', '/metrics']) {
+      const res = await get(`${host.publicUrl}${path}`);
+      expect(res.status, path).toBe(404);
+      expect(JSON.parse(res.text)).toEqual({ code: 'NOT_FOUND', message: 'not found' });
+    }
+    // Internal: the API, metrics and health answer; a WebSocket upgrade is not served there.
+    const sessions = await get(`${host.url}${ROUTES.sessions}?organizationId=${ORG}`);
+    expect(sessions.status).toBe(200);
+    expect(sessions.text).toContain('a1');
+    expect((await get(`${host.url}/metrics`)).text).toContain('vespid_gateway_connected_agents');
+    expect((await get(`${host.url}/readyz`)).status).toBe(200);
+    await expect(connectTestAgent({ url: `${host.url.replace('http', 'ws')}/ws`, token })).rejects.toThrow();
+    await agent.close();
+  });
+
+  it('refuses an internal port equal to the public one and GATEWAY_INTERNAL_HOST without a port', () => {
+    expect(() => gatewayHostConfigFromEnv({ ...baseEnv, GATEWAY_PORT: '3002', GATEWAY_INTERNAL_PORT: '3002' })).toThrow(GatewayConfigError);
+    expect(() => gatewayHostConfigFromEnv({ ...baseEnv, GATEWAY_INTERNAL_HOST: '10.0.0.1' })).toThrow(/GATEWAY_INTERNAL_PORT/);
+    expect(gatewayHostConfigFromEnv({ ...baseEnv, GATEWAY_INTERNAL_PORT: '3003' }).internalListener).toEqual({
+      host: '127.0.0.1',
+      port: 3003,
+    });
+    expect(gatewayHostConfigFromEnv(baseEnv).internalListener).toBeUndefined();
+  });
+});

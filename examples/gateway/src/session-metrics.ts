@@ -1,0 +1,78 @@
+/**
+ * Session-level gateway metrics the library's `GatewayMetrics` sink does not carry, gathered by the
+ * host from the hooks it already has: the authenticator (auth failures), `onAgentHello` (reconnects)
+ * and `onAgentDisconnected` (close codes). Registered on the host's registry next to `metrics.ts`.
+ */
+import type { AgentAuthenticator, AgentHelloInfo } from '@vespid/sdk-gateway';
+import { Counter, type Registry } from 'prom-client';
+
+/** Agent ids remembered for reconnect counting; beyond this the oldest are forgotten. */
+const MAX_REMEMBERED = 100_000;
+
+/** The hooks to hand to `createGateway` (compose with the host's own). */
+export interface SessionMetrics {
+  /** Wraps an authenticator so each refusal counts by reason (`invalid`, `revoked`, `error`). */
+  authenticator(inner: AgentAuthenticator): AgentAuthenticator;
+  onAgentHello(info: AgentHelloInfo): void;
+  onAgentDisconnected(info: { code: number }): void;
+}
+
+/**
+ * Registers `vespid_gateway_session_closes_total{code}`, `vespid_gateway_auth_failures_total{reason}`
+ * and `vespid_gateway_agent_reconnects_total` on `registry`.
+ *
+ * @example
+ * ```ts
+ * const s = createSessionMetrics(registry);
+ * createGateway({ authenticator: s.authenticator(auth), onAgentHello: s.onAgentHello, onAgentDisconnected: s.onAgentDisconnected });
+ * ```
+ */
+export function createSessionMetrics(registry: Registry): SessionMetrics {
+  const closes = new Counter({
+    name: 'vespid_gateway_session_closes_total',
+    help: 'Agent sessions closed, by WebSocket close code (1001 drain, 4401 token, 4403 revoked, 4408 stale, 4409 replaced, …)',
+    labelNames: ['code'],
+    registers: [registry],
+  });
+  const authFailures = new Counter({
+    name: 'vespid_gateway_auth_failures_total',
+    help: 'Agent upgrades refused by the authenticator, by reason (invalid, revoked, error = control plane unreachable)',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const reconnects = new Counter({
+    name: 'vespid_gateway_agent_reconnects_total',
+    help: 'Agent sessions opened by an agent that already had a session on this gateway process',
+    registers: [registry],
+  });
+  for (const reason of ['invalid', 'revoked', 'error']) authFailures.inc({ reason }, 0);
+  reconnects.inc(0);
+  const seen = new Set<string>();
+  return {
+    authenticator(inner) {
+      return {
+        async authenticate(token, context) {
+          try {
+            const result = await inner.authenticate(token, context);
+            if (!result.ok) authFailures.inc({ reason: result.reason });
+            return result;
+          } catch (err) {
+            authFailures.inc({ reason: 'error' });
+            throw err;
+          }
+        },
+      };
+    },
+    onAgentHello(info) {
+      if (seen.has(info.agentId)) {
+        reconnects.inc();
+        return;
+      }
+      seen.add(info.agentId);
+      if (seen.size > MAX_REMEMBERED) seen.delete(seen.values().next().value as string);
+    },
+    onAgentDisconnected(info) {
+      closes.inc({ code: String(info.code) });
+    },
+  };
+}
