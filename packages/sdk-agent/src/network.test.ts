@@ -115,7 +115,8 @@ describe('wss:// with a private CA, direct and through a CONNECT proxy', () => {
       await expect(
         pairAgent({ pairingToken: 'org-tls.pairing_0123456789', apiBase, name: 'p', proxyForUrl: () => undefined }),
       ).rejects.toMatchObject({
-        code: 'GATEWAY_UNAVAILABLE',
+        // Pairing talks to the control plane, not the gateway: the error names the right side.
+        code: 'CONTROL_PLANE_UNREACHABLE',
       });
     } finally {
       api.closeAllConnections();
