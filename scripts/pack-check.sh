@@ -11,7 +11,10 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
-if [ "${PACK_CHECK_SKIP_BUILD:-}" != "1" ]; then pnpm build >/dev/null; pnpm --filter @vespid/node-agent build >/dev/null; fi
+if [ "${PACK_CHECK_SKIP_BUILD:-}" != "1" ]; then pnpm build >/dev/null; fi
+# `pnpm build` builds the libraries (packages/*) only; the node-agent product is built here, always, so
+# its tarball carries dist/cli.js (without it npm links no `vespid-agent` bin).
+pnpm --filter @vespid/node-agent build >/dev/null
 
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/vespid-pack-check.XXXXXX")"
 cleanup() { if [ "${PACK_CHECK_KEEP:-}" = "1" ]; then echo "kept $scratch"; else rm -rf "$scratch"; fi; }
@@ -56,6 +59,9 @@ timeout 60 npx tsx quickstart.mjs
 # The node-agent: its own tarball plus the libraries it depends on (protocol, sdk-agent).
 agent_tgz="$(cd "$root/examples/node-agent" && pnpm pack --pack-destination "$scratch/tarballs" 2>/dev/null | grep -E '\.tgz$' | tail -1)"
 [ -f "$agent_tgz" ] || agent_tgz="$scratch/tarballs/$(basename "$agent_tgz")"
+if ! tar -tzf "$agent_tgz" | grep -qx 'package/dist/cli.js'; then
+  echo "pack-check: @vespid/node-agent's tarball has no dist/cli.js (pnpm --filter @vespid/node-agent build)" >&2; exit 1
+fi
 if grep -q '"workspace:' < <(tar -xOzf "$agent_tgz" package/package.json); then
   echo "pack-check: @vespid/node-agent's packed package.json still has workspace: ranges" >&2; exit 1
 fi
