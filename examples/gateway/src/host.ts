@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { type GatewayHostConfig, gatewayHostConfigFromEnv } from './config.js';
 import { subscribeControl } from './control-channel.js';
-import { startListeners } from './listeners.js';
+import { refuseOtherUpgrades, startListeners } from './listeners.js';
 import { withDispatchLog } from './dispatch-log.js';
 import { createGatewayLogger } from './logger.js';
 import { createGatewayMetrics } from './metrics.js';
@@ -194,7 +194,10 @@ export async function startGatewayHost(
         },
         internal: (req, res) => gateway.httpHandler(req, res),
       },
-      (publicServer) => gateway.attach(publicServer, { path: config.wsPath }),
+      (publicServer) => {
+        gateway.attach(publicServer, { path: config.wsPath });
+        refuseOtherUpgrades(publicServer, config.wsPath);
+      },
     );
     const server = listeners.public;
     const url = listeners.internalUrl;

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { ROUTES, generateToken } from '@vespid/protocol';
 import { staticAuthenticator } from '@vespid/sdk-gateway';
 import { connectTestAgent } from '@vespid/sdk-gateway/testing';
@@ -20,6 +21,30 @@ const start = (env: Record<string, string>) =>
     { ...baseEnv, ...env },
     { authenticator: staticAuthenticator([{ token, agentId: 'a1', organizationId: ORG, tags: [] }]) },
   );
+
+/** A WebSocket upgrade request at `path`; resolves with the HTTP answer when the server refuses it. */
+const upgradeAt = (base: string, path: string) =>
+  new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(`${base}${path}`, {
+      headers: {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        authorization: `Bearer ${token}`,
+      },
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('upgrade', () => reject(new Error(`upgraded at ${path}`)));
+    req.on('error', reject);
+    req.end();
+  });
 
 const get = async (url: string) => {
   const res = await fetch(url, { headers: { authorization: `Bearer ${SERVICE}` } });
@@ -61,6 +86,15 @@ describe('gateway listeners', () => {
     expect((await get(`${host.url}/metrics`)).text).toContain('vespid_gateway_connected_agents');
     expect((await get(`${host.url}/readyz`)).status).toBe(200);
     await expect(connectTestAgent({ url: `${host.url.replace('http', 'ws')}/ws`, token })).rejects.toThrow();
+    await agent.close();
+  });
+
+  it("answers 404 with a hint (instead of hanging) to an upgrade on a path other than GATEWAY_WS_URL's", async () => {
+    host = await start({});
+    const res = await upgradeAt(host.publicUrl, '/agents');
+    expect(res.status).toBe(404);
+    expect(JSON.parse(res.body)).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('agents connect to /ws') });
+    const agent = await connectTestAgent({ url: host.wsUrl, token });
     await agent.close();
   });
 

@@ -6,6 +6,7 @@
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -71,6 +72,25 @@ function closeServer(server: Server, forceAfterMs: number): Promise<void> {
       resolve();
     });
     server.closeIdleConnections();
+  });
+}
+
+/**
+ * Answers a WebSocket upgrade on any path but `wsPath` with 404 and closes the socket. The gateway's own
+ * upgrade listener leaves other paths alone (an embedding server may own them); in this host nothing
+ * else does, and without this answer an agent pointed at a wrong `GATEWAY_WS_URL` path would hang.
+ */
+export function refuseOtherUpgrades(server: Server, wsPath: string): void {
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    if (pathOf(req) === wsPath) return;
+    const body = JSON.stringify({
+      code: 'NOT_FOUND',
+      message: `no WebSocket endpoint at ${pathOf(req)}: agents connect to ${wsPath} (check the agent's gateway URL)`,
+    });
+    socket.on('error', () => socket.destroy());
+    socket.end(
+      `HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
   });
 }
 
