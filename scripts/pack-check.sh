@@ -59,7 +59,8 @@ timeout 60 npx tsx quickstart.mjs
 # The node-agent: its own tarball plus the libraries it depends on (protocol, sdk-agent).
 agent_tgz="$(cd "$root/examples/node-agent" && pnpm pack --pack-destination "$scratch/tarballs" 2>/dev/null | grep -E '\.tgz$' | tail -1)"
 [ -f "$agent_tgz" ] || agent_tgz="$scratch/tarballs/$(basename "$agent_tgz")"
-if ! tar -tzf "$agent_tgz" | grep -qx 'package/dist/cli.js'; then
+# (the listing is read whole: `grep -q` would close the pipe early and pipefail would fail the tar)
+if ! tar -tzf "$agent_tgz" | grep -x 'package/dist/cli.js' >/dev/null; then
   echo "pack-check: @vespid/node-agent's tarball has no dist/cli.js (pnpm --filter @vespid/node-agent build)" >&2; exit 1
 fi
 if grep -q '"workspace:' < <(tar -xOzf "$agent_tgz" package/package.json); then
