@@ -70,8 +70,27 @@ agent_deps=("$agent_tgz" "$scratch"/tarballs/vespid-protocol-*.tgz "$scratch"/ta
 cp "$root/scripts/pack-check/node-agent.mjs" .
 mkdir -p "$scratch/global" "$scratch/npx"
 npm install -g --prefix "$scratch/global" --no-audit --no-fund --loglevel=error "${agent_deps[@]}" >/dev/null
-echo "node-agent: npm i -g installs $(du -sh "$scratch/global/lib/node_modules" | cut -f1) ($(du -sh "$scratch/global/lib/node_modules/@vespid/sdk-agent/node_modules/dockerode" 2>/dev/null | cut -f1 || echo '?') of it dockerode alone)"
+echo "node-agent: npm i -g installs $(du -sh "$scratch/global/lib/node_modules" | cut -f1) (with the Docker sandbox's optional dockerode)"
+# A connector-only agent: without optional dependencies, so no dockerode (nor ssh2 and its native addon).
+# (A project install: npm ignores --omit with -g and tarballs, npm/cli#8284.)
+mkdir -p "$scratch/lean-agent"
+printf '{ "name": "lean-agent", "private": true, "version": "0.0.0" }\n' > "$scratch/lean-agent/package.json"
+(cd "$scratch/lean-agent" && npm install --omit=optional --no-audit --no-fund --loglevel=error "${agent_deps[@]}" >/dev/null)
+if [ -n "$(find "$scratch/lean-agent/node_modules" -type d -name dockerode -print -quit)" ]; then
+  echo "pack-check: npm install --omit=optional @vespid/node-agent still installed dockerode" >&2; exit 1
+fi
+echo "node-agent: npm install --omit=optional installs $(du -sh "$scratch/lean-agent/node_modules" | cut -f1) (connector-only: no dockerode)"
+timeout 120 node node-agent.mjs "$scratch/lean-agent/node_modules/.bin/vespid-agent"
 timeout 120 node node-agent.mjs "$scratch/global/bin/vespid-agent"
 npx_pkgs=(); for t in "${agent_deps[@]}"; do npx_pkgs+=(--package "$t"); done
 (cd "$scratch/npx" && timeout 180 node "$scratch/app/node-agent.mjs" npx --yes "${npx_pkgs[@]}" vespid-agent)
+# What `npm install <package>` brings to a user, per library (dependencies only; optional peers left out).
+for lib in protocol sdk-gateway sdk-dispatch sdk-agent; do
+  dir="$scratch/size-$lib"; mkdir -p "$dir"
+  printf '{ "name": "size-%s", "private": true, "version": "0.0.0" }\n' "$lib" > "$dir/package.json"
+  # The @vespid tarballs it depends on come from $scratch/tarballs; npm resolves them by being listed.
+  deps=("$scratch"/tarballs/vespid-$lib-*.tgz); [ "$lib" != protocol ] && deps+=("$scratch"/tarballs/vespid-protocol-*.tgz)
+  (cd "$dir" && npm install --no-audit --no-fund --loglevel=error "${deps[@]}" >/dev/null)
+  echo "install size: @vespid/$lib -> $(du -sh "$dir/node_modules" | cut -f1), $(cd "$dir" && npm ls --all --parseable 2>/dev/null | tail -n +2 | sort -u | wc -l) packages"
+done
 echo "pack-check: ok (${#tarballs[@]} packages: ESM + CJS round trip, conformance suites, docs quickstart; node-agent via npm i -g and npx) in $scratch"

@@ -170,6 +170,13 @@ const entries = [
     'The node asked for env keys the agent operator does not allow.',
     'Add the keys to the agent allowlist or remove them from the node.',
   ],
+  [
+    'OPTIONAL_DEPENDENCY_MISSING',
+    500,
+    false,
+    'A feature needs an optional peer dependency that is not installed (e.g. dockerode for the Docker sandbox).',
+    'Install the package the message names next to the Vespid package, then restart.',
+  ],
   ['WORKDIR_ESCAPE', 400, false, 'A run or node id would place the workdir outside the workdir root.', 'Use plain ids.'],
   [
     'NETWORK_NOT_ALLOWED',

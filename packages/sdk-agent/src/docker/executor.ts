@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentExecutePayloadSchema, BuiltinKinds, VespidError } from '@vespid/protocol';
-import Dockerode from 'dockerode';
 import type { Executor, ExecutorContext, ExecutorResult, ExecutorTask } from '../executor.js';
 import { containerCreateOptions } from './container-spec.js';
 import { ImageFactsCache, ensureImage } from './engine.js';
@@ -14,6 +13,8 @@ import { runContainer } from './run-container.js';
 import { formatSandboxUser, resolveSandboxUser } from './sandbox-user.js';
 import { sweepOrphans } from './sweeper.js';
 import { type DirOwner, locateRun, prepareWorkdir, removeDir, removeWorkdir, workdirPath } from './workdir.js';
+import { loadDockerode } from './load-dockerode.js';
+import type Dockerode from 'dockerode';
 
 /**
  * Lifecycle state of a {@link DockerSandboxExecutor}.
@@ -74,7 +75,12 @@ const SCRIPTS_DIR = '.vespid-scripts';
  */
 export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): DockerSandboxExecutor {
   const o = resolveDockerSandboxOptions(options);
-  const docker = o.docker ?? new Dockerode(o.socketPath ? { socketPath: o.socketPath } : undefined);
+  // Created on first use: dockerode is an optional peer, imported only when the engine is needed.
+  let dockerReady: Promise<Dockerode> | undefined;
+  const engine = () =>
+    (dockerReady ??= o.docker
+      ? Promise.resolve(o.docker)
+      : loadDockerode().then((Docker) => new Docker(o.socketPath ? { socketPath: o.socketPath } : undefined)));
   const processEnv = o.env ?? process.env;
   const scope = o.scope ?? `wd-${createHash('sha256').update(o.workdirRoot).digest('hex').slice(0, 16)}`;
   const instanceId = randomUUID();
@@ -87,9 +93,9 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
   let sweepTimer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
 
-  const sweep = (all: boolean) =>
+  const sweep = async (all: boolean) =>
     sweepOrphans({
-      docker,
+      docker: await engine(),
       scope,
       instanceId,
       all,
@@ -115,6 +121,7 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
     logger.info({ image, network, timeoutMs, envKeys: env.passedKeys.length }, 'starting docker sandbox');
     if (env.missingKeys.length > 0) logger.warn({ missing: env.missingKeys.length }, 'allowed env keys are not set on the agent');
 
+    const docker = await engine();
     const imageFacts = await ensureImage(docker, image, o.allowPull, signal, images);
     const scriptDir = join(o.workdirRoot, SCRIPTS_DIR, randomUUID());
     try {
@@ -184,6 +191,11 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
         const removed = await sweep(true);
         o.logger.info({ scope, removed }, 'docker sandbox ready');
       } catch (err) {
+        // Not installed is not transient: say so at start, not at the first task.
+        if (VespidError.is(err) && err.code === 'OPTIONAL_DEPENDENCY_MISSING') {
+          state = 'closed';
+          throw err;
+        }
         // An engine that is down now may be up by the first task; each task reports DOCKER_FAILED meanwhile.
         o.logger.warn({ scope, err: String(err) }, 'initial orphan sweep failed');
       }
