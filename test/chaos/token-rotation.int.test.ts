@@ -85,7 +85,7 @@ await describeWith(['postgres', 'redis'], 'chaos: in-band agent token rotation',
          FROM organization_agents WHERE id = $1`,
       [a.agentId, hashToken(fresh), hashToken(old)],
     );
-    record('rotation.under-load', { runs: ids.length, ...inv, targetHits: target.hits.get('/load') ?? 0 });
+    record('rotation.under-load', { ...inv, targetHits: target.hits.get('/load') ?? 0 });
     expect(inv).toMatchObject({ runs: 30, succeeded: 30, stuck: 0, terminalDupes: 0, nodeSucceededTwice: 0 });
     expect(target.hits.get('/load')).toBe(30);
     expect(rows[0]).toMatchObject({ current: true, previous: true, pending: null });
