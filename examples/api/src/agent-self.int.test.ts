@@ -36,7 +36,8 @@ await describeWith(['postgres', 'redis'], 'api: an agent deregisters itself with
     const res = await api.call('POST', '/v1/agents/deregister', { token: me.agentToken, orgId: null });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ agentId: me.agentId, status: 'revoked', propagated: true });
-    for (let i = 0; i < 100 && !control.some((e) => e.agentId === me.agentId); i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && !control.some((e) => 'agentId' in e && e.agentId === me.agentId); i++)
+      await new Promise((r) => setTimeout(r, 20));
     expect(control).toContainEqual({ type: 'agent_revoked', agentId: me.agentId });
 
     const list = await api.call('GET', `/v1/orgs/${org.orgId}/agents`, { token: org.accessToken });

@@ -40,7 +40,7 @@ await describeWith(['postgres', 'redis'], 'api agents and pairing', () => {
   /** Waits (bounded) until a control event for `agentId` of `type` arrives. */
   const waitForControl = async (type: string, agentId: string) => {
     for (let i = 0; i < 100; i++) {
-      const hit = control.find((e) => e.type === type && e.agentId === agentId);
+      const hit = control.find((e) => e.type === type && 'agentId' in e && e.agentId === agentId);
       if (hit) return hit;
       await new Promise((r) => setTimeout(r, 20));
     }

@@ -14,6 +14,7 @@ import { errorHandler, noStore } from './http.js';
 import type { LiveSessionSource } from './live-sessions.js';
 import { agentFleetRoutes } from './routes/agent-fleet.js';
 import { agentSelfRoutes } from './routes/agent-self.js';
+import { tokenRotationRoutes } from './routes/token-rotation.js';
 import { agentRoutes } from './routes/agents.js';
 import { invitationRoutes } from './routes/invitations.js';
 import { memberRoutes } from './routes/members.js';
@@ -125,6 +126,7 @@ export function buildApiApp(deps: ApiDeps): FastifyInstance {
     agentRoutes(instance, ctx);
     agentFleetRoutes(instance, ctx);
     agentSelfRoutes(instance, ctx);
+    tokenRotationRoutes(instance, ctx);
     secretRoutes(instance, ctx);
     workflowRoutes(instance, ctx);
     runRoutes(instance, ctx);

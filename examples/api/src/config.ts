@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_TOKEN_ROTATION_OVERLAP_MS } from '@vespid/protocol';
 import { ApiError } from './errors.js';
 
 /**
@@ -60,6 +61,11 @@ export const ApiConfigSchema = z.object({
     .optional(),
   /** Gateway base URL for live session data (`GET /internal/v1/sessions`). @default http://localhost:3002 */
   gatewayHttpUrl: z.string().url().default('http://localhost:3002'),
+  /**
+   * `AGENT_TOKEN_ROTATION_OVERLAP_MS`: after a rotation request an agent's current token keeps working
+   * this long (so an offline agent can still connect and be rotated), then it is refused. @default 86400000 (24 h)
+   */
+  tokenRotationOverlapMs: int(0, 365 * 24 * 3_600_000).default(DEFAULT_TOKEN_ROTATION_OVERLAP_MS),
 });
 /** Resolved config. */
 export type ApiConfig = z.output<typeof ApiConfigSchema>;
@@ -98,6 +104,7 @@ export interface ApiEnv {
   API_PUBLIC_URL?: string;
   GATEWAY_HTTP_URL?: string;
   GATEWAY_SERVICE_TOKEN?: string;
+  AGENT_TOKEN_ROTATION_OVERLAP_MS?: string;
   [key: string]: string | undefined;
 }
 
@@ -127,5 +134,6 @@ export function apiConfigFromEnv(env: ApiEnv): ApiConfig {
     trustProxy: set(env.API_TRUST_PROXY) === undefined ? undefined : env.API_TRUST_PROXY === 'true' || env.API_TRUST_PROXY === '1',
     publicUrl: set(env.API_PUBLIC_URL),
     gatewayHttpUrl: set(env.GATEWAY_HTTP_URL),
+    tokenRotationOverlapMs: set(env.AGENT_TOKEN_ROTATION_OVERLAP_MS),
   });
 }

@@ -3,7 +3,7 @@
  * session is closed, new tags route without a reconnect. The api publishes; every gateway replica
  * subscribes to the Redis channel {@link CONTROL_CHANNEL}.
  */
-import { AgentPauseEventSchema, IdSchema, type Logger, TagSchema, noopLogger } from '@vespid/protocol';
+import { AgentPauseEventSchema, IdSchema, type Logger, TagSchema, TokenRotationEventSchema, noopLogger } from '@vespid/protocol';
 import { z } from 'zod';
 
 /**
@@ -19,7 +19,9 @@ export const CONTROL_CHANNEL = 'vespid:control';
 /**
  * A control event, JSON on the wire: `{"type":"agent_revoked","agentId"}`,
  * `{"type":"agent_tags_updated","agentId","tags"}`, or `{"type":"agent_paused"|"agent_resumed","agentId"}`
- * (the protocol's `AgentPauseEventSchema`).
+ * (the protocol's `AgentPauseEventSchema`), or a rotation request
+ * `{"type":"agent_token_rotation_requested","agentId"}` / `{"type":"org_agent_tokens_rotation_requested","organizationId"}`
+ * (the protocol's `TokenRotationEventSchema`; ids only, never a token).
  *
  * @example
  * ```ts
@@ -30,6 +32,7 @@ export const ControlEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('agent_revoked'), agentId: IdSchema }),
   z.object({ type: z.literal('agent_tags_updated'), agentId: IdSchema, tags: z.array(TagSchema) }),
   ...AgentPauseEventSchema.options,
+  ...TokenRotationEventSchema.options,
 ]);
 /** A control event. */
 export type ControlEvent = z.infer<typeof ControlEventSchema>;
@@ -94,7 +97,7 @@ export function inProcessControlBus(options: { logger?: Logger } = {}): InProces
         try {
           await listener(parsed);
         } catch (err) {
-          logger.error({ err, type: parsed.type, agentId: parsed.agentId }, 'control listener failed');
+          logger.error({ err, type: parsed.type, ...('agentId' in parsed ? { agentId: parsed.agentId } : {}) }, 'control listener failed');
         }
       }
     },

@@ -18,5 +18,12 @@ export {
   type SecretEnvelope,
   type SecretBinding,
 } from './secrets.js';
+export {
+  tokenRotationOverlapMsFromEnv,
+  markTokenRotation,
+  setPendingToken,
+  activatePendingToken,
+  type Queryable,
+} from './agent-tokens.js';
 export { redisNames, redisNamesFromEnv, type RedisNames } from './redis-names.js';
 export { handleShutdown, type ShutdownOptions } from './host/shutdown.js';

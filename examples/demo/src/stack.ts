@@ -101,6 +101,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         for (const g of gateways) {
           if (e.type === 'agent_revoked') g.gateway.revokeAgent(e.agentId);
           else if (e.type === 'agent_tags_updated') g.gateway.updateAgentTags(e.agentId, e.tags);
+          else if (e.type === 'agent_token_rotation_requested') g.gateway.rotateAgentTokens({ agentId: e.agentId });
+          else if (e.type === 'org_agent_tokens_rotation_requested') g.gateway.rotateAgentTokens({ organizationId: e.organizationId });
           else g.gateway.setAgentPaused(e.agentId, e.type === 'agent_paused');
         }
       });

@@ -1,4 +1,4 @@
-import { type RedisNames, redisNamesFromEnv } from '@vespid/example-db';
+import { type RedisNames, redisNamesFromEnv, tokenRotationOverlapMsFromEnv } from '@vespid/example-db';
 import { type GatewayEnvConfig, gatewayOptionsFromEnv } from '@vespid/sdk-gateway';
 
 /** Everything the gateway host reads from its environment. */
@@ -32,6 +32,11 @@ export interface GatewayHostConfig extends GatewayEnvConfig {
    * default `GATEWAY_HOST`); undefined = everything on `GATEWAY_PORT`, as the runbook has it.
    */
   internalListener: { host: string; port: number } | undefined;
+  /**
+   * `AGENT_TOKEN_ROTATION_OVERLAP_MS`: how long a rotated agent token stays valid (used when a rotation
+   * completes without a deadline set by the control plane). @default 86400000 (24 h)
+   */
+  tokenRotationOverlapMs: number;
 }
 
 /** Cluster-mode settings (`GATEWAY_CLUSTER=redis`). */
@@ -65,7 +70,7 @@ function positiveInt(env: Record<string, string | undefined>, name: string, min:
  * Reads the runbook's Gateway variables (via `gatewayOptionsFromEnv`) plus `DATABASE_URL`,
  * `DATABASE_SCHEMA`, `REDIS_URL`, `NODE_ENV` and the cluster-mode variables (`GATEWAY_CLUSTER=redis`,
  * `GATEWAY_REPLICA_ID`, `GATEWAY_CLUSTER_KEY_PREFIX`, `GATEWAY_CLUSTER_PRESENCE_TTL_MS`, `GATEWAY_ORG_MAX_IN_FLIGHT`),
- * `GATEWAY_ORG_MAX_QUEUED` and `VESPID_REDIS_PREFIX`. Refuses to run without `GATEWAY_SERVICE_TOKEN` unless
+ * `GATEWAY_ORG_MAX_QUEUED`, `VESPID_REDIS_PREFIX` and `AGENT_TOKEN_ROTATION_OVERLAP_MS`. Refuses to run without `GATEWAY_SERVICE_TOKEN` unless
  * `NODE_ENV=test`, and with `NODE_ENV=production` but no `REDIS_URL` unless `GATEWAY_RESULT_STORE=memory`.
  *
  * @example
@@ -116,8 +121,15 @@ export function gatewayHostConfigFromEnv(env: Record<string, string | undefined>
     throw new GatewayConfigError('GATEWAY_INTERNAL_PORT must differ from GATEWAY_PORT (unset it to serve both on one port)');
   if (internalPort === undefined && set(env.GATEWAY_INTERNAL_HOST))
     throw new GatewayConfigError('GATEWAY_INTERNAL_HOST needs GATEWAY_INTERNAL_PORT');
+  let tokenRotationOverlapMs: number;
+  try {
+    tokenRotationOverlapMs = tokenRotationOverlapMsFromEnv(env);
+  } catch (err) {
+    throw new GatewayConfigError((err as Error).message);
+  }
   return {
     ...base,
+    tokenRotationOverlapMs,
     cluster,
     redisNames: names,
     internalListener: internalPort === undefined ? undefined : { host: set(env.GATEWAY_INTERNAL_HOST) ?? base.host, port: internalPort },

@@ -1,8 +1,8 @@
-import { AgentPauseEventSchema, IdSchema, type Logger, TagSchema } from '@vespid/protocol';
+import { AgentPauseEventSchema, IdSchema, type Logger, TagSchema, TokenRotationEventSchema } from '@vespid/protocol';
 import type { Gateway } from '@vespid/sdk-gateway';
 import type { Redis } from 'ioredis';
 
-/** Redis channel on which the control plane publishes revocations, tag edits and pauses. */
+/** Redis channel on which the control plane publishes revocations, tag edits, pauses and rotation requests. */
 export const CONTROL_CHANNEL = 'vespid:control';
 
 /** Applies one control event to the gateway; returns what it did, for logs and tests. */
@@ -13,6 +13,19 @@ export function applyControlEvent(gateway: Gateway, message: string, logger: Log
   } catch {
     logger.warn({}, 'control event is not JSON: ignored');
     return 'ignored';
+  }
+  // Rotation events carry ids only; the token is minted here, by the replica holding the session.
+  const rotation = TokenRotationEventSchema.safeParse(event);
+  if (rotation.success) {
+    const r = rotation.data;
+    const outcome = gateway.rotateAgentTokens(
+      r.type === 'agent_token_rotation_requested' ? { agentId: r.agentId } : { organizationId: r.organizationId },
+    );
+    logger.info(
+      { ...(r.type === 'agent_token_rotation_requested' ? { agentId: r.agentId } : { organizationId: r.organizationId }), ...outcome },
+      'token rotation requested by control plane',
+    );
+    return 'rotating';
   }
   if (!IdSchema.safeParse(event.agentId).success) {
     logger.warn({ type: String(event.type).slice(0, 40) }, 'control event without a valid agentId: ignored');

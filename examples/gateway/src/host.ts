@@ -19,6 +19,7 @@ import { createGatewayLogger } from './logger.js';
 import { createGatewayMetrics } from './metrics.js';
 import { createSessionMetrics } from './session-metrics.js';
 import { postgresAgents } from './pg-agents.js';
+import { postgresTokenRotator } from './pg-token-rotator.js';
 
 /** Pieces a caller (test, demo) may supply instead of having the host build them from env. */
 export interface GatewayHostOverrides {
@@ -87,7 +88,7 @@ export async function startGatewayHost(
       cleanups.push(() => p.end());
       if (config.autoMigrate) await migrate(p, { schema: config.databaseSchema });
       pool = p;
-      agents = postgresAgents(p, logger);
+      agents = postgresAgents(p, logger, { overlapMs: config.tokenRotationOverlapMs });
       cleanups.push(() => agents!.settle());
     } else if (!overrides.authenticator) {
       logger.warn({}, 'DATABASE_URL is not set and no authenticator was given: every agent will be refused');
@@ -151,6 +152,10 @@ export async function startGatewayHost(
         return agents?.hello(info);
       },
       onAgentDisconnected: sessionMetrics.onAgentDisconnected,
+      // In-band rotation needs the agents table; a custom authenticator brings its own (or none).
+      ...(pool && !overrides.authenticator
+        ? { tokenRotator: postgresTokenRotator(pool, { overlapMs: config.tokenRotationOverlapMs }) }
+        : {}),
       // Set explicitly: `config.cluster` (the env settings) must not reach the gateway options.
       cluster,
     });

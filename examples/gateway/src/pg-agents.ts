@@ -1,4 +1,4 @@
-import type { Pool } from '@vespid/example-db';
+import { type Pool, activatePendingToken } from '@vespid/example-db';
 import { type Logger, hashToken, parseToken } from '@vespid/protocol';
 import type { AgentAuthenticator, AgentHelloInfo, AgentSeen } from '@vespid/sdk-gateway';
 
@@ -10,6 +10,11 @@ interface AgentRow {
   max_in_flight: number | null;
   revoked_at: Date | null;
   paused: boolean;
+  /** Which of the agent's token hashes matched (migration 0008): the current one, pending, or previous. */
+  matched: 'current' | 'pending' | 'previous';
+  /** The matched token is past its deadline (current: token_expires_at, previous: previous_valid_until). */
+  expired: boolean;
+  rotation_requested: boolean;
 }
 
 /**
@@ -23,7 +28,7 @@ interface AgentRow {
  * createGateway({ authenticator: agents.authenticator, onAgentSeen: agents.touch, onAgentHello: agents.hello });
  * ```
  */
-export function postgresAgents(pool: Pool, logger: Logger) {
+export function postgresAgents(pool: Pool, logger: Logger, options: { overlapMs: number }) {
   const writes = new Set<Promise<unknown>>();
   const track = (p: Promise<unknown>, what: string) => {
     const q = p.catch((err: unknown) => logger.warn({ err: (err as Error).message }, `${what} failed`)).finally(() => writes.delete(q));
@@ -34,15 +39,30 @@ export function postgresAgents(pool: Pool, logger: Logger) {
     async authenticate(token) {
       const parsed = parseToken(token);
       if (!parsed) return { ok: false, reason: 'invalid' };
+      const hash = hashToken(token);
       const { rows } = await pool.query<AgentRow>(
         // to_jsonb(a)->'paused_at': tolerant of a database without migration 0006 (never paused then).
-        `SELECT id, organization_id, name, tags, max_in_flight, revoked_at, COALESCE(to_jsonb(a)->>'paused_at', '') <> '' AS paused
-           FROM organization_agents a WHERE token_hash = $1`,
-        [hashToken(token)],
+        // A token matches as current, pending (sent by a rotation, not yet acknowledged) or previous
+        // (replaced by a rotation, accepted until previous_valid_until).
+        `SELECT id, organization_id, name, tags, max_in_flight, revoked_at, COALESCE(to_jsonb(a)->>'paused_at', '') <> '' AS paused,
+                CASE WHEN token_hash = $1 THEN 'current' WHEN pending_token_hash = $1 THEN 'pending' ELSE 'previous' END AS matched,
+                CASE WHEN token_hash = $1 THEN token_expires_at <= now()
+                     WHEN pending_token_hash = $1 THEN false
+                     ELSE previous_valid_until IS NULL OR previous_valid_until <= now() END AS expired,
+                token_rotation_requested_at IS NOT NULL AS rotation_requested
+           FROM organization_agents a WHERE token_hash = $1 OR pending_token_hash = $1 OR previous_token_hash = $1`,
+        [hash],
       );
       const row = rows[0];
       if (!row || row.organization_id !== parsed.organizationId) return { ok: false, reason: 'invalid' };
       if (row.revoked_at) return { ok: false, reason: 'revoked' };
+      if (row.expired) return { ok: false, reason: 'expired' };
+      // The agent connects with the token it was sent: it saved it, so the acknowledgement that was lost
+      // (crash or disconnect between save and ack) is implied.
+      if (row.matched === 'pending') {
+        await activatePendingToken(pool, row.id, hash, options.overlapMs);
+        logger.info({ agentId: row.id, organizationId: row.organization_id }, 'agent connected with its new token: rotation completed');
+      }
       return {
         ok: true,
         agent: {
@@ -52,6 +72,8 @@ export function postgresAgents(pool: Pool, logger: Logger) {
           maxInFlight: row.max_in_flight,
           name: row.name,
           paused: row.paused,
+          // Still on the old token (offline during the rotation, or it lost the new one): rotate on hello.
+          rotateToken: row.matched === 'previous' || (row.matched === 'current' && row.rotation_requested),
         },
       };
     },

@@ -11,7 +11,7 @@ const MAX_REMEMBERED = 100_000;
 
 /** The hooks to hand to `createGateway` (compose with the host's own). */
 export interface SessionMetrics {
-  /** Wraps an authenticator so each refusal counts by reason (`invalid`, `revoked`, `error`). */
+  /** Wraps an authenticator so each refusal counts by reason (`invalid`, `revoked`, `expired`, `error`). */
   authenticator(inner: AgentAuthenticator): AgentAuthenticator;
   onAgentHello(info: AgentHelloInfo): void;
   onAgentDisconnected(info: { code: number }): void;
@@ -36,7 +36,7 @@ export function createSessionMetrics(registry: Registry): SessionMetrics {
   });
   const authFailures = new Counter({
     name: 'vespid_gateway_auth_failures_total',
-    help: 'Agent upgrades refused by the authenticator, by reason (invalid, revoked, error = control plane unreachable)',
+    help: 'Agent upgrades refused by the authenticator, by reason (invalid, revoked, expired = rotated token past its overlap, error = control plane unreachable)',
     labelNames: ['reason'],
     registers: [registry],
   });
@@ -45,7 +45,7 @@ export function createSessionMetrics(registry: Registry): SessionMetrics {
     help: 'Agent sessions opened by an agent that already had a session on this gateway process',
     registers: [registry],
   });
-  for (const reason of ['invalid', 'revoked', 'error']) authFailures.inc({ reason }, 0);
+  for (const reason of ['invalid', 'revoked', 'expired', 'error']) authFailures.inc({ reason }, 0);
   reconnects.inc(0);
   const seen = new Set<string>();
   return {

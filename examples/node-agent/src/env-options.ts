@@ -28,6 +28,7 @@ export const FLAG_ENV = {
   '--unit-name': 'VESPID_AGENT_SERVICE_NAME',
   '--unit-dir': 'VESPID_AGENT_SERVICE_UNIT_DIR',
   '--print': 'VESPID_AGENT_SERVICE_PRINT',
+  '--wait-ms': 'VESPID_AGENT_ROTATE_WAIT_MS',
 } as const;
 
 export type EnvFlag = keyof typeof FLAG_ENV;

@@ -17,6 +17,7 @@ import {
   parseAllowlist,
   readAgentConfig,
   sandboxNotConfiguredExecutor,
+  saveTokenToConfigFile,
   writeAgentConfig,
 } from '@vespid/sdk-agent';
 import { AgentError, deregisterAgent } from '@vespid/sdk-agent';
@@ -130,6 +131,8 @@ export async function startNodeAgent(options: NodeAgentRunOptions = {}): Promise
     stateDir: runtimeEnv.stateDir ?? dirname(configPath), // the result outbox journal lives beside the config
     gatewayWsUrl: config.gatewayWsUrl,
     agentToken: config.agentToken,
+    // In-band rotation: a new token from the gateway replaces the one in the config file (atomic, 0600).
+    persistToken: saveTokenToConfigFile(configPath),
     name,
     tags,
     ...(options.maxInFlight ? { maxInFlight: options.maxInFlight } : {}),

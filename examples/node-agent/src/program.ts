@@ -34,6 +34,12 @@ export interface RemoveFlags {
   force?: boolean;
 }
 
+/** Parsed flags of `rotate`. */
+export interface RotateFlags {
+  configPath?: string;
+  waitMs: number;
+}
+
 /** Parsed flags of `status`. */
 export interface StatusFlags {
   configPath?: string;
@@ -55,6 +61,7 @@ export interface CliActions {
   start(flags: RunFlags): Promise<void>;
   remove(flags: RemoveFlags): Promise<void>;
   status(flags: StatusFlags): Promise<void>;
+  rotate(flags: RotateFlags): Promise<void>;
   service(action: 'install' | 'uninstall' | 'status', flags: ServiceFlags): Promise<void>;
 }
 
@@ -200,6 +207,7 @@ Examples:
   vespid-agent connect --pairing-token <token> --api-base http://localhost:3001 --tags "east,group:alpha"
   VESPID_PAIRING_TOKEN_FILE=/run/secrets/pairing vespid-agent connect --api-base https://api.example.com
   vespid-agent status
+  vespid-agent rotate
   vespid-agent remove`,
     );
 
@@ -250,6 +258,26 @@ Examples:
       envOption(env, 'VESPID_AGENT_REMOVE_FORCE', '--force', 'delete the local identity even if the control plane cannot be reached'),
     )
     .action(async (flags: RemoveFlags) => actions.remove(flags));
+
+  program
+    .command('rotate')
+    .description(
+      'get a new agent token: the running agent receives it from the gateway and saves it (0600); the old one keeps working for the overlap window',
+    )
+    .addOption(configPathOption(env))
+    .addOption(
+      envOption(
+        env,
+        'VESPID_AGENT_ROTATE_WAIT_MS',
+        '--wait-ms <ms>',
+        'how long to wait for the running agent to save its new token',
+        intIn(0, 3_600_000, 'milliseconds'),
+        {
+          value: 30_000,
+        },
+      ),
+    )
+    .action(async (flags: RotateFlags) => actions.rotate(flags));
 
   program
     .command('status')

@@ -8,8 +8,9 @@ import { deregisterAgent, agentOptionsFromEnv } from '@vespid/sdk-agent';
 import { attachConnectionFeedback } from './connection-feedback.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { startHealthServer } from './health-server.js';
-import { deleteIdentity, updateAgentState } from './identity.js';
+import { deleteIdentity, tryReadIdentity, updateAgentState } from './identity.js';
 import type { RunningNodeAgent } from './node-agent.js';
+import { pairAgainHint } from './rotate.js';
 import { NODE_AGENT_VERSION } from './version.js';
 
 /** How long an ephemeral agent lets its one task run before the drain aborts it. */
@@ -96,13 +97,16 @@ export async function superviseAgent(running: RunningNodeAgent, o: SuperviseOpti
     return EXIT.failure;
   }
   if (stop.error) {
-    o.err(`vespid-agent: ${stop.error.message}\n`);
+    const hint = stop.error.code === 'AGENT_TOKEN_EXPIRED' ? `  hint: ${pairAgainHint(config.apiBase)}\n` : '';
+    o.err(`vespid-agent: ${stop.error.message}\n${hint}`);
     return EXIT.failure;
   }
   if (o.ephemeral) {
     const { ca } = agentOptionsFromEnv(o.env);
     try {
-      await deregisterAgent({ apiBase: config.apiBase, agentToken: config.agentToken, ...(ca ? { ca } : {}) });
+      // The token may have been rotated while the agent ran: the file holds the current one.
+      const current = (await tryReadIdentity(configPath)) ?? config;
+      await deregisterAgent({ apiBase: current.apiBase, agentToken: current.agentToken, ...(ca ? { ca } : {}) });
       await deleteIdentity(configPath);
       logger.info({ agentId: config.agentId }, `ephemeral: deregistered ${config.name} (${config.agentId}) and deleted ${configPath}`);
     } catch (err) {

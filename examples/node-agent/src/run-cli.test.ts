@@ -105,7 +105,7 @@ describe('vespid-agent CLI (in-process)', () => {
 
   it('--help of each command names every flag with its environment variable', async () => {
     const seen = new Set<string>();
-    for (const cmd of [['connect'], ['start'], ['remove'], ['status'], ['service', 'install']]) {
+    for (const cmd of [['connect'], ['start'], ['remove'], ['status'], ['rotate'], ['service', 'install']]) {
       const t = io();
       expect(await runCli([...cmd, '--help'], t.io)).toBe(0);
       const help = t.out.join('').replace(/\s+/g, ' ');

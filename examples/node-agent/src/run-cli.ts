@@ -1,7 +1,7 @@
 /**
  * `vespid-agent` — the reference node-agent CLI.
  *   vespid-agent connect --pairing-token <t> --api-base http://localhost:3001 --tags "east,group:alpha"
- *   vespid-agent start | status | remove | service install|uninstall|status
+ *   vespid-agent start | status | rotate | remove | service install|uninstall|status
  * Exit codes (exit-codes.ts): 0 done, 1 runtime failure, 2 usage error, 130 a second Ctrl-C.
  */
 import { defaultAgentConfigPath, expandHome } from '@vespid/sdk-agent';
@@ -14,6 +14,7 @@ import { connectNodeAgent, type RunningNodeAgent, startNodeAgent } from './node-
 import { resolvePairingToken } from './pairing-token.js';
 import { buildProgram, type RunFlags } from './program.js';
 import { removeAgent } from './remove.js';
+import { rotateAgentToken } from './rotate.js';
 import { superviseAgent } from './run-agent.js';
 import { serviceCommand } from './service.js';
 import { formatStatus, readStatus } from './status.js';
@@ -142,6 +143,7 @@ export async function runCli(argv: string[], io: Partial<CliIo> = {}): Promise<n
           const status = await readStatus(configPathOf(flags));
           out(flags.json ? `${JSON.stringify(status)}\n` : formatStatus(status));
         },
+        rotate: (flags) => rotateAgentToken(configPathOf(flags), { waitMs: flags.waitMs, env, out }),
         service: (action, flags) => serviceCommand(action, flags, { env, out }),
       },
       env,

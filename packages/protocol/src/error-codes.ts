@@ -86,6 +86,13 @@ const entries = [
     'Check the agent; the run may be retried.',
   ],
   ['AGENT_REVOKED', 403, false, 'The agent has been revoked.', 'Pair a new agent.'],
+  [
+    'AGENT_TOKEN_EXPIRED',
+    401,
+    false,
+    'The agent token was rotated (or given an expiry) and the overlap window in which the old token still worked has ended.',
+    'Pair the agent again: `vespid-agent connect --pairing-token <token> --replace` with a new pairing token.',
+  ],
   ['AGENT_SHUTDOWN', 503, true, 'The agent was shutting down and cancelled the task.', 'Retry; another agent will take it.'],
   [
     'ORG_MISMATCH',

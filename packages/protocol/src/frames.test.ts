@@ -174,3 +174,20 @@ describe('frame hygiene', () => {
     expect(r.ok && r.message).toEqual(valid.execute);
   });
 });
+
+describe('token rotation frames', () => {
+  it('parses rotate_token / rotate_token_ack, accepts hello features, and redactFrame hides the token', async () => {
+    const { redactFrame } = await import('./messages.js');
+    const r = parseGatewayMessage(JSON.stringify({ type: 'rotate_token', rotationId: 'r1', token: 'o.secret-token-value' }));
+    expect(r.ok && r.message.type === 'rotate_token' && redactFrame(r.message)).toEqual({
+      type: 'rotate_token',
+      rotationId: 'r1',
+      token: '[redacted]',
+    });
+    expect(parseAgentMessage(JSON.stringify({ type: 'rotate_token_ack', rotationId: 'r1' })).ok).toBe(true);
+    const hello = { type: 'hello', protocol: 1, agentVersion: '1', name: 'a', capabilities: { kinds: ['k'], features: ['rotate_token'] } };
+    expect(parseAgentMessage(JSON.stringify(hello)).ok).toBe(true);
+    // An old agent's hello (no features) stays valid.
+    expect(parseAgentMessage(JSON.stringify({ ...hello, capabilities: { kinds: ['k'] } })).ok).toBe(true);
+  });
+});

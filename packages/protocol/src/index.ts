@@ -84,7 +84,20 @@ export {
   type ExecuteAck,
   type Cancel,
   type Drain,
+  RotateTokenSchema,
+  RotateTokenAckSchema,
+  type RotateToken,
+  type RotateTokenAck,
+  AGENT_FEATURES,
+  redactFrame,
 } from './messages.js';
+export {
+  DEFAULT_TOKEN_ROTATION_OVERLAP_MS,
+  TokenRotationEventSchema,
+  RotateTokensResponseSchema,
+  type TokenRotationEvent,
+  type RotateTokensResponse,
+} from './token-rotation.js';
 export {
   DispatchRequestSchema,
   ExecutionResultSchema,

@@ -24,6 +24,13 @@ export const CapabilitiesSchema = z.strictObject({
   connectors: z.array(ConnectorIdSchema).max(LIMITS.connectorsPerAgent).optional(),
   tags: z.array(TagSchema).max(LIMITS.tagsPerAgent).optional(),
   maxInFlight: z.number().int().min(1).max(LIMITS.maxInFlight).optional(),
+  /**
+   * Optional protocol features this agent understands beyond v1's base frames (added in v1 without a
+   * bump). A gateway sends a feature's frames only to agents that list it, so an older agent simply
+   * never receives them. Unknown names are ignored by the gateway. Known: `rotate_token`
+   * ({@link AGENT_FEATURES}).
+   */
+  features: z.array(z.string().min(1).max(64)).max(32).optional(),
 });
 /**
  * @example
@@ -115,6 +122,21 @@ export const ExecuteResultSchema = z.strictObject({
 });
 
 /**
+ * The agent saved the token of a `rotate_token` (config file written, used for its next connect), or
+ * could not (`error` set: it keeps its old token). Sent only in answer to `rotate_token`.
+ *
+ * @example
+ * ```ts
+ * ws.send(encodeMessage({ type: 'rotate_token_ack', rotationId }));
+ * ```
+ */
+export const RotateTokenAckSchema = z.strictObject({
+  type: z.literal('rotate_token_ack'),
+  rotationId: IdSchema,
+  error: ErrorInfoSchema.optional(),
+});
+
+/**
  * Every frame an agent may send.
  *
  * @example
@@ -122,7 +144,13 @@ export const ExecuteResultSchema = z.strictObject({
  * const r = AgentMessageSchema.safeParse(JSON.parse(text));
  * ```
  */
-export const AgentMessageSchema = z.discriminatedUnion('type', [HelloSchema, PingSchema, ExecuteReceivedSchema, ExecuteResultSchema]);
+export const AgentMessageSchema = z.discriminatedUnion('type', [
+  HelloSchema,
+  PingSchema,
+  ExecuteReceivedSchema,
+  ExecuteResultSchema,
+  RotateTokenAckSchema,
+]);
 /**
  * @example
  * ```ts
@@ -235,6 +263,26 @@ export const CancelSchema = z.strictObject({
 export const DrainSchema = z.strictObject({ type: z.literal('drain'), reason: z.string().max(LIMITS.reasonLength) });
 
 /**
+ * A new agent token from the control plane (in-band rotation). Sent only to agents whose `hello`
+ * listed the `rotate_token` feature. The agent stores it durably, uses it for every later connect and
+ * answers `rotate_token_ack`; the old token stays valid for the control plane's overlap window.
+ * `token` is a secret: never logged (see {@link redactFrame}).
+ *
+ * @example
+ * ```ts
+ * const rotate = RotateTokenSchema.parse(message); await save(rotate.token); ack(rotate.rotationId);
+ * ```
+ */
+export const RotateTokenSchema = z.strictObject({
+  type: z.literal('rotate_token'),
+  /** Echoed in `rotate_token_ack`. */
+  rotationId: IdSchema,
+  token: z.string().min(1).max(1024),
+  /** Epoch ms after which the new token is refused; absent = it does not expire. */
+  expiresAt: z.number().int().nonnegative().optional(),
+});
+
+/**
  * Every frame a gateway may send.
  *
  * @example
@@ -249,6 +297,7 @@ export const GatewayMessageSchema = z.discriminatedUnion('type', [
   ExecuteAckSchema,
   CancelSchema,
   DrainSchema,
+  RotateTokenSchema,
 ]);
 /**
  * @example
@@ -299,3 +348,45 @@ export type Cancel = z.infer<typeof CancelSchema>;
  * ```
  */
 export type Drain = z.infer<typeof DrainSchema>;
+/**
+ * @example
+ * ```ts
+ * const rotate: RotateToken = RotateTokenSchema.parse(message);
+ * ```
+ */
+export type RotateToken = z.infer<typeof RotateTokenSchema>;
+/**
+ * @example
+ * ```ts
+ * const ack: RotateTokenAck = { type: 'rotate_token_ack', rotationId };
+ * ```
+ */
+export type RotateTokenAck = z.infer<typeof RotateTokenAckSchema>;
+
+/**
+ * Names an agent may list in `hello.capabilities.features`.
+ *
+ * @example
+ * ```ts
+ * const supports = hello.capabilities.features?.includes(AGENT_FEATURES.rotateToken) ?? false;
+ * ```
+ */
+export const AGENT_FEATURES = Object.freeze({
+  /** The agent handles `rotate_token` (stores the new token) and answers `rotate_token_ack`. */
+  rotateToken: 'rotate_token',
+} as const);
+
+/**
+ * A copy of a frame safe to log: the token of `rotate_token` and the `secret` of `execute` are
+ * replaced by `[redacted]`. Use it wherever frames are logged or traced.
+ *
+ * @example
+ * ```ts
+ * logger.debug({ frame: redactFrame(message) }, 'frame sent');
+ * ```
+ */
+export function redactFrame<T extends AgentMessage | GatewayMessage>(message: T): T {
+  if (message.type === 'rotate_token') return { ...message, token: '[redacted]' };
+  if (message.type === 'execute' && message.secret !== undefined) return { ...message, secret: '[redacted]' };
+  return message;
+}

@@ -42,7 +42,19 @@ export const AgentOptionsSchema = z.strictObject({
     })
     .default({ initialDelayMs: 500, maxDelayMs: 30_000, factor: 2 }),
   random: z.custom<() => number>((v) => typeof v === 'function').default(() => Math.random),
+  persistToken: z.custom<PersistToken>((v) => typeof v === 'function').optional(),
 });
+
+/**
+ * Stores a rotated agent token durably (e.g. rewrites the config file atomically); resolves once it is
+ * safe on disk. Throwing keeps the old token. Never log `token`.
+ *
+ * @example
+ * ```ts
+ * const persistToken: PersistToken = (token) => writeAgentConfig(path, { ...config, agentToken: token });
+ * ```
+ */
+export type PersistToken = (token: string, info: { expiresAt?: number | undefined }) => Promise<void>;
 
 /**
  * Options of `createAgent`. Durations in ms.
@@ -106,6 +118,13 @@ export interface AgentOptions {
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number; factor?: number };
   /** Random source in [0,1) for jitter (tests). @default Math.random */
   random?: () => number;
+  /**
+   * Enables in-band token rotation: the agent announces the `rotate_token` feature in `hello`, and on
+   * `rotate_token` calls this to store the new token, switches to it for every later connect, then
+   * acknowledges. Without it the agent never announces the feature and is never sent a new token
+   * (it could not keep one across a restart). See {@link saveTokenToConfigFile}.
+   */
+  persistToken?: PersistToken;
 }
 
 export type ResolvedAgentOptions = z.infer<typeof AgentOptionsSchema>;

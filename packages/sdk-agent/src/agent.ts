@@ -10,6 +10,7 @@ import { TaskRunner } from './task-runner.js';
 import { TypedEvents } from './typed-events.js';
 import { handleGatewayFrame } from './frame-handler.js';
 import { buildHello } from './hello.js';
+import { handleRotateToken } from './token-rotation.js';
 
 /**
  * Lifecycle of an agent. `stopped` means its credentials were refused (see `AgentStopInfo.error`).
@@ -34,6 +35,8 @@ export interface AgentEvents {
   disconnected: { code: number; reason: string; willReconnect: boolean; delayMs?: number };
   'task.started': { requestId: string; kind: string };
   'task.finished': { requestId: string; kind: string; status: 'succeeded' | 'failed'; errorCode?: string; durationMs: number };
+  /** The gateway rotated the agent token and `persistToken` saved it (the token itself is not in the event). */
+  'token.rotated': { rotationId: string; expiresAt?: number };
   stopped: AgentStopInfo;
 }
 
@@ -114,6 +117,8 @@ class AgentRuntime implements Agent {
   /** Finished results waiting for `execute_ack`, in finish order (journaled when a state dir is set). */
   readonly #outbox: ResultOutbox;
   readonly #tokenOrg: string | undefined;
+  /** The token for the next connect: the configured one until a `rotate_token` is saved. */
+  #token: string;
   #state: AgentState = 'idle';
   #session: Session | undefined;
   #agentId: string | undefined;
@@ -132,6 +137,7 @@ class AgentRuntime implements Agent {
     this.#executors = new Map(o.executors.map((e) => [e.kind, e]));
     this.#network = createNetwork({ ca: o.ca, proxyForUrl: o.proxyForUrl });
     this.#tokenOrg = parseToken(o.agentToken)?.organizationId;
+    this.#token = o.agentToken;
     this.#outbox = new ResultOutbox({
       stateDir: o.stateDir,
       maxEntries: o.outboxMaxEntries,
@@ -222,7 +228,7 @@ class AgentRuntime implements Agent {
       if (this.#closing && this.#outbox.size === 0 && this.#runner.size === 0) break;
       const session = new Session({
         url: this.#o.gatewayWsUrl,
-        token: this.#o.agentToken,
+        token: this.#token,
         hello: buildHello(this.#o, [...this.#executors.values()]),
         network: this.#network,
         logger: this.#o.logger,
@@ -248,7 +254,20 @@ class AgentRuntime implements Agent {
           this.#outbox.prune();
           for (const result of this.#outbox.sendable()) s.send(result);
         },
-        onMessage: (msg) =>
+        onMessage: (msg, s) => {
+          if (msg.type === 'rotate_token') {
+            void handleRotateToken(msg, s, {
+              persist: this.#o.persistToken,
+              logger: this.#o.logger,
+              adopt: (token) => {
+                this.#token = token;
+                const event: AgentEvents['token.rotated'] = { rotationId: msg.rotationId };
+                if (msg.expiresAt !== undefined) event.expiresAt = msg.expiresAt;
+                this.#events.emit('token.rotated', event);
+              },
+            });
+            return;
+          }
           handleGatewayFrame(msg, {
             session,
             runner: this.#runner,
@@ -257,7 +276,8 @@ class AgentRuntime implements Agent {
             organizationId: this.#organizationId ?? this.#tokenOrg,
             logger: this.#o.logger,
             onAcked: () => this.#checkDrained(),
-          }),
+          });
+        },
       });
       this.#session = session;
       const end: SessionEnd = await session.run();

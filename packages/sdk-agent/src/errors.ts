@@ -29,7 +29,7 @@ export class AgentError extends VespidError {
 export class AgentAuthError extends AgentError {
   /** HTTP status of the refused upgrade, or the WebSocket close code. */
   readonly status: number;
-  constructor(code: 'UNAUTHORIZED' | 'AGENT_REVOKED', message: string, status: number) {
+  constructor(code: 'UNAUTHORIZED' | 'AGENT_REVOKED' | 'AGENT_TOKEN_EXPIRED', message: string, status: number) {
     super(code, message, { retryable: false });
     this.name = 'AgentAuthError';
     this.status = status;

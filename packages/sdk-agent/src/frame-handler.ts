@@ -23,8 +23,8 @@ function refuse(ctx: FrameContext, requestId: string, code: string, message: str
   ctx.outbox.add(result, (m) => ctx.session.send(m), { journal: false });
 }
 
-/** Dispatches one validated gateway → agent frame (everything but hello_ack and pong). */
-export function handleGatewayFrame(msg: Exclude<GatewayMessage, { type: 'hello_ack' | 'pong' }>, ctx: FrameContext): void {
+/** Dispatches one validated gateway → agent frame (everything but hello_ack, pong and rotate_token). */
+export function handleGatewayFrame(msg: Exclude<GatewayMessage, { type: 'hello_ack' | 'pong' | 'rotate_token' }>, ctx: FrameContext): void {
   switch (msg.type) {
     case 'execute': {
       const { requestId } = msg;

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { type Hello, type HostInfo, PROTOCOL_VERSION } from '@vespid/protocol';
+import { AGENT_FEATURES, type Hello, type HostInfo, PROTOCOL_VERSION } from '@vespid/protocol';
 import type { ResolvedAgentOptions } from './agent-options.js';
 import type { Executor } from './executor.js';
 
@@ -24,10 +24,11 @@ export function describeHost(): HostInfo {
 /**
  * The `hello` frame: kinds and connectors come from the registered executors (never claimed without
  * one), tags are hints (routing uses the control plane's), `maxInFlight` is what the runtime enforces,
- * `host` says where the agent runs.
+ * `host` says where the agent runs, `features` lists optional frames it handles (`rotate_token` only
+ * when it can persist a new token).
  */
 export function buildHello(
-  o: Pick<ResolvedAgentOptions, 'name' | 'tags' | 'maxInFlight' | 'agentVersion'>,
+  o: Pick<ResolvedAgentOptions, 'name' | 'tags' | 'maxInFlight' | 'agentVersion'> & Partial<Pick<ResolvedAgentOptions, 'persistToken'>>,
   executors: readonly Executor[],
   host: HostInfo = describeHost(),
 ): Hello {
@@ -35,5 +36,6 @@ export function buildHello(
   const capabilities: Hello['capabilities'] = { kinds: executors.map((e) => e.kind), maxInFlight: o.maxInFlight };
   if (connectors.length) capabilities.connectors = connectors;
   if (o.tags.length) capabilities.tags = o.tags;
+  if (o.persistToken) capabilities.features = [AGENT_FEATURES.rotateToken];
   return { type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: o.agentVersion, name: o.name, capabilities, host };
 }

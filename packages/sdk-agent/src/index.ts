@@ -23,7 +23,8 @@
  */
 export type { Executor, ExecutorContext, ExecutorResult, ExecutorTask } from './executor.js';
 export { createAgent, type Agent, type AgentEvents, type AgentState, type AgentStopInfo } from './agent.js';
-export { agentOptionsFromEnv, expandHome, type AgentOptions } from './agent-options.js';
+export { agentOptionsFromEnv, expandHome, type AgentOptions, type PersistToken } from './agent-options.js';
+export { saveTokenToConfigFile } from './token-rotation.js';
 export { AgentError, AgentAuthError, toErrorInfo } from './errors.js';
 export { fullJitterDelay, type BackoffOptions } from './backoff.js';
 export { connectorActionExecutor, sandboxNotConfiguredExecutor, type ConnectorActionExecutorOptions } from './connector-executor.js';
@@ -39,7 +40,7 @@ export {
 export { httpConnector, type HttpConnectorOptions } from './connectors/http.js';
 export { githubConnector, type GithubConnectorOptions } from './connectors/github.js';
 export { pairAgent, type PairAgentOptions, type PairAgentResult } from './pairing.js';
-export { deregisterAgent, type DeregisterAgentOptions } from './pairing.js';
+export { deregisterAgent, requestTokenRotation, type DeregisterAgentOptions } from './pairing.js';
 export { AgentConfigSchema, defaultAgentConfigPath, readAgentConfig, writeAgentConfig, type AgentConfig } from './config-file.js';
 export { createNetwork, readCaFile, type Network, type NetworkOptions } from './network.js';
 export {

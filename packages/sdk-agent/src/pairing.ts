@@ -149,6 +149,33 @@ export async function deregisterAgent(options: DeregisterAgentOptions): Promise<
   throw controlPlaneError('deregistration', res, apiBase.data, options.agentToken);
 }
 
+/**
+ * Asks the control plane to rotate this agent's token: `POST {apiBase}/v1/agents/rotate-token` with
+ * `Authorization: Bearer <agentToken>`. The answer carries no token: the new one arrives in-band on the
+ * agent's gateway session (`rotate_token`), now if it is connected, else on its next connect.
+ * `oldTokenValidUntil` is when the current token stops working.
+ *
+ * @example
+ * ```ts
+ * const { oldTokenValidUntil } = await requestTokenRotation({ apiBase: config.apiBase, agentToken: config.agentToken });
+ * ```
+ */
+export async function requestTokenRotation(options: DeregisterAgentOptions): Promise<{ agentId: string; oldTokenValidUntil: string }> {
+  const apiBase = z.url({ protocol: /^https?$/ }).safeParse(options.apiBase);
+  if (!apiBase.success) throw new AgentError('AGENT_CONFIG_INVALID', `invalid control-plane URL ${JSON.stringify(options.apiBase)}`);
+  const res = await callControlPlane({
+    ...options,
+    apiBase: apiBase.data,
+    timeoutMs: options.timeoutMs ?? 15_000,
+    path: '/v1/agents/rotate-token',
+    bearer: options.agentToken,
+  });
+  const agent = (res.json as { agents?: Array<{ agentId?: unknown; oldTokenValidUntil?: unknown }> } | undefined)?.agents?.[0];
+  if (res.status === 200 && typeof agent?.agentId === 'string' && typeof agent.oldTokenValidUntil === 'string')
+    return { agentId: agent.agentId, oldTokenValidUntil: agent.oldTokenValidUntil };
+  throw controlPlaneError('token rotation', res, apiBase.data, options.agentToken);
+}
+
 interface ControlPlaneCall {
   apiBase: string;
   path: string;

@@ -40,7 +40,7 @@ export interface SessionParams {
   /** How many heartbeat intervals without a pong mean the gateway is dead. */
   missedPongs: number;
   onReady(ack: HelloAck, session: Session): void;
-  onMessage(message: Exclude<GatewayMessage, { type: 'hello_ack' | 'pong' }>): void;
+  onMessage(message: Exclude<GatewayMessage, { type: 'hello_ack' | 'pong' }>, session: Session): void;
 }
 
 /**
@@ -120,8 +120,14 @@ export class Session {
           const body = describeBody(Buffer.concat(chunks).toString('utf8'));
           ws.terminate();
           if (status === 401 || status === 403) {
-            const code = status === 403 ? 'AGENT_REVOKED' : 'UNAUTHORIZED';
-            const what = status === 403 ? 'the agent has been revoked' : 'the agent token was rejected';
+            const expired = status === 401 && body.startsWith('AGENT_TOKEN_EXPIRED');
+            const code = status === 403 ? 'AGENT_REVOKED' : expired ? 'AGENT_TOKEN_EXPIRED' : 'UNAUTHORIZED';
+            const what =
+              status === 403
+                ? 'the agent has been revoked'
+                : expired
+                  ? 'the agent token was rotated and its overlap window has ended'
+                  : 'the agent token was rejected';
             finish({
               code: 0,
               reason: `HTTP ${status}`,
@@ -182,7 +188,7 @@ export class Session {
           ws.close(CloseCode.ProtocolViolation, `${msg.type} before hello_ack`);
           return;
         }
-        p.onMessage(msg);
+        p.onMessage(msg, this);
       });
       ws.on('error', (err) => {
         // Network errors end in 'close'; the message never contains the token.

@@ -17,6 +17,12 @@ export interface AuthenticatedAgent {
   name?: string | null;
   /** Paused (cordoned) by the control plane: connected, finishes its work, gets no new work. */
   paused?: boolean | undefined;
+  /**
+   * The control plane wants this agent's token rotated (a rotation was requested, or the agent used
+   * its previous token inside the overlap window): with a {@link TokenRotator} configured, the gateway
+   * sends `rotate_token` right after `hello_ack` if the agent supports it.
+   */
+  rotateToken?: boolean | undefined;
 }
 
 /**
@@ -26,11 +32,12 @@ export interface AuthenticatedAgent {
  * const result: AuthResult = row ? { ok: true, agent } : { ok: false, reason: 'invalid' };
  * ```
  */
-export type AuthResult = { ok: true; agent: AuthenticatedAgent } | { ok: false; reason: 'invalid' | 'revoked' };
+export type AuthResult = { ok: true; agent: AuthenticatedAgent } | { ok: false; reason: 'invalid' | 'revoked' | 'expired' };
 
 /**
  * Maps an agent token to an agent identity. Called once per WebSocket upgrade, before upgrading:
- * `invalid` → HTTP 401, `revoked` → HTTP 403. A throw → HTTP 503 (the control plane is unavailable).
+ * `invalid` → HTTP 401, `expired` → HTTP 401 `AGENT_TOKEN_EXPIRED` (rotated
+ * and past its overlap window: the agent must be paired again), `revoked` → HTTP 403. A throw → HTTP 503 (the control plane is unavailable).
  *
  * @example
  * ```ts
@@ -46,6 +53,27 @@ export type AuthResult = { ok: true; agent: AuthenticatedAgent } | { ok: false; 
  */
 export interface AgentAuthenticator {
   authenticate(token: string, context: { remoteAddress: string | undefined }): Promise<AuthResult>;
+}
+
+/**
+ * Mints and activates agent tokens for in-band rotation (`rotate_token`). The gateway calls `issue`
+ * when a rotation is due for a connected agent that supports it, sends the token on that agent's
+ * socket only, and calls `activate` once the agent acknowledged that it saved it. Implementations
+ * store hashes, never tokens, and keep the old token valid for their overlap window.
+ *
+ * @example
+ * ```ts
+ * const rotator: TokenRotator = {
+ *   async issue(agent) { const token = generateToken(agent.organizationId); await db.setPending(agent.agentId, hashToken(token)); return { token }; },
+ *   async activate(agent, token) { await db.promotePending(agent.agentId, hashToken(token)); },
+ * };
+ * ```
+ */
+export interface TokenRotator {
+  /** A new token for the agent, recorded as pending (not yet usable as the current token). */
+  issue(agent: { agentId: string; organizationId: string }): Promise<{ token: string; expiresAt?: number | undefined }>;
+  /** The agent saved `token`: make it the current token; the previous one stays valid for the overlap. */
+  activate(agent: { agentId: string; organizationId: string }, token: string): Promise<void>;
 }
 
 /**

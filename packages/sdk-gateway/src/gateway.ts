@@ -16,6 +16,7 @@ import type { AgentConnection, ConnectionHandle } from './core/connection.js';
 import { Dispatcher, errText } from './core/dispatcher.js';
 import { Registry } from './core/registry.js';
 import { SessionManager } from './core/sessions.js';
+import { type RotationOutcome, TokenRotations } from './core/token-rotation.js';
 import { GatewayError } from './errors.js';
 import type { DispatchAsyncOutcome, GatewayState, QueueInfo, SessionInfo } from './gateway-types.js';
 import { type GatewayOptions, resolveGatewayOptions } from './options.js';
@@ -69,6 +70,12 @@ export interface Gateway extends AsyncDisposable {
    * sessions changed. Hosts call it for the control plane's pause events on every replica.
    */
   setAgentPaused(agentId: string, paused: boolean): number;
+  /**
+   * Rotates the token of the agent's (or the organization's) sessions on this gateway in-band: needs the
+   * `tokenRotator` option; agents whose hello did not announce `rotate_token` are counted as
+   * `unsupported` and never sent the frame. Hosts call it for the control plane's rotation events.
+   */
+  rotateAgentTokens(target: { agentId: string } | { organizationId: string }): RotationOutcome;
   /** Snapshot of connected sessions. */
   listSessions(): SessionInfo[];
   /** Drains: new upgrades get 503, agents get `drain` then close 1001, waiting dispatches fail GATEWAY_SHUTDOWN. */
@@ -124,7 +131,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     isClosing: () => state !== 'running',
     orgMaxQueued: o.orgMaxQueued,
   });
+  const rotations = new TokenRotations({ registry, rotator: o.tokenRotator, logger, ackTimeoutMs: o.rotationAckTimeoutMs });
   const sessions = new SessionManager({
+    rotations,
     registry,
     dispatcher: () => dispatcher,
     logger,
@@ -289,6 +298,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     revokeAgent: (agentId) => sessions.revoke(agentId),
     updateAgentTags: (agentId, tags) => sessions.retag(agentId, tags),
     setAgentPaused: (agentId, paused) => sessions.setPaused(agentId, paused),
+    rotateAgentTokens: (target) =>
+      rotations.request((s) => ('agentId' in target ? s.agentId === target.agentId : s.organizationId === target.organizationId)),
     listSessions,
     close,
     get closed() {

@@ -36,6 +36,7 @@ export {
   type AuthenticatedAgent,
   type AuthResult,
   type StaticAgentEntry,
+  type TokenRotator,
 } from './authenticator.js';
 export {
   leastInFlightLru,
@@ -68,6 +69,7 @@ export type {
   ReserveRequest,
 } from './cluster/cluster-types.js';
 export type { Explanation, RoutingRequest } from './core/candidates.js';
+export type { RotationOutcome } from './core/token-rotation.js';
 export { ExplainRequestSchema, type InternalRequest, type InternalResponse } from './adapters/http-adapter.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { Logger } from '@vespid/protocol';
 import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_PAYLOAD_BYTES, noopLogger } from '@vespid/protocol';
 import { z } from 'zod';
-import type { AgentAuthenticator } from './authenticator.js';
+import type { AgentAuthenticator, TokenRotator } from './authenticator.js';
 import type { GatewayCluster } from './cluster/cluster-types.js';
 import type { GatewayMetrics } from './metrics.js';
 import { noopMetrics } from './metrics.js';
@@ -95,6 +95,10 @@ export const GatewayOptionsSchema = z.object({
     'drain',
     'close',
   ).optional(),
+  /** In-band token rotation (`rotate_token`); without it the gateway never rotates tokens. */
+  tokenRotator: hasMethods<TokenRotator>('tokenRotator', 'issue', 'activate').optional(),
+  /** How long the gateway waits for `rotate_token_ack` before giving up (the agent keeps its old token). */
+  rotationAckTimeoutMs: z.number().int().min(10).max(600_000).default(30_000),
   onAgentSeen: fn<(batch: AgentSeen[]) => unknown>('onAgentSeen').optional(),
   onAgentHello: fn<(info: AgentHelloInfo) => unknown>('onAgentHello').optional(),
   onAgentDisconnected:

@@ -57,7 +57,7 @@ interface AgentRow {
 
 const AGENT_COLUMNS = `id, name, tags, reported_tags, capabilities, agent_version, max_in_flight, last_seen_at, revoked_at, created_at,
   COALESCE(last_seen_at > now() - make_interval(secs => $2::double precision / 1000), false) AS online,
-  paused_at, to_jsonb(organization_agents) - 'token_hash' AS extra`;
+  paused_at, to_jsonb(organization_agents) - 'token_hash' - 'pending_token_hash' - 'previous_token_hash' AS extra`;
 
 /** Host columns another migration may add; read when present, null otherwise (tolerant of either schema). */
 const HOST_FIELDS = { hostname: ['hostname', 'host_name'], os: ['os', 'platform', 'os_platform'], arch: ['arch', 'os_arch'] } as const;
@@ -240,13 +240,13 @@ function withLiveVersion<A extends { agentVersion: string | null; live?: LiveSes
   return live ? { ...a, agentVersion: live } : a;
 }
 
-/** Publishes a control event; false (logged) when the bus failed. Shared by revoke, tags and pause. */
+/** Publishes a control event; false (logged) when the bus failed. Shared by revoke, tags, pause and rotation. */
 export async function publishSafely(ctx: AppContext, event: Parameters<AppContext['controlBus']['publish']>[0]): Promise<boolean> {
   try {
     await ctx.controlBus.publish(event);
     return true;
   } catch (err) {
-    ctx.logger.error({ err, type: event.type, agentId: event.agentId }, 'control bus publish failed');
+    ctx.logger.error({ err, type: event.type, ...('agentId' in event ? { agentId: event.agentId } : {}) }, 'control bus publish failed');
     return false;
   }
 }

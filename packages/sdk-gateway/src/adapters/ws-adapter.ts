@@ -113,6 +113,15 @@ export class WsAdapter {
         refuse(socket, 403, 'AGENT_REVOKED', 'agent has been revoked');
         return;
       }
+      if (result.reason === 'expired') {
+        refuse(
+          socket,
+          401,
+          'AGENT_TOKEN_EXPIRED',
+          'the agent token was rotated and its overlap window has ended; pair the agent again (vespid-agent connect --pairing-token <token> --replace)',
+        );
+        return;
+      }
       refuse(socket, 401, 'UNAUTHORIZED', 'invalid agent token');
       return;
     }

@@ -3,6 +3,7 @@ import type { AuthenticatedAgent } from '../authenticator.js';
 import type { SelectionCandidate } from '../selection/strategy.js';
 import type { AgentConnection } from './connection.js';
 import type { LruNode } from './lru-pool.js';
+import type { PendingRotation } from './token-rotation.js';
 
 /** Lifecycle of one agent connection. */
 export type SessionState = 'awaiting_hello' | 'ready' | 'closing' | 'closed';
@@ -27,6 +28,8 @@ export class Session implements SelectionCandidate {
   inFlight = 0;
   lastDispatchSeq = 0;
   lastSeenAt: number;
+  /** A token rotation waiting for this session's `rotate_token_ack`. */
+  rotation: PendingRotation | null = null;
   /** When a close was started; a close that never completes is forced by the sweep. */
   closingSince = 0;
   readonly connectedAt: number;

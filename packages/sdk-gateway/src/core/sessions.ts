@@ -8,6 +8,7 @@ import type { AgentConnection, ConnectionHandle } from './connection.js';
 import { type Dispatcher, errText } from './dispatcher.js';
 import type { Registry } from './registry.js';
 import { Session } from './session.js';
+import type { TokenRotations } from './token-rotation.js';
 
 /** How long a started close may take before the socket is dropped. */
 const CLOSE_GRACE_MS = 10_000;
@@ -27,6 +28,7 @@ interface Deps {
   onAgentDisconnected: ((info: { agentId: string; organizationId: string; sessionId: string; code: number }) => void) | undefined;
   /** Cluster mode: ready sessions are published so that every replica can select them. */
   cluster?: GatewayCluster | undefined;
+  rotations: TokenRotations;
 }
 
 /**
@@ -175,6 +177,9 @@ export class SessionManager {
           .onResult(session, msg)
           .catch((err: unknown) => this.deps.logger.error({ requestId: msg.requestId, err: errText(err) }, 'result handling failed'));
         return;
+      case 'rotate_token_ack':
+        this.deps.rotations.onAck(session, msg);
+        return;
     }
   }
 
@@ -209,6 +214,8 @@ export class SessionManager {
     this.markSeen(session, session.lastSeenAt, true);
     // After hello_ack: queued requests of the org may go to this agent now.
     this.deps.dispatcher().capacity(session.organizationId, true);
+    // The control plane asked for a new token (or the agent used its previous one): rotate in-band now.
+    if (session.agent.rotateToken) this.deps.rotations.start(session);
     const onHello = this.deps.onAgentHello;
     if (onHello) {
       const info: AgentHelloInfo = {
@@ -233,6 +240,7 @@ export class SessionManager {
     this.deps.registry.all.delete(session);
     if (wasReady) this.deps.metrics.connectedAgents(this.deps.registry.readyCount);
     this.deps.dispatcher().onSessionClosed(session);
+    this.deps.rotations.onClosed(session);
     this.deps.logger.info({ agentId: session.agentId, sessionId: session.sessionId, code }, 'agent session closed');
     const onGone = this.deps.onAgentDisconnected;
     if (onGone) {
