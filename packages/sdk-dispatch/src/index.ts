@@ -46,6 +46,7 @@ export {
   type ContinuationRunnerOptions,
   type ContinuationResult,
   type ResultEvent,
+  type DispatchedEvent,
   type ResultSource,
   type BlockInput,
   type BlockResult,

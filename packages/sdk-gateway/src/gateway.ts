@@ -184,7 +184,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const dispatchAsync = async (request: DispatchRequestInput): Promise<DispatchAsyncOutcome> => {
     const req = parse(request);
     const outcome = await dispatcher.start(req);
-    if (outcome.kind === 'dispatched') return { requestId: req.requestId, dispatched: true, agentId: outcome.agentId };
+    if (outcome.kind === 'dispatched') {
+      const { kind: _, ...agent } = outcome;
+      return { requestId: req.requestId, dispatched: true, ...agent };
+    }
     if (outcome.kind === 'cached') return { requestId: req.requestId, dispatched: false, cached: true };
     if (outcome.kind === 'queued') {
       // This caller relies on the stored result: an aborted synchronous caller of the same id must not cancel it.
@@ -192,7 +195,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (entry) entry.detached = true;
       return { requestId: req.requestId, dispatched: false, queued: true, position: outcome.position, explanation: outcome.explanation };
     }
-    return { requestId: req.requestId, dispatched: false, inFlight: true };
+    const agent = outcome.agentId ? { agentId: outcome.agentId, ...(outcome.agentName ? { agentName: outcome.agentName } : {}) } : {};
+    return { requestId: req.requestId, dispatched: false, inFlight: true, ...agent };
   };
 
   const getResult = async (requestId: string) => {

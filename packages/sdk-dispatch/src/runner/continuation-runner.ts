@@ -68,6 +68,8 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
   const dispatching = new Set<string>();
   // Queued requests already reported to onQueued by this process (each poll re-dispatches them).
   const reportedQueued = new Set<string>();
+  // Requests whose agent was already reported to onDispatched by this process.
+  const reportedAgent = new Set<string>();
   const background = new Set<Promise<unknown>>();
   let state: RunnerState = 'idle';
   let subscription: ResultSubscription | undefined;
@@ -88,6 +90,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       await options.onResult({ cursor, result, tx });
     });
     reportedQueued.delete(requestId);
+    reportedAgent.delete(requestId);
     if (!done.applied) return false;
     logger.info(
       { requestId, runId: done.cursor.runId, nodeId: done.cursor.nodeId, status: result.status, source: result.source },
@@ -142,6 +145,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
         return true;
       }
       await store.markDispatched(cursor.requestId, Date.now());
+      if (answer.agentId) reportAgent(cursor, answer.agentId, answer.agentName);
       // The gateway already holds a result (a repeated block after a crash): look at it now, not in pollMs.
       if (answer.cached) track(queue.schedule(cursor.requestId, Date.now(), { promote: true }).catch(() => undefined));
       logger.debug({ requestId: cursor.requestId, dispatched: answer.dispatched, cached: answer.cached ?? false }, 'node dispatched');
@@ -163,6 +167,19 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       });
       return true;
     }
+  }
+
+  /** Hands the gateway's choice of agent to onDispatched, once per request and process, without blocking the dispatch. */
+  function reportAgent(cursor: BlockedCursor, agentId: string, agentName: string | undefined): void {
+    const onDispatched = options.onDispatched;
+    if (!onDispatched || reportedAgent.has(cursor.requestId)) return;
+    reportedAgent.add(cursor.requestId);
+    const event = { cursor, agentId, ...(agentName ? { agentName } : {}) };
+    track(
+      Promise.resolve()
+        .then(() => onDispatched(event))
+        .catch((err: unknown) => logger.warn({ requestId: cursor.requestId, err: (err as Error).message }, 'onDispatched failed')),
+    );
   }
 
   async function step(requestId: string): Promise<ContinuationStep> {

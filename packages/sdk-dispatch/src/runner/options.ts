@@ -96,6 +96,13 @@ export interface ContinuationRunnerOptions<Tx> {
    * any transaction; once per request and process (a runner that took over after a crash reports it again).
    */
   onQueued?: (event: { cursor: BlockedCursor; position: number; explanation: PlacementExplanation }) => Promise<void> | void;
+  /**
+   * Called when the gateway answered with the agent it chose (`agentName` when the answering replica
+   * holds that agent's session), e.g. to name the agent on `node_dispatched`. Best effort, outside any
+   * transaction, at most once per request and process; a request queued by the gateway is reported when
+   * a later re-dispatch finds it assigned (a result that arrives first names the agent anyway).
+   */
+  onDispatched?: (event: DispatchedEvent) => Promise<void> | void;
   /** Called after a result was committed (best effort; e.g. wake the run's next step). */
   onApplied?: (event: { cursor: BlockedCursor; result: ContinuationResult }) => void;
   /** Redis for push (subscription) and, unless `queue` is given, the BullMQ queue. Without it: in-process queue and polling. */
@@ -123,6 +130,20 @@ export interface ContinuationRunnerOptions<Tx> {
   /** Keep retrying `NO_AGENT_AVAILABLE` until the deadline instead of failing the node at once. @default false */
   retryNoAgent?: boolean;
   logger?: Logger;
+}
+
+/**
+ * What `onDispatched` receives: the cursor and the agent the gateway chose.
+ *
+ * @example
+ * ```ts
+ * onDispatched: ({ cursor, agentId, agentName }) => log.info({ requestId: cursor.requestId, agentId, agentName }, 'assigned')
+ * ```
+ */
+export interface DispatchedEvent {
+  cursor: BlockedCursor;
+  agentId: string;
+  agentName?: string | undefined;
 }
 
 /**

@@ -18,9 +18,9 @@ const STORE_RETRY_MS = 500;
 
 /** What `start()` did with a request. */
 export type DispatchOutcome =
-  | { kind: 'dispatched'; agentId: string }
+  | { kind: 'dispatched'; agentId: string; agentName?: string }
   | { kind: 'cached'; result: StoredResult }
-  | { kind: 'in_flight'; agentId: string | null }
+  | { kind: 'in_flight'; agentId: string | null; agentName?: string }
   | QueuedOutcome;
 
 interface Deps {
@@ -34,6 +34,11 @@ interface Deps {
   orgMaxQueued: number;
   /** Cluster mode: selection, reservation and forwarding go through the cluster. */
   cluster?: Omit<ClusterRouteDeps, 'registry' | 'store' | 'logger'> | undefined;
+}
+
+/** The chosen agent's identity for answers and results; the name is known only where its session is. */
+export function agentIdentity(agentId: string, session: Session | null | undefined): { agentId: string; agentName?: string } {
+  return session ? { agentId, agentName: session.name.slice(0, LIMITS.nameLength) } : { agentId };
 }
 
 const conflict = (requestId: string) =>
@@ -125,7 +130,9 @@ export class Dispatcher {
       // A repeat of a request known here only from its record: its router may have died since.
       if (this.clustered && existing.record && !existing.req && existing.status === 'sent')
         await this.clustered.adoptIfOrphaned(existing, req, existing.record);
-      return { kind: 'in_flight', agentId: existing.agentId };
+      return existing.agentId
+        ? { kind: 'in_flight', ...agentIdentity(existing.agentId, existing.session) }
+        : { kind: 'in_flight', agentId: null };
     }
     const entry: InFlight = {
       requestId: req.requestId,
@@ -175,7 +182,7 @@ export class Dispatcher {
       await store
         .recordDispatch({ requestId: req.requestId, organizationId: req.organizationId, agentId: session.agentId, deadline })
         .catch((err: unknown) => logger.warn({ requestId: req.requestId, err: errText(err) }, 'could not record dispatch'));
-      return { kind: 'dispatched', agentId: session.agentId };
+      return { kind: 'dispatched', ...agentIdentity(session.agentId, session) };
     } catch (err) {
       if (entry.status === 'reserving') {
         this.drop(entry);
@@ -262,7 +269,7 @@ export class Dispatcher {
       await release();
       throw err;
     }
-    return { kind: 'dispatched', agentId: session.agentId };
+    return { kind: 'dispatched', ...agentIdentity(session.agentId, session) };
   }
 
   /** Sends `execute` to the chosen session and marks the request sent; returns its deadline. */
@@ -343,7 +350,7 @@ export class Dispatcher {
             message: `agent ${session.agentId} disconnected before it confirmed the request`,
             retryable: true,
           },
-          agentId: session.agentId,
+          ...agentIdentity(session.agentId, session),
           completedAt: Date.now(),
         },
         null,
@@ -368,9 +375,8 @@ export class Dispatcher {
       status: msg.status,
       ...(msg.output !== undefined ? { output: msg.output } : {}),
       ...(msg.error !== undefined ? { error: msg.error } : {}),
-      agentId: session.agentId,
       // Who ran it and since when, for run views (queue time = assignedAt - dispatch time).
-      agentName: session.name.slice(0, LIMITS.nameLength),
+      ...agentIdentity(session.agentId, session),
       ...(entry && entry.status !== 'reserving' && entry.status !== 'queued' ? { assignedAt: entry.startedAt } : {}),
       completedAt: Date.now(),
     };
@@ -536,7 +542,7 @@ export class Dispatcher {
         organizationId: entry.organizationId,
         status: 'failed',
         error: { code, message, retryable: true },
-        ...(entry.agentId ? { agentId: entry.agentId } : {}),
+        ...(entry.agentId ? agentIdentity(entry.agentId, entry.session) : {}),
         completedAt: Date.now(),
       },
       null,
