@@ -9,6 +9,7 @@ import {
   SelectorSchema,
   TimeoutMsSchema,
 } from './primitives.js';
+import { TraceContextSchema } from './trace-context.js';
 
 /**
  * Body of `POST /internal/v1/dispatch` and `/dispatch-async` (worker → gateway).
@@ -33,6 +34,8 @@ export const DispatchRequestSchema = z
      * `503 NO_AGENT_AVAILABLE` at once. The execution timeout (`timeoutMs`) starts when an agent is assigned.
      */
     queueTimeoutMs: z.number().int().min(0).max(MAX_TIMEOUT_MS).optional(),
+    /** W3C trace context of the caller's dispatch span (sent by a tracing client); the gateway's spans continue it. */
+    trace: TraceContextSchema.optional(),
   })
   .superRefine((request, ctx) => {
     // The gateway routes a connector.action by payload.connectorId; without one the request reached any

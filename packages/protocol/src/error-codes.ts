@@ -263,6 +263,13 @@ const entries = [
     'The node-agent could not reach the control plane (pairing or deregistration): connection refused, DNS, timeout or TLS.',
     'Check --api-base (the api, not the gateway) and that it is reachable from the agent; the message names the network error.',
   ],
+  [
+    'OPTIONAL_DEPENDENCY_MISSING',
+    500,
+    false,
+    'An option needs an optional peer dependency that is not installed (e.g. `tracing` needs @opentelemetry/api).',
+    'Install the package the message names next to the Vespid package (npm i @opentelemetry/api), or turn the option off.',
+  ],
 ] as const satisfies ReadonlyArray<readonly [string, number, boolean, string, string]>;
 
 /**

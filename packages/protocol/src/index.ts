@@ -29,6 +29,7 @@ export {
   LIMITS,
 } from './constants.js';
 export { CloseCode, FATAL_CLOSE_CODES, closeCodeName } from './close-codes.js';
+export { TraceContextSchema, isValidTraceparent, FEATURES, type TraceContext } from './trace-context.js';
 export {
   ERROR_CODES,
   ErrorCodes,

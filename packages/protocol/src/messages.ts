@@ -10,6 +10,7 @@ import {
   TagSchema,
   TimeoutMsSchema,
 } from './primitives.js';
+import { TraceContextSchema } from './trace-context.js';
 
 /**
  * What an agent can do, declared in `hello`. Tags here are hints; routing uses control-plane tags.
@@ -24,6 +25,14 @@ export const CapabilitiesSchema = z.strictObject({
   connectors: z.array(ConnectorIdSchema).max(LIMITS.connectorsPerAgent).optional(),
   tags: z.array(TagSchema).max(LIMITS.tagsPerAgent).optional(),
   maxInFlight: z.number().int().min(1).max(LIMITS.maxInFlight).optional(),
+  /**
+   * Optional protocol features the agent supports (see `FEATURES`, e.g. `trace`); unknown names are
+   * ignored. The gateway sends a feature's optional frame fields only to agents that list it.
+   */
+  features: z
+    .array(z.string().regex(/^[a-z][a-z0-9_.-]{0,31}$/))
+    .max(16)
+    .optional(),
 });
 /**
  * @example
@@ -201,6 +210,8 @@ export const ExecuteSchema = z.strictObject({
   payload: z.unknown(),
   secret: z.string().max(LIMITS.secretLength).optional(),
   timeoutMs: TimeoutMsSchema,
+  /** W3C trace context of the gateway's send span; only to agents that announced the `trace` feature. */
+  trace: TraceContextSchema.optional(),
 });
 /**
  * The gateway stored the result durably; the agent may forget it.
