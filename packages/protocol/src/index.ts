@@ -29,7 +29,15 @@ export {
   LIMITS,
 } from './constants.js';
 export { CloseCode, FATAL_CLOSE_CODES, closeCodeName } from './close-codes.js';
-export { TraceContextSchema, isValidTraceparent, FEATURES, type TraceContext } from './trace-context.js';
+export {
+  TraceContextSchema,
+  isValidTraceparent,
+  formatTraceparent,
+  parseTraceparent,
+  FEATURES,
+  type TraceContext,
+  type TraceIds,
+} from './trace-context.js';
 export {
   ERROR_CODES,
   ErrorCodes,

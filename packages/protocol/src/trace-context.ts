@@ -65,3 +65,43 @@ export const FEATURES = {
   /** The agent reads `execute.trace` (W3C trace context) and continues the trace. */
   trace: 'trace',
 } as const;
+
+/**
+ * The ids a `traceparent` carries, as OpenTelemetry's `SpanContext` names them.
+ *
+ * @example
+ * ```ts
+ * const ids: TraceIds = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1 };
+ * ```
+ */
+export interface TraceIds {
+  traceId: string;
+  spanId: string;
+  traceFlags: number;
+}
+
+/**
+ * Writes a version-00 `traceparent`.
+ *
+ * @example
+ * ```ts
+ * formatTraceparent(span.spanContext()); // '00-4bf9…-00f0…-01'
+ * ```
+ */
+export function formatTraceparent(ids: TraceIds): string {
+  return `00-${ids.traceId}-${ids.spanId}-${(ids.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+}
+
+/**
+ * Reads a `traceparent` (null when invalid).
+ *
+ * @example
+ * ```ts
+ * parseTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')?.traceFlags; // 1
+ * ```
+ */
+export function parseTraceparent(value: string): TraceIds | null {
+  if (!isValidTraceparent(value)) return null;
+  const [, traceId, spanId, flags] = value.split('-');
+  return { traceId: traceId!, spanId: spanId!, traceFlags: Number.parseInt(flags!, 16) };
+}

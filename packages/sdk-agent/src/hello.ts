@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { type Hello, type HostInfo, PROTOCOL_VERSION } from '@vespid/protocol';
+import { FEATURES, type Hello, type HostInfo, PROTOCOL_VERSION } from '@vespid/protocol';
 import type { ResolvedAgentOptions } from './agent-options.js';
 import type { Executor } from './executor.js';
 
@@ -27,7 +27,7 @@ export function describeHost(): HostInfo {
  * `host` says where the agent runs.
  */
 export function buildHello(
-  o: Pick<ResolvedAgentOptions, 'name' | 'tags' | 'maxInFlight' | 'agentVersion'>,
+  o: Pick<ResolvedAgentOptions, 'name' | 'tags' | 'maxInFlight' | 'agentVersion'> & { tracing?: unknown },
   executors: readonly Executor[],
   host: HostInfo = describeHost(),
 ): Hello {
@@ -35,5 +35,7 @@ export function buildHello(
   const capabilities: Hello['capabilities'] = { kinds: executors.map((e) => e.kind), maxInFlight: o.maxInFlight };
   if (connectors.length) capabilities.connectors = connectors;
   if (o.tags.length) capabilities.tags = o.tags;
+  // Announced only when this agent traces: it is what makes the gateway send `execute.trace`.
+  if (o.tracing) capabilities.features = [FEATURES.trace];
   return { type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: o.agentVersion, name: o.name, capabilities, host };
 }

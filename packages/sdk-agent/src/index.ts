@@ -24,6 +24,7 @@
 export type { Executor, ExecutorContext, ExecutorResult, ExecutorTask } from './executor.js';
 export { createAgent, type Agent, type AgentEvents, type AgentState, type AgentStopInfo } from './agent.js';
 export { agentOptionsFromEnv, expandHome, type AgentOptions } from './agent-options.js';
+export type { TracingOption } from './tracing.js';
 export { AgentError, AgentAuthError, toErrorInfo } from './errors.js';
 export { fullJitterDelay, type BackoffOptions } from './backoff.js';
 export { connectorActionExecutor, sandboxNotConfiguredExecutor, type ConnectorActionExecutorOptions } from './connector-executor.js';

@@ -95,6 +95,15 @@ export const GatewayOptionsSchema = z.object({
     'drain',
     'close',
   ).optional(),
+  /**
+   * OpenTelemetry spans for dispatches (receive, select, queue, send, result), continuing the caller's
+   * W3C trace context and passing it to agents that announce `trace`. `true`: the global tracer
+   * provider; `{ tracerProvider }`: that one. Needs the optional peer `@opentelemetry/api`
+   * (`OPTIONAL_DEPENDENCY_MISSING` otherwise). @default false
+   */
+  tracing: z
+    .union([z.boolean(), z.object({ tracerProvider: hasMethods<{ getTracer(name: string): unknown }>('tracerProvider', 'getTracer').optional() })])
+    .default(false),
   onAgentSeen: fn<(batch: AgentSeen[]) => unknown>('onAgentSeen').optional(),
   onAgentHello: fn<(info: AgentHelloInfo) => unknown>('onAgentHello').optional(),
   onAgentDisconnected:

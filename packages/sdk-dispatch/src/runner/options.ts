@@ -4,6 +4,7 @@ import type { DispatchClient } from '../client/dispatch-client.js';
 import { DispatchError } from '../errors.js';
 import type { ContinuationQueue } from '../queue/queue.js';
 import type { BlockedCursor, CursorStore } from '../store/cursor.js';
+import type { TracingOption } from '../tracing.js';
 
 /**
  * Runbook defaults of the worker's env vars.
@@ -129,6 +130,13 @@ export interface ContinuationRunnerOptions<Tx> {
   resolveSecret?: (cursor: BlockedCursor) => Promise<string | undefined> | string | undefined;
   /** Keep retrying `NO_AGENT_AVAILABLE` until the deadline instead of failing the node at once. @default false */
   retryNoAgent?: boolean;
+  /**
+   * Spans `vespid.continuation.block` (cursor + dispatch; parent: the active context of `block()`) and
+   * `vespid.continuation.apply` (its child, when the result is applied, in whatever process). The
+   * block span's context is kept in the cursor and sent as the request's `trace`. `true`: the global
+   * tracer provider; `{ tracerProvider }`: that one. Needs the optional peer `@opentelemetry/api`. @default false
+   */
+  tracing?: TracingOption;
   logger?: Logger;
 }
 

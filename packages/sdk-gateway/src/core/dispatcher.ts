@@ -1,8 +1,9 @@
-import { type DispatchRequest, type ExecuteResultMessage, LIMITS, type Logger, type StoredResult, encodeMessage } from '@vespid/protocol';
+import { type DispatchRequest, type ExecuteResultMessage, FEATURES, LIMITS, type Logger, type StoredResult, encodeMessage } from '@vespid/protocol';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { DispatchRecord, ResultStore, StoreClaim } from '../results/result-store.js';
 import type { SelectionStrategy } from '../selection/strategy.js';
+import type { RequestTrace } from '../tracing.js';
 import { explainRouting, selectSession } from './candidates.js';
 import { ClusterDispatch } from './cluster-dispatch.js';
 import type { ForwardedExecute } from '../cluster/cluster-types.js';
@@ -39,6 +40,12 @@ interface Deps {
 /** The chosen agent's identity for answers and results; the name is known only where its session is. */
 export function agentIdentity(agentId: string, session: Session | null | undefined): { agentId: string; agentName?: string } {
   return session ? { agentId, agentName: session.name.slice(0, LIMITS.nameLength) } : { agentId };
+}
+
+/** Opens the queue span of a request that now waits for an agent. */
+function queuedOn(entry: InFlight, outcome: QueuedOutcome): QueuedOutcome {
+  entry.trace?.queued(outcome.position);
+  return outcome;
 }
 
 const conflict = (requestId: string) =>
@@ -120,7 +127,7 @@ export class Dispatcher {
    * Dispatches unless a result is stored or the request already runs. Idempotent by requestId. The
    * request is reserved synchronously, before any await, so two concurrent calls never both send.
    */
-  async start(req: DispatchRequest): Promise<DispatchOutcome> {
+  async start(req: DispatchRequest, trace?: RequestTrace): Promise<DispatchOutcome> {
     const { registry, store, logger } = this.deps;
     if (this.deps.isClosing()) throw new GatewayError('GATEWAY_SHUTDOWN', 'gateway is shutting down');
     const existing = this.inflight.get(req.requestId);
@@ -149,6 +156,7 @@ export class Dispatcher {
       req: null,
       record: null,
       waiters: [],
+      trace,
     };
     this.inflight.set(req.requestId, entry);
     try {
@@ -161,18 +169,24 @@ export class Dispatcher {
       if (known) return known;
       if (this.deps.isClosing()) throw new GatewayError('GATEWAY_SHUTDOWN', 'gateway is shutting down');
       if (this.clustered) {
+        const selected = trace?.select();
         try {
-          return await this.clustered.start(entry, req);
+          const routed = await this.clustered.start(entry, req);
+          selected?.(entry.agentId);
+          return routed;
         } catch (err) {
+          selected?.(null);
           const noAgent = (err as { code?: string }).code === 'NO_AGENT_AVAILABLE';
           if (!noAgent || !req.queueTimeoutMs || !this.clusterWaiting) throw err;
-          return await this.clusterWaiting.enqueue(entry, req, (err as Error).message);
+          return queuedOn(entry, await this.clusterWaiting.enqueue(entry, req, (err as Error).message));
         }
       }
+      const selected = trace?.select();
       const session = selectSession(registry, this.deps.selection(), req);
+      selected?.(session?.agentId ?? null);
       if (!session) {
         const why = explainRouting(registry, this.deps.selection(), req);
-        if (req.queueTimeoutMs) return this.waiting.enqueue(entry, req, why);
+        if (req.queueTimeoutMs) return queuedOn(entry, this.waiting.enqueue(entry, req, why));
         this.deps.metrics.dispatchRejected({ kind: req.kind, code: 'NO_AGENT_AVAILABLE' });
         throw new GatewayError('NO_AGENT_AVAILABLE', why.message, {
           details: { connected: why.connected, excluded: why.excluded },
@@ -231,7 +245,9 @@ export class Dispatcher {
     claim: (record: DispatchRecord) => Promise<StoreClaim>,
   ): Promise<DispatchOutcome | null> {
     const { registry, logger } = this.deps;
+    const selected = entry.trace?.select();
     const session = selectSession(registry, this.deps.selection(), req);
+    selected?.(session?.agentId ?? null);
     if (!session) return null;
     const record: DispatchRecord = {
       requestId: req.requestId,
@@ -275,6 +291,8 @@ export class Dispatcher {
   /** Sends `execute` to the chosen session and marks the request sent; returns its deadline. */
   sendTo(entry: InFlight, req: DispatchRequest, session: Session): number {
     const { registry, logger } = this.deps;
+    // Only an agent that announced `trace` gets the field: an older agent's strict schema would refuse the frame.
+    const trace = entry.trace?.send(session.agentId, session.capabilities?.features?.includes(FEATURES.trace) === true);
     const sent = session.send(
       encodeMessage({
         type: 'execute',
@@ -284,6 +302,7 @@ export class Dispatcher {
         payload: req.payload,
         ...(req.secret !== undefined ? { secret: req.secret } : {}),
         timeoutMs: req.timeoutMs,
+        ...(trace ? { trace } : {}),
       }),
     );
     if (!sent) throw new GatewayError('AGENT_DISCONNECTED', `agent ${session.agentId} disconnected before the request was sent`);
@@ -448,6 +467,15 @@ export class Dispatcher {
   }
 
   async storeAndSettle(entry: InFlight, stored: StoredResult, session: Session | null): Promise<void> {
+    const traced = entry.trace?.result(stored);
+    try {
+      await this.storeAndSettleUntraced(entry, stored, session);
+    } finally {
+      traced?.();
+    }
+  }
+
+  private async storeAndSettleUntraced(entry: InFlight, stored: StoredResult, session: Session | null): Promise<void> {
     const { store, logger } = this.deps;
     let final = stored;
     try {
