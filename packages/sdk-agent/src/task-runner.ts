@@ -123,7 +123,9 @@ export class TaskRunner {
       }
       const task = { requestId, organizationId: frame.organizationId, kind, payload: frame.payload, timeoutMs: frame.timeoutMs };
       const run = () =>
-        Promise.resolve().then(() => executor.execute(task, { signal: controller.signal, logger, secret, workdir: this.#o.workdir, deadline }));
+        Promise.resolve().then(() =>
+          executor.execute(task, { signal: controller.signal, logger, secret, workdir: this.#o.workdir, deadline }),
+        );
       const execution = (trace ? trace.executor(run) : run()).catch((err: unknown) => failed(err));
       // The slot stays taken until the executor really returns, so maxInFlight bounds real work; an
       // executor that ignores its signal gets a grace period, then its slot is reclaimed (and logged).

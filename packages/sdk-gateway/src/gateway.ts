@@ -196,7 +196,12 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const dispatch = async (request: DispatchRequestInput, opts: { signal?: AbortSignal } = {}): Promise<StoredResult> => {
     const req = parse(request);
-    return traced(req, 'dispatch', (trace) => dispatchParsed(req, opts, trace), (r) => r.status);
+    return traced(
+      req,
+      'dispatch',
+      (trace) => dispatchParsed(req, opts, trace),
+      (r) => r.status,
+    );
   };
 
   const dispatchParsed = async (req: DispatchRequest, opts: { signal?: AbortSignal }, trace: RequestTrace | undefined) => {

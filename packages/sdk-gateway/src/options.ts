@@ -102,7 +102,10 @@ export const GatewayOptionsSchema = z.object({
    * (`OPTIONAL_DEPENDENCY_MISSING` otherwise). @default false
    */
   tracing: z
-    .union([z.boolean(), z.object({ tracerProvider: hasMethods<{ getTracer(name: string): unknown }>('tracerProvider', 'getTracer').optional() })])
+    .union([
+      z.boolean(),
+      z.object({ tracerProvider: hasMethods<{ getTracer(name: string): unknown }>('tracerProvider', 'getTracer').optional() }),
+    ])
     .default(false),
   onAgentSeen: fn<(batch: AgentSeen[]) => unknown>('onAgentSeen').optional(),
   onAgentHello: fn<(info: AgentHelloInfo) => unknown>('onAgentHello').optional(),

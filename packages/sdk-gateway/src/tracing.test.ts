@@ -34,7 +34,10 @@ describe('gateway tracing', () => {
   });
 
   const dispatchTo = async (gw: TestGateway, features: string[] | undefined) => {
-    const a = await gw.agent({ agentId: `a-${features?.length ?? 0}`, organizationId: ORG, tags: [] }, features ? { capabilities: { features } } : {});
+    const a = await gw.agent(
+      { agentId: `a-${features?.length ?? 0}`, organizationId: ORG, tags: [] },
+      features ? { capabilities: { features } } : {},
+    );
     const requestId = `r${Math.random().toString(36).slice(2)}:n:0`;
     const body = { organizationId: ORG, requestId, kind: 'agent.execute', payload: {}, trace: TRACE };
     expect((await gw.call('POST', ROUTES.dispatchAsync, body)).status).toBe(201);

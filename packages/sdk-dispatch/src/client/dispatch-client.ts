@@ -178,7 +178,11 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
 
   async function dispatchAndWait(input: DispatchRequestInput, call: CallOptions = {}): Promise<DispatchResponse> {
     ensureOpen();
-    return traced(validRequest(input), (request) => dispatchAndWaitValid(request, call), (r) => r.status);
+    return traced(
+      validRequest(input),
+      (request) => dispatchAndWaitValid(request, call),
+      (r) => r.status,
+    );
   }
 
   async function dispatchAndWaitValid(request: DispatchRequest, call: CallOptions): Promise<DispatchResponse> {

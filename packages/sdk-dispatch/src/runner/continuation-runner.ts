@@ -247,7 +247,13 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
     if (state !== 'running')
       throw new DispatchError('INTERNAL_ERROR', `continuation runner is ${state}, call start() first`, { retryable: false });
     if (!tracing) return blockTraced(input, undefined);
-    const facts = { requestId: requestIdFor(input), organizationId: input.organizationId, kind: input.kind, runId: input.runId, nodeId: input.nodeId };
+    const facts = {
+      requestId: requestIdFor(input),
+      organizationId: input.organizationId,
+      kind: input.kind,
+      runId: input.runId,
+      nodeId: input.nodeId,
+    };
     const span = tracing.start('vespid.continuation.block', facts);
     try {
       const blocked = await blockTraced(input, span.trace);

@@ -34,10 +34,16 @@ const AGENT_TOKEN = generateToken(ORG);
 await describeWith(['postgres', 'redis'], 'tracing: one trace from the worker through gateway and agent back to the worker', () => {
   const prefix = uniquePrefix('trc').toLowerCase();
   const channel = `${prefix}:results`;
+  // #region tracing-provider
+  // The application's SDK: a provider with an exporter (in production e.g. a BatchSpanProcessor around
+  // an OTLP exporter) and a context manager, so spans started in block()'s caller become its parents.
   const exporter = new InMemorySpanExporter();
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  const tracing = { tracerProvider };
   const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  // Each component gets `tracing: true` (the global provider) or this explicit one.
+  const tracing = { tracerProvider };
+  // #endregion tracing-provider
   const applied: string[] = [];
   let redis: Redis;
   let pool: pg.Pool;
@@ -59,7 +65,6 @@ await describeWith(['postgres', 'redis'], 'tracing: one trace from the worker th
   };
 
   beforeAll(async () => {
-    context.setGlobalContextManager(contextManager);
     redis = new Redis(REDIS_URL);
     pool = new pg.Pool({ connectionString: DATABASE_URL, max: 5 });
     const store = postgresCursorStore({ pool, schema: prefix, table: 'cursors' });
@@ -74,7 +79,13 @@ await describeWith(['postgres', 'redis'], 'tracing: one trace from the worker th
     gateway.attach(server, { path: '/ws' });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
-    agent = createAgent({ gatewayWsUrl: `ws://127.0.0.1:${port}/ws`, agentToken: AGENT_TOKEN, name: 'traced', executors: [executor], tracing });
+    agent = createAgent({
+      gatewayWsUrl: `ws://127.0.0.1:${port}/ws`,
+      agentToken: AGENT_TOKEN,
+      name: 'traced',
+      executors: [executor],
+      tracing,
+    });
     const up = new Promise((r) => agent.on('connected', r));
     await agent.start();
     await up;
@@ -173,10 +184,11 @@ await describeWith(['postgres', 'redis'], 'tracing: one trace from the worker th
       expect(one(spans, name).attributes).toMatchObject({ 'vespid.outcome': 'failed', 'vespid.error_code': 'TEST_FAILED' });
     }
     const everything = JSON.stringify(
-      exporter.getFinishedSpans().map((s) => ({ name: s.name, attributes: s.attributes, events: s.events, status: s.status, links: s.links })),
+      exporter
+        .getFinishedSpans()
+        .map((s) => ({ name: s.name, attributes: s.attributes, events: s.events, status: s.status, links: s.links })),
     );
     expect(everything).toContain('run-fail:n1:0');
     for (const canary of [SECRET, SERVICE_TOKEN, AGENT_TOKEN, INPUT, OUTPUT]) expect(everything).not.toContain(canary);
   });
 });
-

@@ -1,4 +1,12 @@
-import { type DispatchRequest, type ExecuteResultMessage, FEATURES, LIMITS, type Logger, type StoredResult, encodeMessage } from '@vespid/protocol';
+import {
+  type DispatchRequest,
+  type ExecuteResultMessage,
+  FEATURES,
+  LIMITS,
+  type Logger,
+  type StoredResult,
+  encodeMessage,
+} from '@vespid/protocol';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { DispatchRecord, ResultStore, StoreClaim } from '../results/result-store.js';
