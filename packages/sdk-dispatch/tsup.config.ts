@@ -8,6 +8,8 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   treeshake: true,
+  // import.meta.url in the CJS build (tracing loads its optional peer with createRequire).
+  shims: true,
   // The testing subpath registers vitest suites; vitest stays the consumer's own dev dependency.
   external: ['vitest'],
 });

@@ -6,10 +6,10 @@
  */
 import { ErrorCodes, type ErrorInfo, type Logger, noopLogger } from '@vespid/protocol';
 import type { Executor } from '@vespid/sdk-agent';
-import type { BlockedCursor, ContinuationResult, ContinuationRunner } from '@vespid/sdk-dispatch';
+import type { BlockedCursor, ContinuationResult, ContinuationRunner, DispatchedEvent } from '@vespid/sdk-dispatch';
 import { WorkflowDslSchema, type WorkflowNode } from '@vespid/example-api';
 import type { Pool, PoolClient } from '@vespid/example-db';
-import { type NodeOutcome, agentAndDurations, appendEvent, hasNodeEvent, retryWaitMs } from './events.js';
+import { type NodeOutcome, agentAndDurations, appendEvent, hasNodeEvent, nameDispatchAgent, retryWaitMs } from './events.js';
 import { nodeRequest } from './payloads.js';
 import { isRetryableFailure } from './retry-policy.js';
 import { inTransaction, lockRun, type RunRow } from './runs.js';
@@ -46,6 +46,8 @@ export interface WorkflowEngine {
   onBlocked(event: { cursor: BlockedCursor; tx: PoolClient }): Promise<void>;
   onResult(event: { cursor: BlockedCursor; result: ContinuationResult; tx: PoolClient }): Promise<void>;
   onApplied(event: { cursor: BlockedCursor; result: ContinuationResult }): void;
+  /** The gateway named the agent it chose: record it on `node_dispatched`. */
+  onDispatched(event: DispatchedEvent): Promise<void>;
 }
 
 type Step =
@@ -133,6 +135,8 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     if (!node || node.id !== where.nodeId || run.attempt !== where.attempt) return undefined;
 
     const base = { requestId: where.requestId, attempt: where.attempt, ...agentAndDurations(result, dispatch) };
+    // A node that waited in the gateway's queue learns its agent only now: name it on node_dispatched too.
+    if (where.expect === 'blocked') await nameDispatchAgent(tx, where, result);
     const unblock = 'blocked_request_id = NULL, blocked_node_id = NULL, blocked_attempt = NULL, blocked_timeout_at = NULL';
     if (result.status === 'succeeded') {
       await appendEvent(tx, run, 'node_succeeded', node.id, { ...base, output: result.output ?? null });
@@ -317,6 +321,9 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       );
       // Remember what to do after commit; onApplied runs only once the transaction is durable.
       pendingAfterCommit.set(cursor.requestId, next);
+    },
+    async onDispatched({ cursor, agentId, agentName }) {
+      await nameDispatchAgent(pool, cursor, { agentId, agentName });
     },
     onApplied({ cursor, result }) {
       void logNodeResult({ pool, logger }, cursor, result);

@@ -1,4 +1,4 @@
-import type { PoolClient } from '@vespid/example-db';
+import type { Pool, PoolClient } from '@vespid/example-db';
 import type { ErrorInfo } from '@vespid/protocol';
 
 /** Event types the worker appends to `workflow_run_events`. */
@@ -56,6 +56,27 @@ export async function retryWaitMs(tx: PoolClient, runId: string, nodeId: string,
     [runId, nodeId, String(attempt)],
   );
   return rows[0]?.wait_ms ?? 0;
+}
+
+/**
+ * Names the agent on the attempt's `node_dispatched` event (`agentId`, `agentName`). That event is
+ * committed with the blocked cursor, before the request leaves, so the gateway's choice is filled in
+ * afterwards: from its dispatch answer, or from the result when the node waited in the gateway's queue.
+ * Only an event that names no agent yet is touched, so the first answer wins and repeats are no-ops.
+ */
+export async function nameDispatchAgent(
+  db: Pool | PoolClient,
+  run: { runId: string; organizationId: string; requestId: string },
+  agent: { agentId?: string | undefined; agentName?: string | undefined },
+): Promise<void> {
+  if (!agent.agentId) return;
+  const fields = { agentId: agent.agentId, ...(agent.agentName ? { agentName: agent.agentName } : {}) };
+  await db.query(
+    `UPDATE workflow_run_events SET payload = payload || $4::jsonb
+      WHERE run_id = $1 AND organization_id = $2 AND type = 'node_dispatched' AND payload->>'requestId' = $3
+        AND NOT (payload ? 'agentId')`,
+    [run.runId, run.organizationId, run.requestId, JSON.stringify(fields)],
+  );
 }
 
 /** A node attempt's outcome as the engine applies it (the gateway's stored result, or one the worker made). */

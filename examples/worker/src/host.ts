@@ -143,6 +143,7 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
         metrics.resultApplied(e);
       },
       onQueued: (e) => recordNodeQueued(pool, e).then(() => undefined),
+      onDispatched: (e) => engine.onDispatched(e),
       resolveSecret: async (cursor) => {
         const secretId = (cursor.data as { secretId?: string } | undefined)?.secretId;
         return secretId ? loadSecret(cursor.organizationId, secretId) : undefined;

@@ -133,6 +133,9 @@ await describeWith(['postgres'], 'worker: remote nodes wait in the gateway queue
     const types = (await events(runId)).map((e) => e.type);
     expect(types).toEqual(['run_started', 'node_started', 'node_dispatched', 'node_queued', 'node_succeeded', 'run_succeeded']);
     expect(executes(a)).toEqual([`${runId}:n1:0`]);
+    // Queued before any agent existed: node_dispatched names the agent once the result does.
+    const dispatched = (await events(runId)).find((e) => e.type === 'node_dispatched')!;
+    expect(dispatched.payload.agentId).toMatch(/^agent-\d+$/);
   });
 
   it('a maxInFlight 1 agent runs 5 queued nodes one by one, in queue order', async () => {

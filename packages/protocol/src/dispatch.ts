@@ -9,6 +9,7 @@ import {
   SelectorSchema,
   TimeoutMsSchema,
 } from './primitives.js';
+import { TraceContextSchema } from './trace-context.js';
 
 /**
  * Body of `POST /internal/v1/dispatch` and `/dispatch-async` (worker → gateway).
@@ -33,6 +34,8 @@ export const DispatchRequestSchema = z
      * `503 NO_AGENT_AVAILABLE` at once. The execution timeout (`timeoutMs`) starts when an agent is assigned.
      */
     queueTimeoutMs: z.number().int().min(0).max(MAX_TIMEOUT_MS).optional(),
+    /** W3C trace context of the caller's dispatch span (sent by a tracing client); the gateway's spans continue it. */
+    trace: TraceContextSchema.optional(),
   })
   .superRefine((request, ctx) => {
     // The gateway routes a connector.action by payload.connectorId; without one the request reached any
@@ -172,9 +175,9 @@ export const PlacementExplanationSchema = z.looseObject({
 export type PlacementExplanation = z.infer<typeof PlacementExplanationSchema>;
 
 /**
- * `POST /internal/v1/dispatch-async` body: 201 `{requestId, dispatched: true}` when sent now;
+ * `POST /internal/v1/dispatch-async` body: 201 `{requestId, dispatched: true, agentId, agentName?}` when sent now;
  * 200 `{requestId, dispatched: false, cached: true}` when a result already exists; 200
- * `{requestId, dispatched: false, inFlight: true}` when the same request is already running;
+ * `{requestId, dispatched: false, inFlight: true, agentId?, agentName?}` when the same request is already running;
  * 202 `{requestId, dispatched: false, queued: true, position, explanation}` when the request carries
  * `queueTimeoutMs`, no agent is eligible now and it waits in the gateway's queue (a repeat of the same
  * requestId while it waits answers 202 again and is never queued twice). `position` is 1-based within
@@ -190,7 +193,10 @@ export const DispatchAsyncResponseSchema = z.strictObject({
   dispatched: z.boolean(),
   cached: z.boolean().optional(),
   inFlight: z.boolean().optional(),
+  /** The agent the gateway chose (a dispatched or in-flight answer, when known). */
   agentId: z.string().max(LIMITS.idLength).optional(),
+  /** That agent's name, when the answering replica holds its session. */
+  agentName: z.string().max(LIMITS.nameLength).optional(),
   queued: z.boolean().optional(),
   position: z.number().int().positive().optional(),
   explanation: PlacementExplanationSchema.optional(),

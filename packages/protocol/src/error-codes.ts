@@ -181,8 +181,8 @@ const entries = [
     'OPTIONAL_DEPENDENCY_MISSING',
     500,
     false,
-    'A feature needs an optional peer dependency that is not installed (e.g. dockerode for the Docker sandbox).',
-    'Install the package the message names next to the Vespid package, then restart.',
+    'A feature needs an optional peer dependency that is not installed (dockerode for the Docker sandbox, @opentelemetry/api for `tracing`).',
+    'Install the package the message names next to the Vespid package (e.g. npm i dockerode), or turn the option off.',
   ],
   ['WORKDIR_ESCAPE', 400, false, 'A run or node id would place the workdir outside the workdir root.', 'Use plain ids.'],
   [

@@ -30,6 +30,14 @@ export {
 } from './constants.js';
 export { CloseCode, FATAL_CLOSE_CODES, closeCodeName } from './close-codes.js';
 export {
+  TraceContextSchema,
+  isValidTraceparent,
+  formatTraceparent,
+  parseTraceparent,
+  type TraceContext,
+  type TraceIds,
+} from './trace-context.js';
+export {
   ERROR_CODES,
   ErrorCodes,
   errorCodeInfo,

@@ -10,6 +10,7 @@ import {
   TagSchema,
   TimeoutMsSchema,
 } from './primitives.js';
+import { TraceContextSchema } from './trace-context.js';
 
 /**
  * What an agent can do, declared in `hello`. Tags here are hints; routing uses control-plane tags.
@@ -26,11 +27,14 @@ export const CapabilitiesSchema = z.strictObject({
   maxInFlight: z.number().int().min(1).max(LIMITS.maxInFlight).optional(),
   /**
    * Optional protocol features this agent understands beyond v1's base frames (added in v1 without a
-   * bump). A gateway sends a feature's frames only to agents that list it, so an older agent simply
-   * never receives them. Unknown names are ignored by the gateway. Known: `rotate_token`
-   * ({@link AGENT_FEATURES}).
+   * bump), from {@link AGENT_FEATURES}: `rotate_token`, `trace`. A gateway sends a feature's frames or
+   * frame fields only to agents that list it (an older agent's strict schemas would reject them), so an
+   * older agent simply never receives them. Unknown names are ignored by the gateway.
    */
-  features: z.array(z.string().min(1).max(64)).max(32).optional(),
+  features: z
+    .array(z.string().regex(/^[a-z][a-z0-9_.-]{0,31}$/))
+    .max(32)
+    .optional(),
 });
 /**
  * @example
@@ -229,6 +233,8 @@ export const ExecuteSchema = z.strictObject({
   payload: z.unknown(),
   secret: z.string().max(LIMITS.secretLength).optional(),
   timeoutMs: TimeoutMsSchema,
+  /** W3C trace context of the gateway's send span; only to agents that announced the `trace` feature. */
+  trace: TraceContextSchema.optional(),
 });
 /**
  * The gateway stored the result durably; the agent may forget it.
@@ -374,6 +380,8 @@ export type RotateTokenAck = z.infer<typeof RotateTokenAckSchema>;
 export const AGENT_FEATURES = Object.freeze({
   /** The agent handles `rotate_token` (stores the new token) and answers `rotate_token_ack`. */
   rotateToken: 'rotate_token',
+  /** The agent reads `execute.trace` (W3C trace context) and continues the trace. */
+  trace: 'trace',
 } as const);
 
 /**

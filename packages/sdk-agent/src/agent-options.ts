@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AgentError } from './errors.js';
 import type { Executor } from './executor.js';
 import { readCaFile } from './network.js';
+import type { TracingOption } from './tracing.js';
 import { AGENT_VERSION } from './version.js';
 
 const ExecutorSchema = z.custom<Executor>(
@@ -43,6 +44,16 @@ export const AgentOptionsSchema = z.strictObject({
     .default({ initialDelayMs: 500, maxDelayMs: 30_000, factor: 2 }),
   random: z.custom<() => number>((v) => typeof v === 'function').default(() => Math.random),
   persistToken: z.custom<PersistToken>((v) => typeof v === 'function').optional(),
+  tracing: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        tracerProvider: z
+          .custom<{ getTracer(name: string): unknown }>((v) => typeof (v as { getTracer?: unknown } | null)?.getTracer === 'function')
+          .optional(),
+      }),
+    ])
+    .default(false),
 });
 
 /**
@@ -125,6 +136,13 @@ export interface AgentOptions {
    * (it could not keep one across a restart). See {@link saveTokenToConfigFile}.
    */
   persistToken?: PersistToken;
+  /**
+   * OpenTelemetry spans per task (`vespid.agent.execute`, `vespid.agent.executor`), continuing the
+   * gateway's trace; the agent then announces the `trace` feature in `hello`. `true`: the global tracer
+   * provider; `{ tracerProvider }`: that one. Needs the optional peer `@opentelemetry/api`
+   * (`OPTIONAL_DEPENDENCY_MISSING` otherwise). @default false
+   */
+  tracing?: TracingOption;
 }
 
 export type ResolvedAgentOptions = z.infer<typeof AgentOptionsSchema>;

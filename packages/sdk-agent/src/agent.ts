@@ -11,6 +11,7 @@ import { TypedEvents } from './typed-events.js';
 import { handleGatewayFrame } from './frame-handler.js';
 import { buildHello } from './hello.js';
 import { handleRotateToken } from './token-rotation.js';
+import { createAgentTracing } from './tracing.js';
 
 /**
  * Lifecycle of an agent. `stopped` means its credentials were refused (see `AgentStopInfo.error`).
@@ -154,6 +155,8 @@ class AgentRuntime implements Agent {
       workdir: o.workdir,
       maxResultBytes: o.maxPayloadBytes,
       abortGraceMs: o.abortGraceMs,
+      // Null unless `tracing` is on: loads @opentelemetry/api then, and only then.
+      tracing: createAgentTracing(o.tracing),
       hooks: {
         onStarted: (info) => this.#events.emit('task.started', info),
         onFinished: (result, info) => {

@@ -28,7 +28,8 @@ export function describeHost(): HostInfo {
  * when it can persist a new token).
  */
 export function buildHello(
-  o: Pick<ResolvedAgentOptions, 'name' | 'tags' | 'maxInFlight' | 'agentVersion'> & Partial<Pick<ResolvedAgentOptions, 'persistToken'>>,
+  o: Pick<ResolvedAgentOptions, 'name' | 'tags' | 'maxInFlight' | 'agentVersion'> &
+    Partial<Pick<ResolvedAgentOptions, 'persistToken'>> & { tracing?: unknown },
   executors: readonly Executor[],
   host: HostInfo = describeHost(),
 ): Hello {
@@ -36,6 +37,10 @@ export function buildHello(
   const capabilities: Hello['capabilities'] = { kinds: executors.map((e) => e.kind), maxInFlight: o.maxInFlight };
   if (connectors.length) capabilities.connectors = connectors;
   if (o.tags.length) capabilities.tags = o.tags;
-  if (o.persistToken) capabilities.features = [AGENT_FEATURES.rotateToken];
+  const features: string[] = [];
+  if (o.persistToken) features.push(AGENT_FEATURES.rotateToken);
+  // Announced only when this agent traces: it is what makes the gateway send `execute.trace`.
+  if (o.tracing) features.push(AGENT_FEATURES.trace);
+  if (features.length) capabilities.features = features;
   return { type: 'hello', protocol: PROTOCOL_VERSION, agentVersion: o.agentVersion, name: o.name, capabilities, host };
 }

@@ -25,6 +25,7 @@ export type { Executor, ExecutorContext, ExecutorResult, ExecutorTask } from './
 export { createAgent, type Agent, type AgentEvents, type AgentState, type AgentStopInfo } from './agent.js';
 export { agentOptionsFromEnv, expandHome, type AgentOptions, type PersistToken } from './agent-options.js';
 export { saveTokenToConfigFile } from './token-rotation.js';
+export type { TracingOption } from './tracing.js';
 export { AgentError, AgentAuthError, toErrorInfo } from './errors.js';
 export { fullJitterDelay, type BackoffOptions } from './backoff.js';
 export { connectorActionExecutor, sandboxNotConfiguredExecutor, type ConnectorActionExecutorOptions } from './connector-executor.js';

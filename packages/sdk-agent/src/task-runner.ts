@@ -11,6 +11,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { AgentError, toErrorInfo } from './errors.js';
 import type { Executor, ExecutorResult } from './executor.js';
 import { redactSecret } from './redact.js';
+import type { AgentTracing } from './tracing.js';
 
 /** Explicit state of one accepted task. Removed from the map in `finally`. */
 interface TaskState {
@@ -36,6 +37,8 @@ export interface TaskRunnerOptions {
   /** How long an aborted executor may keep its concurrency slot before it is reclaimed. */
   abortGraceMs: number;
   hooks: TaskRunnerHooks;
+  /** Spans per task; null/absent when tracing is off. */
+  tracing?: AgentTracing | null | undefined;
 }
 
 /**
@@ -86,6 +89,7 @@ export class TaskRunner {
     // Secret stays in this closure for the request only; it is not stored on the task state.
     const secret = frame.secret;
     const logger = childLogger(this.#o.logger, { requestId, kind });
+    const trace = this.#o.tracing?.task(frame);
     let settle!: () => void;
     const done = new Promise<void>((resolve) => {
       settle = resolve;
@@ -98,6 +102,7 @@ export class TaskRunner {
       clearTimeout(timer);
       this.#tasks.delete(requestId);
       const message = toResultMessage(requestId, result, secret, this.#o.maxResultBytes);
+      trace?.finished(message);
       logger.info({ status: message.status, code: message.error?.code, durationMs: Date.now() - acceptedAt }, 'task finished');
       try {
         this.#o.hooks.onFinished(message, { kind, durationMs: Date.now() - acceptedAt });
@@ -117,9 +122,11 @@ export class TaskRunner {
         return;
       }
       const task = { requestId, organizationId: frame.organizationId, kind, payload: frame.payload, timeoutMs: frame.timeoutMs };
-      const execution = Promise.resolve()
-        .then(() => executor.execute(task, { signal: controller.signal, logger, secret, workdir: this.#o.workdir, deadline }))
-        .catch((err: unknown) => failed(err));
+      const run = () =>
+        Promise.resolve().then(() =>
+          executor.execute(task, { signal: controller.signal, logger, secret, workdir: this.#o.workdir, deadline }),
+        );
+      const execution = (trace ? trace.executor(run) : run()).catch((err: unknown) => failed(err));
       // The slot stays taken until the executor really returns, so maxInFlight bounds real work; an
       // executor that ignores its signal gets a grace period, then its slot is reclaimed (and logged).
       const grace = new Promise<'ignored'>((resolve) => {

@@ -32,6 +32,7 @@ export {
   type CallOptions,
 } from './client/dispatch-client.js';
 export { DEFAULT_GATEWAY_HTTP_URL, dispatchClientOptionsFromEnv, type DispatchClientOptions } from './client/options.js';
+export type { TracingOption } from './tracing.js';
 export type { BlockedCursor, NewCursor, StoredRequest, CursorOutcome, CompleteResult, CursorStore } from './store/cursor.js';
 export { memoryCursorStore, type MemoryTx } from './store/memory-store.js';
 export type { ContinuationQueue, ContinuationHandler, ContinuationStep } from './queue/queue.js';
@@ -46,6 +47,7 @@ export {
   type ContinuationRunnerOptions,
   type ContinuationResult,
   type ResultEvent,
+  type DispatchedEvent,
   type ResultSource,
   type BlockInput,
   type BlockResult,

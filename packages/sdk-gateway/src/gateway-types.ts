@@ -9,9 +9,10 @@ import type { Explanation } from './core/candidates.js';
  * ```
  */
 export type DispatchAsyncOutcome =
-  | { requestId: string; dispatched: true; agentId: string }
+  | { requestId: string; dispatched: true; agentId: string; agentName?: string }
   | { requestId: string; dispatched: false; cached: true }
-  | { requestId: string; dispatched: false; inFlight: true }
+  /** Already running (or assigned from the queue): the agent when this replica knows it. */
+  | { requestId: string; dispatched: false; inFlight: true; agentId?: string; agentName?: string }
   | { requestId: string; dispatched: false; queued: true; position: number; explanation: Explanation };
 
 /**

@@ -157,7 +157,15 @@ export function gatewayScenarios(storeName: string, newStore: () => ResultStore)
         const body = req();
         const [r1, r2] = await Promise.all([t.call('POST', ROUTES.dispatchAsync, body), t.call('POST', ROUTES.dispatchAsync, body)]);
         expect([r1.status, r2.status].sort()).toEqual([200, 201]);
-        expect([r1.body, r2.body].find((b) => !b.dispatched)).toEqual({ requestId: body.requestId, dispatched: false, inFlight: true });
+        // Both answers name the agent the request went to.
+        const who = { agentId: 'a', agentName: 'test-agent' };
+        expect([r1.body, r2.body].find((b) => !b.dispatched)).toEqual({
+          requestId: body.requestId,
+          dispatched: false,
+          inFlight: true,
+          ...who,
+        });
+        expect([r1.body, r2.body].find((b) => b.dispatched)).toEqual({ requestId: body.requestId, dispatched: true, ...who });
         a.send({ type: 'execute_result', requestId: body.requestId, status: 'succeeded', output: 1 });
         await a.next('execute_ack');
         const r3 = await t.call('POST', ROUTES.dispatchAsync, body);

@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import {
   CloseCode,
+  type DispatchRequest,
   type DispatchRequestInput,
   DispatchRequestSchema,
   RequestIdSchema,
@@ -21,6 +22,11 @@ import { GatewayError } from './errors.js';
 import type { DispatchAsyncOutcome, GatewayState, QueueInfo, SessionInfo } from './gateway-types.js';
 import { type GatewayOptions, resolveGatewayOptions } from './options.js';
 import { memoryResultStore } from './results/result-store.js';
+import { type RequestTrace, createGatewayTracing } from './tracing.js';
+
+/** The answer of `dispatchAsync` as a span outcome. */
+const asyncOutcome = (a: DispatchAsyncOutcome): string =>
+  a.dispatched ? 'dispatched' : 'queued' in a ? 'queued' : 'cached' in a ? 'cached' : 'in_flight';
 
 /**
  * The object returned by {@link createGateway}.
@@ -121,6 +127,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     throw new TypeError(
       `invalid gateway options: cluster mode selects inside Redis and supports least_in_flight_lru and round_robin, not ${strategy}`,
     );
+  // Null unless `tracing` is on: loads @opentelemetry/api then, and only then.
+  const tracing = createGatewayTracing(o.tracing);
   const dispatcher = new Dispatcher({
     cluster: cluster ? { cluster, strategy: strategy as 'least_in_flight_lru' | 'round_robin' } : undefined,
     registry,
@@ -176,9 +184,37 @@ export function createGateway(options: GatewayOptions): Gateway {
     return parsed.data;
   };
 
+  /** Runs `work` inside the request's receive span (when tracing): answered with its outcome or error. */
+  const traced = async <T>(
+    req: DispatchRequest,
+    route: 'dispatch' | 'dispatch_async',
+    work: (trace: RequestTrace | undefined) => Promise<T>,
+    outcomeOf: (value: T) => string,
+  ): Promise<T> => {
+    const trace = tracing?.receive(req, route);
+    if (!trace) return work(undefined);
+    try {
+      const value = await work(trace);
+      trace.answered(outcomeOf(value));
+      return value;
+    } catch (err) {
+      trace.answered('error', err);
+      throw err;
+    }
+  };
+
   const dispatch = async (request: DispatchRequestInput, opts: { signal?: AbortSignal } = {}): Promise<StoredResult> => {
     const req = parse(request);
-    const started = dispatcher.start(req);
+    return traced(
+      req,
+      'dispatch',
+      (trace) => dispatchParsed(req, opts, trace),
+      (r) => r.status,
+    );
+  };
+
+  const dispatchParsed = async (req: DispatchRequest, opts: { signal?: AbortSignal }, trace: RequestTrace | undefined) => {
+    const started = dispatcher.start(req, trace);
     // Wait is registered before the first await so a very fast result cannot be missed.
     const waiting = dispatcher.wait(req.requestId, opts.signal);
     waiting?.catch(() => {});
@@ -192,8 +228,15 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const dispatchAsync = async (request: DispatchRequestInput): Promise<DispatchAsyncOutcome> => {
     const req = parse(request);
-    const outcome = await dispatcher.start(req);
-    if (outcome.kind === 'dispatched') return { requestId: req.requestId, dispatched: true, agentId: outcome.agentId };
+    return traced(req, 'dispatch_async', (trace) => dispatchAsyncParsed(req, trace), asyncOutcome);
+  };
+
+  const dispatchAsyncParsed = async (req: DispatchRequest, trace: RequestTrace | undefined): Promise<DispatchAsyncOutcome> => {
+    const outcome = await dispatcher.start(req, trace);
+    if (outcome.kind === 'dispatched') {
+      const { kind: _, ...agent } = outcome;
+      return { requestId: req.requestId, dispatched: true, ...agent };
+    }
     if (outcome.kind === 'cached') return { requestId: req.requestId, dispatched: false, cached: true };
     if (outcome.kind === 'queued') {
       // This caller relies on the stored result: an aborted synchronous caller of the same id must not cancel it.
@@ -201,7 +244,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (entry) entry.detached = true;
       return { requestId: req.requestId, dispatched: false, queued: true, position: outcome.position, explanation: outcome.explanation };
     }
-    return { requestId: req.requestId, dispatched: false, inFlight: true };
+    const agent = outcome.agentId ? { agentId: outcome.agentId, ...(outcome.agentName ? { agentName: outcome.agentName } : {}) } : {};
+    return { requestId: req.requestId, dispatched: false, inFlight: true, ...agent };
   };
 
   const getResult = async (requestId: string) => {

@@ -20,6 +20,7 @@
  * @packageDocumentation
  */
 export { createGateway, type Gateway } from './gateway.js';
+export type { TracingOption } from './tracing.js';
 export type { DispatchAsyncOutcome, GatewayState, QueueInfo, SessionInfo } from './gateway-types.js';
 export {
   GatewayOptionsSchema,

@@ -99,6 +99,18 @@ export const GatewayOptionsSchema = z.object({
   tokenRotator: hasMethods<TokenRotator>('tokenRotator', 'issue', 'activate').optional(),
   /** How long the gateway waits for `rotate_token_ack` before giving up (the agent keeps its old token). */
   rotationAckTimeoutMs: z.number().int().min(10).max(600_000).default(30_000),
+  /**
+   * OpenTelemetry spans for dispatches (receive, select, queue, send, result), continuing the caller's
+   * W3C trace context and passing it to agents that announce `trace`. `true`: the global tracer
+   * provider; `{ tracerProvider }`: that one. Needs the optional peer `@opentelemetry/api`
+   * (`OPTIONAL_DEPENDENCY_MISSING` otherwise). @default false
+   */
+  tracing: z
+    .union([
+      z.boolean(),
+      z.object({ tracerProvider: hasMethods<{ getTracer(name: string): unknown }>('tracerProvider', 'getTracer').optional() }),
+    ])
+    .default(false),
   onAgentSeen: fn<(batch: AgentSeen[]) => unknown>('onAgentSeen').optional(),
   onAgentHello: fn<(info: AgentHelloInfo) => unknown>('onAgentHello').optional(),
   onAgentDisconnected:

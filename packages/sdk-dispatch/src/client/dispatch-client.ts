@@ -17,6 +17,7 @@ import type { z } from 'zod';
 import { DispatchError } from '../errors.js';
 import { GatewayHttp, type HttpAnswer } from './http.js';
 import { type DispatchClientOptions, dispatchClientOptionsFromEnv, resolveDispatchClientOptions } from './options.js';
+import { createDispatchTracing } from '../tracing.js';
 
 /**
  * Per-call options.
@@ -60,6 +61,10 @@ export interface DispatchClient {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** A dispatch-async answer as a span outcome. */
+const asyncOutcome = (a: DispatchAsyncResponse): string =>
+  a.dispatched ? 'dispatched' : a.queued ? 'queued' : a.cached ? 'cached' : a.inFlight ? 'in_flight' : 'accepted';
+
 function validRequest(input: DispatchRequestInput): DispatchRequest {
   const parsed = DispatchRequestSchema.safeParse(input);
   if (!parsed.success) {
@@ -92,6 +97,8 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
   const opts = resolveDispatchClientOptions(options);
   const http = new GatewayHttp(opts);
   const logger = opts.logger;
+  // Null unless `tracing` is on: loads @opentelemetry/api then, and only then.
+  const tracing = createDispatchTracing(opts.tracing);
   let state: 'open' | 'closed' = 'open';
   let closing: Promise<void> | undefined;
 
@@ -111,9 +118,30 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
     if (got !== want) throw new DispatchError('GATEWAY_RESPONSE_INVALID', `${route}: answered for another request id`);
   }
 
+  /**
+   * Runs one dispatch call inside a `vespid.dispatch` span (when tracing): the request continues the
+   * caller's `trace` (or the active context) and carries the span's own context to the gateway.
+   */
+  async function traced<T>(request: DispatchRequest, call: (request: DispatchRequest) => Promise<T>, outcome: (value: T) => string) {
+    if (!tracing) return call(request);
+    const facts = { requestId: request.requestId, organizationId: request.organizationId, kind: request.kind };
+    const span = tracing.start('vespid.dispatch', facts, request.trace);
+    try {
+      const value = await call(span.trace ? { ...request, trace: span.trace } : request);
+      span.end(outcome(value));
+      return value;
+    } catch (err) {
+      span.end('error', err);
+      throw err;
+    }
+  }
+
   async function dispatch(input: DispatchRequestInput, call: CallOptions = {}): Promise<DispatchAsyncResponse> {
     ensureOpen();
-    const request = validRequest(input);
+    return traced(validRequest(input), (request) => dispatchValid(request, call), asyncOutcome);
+  }
+
+  async function dispatchValid(request: DispatchRequest, call: CallOptions): Promise<DispatchAsyncResponse> {
     const route = `POST ${ROUTES.dispatchAsync}`;
     const answer = await http.call({
       method: 'POST',
@@ -150,7 +178,14 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
 
   async function dispatchAndWait(input: DispatchRequestInput, call: CallOptions = {}): Promise<DispatchResponse> {
     ensureOpen();
-    const request = validRequest(input);
+    return traced(
+      validRequest(input),
+      (request) => dispatchAndWaitValid(request, call),
+      (r) => r.status,
+    );
+  }
+
+  async function dispatchAndWaitValid(request: DispatchRequest, call: CallOptions): Promise<DispatchResponse> {
     const route = `POST ${ROUTES.dispatch}`;
     const answer = await http.call({
       method: 'POST',

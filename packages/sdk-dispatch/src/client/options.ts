@@ -1,6 +1,7 @@
 import { type Logger, noopLogger } from '@vespid/protocol';
 import { z } from 'zod';
 import { DispatchError } from '../errors.js';
+import type { TracingOption } from '../tracing.js';
 
 /**
  * The runbook default of `GATEWAY_HTTP_URL`.
@@ -37,6 +38,12 @@ export interface DispatchClientOptions {
   waitMarginMs?: number;
   /** Largest response body accepted; bigger ones are `GATEWAY_RESPONSE_INVALID`. @default 16 MiB */
   maxResponseBytes?: number;
+  /**
+   * A `vespid.dispatch` span per dispatch, its W3C context sent in the request's `trace` (the gateway
+   * continues it). `true`: the global tracer provider; `{ tracerProvider }`: that one. Needs the
+   * optional peer `@opentelemetry/api` (`OPTIONAL_DEPENDENCY_MISSING` otherwise). @default false
+   */
+  tracing?: TracingOption;
 }
 
 const schema = z.object({
@@ -51,6 +58,7 @@ const schema = z.object({
     .int()
     .min(1024)
     .default(16 * 1024 * 1024),
+  tracing: z.custom<TracingOption>((v) => typeof v === 'boolean' || (!!v && typeof v === 'object')).optional(),
 });
 
 /** Options with every default applied. */
@@ -63,6 +71,7 @@ export interface ResolvedDispatchClientOptions {
   requestTimeoutMs: number;
   waitMarginMs: number;
   maxResponseBytes: number;
+  tracing?: TracingOption | undefined;
 }
 
 /** Validates options once; missing URL or token is `GATEWAY_NOT_CONFIGURED`, anything else `BAD_REQUEST`. */

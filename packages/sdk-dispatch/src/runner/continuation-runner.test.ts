@@ -116,6 +116,29 @@ describe('createContinuationRunner (in-process queue, polling)', () => {
     expect(everything).not.toContain(TOKEN);
   });
 
+  it('reports the agent the gateway chose to onDispatched once, and not at all when the answer names none', async () => {
+    const h = await harness({ agent: { agentId: 'agent-7', agentName: 'edge-7' } });
+    const seen: Array<{ requestId: string; agentId: string; agentName?: string | undefined }> = [];
+    const runner = await h.makeRunner({
+      onDispatched: ({ cursor, agentId, agentName }) => void seen.push({ requestId: cursor.requestId, agentId, agentName }),
+    });
+    await runner.block(node('r9'));
+    await runner.block(node('r9'));
+    await until(() => seen.length === 1);
+    expect(seen).toEqual([{ requestId: 'r9:fetch:0', agentId: 'agent-7', agentName: 'edge-7' }]);
+    h.gw.complete('r9:fetch:0', { status: 'succeeded' });
+    await until(() => h.events.length === 2);
+    expect(seen).toHaveLength(1);
+
+    const anonymous = await harness();
+    const none: unknown[] = [];
+    const other = await anonymous.makeRunner({ onDispatched: (e) => void none.push(e) });
+    await other.block(node('r10'));
+    anonymous.gw.complete('r10:fetch:0', { status: 'succeeded' });
+    await until(() => anonymous.events.length === 2);
+    expect(none).toEqual([]);
+  });
+
   it('fails the node with NODE_EXECUTION_TIMEOUT at the deadline', async () => {
     const h = await harness();
     const runner = await h.makeRunner();

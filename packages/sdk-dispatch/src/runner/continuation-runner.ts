@@ -1,4 +1,4 @@
-import { DispatchRequestSchema, RESULT_CHANNEL, type StoredResult, noopLogger } from '@vespid/protocol';
+import { DispatchRequestSchema, RESULT_CHANNEL, type StoredResult, type TraceContext, noopLogger } from '@vespid/protocol';
 import { DispatchError } from '../errors.js';
 import { bullmqQueue } from '../queue/bullmq-queue.js';
 import { inProcessQueue } from '../queue/in-process-queue.js';
@@ -16,6 +16,7 @@ import {
   type ResultSource,
 } from './options.js';
 import { type ResultSubscription, subscribeResults } from './push.js';
+import { createDispatchTracing } from '../tracing.js';
 import { errorInfo, positive, sweepBlocked } from './support.js';
 import type { ContinuationRunner, RunnerState } from './types.js';
 
@@ -64,10 +65,14 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       ? bullmqQueue({ connection: options.redis, queueName: options.queueName ?? CONTINUATION_DEFAULTS.queueName, concurrency, logger })
       : inProcessQueue({ concurrency, logger }));
   const pushLimiter = new Semaphore(concurrency);
+  // Null unless `tracing` is on: loads @opentelemetry/api then, and only then.
+  const tracing = createDispatchTracing(options.tracing);
   // Requests whose first dispatch is under way in this process: the poller must not re-send them yet.
   const dispatching = new Set<string>();
   // Queued requests already reported to onQueued by this process (each poll re-dispatches them).
   const reportedQueued = new Set<string>();
+  // Requests whose agent was already reported to onDispatched by this process.
+  const reportedAgent = new Set<string>();
   const background = new Set<Promise<unknown>>();
   let state: RunnerState = 'idle';
   let subscription: ResultSubscription | undefined;
@@ -79,7 +84,28 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
     p.finally(() => background.delete(p)).catch(() => undefined);
   }
 
-  async function apply(requestId: string, result: ContinuationResult, expectOrg?: string): Promise<boolean> {
+  /** Applies a result (inside the apply span, a child of the cursor's block span, when tracing). */
+  function apply(cursor: BlockedCursor, result: ContinuationResult, expectOrg?: string): Promise<boolean> {
+    if (!tracing) return applyUntraced(cursor.requestId, result, expectOrg);
+    const facts = {
+      requestId: cursor.requestId,
+      organizationId: cursor.organizationId,
+      kind: cursor.request.kind,
+      runId: cursor.runId,
+      nodeId: cursor.nodeId,
+    };
+    return tracing.apply(facts, cursor.request.trace, async (span) => {
+      const applied = await applyUntraced(cursor.requestId, result, expectOrg);
+      span.end(result.status, result.error, {
+        'vespid.result_source': result.source,
+        'vespid.applied': applied,
+        ...(result.agentId ? { 'vespid.agent_id': result.agentId } : {}),
+      });
+      return applied;
+    });
+  }
+
+  async function applyUntraced(requestId: string, result: ContinuationResult, expectOrg?: string): Promise<boolean> {
     const outcome = { status: result.status, error: result.error, completedAt: result.completedAt };
     const done = await store.complete(requestId, outcome, async (cursor, tx) => {
       if (expectOrg !== undefined && expectOrg !== cursor.organizationId) {
@@ -88,6 +114,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       await options.onResult({ cursor, result, tx });
     });
     reportedQueued.delete(requestId);
+    reportedAgent.delete(requestId);
     if (!done.applied) return false;
     logger.info(
       { requestId, runId: done.cursor.runId, nodeId: done.cursor.nodeId, status: result.status, source: result.source },
@@ -109,7 +136,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       logger.warn({ requestId: result.requestId }, 'dropped a result whose organization does not match the cursor');
       return false;
     }
-    return apply(result.requestId, fromStored(result, source), result.organizationId);
+    return apply(cursor, fromStored(result, source), result.organizationId);
   }
 
   /** Sends the request; a definitive refusal becomes the node's failed result. Returns false when it should be retried. */
@@ -124,6 +151,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
         ...(cursor.request.selector ? { selector: cursor.request.selector } : {}),
         timeoutMs: cursor.request.timeoutMs,
         ...(cursor.request.queueTimeoutMs ? { queueTimeoutMs: cursor.request.queueTimeoutMs } : {}),
+        ...(cursor.request.trace ? { trace: cursor.request.trace } : {}),
       });
       if (answer.queued) {
         // Left undispatched on purpose: each poll re-dispatches the same id (never queued twice), which
@@ -142,6 +170,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
         return true;
       }
       await store.markDispatched(cursor.requestId, Date.now());
+      if (answer.agentId) reportAgent(cursor, answer.agentId, answer.agentName);
       // The gateway already holds a result (a repeated block after a crash): look at it now, not in pollMs.
       if (answer.cached) track(queue.schedule(cursor.requestId, Date.now(), { promote: true }).catch(() => undefined));
       logger.debug({ requestId: cursor.requestId, dispatched: answer.dispatched, cached: answer.cached ?? false }, 'node dispatched');
@@ -154,7 +183,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
         return false;
       }
       logger.warn({ requestId: cursor.requestId, code: info.code }, 'dispatch refused; failing the node');
-      await apply(cursor.requestId, {
+      await apply(cursor, {
         requestId: cursor.requestId,
         status: 'failed',
         error: info,
@@ -163,6 +192,19 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       });
       return true;
     }
+  }
+
+  /** Hands the gateway's choice of agent to onDispatched, once per request and process, without blocking the dispatch. */
+  function reportAgent(cursor: BlockedCursor, agentId: string, agentName: string | undefined): void {
+    const onDispatched = options.onDispatched;
+    if (!onDispatched || reportedAgent.has(cursor.requestId)) return;
+    reportedAgent.add(cursor.requestId);
+    const event = { cursor, agentId, ...(agentName ? { agentName } : {}) };
+    track(
+      Promise.resolve()
+        .then(() => onDispatched(event))
+        .catch((err: unknown) => logger.warn({ requestId: cursor.requestId, err: (err as Error).message }, 'onDispatched failed')),
+    );
   }
 
   async function step(requestId: string): Promise<ContinuationStep> {
@@ -190,7 +232,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
         // As in the catalogue: the action may still run or have had its effect, so no blind retry.
         retryable: false,
       };
-      await apply(requestId, { requestId, status: 'failed', error, completedAt: now, source: 'timeout' });
+      await apply(cursor, { requestId, status: 'failed', error, completedAt: now, source: 'timeout' });
       return { done: true };
     }
     if (cursor.dispatchedAt === null && !dispatching.has(requestId)) {
@@ -204,6 +246,27 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
   async function block(input: BlockInput): Promise<BlockResult> {
     if (state !== 'running')
       throw new DispatchError('INTERNAL_ERROR', `continuation runner is ${state}, call start() first`, { retryable: false });
+    if (!tracing) return blockTraced(input, undefined);
+    const facts = {
+      requestId: requestIdFor(input),
+      organizationId: input.organizationId,
+      kind: input.kind,
+      runId: input.runId,
+      nodeId: input.nodeId,
+    };
+    const span = tracing.start('vespid.continuation.block', facts);
+    try {
+      const blocked = await blockTraced(input, span.trace);
+      const code = blocked.cursor.outcome?.errorCode;
+      span.end(blocked.state, code ? { code } : undefined, { 'vespid.created': blocked.created });
+      return blocked;
+    } catch (err) {
+      span.end('error', err);
+      throw err;
+    }
+  }
+
+  async function blockTraced(input: BlockInput, trace: TraceContext | undefined): Promise<BlockResult> {
     const requestId = requestIdFor(input);
     const timeoutMs = input.timeoutMs ?? nodeExecTimeoutMs;
     const queueTimeoutMs = input.queueTimeoutMs ?? 0;
@@ -228,6 +291,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       selector: parsed.data.selector,
       timeoutMs,
       ...(queueTimeoutMs ? { queueTimeoutMs } : {}),
+      ...(trace ? { trace } : {}),
     };
     const onBlocked = options.onBlocked;
     const { created, cursor } = await store.insert(

@@ -4,6 +4,7 @@ import type { DispatchClient } from '../client/dispatch-client.js';
 import { DispatchError } from '../errors.js';
 import type { ContinuationQueue } from '../queue/queue.js';
 import type { BlockedCursor, CursorStore } from '../store/cursor.js';
+import type { TracingOption } from '../tracing.js';
 
 /**
  * Runbook defaults of the worker's env vars.
@@ -96,6 +97,13 @@ export interface ContinuationRunnerOptions<Tx> {
    * any transaction; once per request and process (a runner that took over after a crash reports it again).
    */
   onQueued?: (event: { cursor: BlockedCursor; position: number; explanation: PlacementExplanation }) => Promise<void> | void;
+  /**
+   * Called when the gateway answered with the agent it chose (`agentName` when the answering replica
+   * holds that agent's session), e.g. to name the agent on `node_dispatched`. Best effort, outside any
+   * transaction, at most once per request and process; a request queued by the gateway is reported when
+   * a later re-dispatch finds it assigned (a result that arrives first names the agent anyway).
+   */
+  onDispatched?: (event: DispatchedEvent) => Promise<void> | void;
   /** Called after a result was committed (best effort; e.g. wake the run's next step). */
   onApplied?: (event: { cursor: BlockedCursor; result: ContinuationResult }) => void;
   /** Redis for push (subscription) and, unless `queue` is given, the BullMQ queue. Without it: in-process queue and polling. */
@@ -122,7 +130,28 @@ export interface ContinuationRunnerOptions<Tx> {
   resolveSecret?: (cursor: BlockedCursor) => Promise<string | undefined> | string | undefined;
   /** Keep retrying `NO_AGENT_AVAILABLE` until the deadline instead of failing the node at once. @default false */
   retryNoAgent?: boolean;
+  /**
+   * Spans `vespid.continuation.block` (cursor + dispatch; parent: the active context of `block()`) and
+   * `vespid.continuation.apply` (its child, when the result is applied, in whatever process). The
+   * block span's context is kept in the cursor and sent as the request's `trace`. `true`: the global
+   * tracer provider; `{ tracerProvider }`: that one. Needs the optional peer `@opentelemetry/api`. @default false
+   */
+  tracing?: TracingOption;
   logger?: Logger;
+}
+
+/**
+ * What `onDispatched` receives: the cursor and the agent the gateway chose.
+ *
+ * @example
+ * ```ts
+ * onDispatched: ({ cursor, agentId, agentName }) => log.info({ requestId: cursor.requestId, agentId, agentName }, 'assigned')
+ * ```
+ */
+export interface DispatchedEvent {
+  cursor: BlockedCursor;
+  agentId: string;
+  agentName?: string | undefined;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ErrorInfo, Selector } from '@vespid/protocol';
+import type { ErrorInfo, Selector, TraceContext } from '@vespid/protocol';
 
 /**
  * What the runner needs to (re)send a request. The secret is deliberately absent: it is never stored.
@@ -15,6 +15,8 @@ export interface StoredRequest {
   timeoutMs: number;
   /** How long the gateway may queue it waiting for an agent (sent again with every re-dispatch). */
   queueTimeoutMs?: number | undefined;
+  /** W3C context of the runner's block span (tracing on): re-dispatches and the apply span continue it. */
+  trace?: TraceContext | undefined;
 }
 
 /**

@@ -25,6 +25,8 @@ export interface FakeGatewayOptions {
   agents?: number;
   /** Decides each request's result; `undefined` leaves it running until {@link FakeGateway.complete}. */
   execute?: (request: DispatchRequest) => ExecutionResult | undefined | Promise<ExecutionResult | undefined>;
+  /** The agent the fake "chooses": named in `dispatch-async` answers and stored results. @default none */
+  agent?: { agentId: string; agentName?: string };
   /** Called for every stored result (a test can PUBLISH it to Redis). */
   onStored?: (result: StoredResult) => void;
 }
@@ -70,7 +72,7 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
 
   function complete(requestId: string, result: ExecutionResult, organizationId?: string): StoredResult {
     const org = organizationId ?? running.get(requestId)?.organizationId ?? 'org';
-    const stored: StoredResult = { requestId, organizationId: org, ...result, completedAt: Date.now() };
+    const stored: StoredResult = { requestId, organizationId: org, ...result, ...options.agent, completedAt: Date.now() };
     results.set(requestId, stored);
     running.delete(requestId);
     options.onStored?.(stored);
@@ -118,14 +120,14 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
       const cached = results.get(id);
       if (path === ROUTES.dispatchAsync) {
         if (cached) return send(200, { requestId: id, dispatched: false, cached: true });
-        if (running.has(id)) return send(200, { requestId: id, dispatched: false, inFlight: true });
+        if (running.has(id)) return send(200, { requestId: id, dispatched: false, inFlight: true, ...options.agent });
         if (gateway.agents < 1) return send(503, { code: 'NO_AGENT_AVAILABLE', message: 'no agent connected' });
-        send(201, { requestId: id, dispatched: true });
+        send(201, { requestId: id, dispatched: true, ...options.agent });
         void run(request);
         return;
       }
       const answer = (r: StoredResult) => {
-        const { organizationId: _o, agentId: _a, completedAt: _c, ...rest } = r;
+        const { organizationId: _o, agentId: _a, agentName: _n, completedAt: _c, ...rest } = r;
         send(200, rest);
       };
       if (cached) return answer(cached);

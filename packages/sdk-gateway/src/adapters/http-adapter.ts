@@ -130,7 +130,7 @@ export async function handleInternal(core: Core, req: InternalRequest): Promise<
         };
       }
       const a = await core.dispatchAsync(parsed.data);
-      if (a.dispatched) return { status: 201, body: { requestId: a.requestId, dispatched: true, agentId: a.agentId } };
+      if (a.dispatched) return { status: 201, body: a };
       if ('queued' in a)
         return {
           status: 202,
@@ -138,10 +138,7 @@ export async function handleInternal(core: Core, req: InternalRequest): Promise<
         };
       return {
         status: 200,
-        body:
-          'cached' in a
-            ? { requestId: a.requestId, dispatched: false, cached: true }
-            : { requestId: a.requestId, dispatched: false, inFlight: true },
+        body: 'cached' in a ? { requestId: a.requestId, dispatched: false, cached: true } : a,
       };
     }
     if (path === ROUTES.cancel) {

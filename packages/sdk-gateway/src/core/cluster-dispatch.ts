@@ -2,7 +2,7 @@ import { type DispatchRequest, type StoredResult, encodeMessage } from '@vespid/
 import type { GatewayMetrics } from '../metrics.js';
 import type { DispatchRecord } from '../results/result-store.js';
 import { type ClusterRouteDeps, executeFrame, routeInCluster } from './cluster-route.js';
-import { type DispatchOutcome, errText } from './dispatcher.js';
+import { type DispatchOutcome, agentIdentity, errText } from './dispatcher.js';
 import { ClusterOwner } from './cluster-owner.js';
 import type { InFlight } from './in-flight.js';
 import type { Session } from './session.js';
@@ -53,7 +53,7 @@ export class ClusterDispatch {
     logger.debug({ requestId: req.requestId, agentId: route.agentId, replicaId: route.replicaId, kind: req.kind }, 'dispatched');
     if (entry.early) this.core.settle(entry, entry.early);
     else if (route.uncertain) this.recheck(entry);
-    return { kind: 'dispatched', agentId: route.agentId };
+    return { kind: 'dispatched', ...agentIdentity(route.agentId, route.session) };
   }
 
   /**

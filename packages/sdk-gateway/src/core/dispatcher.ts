@@ -1,8 +1,17 @@
-import { type DispatchRequest, type ExecuteResultMessage, LIMITS, type Logger, type StoredResult, encodeMessage } from '@vespid/protocol';
+import {
+  type DispatchRequest,
+  type ExecuteResultMessage,
+  AGENT_FEATURES,
+  LIMITS,
+  type Logger,
+  type StoredResult,
+  encodeMessage,
+} from '@vespid/protocol';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { DispatchRecord, ResultStore, StoreClaim } from '../results/result-store.js';
 import type { SelectionStrategy } from '../selection/strategy.js';
+import type { RequestTrace } from '../tracing.js';
 import { explainRouting, selectSession } from './candidates.js';
 import { ClusterDispatch } from './cluster-dispatch.js';
 import type { ForwardedExecute } from '../cluster/cluster-types.js';
@@ -18,9 +27,9 @@ const STORE_RETRY_MS = 500;
 
 /** What `start()` did with a request. */
 export type DispatchOutcome =
-  | { kind: 'dispatched'; agentId: string }
+  | { kind: 'dispatched'; agentId: string; agentName?: string }
   | { kind: 'cached'; result: StoredResult }
-  | { kind: 'in_flight'; agentId: string | null }
+  | { kind: 'in_flight'; agentId: string | null; agentName?: string }
   | QueuedOutcome;
 
 interface Deps {
@@ -34,6 +43,17 @@ interface Deps {
   orgMaxQueued: number;
   /** Cluster mode: selection, reservation and forwarding go through the cluster. */
   cluster?: Omit<ClusterRouteDeps, 'registry' | 'store' | 'logger'> | undefined;
+}
+
+/** The chosen agent's identity for answers and results; the name is known only where its session is. */
+export function agentIdentity(agentId: string, session: Session | null | undefined): { agentId: string; agentName?: string } {
+  return session ? { agentId, agentName: session.name.slice(0, LIMITS.nameLength) } : { agentId };
+}
+
+/** Opens the queue span of a request that now waits for an agent. */
+function queuedOn(entry: InFlight, outcome: QueuedOutcome): QueuedOutcome {
+  entry.trace?.queued(outcome.position);
+  return outcome;
 }
 
 const conflict = (requestId: string) =>
@@ -115,7 +135,7 @@ export class Dispatcher {
    * Dispatches unless a result is stored or the request already runs. Idempotent by requestId. The
    * request is reserved synchronously, before any await, so two concurrent calls never both send.
    */
-  async start(req: DispatchRequest): Promise<DispatchOutcome> {
+  async start(req: DispatchRequest, trace?: RequestTrace): Promise<DispatchOutcome> {
     const { registry, store, logger } = this.deps;
     if (this.deps.isClosing()) throw new GatewayError('GATEWAY_SHUTDOWN', 'gateway is shutting down');
     const existing = this.inflight.get(req.requestId);
@@ -125,7 +145,9 @@ export class Dispatcher {
       // A repeat of a request known here only from its record: its router may have died since.
       if (this.clustered && existing.record && !existing.req && existing.status === 'sent')
         await this.clustered.adoptIfOrphaned(existing, req, existing.record);
-      return { kind: 'in_flight', agentId: existing.agentId };
+      return existing.agentId
+        ? { kind: 'in_flight', ...agentIdentity(existing.agentId, existing.session) }
+        : { kind: 'in_flight', agentId: null };
     }
     const entry: InFlight = {
       requestId: req.requestId,
@@ -142,6 +164,7 @@ export class Dispatcher {
       req: null,
       record: null,
       waiters: [],
+      trace,
     };
     this.inflight.set(req.requestId, entry);
     try {
@@ -154,18 +177,24 @@ export class Dispatcher {
       if (known) return known;
       if (this.deps.isClosing()) throw new GatewayError('GATEWAY_SHUTDOWN', 'gateway is shutting down');
       if (this.clustered) {
+        const selected = trace?.select();
         try {
-          return await this.clustered.start(entry, req);
+          const routed = await this.clustered.start(entry, req);
+          selected?.(entry.agentId);
+          return routed;
         } catch (err) {
+          selected?.(null);
           const noAgent = (err as { code?: string }).code === 'NO_AGENT_AVAILABLE';
           if (!noAgent || !req.queueTimeoutMs || !this.clusterWaiting) throw err;
-          return await this.clusterWaiting.enqueue(entry, req, (err as Error).message);
+          return queuedOn(entry, await this.clusterWaiting.enqueue(entry, req, (err as Error).message));
         }
       }
+      const selected = trace?.select();
       const session = selectSession(registry, this.deps.selection(), req);
+      selected?.(session?.agentId ?? null);
       if (!session) {
         const why = explainRouting(registry, this.deps.selection(), req);
-        if (req.queueTimeoutMs) return this.waiting.enqueue(entry, req, why);
+        if (req.queueTimeoutMs) return queuedOn(entry, this.waiting.enqueue(entry, req, why));
         this.deps.metrics.dispatchRejected({ kind: req.kind, code: 'NO_AGENT_AVAILABLE' });
         throw new GatewayError('NO_AGENT_AVAILABLE', why.message, {
           details: { connected: why.connected, excluded: why.excluded },
@@ -175,7 +204,7 @@ export class Dispatcher {
       await store
         .recordDispatch({ requestId: req.requestId, organizationId: req.organizationId, agentId: session.agentId, deadline })
         .catch((err: unknown) => logger.warn({ requestId: req.requestId, err: errText(err) }, 'could not record dispatch'));
-      return { kind: 'dispatched', agentId: session.agentId };
+      return { kind: 'dispatched', ...agentIdentity(session.agentId, session) };
     } catch (err) {
       if (entry.status === 'reserving') {
         this.drop(entry);
@@ -224,7 +253,9 @@ export class Dispatcher {
     claim: (record: DispatchRecord) => Promise<StoreClaim>,
   ): Promise<DispatchOutcome | null> {
     const { registry, logger } = this.deps;
+    const selected = entry.trace?.select();
     const session = selectSession(registry, this.deps.selection(), req);
+    selected?.(session?.agentId ?? null);
     if (!session) return null;
     const record: DispatchRecord = {
       requestId: req.requestId,
@@ -262,12 +293,14 @@ export class Dispatcher {
       await release();
       throw err;
     }
-    return { kind: 'dispatched', agentId: session.agentId };
+    return { kind: 'dispatched', ...agentIdentity(session.agentId, session) };
   }
 
   /** Sends `execute` to the chosen session and marks the request sent; returns its deadline. */
   sendTo(entry: InFlight, req: DispatchRequest, session: Session): number {
     const { registry, logger } = this.deps;
+    // Only an agent that announced `trace` gets the field: an older agent's strict schema would refuse the frame.
+    const trace = entry.trace?.send(session.agentId, session.capabilities?.features?.includes(AGENT_FEATURES.trace) === true);
     const sent = session.send(
       encodeMessage({
         type: 'execute',
@@ -277,6 +310,7 @@ export class Dispatcher {
         payload: req.payload,
         ...(req.secret !== undefined ? { secret: req.secret } : {}),
         timeoutMs: req.timeoutMs,
+        ...(trace ? { trace } : {}),
       }),
     );
     if (!sent) throw new GatewayError('AGENT_DISCONNECTED', `agent ${session.agentId} disconnected before the request was sent`);
@@ -343,7 +377,7 @@ export class Dispatcher {
             message: `agent ${session.agentId} disconnected before it confirmed the request`,
             retryable: true,
           },
-          agentId: session.agentId,
+          ...agentIdentity(session.agentId, session),
           completedAt: Date.now(),
         },
         null,
@@ -368,9 +402,8 @@ export class Dispatcher {
       status: msg.status,
       ...(msg.output !== undefined ? { output: msg.output } : {}),
       ...(msg.error !== undefined ? { error: msg.error } : {}),
-      agentId: session.agentId,
       // Who ran it and since when, for run views (queue time = assignedAt - dispatch time).
-      agentName: session.name.slice(0, LIMITS.nameLength),
+      ...agentIdentity(session.agentId, session),
       ...(entry && entry.status !== 'reserving' && entry.status !== 'queued' ? { assignedAt: entry.startedAt } : {}),
       completedAt: Date.now(),
     };
@@ -442,6 +475,15 @@ export class Dispatcher {
   }
 
   async storeAndSettle(entry: InFlight, stored: StoredResult, session: Session | null): Promise<void> {
+    const traced = entry.trace?.result(stored);
+    try {
+      await this.storeAndSettleUntraced(entry, stored, session);
+    } finally {
+      traced?.();
+    }
+  }
+
+  private async storeAndSettleUntraced(entry: InFlight, stored: StoredResult, session: Session | null): Promise<void> {
     const { store, logger } = this.deps;
     let final = stored;
     try {
@@ -536,7 +578,7 @@ export class Dispatcher {
         organizationId: entry.organizationId,
         status: 'failed',
         error: { code, message, retryable: true },
-        ...(entry.agentId ? { agentId: entry.agentId } : {}),
+        ...(entry.agentId ? agentIdentity(entry.agentId, entry.session) : {}),
         completedAt: Date.now(),
       },
       null,

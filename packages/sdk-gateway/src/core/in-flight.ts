@@ -1,4 +1,5 @@
 import type { DispatchRequest, StoredResult } from '@vespid/protocol';
+import type { RequestTrace } from '../tracing.js';
 import type { Session } from './session.js';
 
 /** State of one request this gateway is responsible for. Removed from the map in `settle`. */
@@ -25,5 +26,7 @@ export interface InFlight {
   record: { replicaId?: string | undefined; deadline: number } | null;
   /** A `dispatchAsync` caller relies on the stored result: an aborted synchronous caller does not cancel it. */
   detached?: boolean;
+  /** Its spans, when the gateway traces (absent: tracing off). */
+  trace?: RequestTrace | undefined;
   waiters: Array<{ resolve: (r: StoredResult) => void; reject: (e: unknown) => void }>;
 }

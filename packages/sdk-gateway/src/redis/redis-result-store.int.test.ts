@@ -145,7 +145,7 @@ await describeWith(['redis'], 'redis result store', () => {
     for (const forger of [other, foreign])
       forger.send({ type: 'execute_result', requestId, status: 'failed', error: { code: 'X', message: 'forged' } });
     const dup = await t2.gateway.dispatchAsync({ organizationId: 'org1', requestId, kind: 'agent.execute', payload: {} });
-    expect(dup).toEqual({ requestId, dispatched: false, inFlight: true });
+    expect(dup).toEqual({ requestId, dispatched: false, inFlight: true, agentId: 'a' });
     await new Promise((r) => setTimeout(r, 100));
     expect(await t2.gateway.getResult(requestId)).toBeNull();
     expect(other.received.some((m) => m.type === 'execute')).toBe(false);
