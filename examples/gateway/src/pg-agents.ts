@@ -35,8 +35,11 @@ export function postgresAgents(pool: Pool, logger: Logger) {
       const parsed = parseToken(token);
       if (!parsed) return { ok: false, reason: 'invalid' };
       const { rows } = await pool.query<AgentRow>(
-        // to_jsonb(a)->'paused_at': tolerant of a database without migration 0006 (never paused then).
-        `SELECT id, organization_id, name, tags, max_in_flight, revoked_at, COALESCE(to_jsonb(a)->>'paused_at', '') <> '' AS paused
+        // Read through to_jsonb(a): tolerant of a database without migration 0006 (never paused then) or
+        // 0007 (never pending). An agent pending approval is withheld from selection exactly like a
+        // paused one; approval publishes `agent_resumed`, which makes it eligible and offers it the queue.
+        `SELECT id, organization_id, name, tags, max_in_flight, revoked_at,
+                COALESCE(to_jsonb(a)->>'paused_at', '') <> '' OR COALESCE(to_jsonb(a)->>'approval_status', '') = 'pending' AS paused
            FROM organization_agents a WHERE token_hash = $1`,
         [hashToken(token)],
       );
