@@ -190,15 +190,13 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
       const agentId = paired.id;
       logger.info({ organizationId, agentId, tags: body.tags ?? [], pending: paired.pending }, 'agent paired');
       // `approval` only when pending: the auto-mode answer stays exactly the runbook's.
-      return reply
-        .status(201)
-        .send({
-          agentId,
-          agentToken,
-          organizationId,
-          gatewayWsUrl: config.gatewayWsUrl,
-          ...(paired.pending ? { approval: 'pending' } : {}),
-        });
+      return reply.status(201).send({
+        agentId,
+        agentToken,
+        organizationId,
+        gatewayWsUrl: config.gatewayWsUrl,
+        ...(paired.pending ? { approval: 'pending' } : {}),
+      });
     },
   );
 
