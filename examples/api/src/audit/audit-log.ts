@@ -154,7 +154,7 @@ export async function listAudit(
        FROM audit_events
       WHERE organization_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
         AND ($3::uuid IS NULL OR agent_id = $3::uuid) AND ($4::text IS NULL OR type = $4)
-      ORDER BY id DESC LIMIT $5`,
+      ORDER BY audit_events.id DESC LIMIT $5`, // qualified: a bare "id" would sort the text alias
     [organizationId, query.cursor ?? null, query.agentId ?? null, query.type ?? null, query.limit + 1],
   );
   const page = rows.slice(0, query.limit);
