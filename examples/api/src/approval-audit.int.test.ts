@@ -54,6 +54,9 @@ await describeWith(['postgres', 'redis'], 'api agent approval and audit log', ()
     planted.push(res.body.agentToken);
     return res.body as { agentId: string; agentToken: string; approval?: string };
   };
+  /** What the gateway's Postgres authenticator answers for a token at connect. */
+  const gatewayAuth = (token: string) =>
+    postgresAgents(api.pool, noopLogger).authenticator.authenticate(token, { remoteAddress: undefined });
   const waitForControl = (type: string, agentId: string) =>
     expect
       .poll(() => control.find((e) => e.type === type && e.agentId === agentId), { timeout: 5000, interval: 20 })
@@ -66,7 +69,7 @@ await describeWith(['postgres', 'redis'], 'api agent approval and audit log', ()
     expect(Object.keys(paired).sort()).toEqual(['agentId', 'agentToken', 'gatewayWsUrl', 'organizationId']);
     const agent = (await call('GET', `/agents/${paired.agentId}`)).body;
     expect(agent).toMatchObject({ approval: 'approved', tags: ['east'], proposedTags: [] });
-    const auth = await postgresAgents(api.pool, noopLogger).authenticator.authenticate(paired.agentToken);
+    const auth = await gatewayAuth(paired.agentToken);
     expect(auth).toMatchObject({ ok: true, agent: { paused: false, tags: ['east'] } });
   });
 
@@ -84,7 +87,7 @@ await describeWith(['postgres', 'redis'], 'api agent approval and audit log', ()
     expect(agent).toMatchObject({ approval: 'pending', tags: [], proposedTags: ['gpu', 'group:lab'], paused: false });
     const listed = (await call('GET', '/agents?status=pending')).body.agents.map((a: { id: string }) => a.id);
     expect(listed).toEqual([paired.agentId]);
-    const auth = await postgresAgents(api.pool, noopLogger).authenticator.authenticate(paired.agentToken);
+    const auth = await gatewayAuth(paired.agentToken);
     expect(auth).toMatchObject({ ok: true, agent: { agentId: paired.agentId, paused: true, tags: [] } });
     // Resume would make it eligible: only approval may.
     const resume = await call('POST', `/agents/${paired.agentId}/resume`);
@@ -101,7 +104,7 @@ await describeWith(['postgres', 'redis'], 'api agent approval and audit log', ()
     expect(approved.body).toEqual({ agentId: paired.agentId, approval: 'approved', tags: ['gpu'], paused: false, propagated: true });
     expect(await waitForControl('agent_tags_updated', paired.agentId)).toMatchObject({ tags: ['gpu'] });
     await waitForControl('agent_resumed', paired.agentId);
-    const auth = await postgresAgents(api.pool, noopLogger).authenticator.authenticate(paired.agentToken);
+    const auth = await gatewayAuth(paired.agentToken);
     expect(auth).toMatchObject({ ok: true, agent: { paused: false, tags: ['gpu'] } });
     // Idempotent, and a rejected-after-approved is refused (revoke is the verb then).
     expect((await call('POST', `/agents/${paired.agentId}/approve`)).status).toBe(200);
@@ -120,7 +123,7 @@ await describeWith(['postgres', 'redis'], 'api agent approval and audit log', ()
     const rejected = await call('POST', `/agents/${paired.agentId}/reject`);
     expect(rejected.body).toMatchObject({ agentId: paired.agentId, approval: 'rejected', status: 'revoked', propagated: true });
     await waitForControl('agent_revoked', paired.agentId);
-    const auth = await postgresAgents(api.pool, noopLogger).authenticator.authenticate(paired.agentToken);
+    const auth = await gatewayAuth(paired.agentToken);
     expect(auth).toEqual({ ok: false, reason: 'revoked' });
     expect((await call('GET', `/agents/${paired.agentId}`)).body).toMatchObject({ status: 'revoked', approval: 'rejected' });
     expect((await call('POST', `/agents/${paired.agentId}/approve`)).status).toBe(409);
