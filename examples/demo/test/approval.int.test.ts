@@ -131,7 +131,8 @@ await describeWith(['postgres', 'redis'], 'manual agent approval (real stack, re
     const agent = await startAgent('pending', 'gpu,group:lab');
     const pending = await waitFor('pending agent connected', 60_000, async () => {
       const a = await detail(agent.agentId);
-      return a.live?.paused === true ? a : undefined;
+      // The gateway stores the hello's host and version just after the session opens: wait for both.
+      return a.live?.paused === true && a.host?.hostname ? a : undefined;
     });
     expect(pending).toMatchObject({
       status: 'online',
