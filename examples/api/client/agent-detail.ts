@@ -181,6 +181,7 @@ export function createAgentDetail(actions: AgentDetailActions) {
           : (detail.approval ?? 'approved'),
       );
       byId('agent-pending-note').hidden = !pending;
+      byId('agent-pause-note').hidden = pending;
       approveButton.hidden = rejectButton.hidden = !options.canManage || !pending;
       approveButton.setAttribute('aria-label', `Approve ${detail.name}`);
       rejectButton.setAttribute('aria-label', `Reject ${detail.name}`);

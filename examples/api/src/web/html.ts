@@ -120,7 +120,7 @@ export function agentsPageHtml(options: { publicUrl?: string | undefined; assetV
       </span>
     </div>
     <p id="agent-pending-note" class="note" hidden>This agent is waiting for approval: it is connected (its host and version are shown) but gets no work. Approving grants it the tags it asked for; rejecting revokes it.</p>
-    <p class="note">Pausing (cordon) keeps the agent connected and lets it finish what it runs; it gets no new work until resumed. Work for it waits in the queue meanwhile.</p>
+    <p id="agent-pause-note" class="note">Pausing (cordon) keeps the agent connected and lets it finish what it runs; it gets no new work until resumed. Work for it waits in the queue meanwhile.</p>
     <dl id="agent-facts" class="facts"></dl>
     <h3 id="agent-current-title">Running now</h3>
     <div class="table-wrap">
