@@ -1,17 +1,20 @@
 /**
- * The agent detail view (`#/agents/<id>`): identity, version, host, connection, pause/resume, the jobs
- * it runs now (each linking to its run) and its job history with durations, paged by cursor. The
+ * The agent detail view (`#/agents/<id>`): identity, version, host, connection, approve/reject (an
+ * agent pending manual approval), pause/resume, the jobs it runs now (each linking to its run), its
+ * job history with durations, paged by cursor, and its audit log (owners and admins). The
  * skeleton is built once; refreshes only replace text and table bodies, so keyboard focus on the
  * buttons survives the periodic refresh.
  */
 import { formatDuration } from '../src/web/lib/duration.js';
 import { listText, relativeTime } from '../src/web/lib/format.js';
-import type { AgentDetail, AgentJob } from './api.js';
+import type { AgentDetail, AgentJob, AuditEvent } from './api.js';
 import { byId, h } from './dom.js';
 
 export interface AgentDetailActions {
   /** Pauses or resumes; resolves when done (the view refreshes itself afterwards). */
   setPaused(agent: AgentDetail, paused: boolean): Promise<void>;
+  /** Approves (true) or rejects (false) an agent pending approval; the view refreshes afterwards. */
+  decide(agent: AgentDetail, approve: boolean): Promise<void>;
   /** Loads the next page of the job history. */
   moreJobs(cursor: string): Promise<void>;
 }
@@ -28,7 +31,14 @@ const FIELDS = [
   ['kinds', 'Kinds'],
   ['load', 'In flight / max'],
   ['paused', 'Paused'],
+  ['approval', 'Approval'],
 ] as const;
+
+/** An audit event's details as one line (values are ids, names and tags: never secrets). */
+function detailsText(details: Record<string, unknown>): string {
+  const parts = Object.entries(details).map(([k, v]) => `${k}: ${Array.isArray(v) ? listText(v as string[]) : String(v)}`);
+  return parts.length ? parts.join('; ') : '—';
+}
 
 const runLink = (runId: string | null, text: string) =>
   runId ? h('a', { href: `#/runs/${runId}`, 'aria-label': `Run ${runId}` }, text) : document.createTextNode(text);
@@ -44,6 +54,10 @@ export function createAgentDetail(actions: AgentDetailActions) {
   const title = byId('agent-title');
   const badges = byId('agent-badges');
   const pauseButton = byId<HTMLButtonElement>('agent-pause');
+  const approveButton = byId<HTMLButtonElement>('agent-approve');
+  const rejectButton = byId<HTMLButtonElement>('agent-reject');
+  const audit = byId<HTMLTableSectionElement>('agent-audit-body');
+  const auditEmpty = byId('agent-audit-empty');
   const facts = byId('agent-facts');
   const current = byId<HTMLTableSectionElement>('agent-current-body');
   const currentEmpty = byId('agent-current-empty');
@@ -69,6 +83,20 @@ export function createAgentDetail(actions: AgentDetailActions) {
       pauseButton.disabled = false;
     }
   });
+  for (const [button, approve] of [
+    [approveButton, true],
+    [rejectButton, false],
+  ] as const) {
+    button.addEventListener('click', async () => {
+      if (!agent) return;
+      approveButton.disabled = rejectButton.disabled = true;
+      try {
+        await actions.decide(agent, approve);
+      } finally {
+        approveButton.disabled = rejectButton.disabled = false;
+      }
+    });
+  }
   more.addEventListener('click', async () => {
     if (!nextCursor) return;
     more.disabled = true;
@@ -120,7 +148,9 @@ export function createAgentDetail(actions: AgentDetailActions) {
       badges.replaceChildren(
         h('span', { class: `badge badge-${detail.status}` }, detail.status),
         ...(detail.paused ? [' ', h('span', { class: 'badge badge-paused' }, 'paused')] : []),
+        ...(detail.approval === 'pending' ? [' ', h('span', { class: 'badge badge-pending' }, 'pending approval')] : []),
       );
+      root.dataset.approval = detail.approval ?? 'approved';
       const set = (key: string, text: string) => {
         values.get(key)!.textContent = text;
       };
@@ -143,7 +173,20 @@ export function createAgentDetail(actions: AgentDetailActions) {
           ? `yes, since ${detail.pausedAt ? new Date(detail.pausedAt).toLocaleString() : 'unknown'}: finishes what it runs, gets no new work`
           : 'no',
       );
-      pauseButton.hidden = !options.canManage || detail.status === 'revoked';
+      const pending = detail.approval === 'pending' && detail.status !== 'revoked';
+      set(
+        'approval',
+        pending
+          ? `pending: gets no work until approved; asked for tags ${listText(detail.proposedTags ?? [])}`
+          : (detail.approval ?? 'approved'),
+      );
+      byId('agent-pending-note').hidden = !pending;
+      byId('agent-pause-note').hidden = pending;
+      approveButton.hidden = rejectButton.hidden = !options.canManage || !pending;
+      approveButton.setAttribute('aria-label', `Approve ${detail.name}`);
+      rejectButton.setAttribute('aria-label', `Reject ${detail.name}`);
+      // Resuming is refused while pending (approval decides); pausing is still possible.
+      pauseButton.hidden = !options.canManage || detail.status === 'revoked' || pending;
       pauseButton.textContent = detail.paused ? 'Resume' : 'Pause';
       pauseButton.setAttribute('aria-label', `${detail.paused ? 'Resume' : 'Pause'} ${detail.name}`);
       pauseButton.classList.toggle('primary', Boolean(detail.paused));
@@ -175,12 +218,36 @@ export function createAgentDetail(actions: AgentDetailActions) {
       historyEmpty.hidden = history.childElementCount > 0;
       byId('agent-history-table').hidden = history.childElementCount === 0;
     },
+    /** Shows the agent's audit events; `null` when the caller may not read the log (members). */
+    showAudit(events: AuditEvent[] | null): void {
+      audit.replaceChildren(
+        ...(events ?? []).map((e) => {
+          const tr = h('tr', { 'data-audit-type': e.type });
+          const actor = e.actor.type === 'user' ? (e.actor.email ?? e.actor.userId ?? 'user') : e.actor.type;
+          tr.append(
+            cell(
+              'When',
+              h('time', { datetime: e.createdAt, title: new Date(e.createdAt).toLocaleString() }, relativeTime(e.createdAt, Date.now())),
+            ),
+            cell('Event', e.type),
+            cell('By', actor),
+            cell('Address', e.clientAddress ?? '—'),
+            cell('Details', detailsText(e.details)),
+          );
+          return tr;
+        }),
+      );
+      auditEmpty.hidden = audit.childElementCount > 0;
+      auditEmpty.textContent = events === null ? 'Only owners and admins see the audit log.' : 'No security events yet.';
+      byId('agent-audit-table').hidden = audit.childElementCount === 0;
+    },
     clear(): void {
       agent = null;
       nextCursor = null;
       extraPages = false;
       history.replaceChildren();
       current.replaceChildren();
+      audit.replaceChildren();
     },
   };
 }

@@ -149,6 +149,7 @@ export function createAgentsTable(actions: TableActions) {
     row.cells.status.replaceChildren(
       h('span', { class: `badge badge-${a.status}` }, a.status),
       ...(a.paused ? [' ', h('span', { class: 'badge badge-paused' }, 'paused')] : []),
+      ...(a.approval === 'pending' ? [' ', h('span', { class: 'badge badge-pending' }, 'pending approval')] : []),
     );
     updateTime(row, now);
     renderTags(row);

@@ -52,8 +52,23 @@ export interface AgentView {
   agentVersion?: string | null;
   paused?: boolean;
   pausedAt?: string | null;
+  /** `pending`: paired under manual approval, given no work until approved. */
+  approval?: 'pending' | 'approved' | 'rejected';
+  /** Tags asked for at pairing (manual approval). */
+  proposedTags?: string[];
   host?: { hostname: string | null; os: string | null; arch: string | null };
   createdAt?: string;
+}
+
+/** One security event of `GET /v1/orgs/:orgId/audit`. */
+export interface AuditEvent {
+  id: string;
+  type: string;
+  actor: { type: string; userId: string | null; email: string | null };
+  agentId: string | null;
+  details: Record<string, unknown>;
+  clientAddress: string | null;
+  createdAt: string;
 }
 
 /** `GET …/agents/:agentId`: the agent plus the jobs it runs now. */
@@ -183,6 +198,24 @@ export function createApiClient(accessToken: string) {
         'POST',
         `${org(orgId)}/agents/${encodeURIComponent(agentId)}/${paused ? 'pause' : 'resume'}`,
         { orgId },
+      ),
+    approve: (orgId: string, agentId: string) =>
+      call<{ agentId: string; tags: string[]; propagated: boolean }>(
+        'POST',
+        `${org(orgId)}/agents/${encodeURIComponent(agentId)}/approve`,
+        {
+          orgId,
+        },
+      ),
+    reject: (orgId: string, agentId: string) =>
+      call<{ agentId: string; propagated: boolean }>('POST', `${org(orgId)}/agents/${encodeURIComponent(agentId)}/reject`, { orgId }),
+    audit: (orgId: string, agentId: string) =>
+      call<{ events: AuditEvent[]; nextCursor: string | null }>(
+        'GET',
+        `${org(orgId)}/audit?limit=50&agentId=${encodeURIComponent(agentId)}`,
+        {
+          orgId,
+        },
       ),
     run: (orgId: string, runId: string) => call<RunDetail>('GET', `${org(orgId)}/runs/${encodeURIComponent(runId)}`, { orgId }),
     createPairingToken: (orgId: string) => call<PairingToken>('POST', `${org(orgId)}/agents/pairing-tokens`, { orgId }),

@@ -77,6 +77,22 @@ const agentDetail = createAgentDetail({
       actionFailed(err);
     }
   },
+  async decide(agent, approve) {
+    if (!state.api || !state.orgId) return;
+    if (!approve && !confirm(`Reject “${agent.name}”? It is revoked: its session is closed and its token stops working.`)) return;
+    try {
+      const r = approve ? await state.api.approve(state.orgId, agent.id) : await state.api.reject(state.orgId, agent.id);
+      showAlert(
+        r.propagated
+          ? null
+          : `${agent.name} is ${approve ? 'approved' : 'rejected'} in the database, but the gateways were not told at once (control bus unavailable); they apply it when the agent reconnects.`,
+      );
+      announce(approve ? `${agent.name} approved: it gets work now.` : `${agent.name} rejected and revoked.`);
+      await refresh();
+    } catch (err) {
+      actionFailed(err);
+    }
+  },
   async moreJobs(cursor) {
     const route = parseRoute(location.hash);
     if (!state.api || !state.orgId || route.view !== 'agent') return;
@@ -101,10 +117,16 @@ function showView(): void {
 async function load(api: ApiClient, orgId: string, generation: number): Promise<void> {
   const route = parseRoute(location.hash);
   if (route.view === 'agent') {
-    const [detail, jobs] = await Promise.all([api.agent(orgId, route.id), api.jobs(orgId, route.id)]);
+    // The audit log is for owners and admins only: members are not asked (it would be a 403).
+    const [detail, jobs, audit] = await Promise.all([
+      api.agent(orgId, route.id),
+      api.jobs(orgId, route.id),
+      state.canManage ? api.audit(orgId, route.id) : null,
+    ]);
     if (generation !== state.generation) return;
     agentDetail.show(detail, { canManage: state.canManage });
     agentDetail.showJobs(jobs, false);
+    agentDetail.showAudit(audit?.events ?? null);
     document.title = `${detail.name} · Agents · Vespid`;
     return;
   }

@@ -40,10 +40,15 @@ await describeWith(['postgres', 'redis'], 'api: an agent deregisters itself with
       await new Promise((r) => setTimeout(r, 20));
     expect(control).toContainEqual({ type: 'agent_revoked', agentId: me.agentId });
 
-    const list = await api.call('GET', `/v1/orgs/${org.orgId}/agents`, { token: org.accessToken });
+    // Revoked agents are listed only when asked for.
+    const list = await api.call('GET', `/v1/orgs/${org.orgId}/agents?includeRevoked=true`, { token: org.accessToken });
     const byId = new Map((list.body.agents as Array<{ id: string; status: string }>).map((a) => [a.id, a.status]));
     expect(byId.get(me.agentId)).toBe('revoked');
     expect(byId.get(neighbour.agentId)).not.toBe('revoked');
+    const audit = await api.call('GET', `/v1/orgs/${org.orgId}/audit?agentId=${me.agentId}&type=agent.revoked`, { token: org.accessToken });
+    expect(audit.body.events).toEqual([
+      expect.objectContaining({ actor: { type: 'agent', userId: null, email: null }, details: { reason: 'deregistered' } }),
+    ]);
 
     const again = await api.call('POST', '/v1/agents/deregister', { token: me.agentToken, orgId: null });
     expect(again).toMatchObject({ status: 403, body: { code: 'AGENT_REVOKED' } });

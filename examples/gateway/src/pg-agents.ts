@@ -41,10 +41,13 @@ export function postgresAgents(pool: Pool, logger: Logger, options: { overlapMs:
       if (!parsed) return { ok: false, reason: 'invalid' };
       const hash = hashToken(token);
       const { rows } = await pool.query<AgentRow>(
-        // to_jsonb(a)->'paused_at': tolerant of a database without migration 0006 (never paused then).
+        // Read through to_jsonb(a): tolerant of a database without migration 0006 (never paused then) or
+        // 0007 (never pending). An agent pending approval is withheld from selection exactly like a
+        // paused one; approval publishes `agent_resumed`, which makes it eligible and offers it the queue.
         // A token matches as current, pending (sent by a rotation, not yet acknowledged) or previous
         // (replaced by a rotation, accepted until previous_valid_until).
-        `SELECT id, organization_id, name, tags, max_in_flight, revoked_at, COALESCE(to_jsonb(a)->>'paused_at', '') <> '' AS paused,
+        `SELECT id, organization_id, name, tags, max_in_flight, revoked_at,
+                COALESCE(to_jsonb(a)->>'paused_at', '') <> '' OR COALESCE(to_jsonb(a)->>'approval_status', '') = 'pending' AS paused,
                 CASE WHEN token_hash = $1 THEN 'current' WHEN pending_token_hash = $1 THEN 'pending' ELSE 'previous' END AS matched,
                 CASE WHEN token_hash = $1 THEN token_expires_at <= now()
                      WHEN pending_token_hash = $1 THEN false

@@ -6,7 +6,8 @@ import { z } from 'zod';
 
 /** Query of the agents list. @example `AgentListQuerySchema.parse({ status: 'online', q: 'build' })` */
 export const AgentListQuerySchema = z.object({
-  status: z.enum(['online', 'offline', 'revoked', 'paused']).optional(),
+  /** `paused` and `pending` (awaiting approval) are states beside online/offline, never of a revoked agent. */
+  status: z.enum(['online', 'offline', 'revoked', 'paused', 'pending']).optional(),
   tag: z.string().trim().min(1).max(100).optional(),
   /** Case-insensitive text search over name, id, version, hostname and tags. */
   q: z.string().trim().max(200).optional(),
@@ -20,6 +21,7 @@ interface Filterable {
   name: string;
   status: string;
   paused: boolean;
+  approval?: string;
   tags: string[];
   agentVersion: string | null;
   host: { hostname: string | null };
@@ -28,7 +30,10 @@ interface Filterable {
 /** Whether an agent (after the live merge) passes the list filters. */
 export function matchesFilter(a: Filterable, f: AgentListQuery): boolean {
   if (a.status === 'revoked' && f.includeRevoked !== 'true' && f.status !== 'revoked') return false;
-  if (f.status === 'paused' ? !a.paused || a.status === 'revoked' : f.status !== undefined && a.status !== f.status) return false;
+  if (f.status === 'paused' || f.status === 'pending') {
+    const flagged = f.status === 'paused' ? a.paused : a.approval === 'pending';
+    if (!flagged || a.status === 'revoked') return false;
+  } else if (f.status !== undefined && a.status !== f.status) return false;
   if (f.tag !== undefined && !a.tags.includes(f.tag)) return false;
   if (f.q) {
     const needle = f.q.toLowerCase();

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { MANAGER_ROLES, orgOf, requireOrg } from '../auth.js';
 import type { AppContext } from '../context.js';
+import { recordAudit } from '../audit/audit-log.js';
 import { ApiError } from '../errors.js';
 import { idParam, parseOr } from '../http.js';
 import { inTransaction } from '../users.js';
@@ -47,13 +48,17 @@ export function agentFleetRoutes(app: FastifyInstance, ctx: AppContext): void {
       const agentId = idParam(request.params, 'agentId', 'agent');
       const paused = action === 'pause';
       const row = await inTransaction(pool, async (tx) => {
-        const before = await tx.query<{ was_paused: boolean; revoked_at: Date | null }>(
-          'SELECT paused_at IS NOT NULL AS was_paused, revoked_at FROM organization_agents WHERE organization_id = $1 AND id = $2 FOR UPDATE',
+        const before = await tx.query<{ was_paused: boolean; revoked_at: Date | null; approval_status: string }>(
+          'SELECT paused_at IS NOT NULL AS was_paused, revoked_at, approval_status FROM organization_agents WHERE organization_id = $1 AND id = $2 FOR UPDATE',
           [organizationId, agentId],
         );
         const prior = before.rows[0];
         if (!prior) throw new ApiError('NOT_FOUND', 'agent not found');
         if (prior.revoked_at) throw new ApiError('CONFLICT', 'agent is revoked; a revoked agent cannot be paused or resumed');
+        // Resume publishes `agent_resumed`, which would make a pending agent eligible: approval decides that.
+        if (!paused && prior.approval_status === 'pending') {
+          throw new ApiError('CONFLICT', 'agent is pending approval; approve it (POST …/agents/:agentId/approve) to give it work');
+        }
         const { rows } = await tx.query<{ paused_at: Date | null }>(
           `UPDATE organization_agents
               SET paused_at = CASE WHEN $3 THEN COALESCE(paused_at, now()) ELSE NULL END,
@@ -70,6 +75,7 @@ export function agentFleetRoutes(app: FastifyInstance, ctx: AppContext): void {
             paused ? 'agent_paused' : 'agent_resumed',
             userId,
           ]);
+          await recordAudit(tx, { organizationId, type: paused ? 'agent.paused' : 'agent.resumed', request, agentId });
         }
         return r;
       });

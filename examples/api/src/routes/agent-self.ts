@@ -6,6 +6,7 @@
 import { hashToken, parseToken } from '@vespid/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
+import { recordAudit } from '../audit/audit-log.js';
 import { ApiError } from '../errors.js';
 
 function bearer(request: FastifyRequest): string {
@@ -41,6 +42,14 @@ export function agentSelfRoutes(app: FastifyInstance, ctx: AppContext): void {
         [row.id],
       );
       const revokedAt = revoked.rows[0]!.revoked_at;
+      await recordAudit(pool, {
+        organizationId: row.organization_id,
+        type: 'agent.revoked',
+        request,
+        actor: { type: 'agent' },
+        agentId: row.id,
+        details: { reason: 'deregistered' },
+      });
       let propagated = true;
       try {
         await ctx.controlBus.publish({ type: 'agent_revoked', agentId: row.id });

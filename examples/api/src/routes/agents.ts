@@ -1,7 +1,9 @@
 /**
  * Agents: pairing tokens (15 min, single-use), the unauthenticated pairing exchange used by the
- * node-agent, the agents list (online/offline/revoked), revoke and control-plane tags. Revocations
- * and tag edits are pushed on the control bus so every gateway applies them at once.
+ * node-agent, the agents list (online/offline/revoked, approval), revoke and control-plane tags.
+ * Revocations and tag edits are pushed on the control bus so every gateway applies them at once.
+ * Under the organization's `agentApproval: 'manual'` a paired agent starts `pending` and its tags are
+ * a proposal (see agent-approval.ts). Each security event is recorded in the audit log.
  */
 import { CapabilitiesSchema, LIMITS, TagSchema, generateToken, hashToken, parseToken } from '@vespid/protocol';
 import type { FastifyInstance } from 'fastify';
@@ -9,6 +11,7 @@ import { z } from 'zod';
 import { MANAGER_ROLES, orgOf, requireOrg } from '../auth.js';
 import { PAIRING_TOKEN_TTL_MS } from '../config.js';
 import type { AppContext } from '../context.js';
+import { recordAudit } from '../audit/audit-log.js';
 import { ApiError } from '../errors.js';
 import { idParam, parseOr } from '../http.js';
 import { type LiveSession, mergeLive } from '../live-sessions.js';
@@ -20,7 +23,7 @@ import type { PoolClient } from '@vespid/example-db';
  * Control-plane tags as typed by people and CLIs (`--tags "east, group:alpha"`): each is trimmed, then
  * validated, and duplicates are dropped. Spaces inside a tag are still refused.
  */
-const TagsSchema = z
+export const TagsSchema = z
   .array(z.string().trim().pipe(TagSchema))
   .max(LIMITS.tagsPerAgent)
   .transform((tags) => [...new Set(tags)]);
@@ -51,13 +54,15 @@ interface AgentRow {
   created_at: Date;
   online: boolean;
   paused_at: Date | null;
+  approval_status: 'pending' | 'approved' | 'rejected';
+  proposed_tags: string[];
   /** The row as JSON minus the token hash: host columns added by later migrations are read from it. */
   extra: Record<string, unknown>;
 }
 
 const AGENT_COLUMNS = `id, name, tags, reported_tags, capabilities, agent_version, max_in_flight, last_seen_at, revoked_at, created_at,
   COALESCE(last_seen_at > now() - make_interval(secs => $2::double precision / 1000), false) AS online,
-  paused_at, to_jsonb(organization_agents) - 'token_hash' - 'pending_token_hash' - 'previous_token_hash' AS extra`;
+  paused_at, approval_status, proposed_tags, to_jsonb(organization_agents) - 'token_hash' - 'pending_token_hash' - 'previous_token_hash' AS extra`;
 
 /** Host columns another migration may add; read when present, null otherwise (tolerant of either schema). */
 const HOST_FIELDS = { hostname: ['hostname', 'host_name'], os: ['os', 'platform', 'os_platform'], arch: ['arch', 'os_arch'] } as const;
@@ -85,6 +90,10 @@ function agentView(row: AgentRow) {
     capabilities: row.capabilities,
     agentVersion: row.agent_version,
     paused: row.paused_at !== null,
+    /** `pending`: paired under manual approval, connected maybe, given no work until approved. */
+    approval: row.approval_status,
+    /** Tags asked for at pairing under manual approval (granted on approval unless others are given). */
+    proposedTags: row.proposed_tags,
     pausedAt: row.paused_at?.toISOString() ?? null,
     host: hostOf(row),
     maxInFlight: row.max_in_flight,
@@ -103,11 +112,22 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post('/v1/orgs/:orgId/agents/pairing-tokens', { preHandler: managers }, async (request, reply) => {
     const { organizationId, userId } = orgOf(request);
     const pairingToken = generateToken(organizationId);
-    const { rows } = await pool.query<{ id: string; expires_at: Date }>(
-      `INSERT INTO agent_pairing_tokens (organization_id, token_hash, created_by, expires_at)
-       VALUES ($1, $2, $3, now() + make_interval(secs => $4::double precision / 1000)) RETURNING id, expires_at`,
-      [organizationId, hashToken(pairingToken), userId, PAIRING_TOKEN_TTL_MS],
-    );
+    const rows = await inTransaction(pool, async (tx) => {
+      const inserted = await tx.query<{ id: string; expires_at: Date }>(
+        `INSERT INTO agent_pairing_tokens (organization_id, token_hash, created_by, expires_at)
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4::double precision / 1000)) RETURNING id, expires_at`,
+        [organizationId, hashToken(pairingToken), userId, PAIRING_TOKEN_TTL_MS],
+      );
+      const { id, expires_at } = inserted.rows[0]!;
+      await recordAudit(tx, {
+        organizationId,
+        type: 'pairing_token.created',
+        request,
+        subject: { type: 'pairing_token', id },
+        details: { expiresAt: expires_at.toISOString() },
+      });
+      return inserted.rows;
+    });
     logger.info({ organizationId, pairingTokenId: rows[0]!.id }, 'pairing token created');
     return reply.status(201).send({ id: rows[0]!.id, pairingToken, expiresAt: rows[0]!.expires_at.toISOString() });
   });
@@ -121,7 +141,7 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
       if (!parsed) throw new ApiError('PAIRING_TOKEN_INVALID', 'pairing token is malformed');
       const organizationId = parsed.organizationId.toLowerCase();
       const agentToken = generateToken(organizationId);
-      const agentId = await inTransaction(pool, async (client) => {
+      const paired = await inTransaction(pool, async (client) => {
         // One atomic UPDATE: of two racing exchanges exactly one sees used_at IS NULL (the other waits
         // on the row lock, re-checks the condition after commit and matches nothing).
         const used = await client.query<{ id: string }>(
@@ -132,16 +152,24 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
         );
         const tokenId = used.rows[0]?.id;
         if (!tokenId) throw await refusal(client, body.pairingToken, organizationId);
+        const org = await client.query<{ agent_approval: string }>('SELECT agent_approval FROM organizations WHERE id = $1', [
+          organizationId,
+        ]);
+        // Manual approval: the requested tags are only a proposal; routing gets none until approved.
+        const pending = org.rows[0]?.agent_approval === 'manual';
+        const tags = body.tags ?? [];
         const inserted = await client.query<{ id: string }>(
-          `INSERT INTO organization_agents (organization_id, name, token_hash, tags, capabilities, agent_version)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+          `INSERT INTO organization_agents (organization_id, name, token_hash, tags, capabilities, agent_version, approval_status, proposed_tags)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
           [
             organizationId,
             body.name,
             hashToken(agentToken),
-            body.tags ?? [],
+            pending ? [] : tags,
             JSON.stringify(body.capabilities ?? {}),
             body.agentVersion ?? null,
+            pending ? 'pending' : 'approved',
+            pending ? tags : [],
           ],
         );
         const id = inserted.rows[0]!.id;
@@ -150,10 +178,25 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
           tokenId,
           organizationId,
         ]);
-        return id;
+        const audit = { organizationId, request, actor: { type: 'agent' as const }, agentId: id };
+        await recordAudit(client, { ...audit, type: 'pairing_token.used', subject: { type: 'pairing_token', id: tokenId } });
+        await recordAudit(client, {
+          ...audit,
+          type: 'agent.paired',
+          details: { name: body.name, approval: pending ? 'pending' : 'approved', [pending ? 'proposedTags' : 'tags']: tags },
+        });
+        return { id, pending };
       });
-      logger.info({ organizationId, agentId, tags: body.tags ?? [] }, 'agent paired');
-      return reply.status(201).send({ agentId, agentToken, organizationId, gatewayWsUrl: config.gatewayWsUrl });
+      const agentId = paired.id;
+      logger.info({ organizationId, agentId, tags: body.tags ?? [], pending: paired.pending }, 'agent paired');
+      // `approval` only when pending: the auto-mode answer stays exactly the runbook's.
+      return reply.status(201).send({
+        agentId,
+        agentToken,
+        organizationId,
+        gatewayWsUrl: config.gatewayWsUrl,
+        ...(paired.pending ? { approval: 'pending' } : {}),
+      });
     },
   );
 
@@ -192,12 +235,15 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.post('/v1/orgs/:orgId/agents/:agentId/revoke', { preHandler: managers }, async (request) => {
     const { organizationId } = orgOf(request);
     const agentId = idParam(request.params, 'agentId', 'agent');
-    const { rows } = await pool.query<{ revoked_at: Date }>(
-      `UPDATE organization_agents SET revoked_at = COALESCE(revoked_at, now())
-        WHERE organization_id = $1 AND id = $2 RETURNING revoked_at`,
+    // `prior` reads the row before the update (same snapshot): a repeated revoke is not a second event.
+    const { rows } = await pool.query<{ revoked_at: Date; changed: boolean }>(
+      `WITH prior AS (SELECT id, revoked_at FROM organization_agents WHERE organization_id = $1 AND id = $2 FOR UPDATE)
+       UPDATE organization_agents a SET revoked_at = COALESCE(a.revoked_at, now())
+         FROM prior WHERE a.id = prior.id RETURNING a.revoked_at, prior.revoked_at IS NULL AS changed`,
       [organizationId, agentId],
     );
     if (!rows[0]) throw new ApiError('NOT_FOUND', 'agent not found');
+    if (rows[0].changed) await recordAudit(pool, { organizationId, type: 'agent.revoked', request, agentId });
     // The database is the source of truth (gateways re-check tokens on connect); the bus makes it
     // immediate for live sessions. A publish failure is logged and reported, not hidden.
     const propagated = await publishSafely(ctx, { type: 'agent_revoked', agentId });
@@ -209,11 +255,21 @@ export function agentRoutes(app: FastifyInstance, ctx: AppContext): void {
     const { organizationId } = orgOf(request);
     const agentId = idParam(request.params, 'agentId', 'agent');
     const { tags } = parseOr(z.strictObject({ tags: TagsSchema }), request.body);
-    const { rows } = await pool.query<{ tags: string[] }>(
-      'UPDATE organization_agents SET tags = $3 WHERE organization_id = $1 AND id = $2 RETURNING tags',
+    const { rows } = await pool.query<{ tags: string[]; before: string[] }>(
+      `WITH prior AS (SELECT id, tags FROM organization_agents WHERE organization_id = $1 AND id = $2 FOR UPDATE)
+       UPDATE organization_agents a SET tags = $3 FROM prior WHERE a.id = prior.id RETURNING a.tags, prior.tags AS before`,
       [organizationId, agentId, tags],
     );
     if (!rows[0]) throw new ApiError('NOT_FOUND', 'agent not found');
+    if (rows[0].before.join('\n') !== rows[0].tags.join('\n')) {
+      await recordAudit(pool, {
+        organizationId,
+        type: 'agent.tags_changed',
+        request,
+        agentId,
+        details: { from: rows[0].before, to: rows[0].tags },
+      });
+    }
     const propagated = await publishSafely(ctx, { type: 'agent_tags_updated', agentId, tags: rows[0].tags });
     logger.info({ organizationId, agentId, tags: rows[0].tags, propagated }, 'agent tags updated');
     return { agentId, tags: rows[0].tags, propagated };

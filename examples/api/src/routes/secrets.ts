@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { MANAGER_ROLES, orgOf, requireOrg } from '../auth.js';
 import type { AppContext } from '../context.js';
+import { recordAudit } from '../audit/audit-log.js';
 import { ApiError } from '../errors.js';
 import { idParam, parseOr } from '../http.js';
 
@@ -74,6 +75,13 @@ export function secretRoutes(app: FastifyInstance, ctx: AppContext): void {
       ],
     );
     if (!rows[0]) throw new ApiError('CONFLICT', `a secret named "${body.name}" already exists; rotate it instead`);
+    await recordAudit(pool, {
+      organizationId,
+      type: 'secret.created',
+      request,
+      subject: { type: 'secret', id },
+      details: { name: body.name, connectorId: body.connectorId },
+    });
     logger.info({ organizationId, secretId: id, connectorId: body.connectorId }, 'secret created');
     return reply.status(201).send(secretView(rows[0]));
   });
@@ -110,6 +118,13 @@ export function secretRoutes(app: FastifyInstance, ctx: AppContext): void {
       [organizationId, secretId, env.kekId, env.dekIv, env.dekCiphertext, env.dekTag, env.valueIv, env.valueCiphertext, env.valueTag],
     );
     if (!rows[0]) throw new ApiError('NOT_FOUND', 'secret not found');
+    await recordAudit(pool, {
+      organizationId,
+      type: 'secret.rotated',
+      request,
+      subject: { type: 'secret', id: secretId },
+      details: { name: rows[0].name, kekId: rows[0].kek_id },
+    });
     logger.info({ organizationId, secretId }, 'secret rotated');
     return secretView(rows[0]);
   });
@@ -117,11 +132,18 @@ export function secretRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.delete('/v1/orgs/:orgId/secrets/:secretId', { preHandler: managers }, async (request, reply) => {
     const { organizationId } = orgOf(request);
     const secretId = idParam(request.params, 'secretId', 'secret');
-    const { rowCount } = await pool.query('DELETE FROM connector_secrets WHERE organization_id = $1 AND id = $2', [
+    const { rows } = await pool.query<{ name: string }>(
+      'DELETE FROM connector_secrets WHERE organization_id = $1 AND id = $2 RETURNING name',
+      [organizationId, secretId],
+    );
+    if (!rows[0]) throw new ApiError('NOT_FOUND', 'secret not found');
+    await recordAudit(pool, {
       organizationId,
-      secretId,
-    ]);
-    if (!rowCount) throw new ApiError('NOT_FOUND', 'secret not found');
+      type: 'secret.deleted',
+      request,
+      subject: { type: 'secret', id: secretId },
+      details: { name: rows[0].name },
+    });
     logger.info({ organizationId, secretId }, 'secret deleted');
     return reply.status(204).send();
   });

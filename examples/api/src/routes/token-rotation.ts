@@ -13,45 +13,54 @@ import { type RotateTokensResponse, hashToken, parseToken } from '@vespid/protoc
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { MANAGER_ROLES, orgOf, requireOrg } from '../auth.js';
 import type { AppContext } from '../context.js';
+import { recordAudit } from '../audit/audit-log.js';
 import { ApiError } from '../errors.js';
 import { idParam } from '../http.js';
 import { publishSafely } from './agents.js';
 
-/** Who asked for a rotation: a member (by user id) or the agent itself. */
-type RotationActor = { userId: string } | { agentId: string };
+/** Who asked for a rotation: a member (the request's signed-in user) or the agent itself. */
+type RotationActor = 'user' | 'agent';
 
 /**
- * The audit hook of token rotation: one call per request, after the rows are marked. It logs for now;
- * the audit log records it (actor, organization, agents) once it exists. Never given a token.
+ * Audits a rotation request: one `agent.token_rotated` record per marked agent, with who asked, the
+ * scope (one agent, or the whole organization in an incident) and until when the old token stays valid.
+ * Never given a token.
  */
-export function recordTokenRotationAudit(
+async function recordTokenRotationAudit(
   ctx: AppContext,
-  entry: { organizationId: string; actor: RotationActor; scope: 'agent' | 'organization'; agentIds: string[] },
-): void {
-  ctx.logger.info(
-    {
-      audit: 'agent_token_rotation_requested',
+  request: FastifyRequest,
+  entry: {
+    organizationId: string;
+    actor: RotationActor;
+    scope: 'agent' | 'organization';
+    marked: { agentId: string; oldTokenValidUntil: Date }[];
+  },
+): Promise<void> {
+  for (const m of entry.marked) {
+    await recordAudit(ctx.pool, {
       organizationId: entry.organizationId,
-      ...entry.actor,
-      scope: entry.scope,
-      agents: entry.agentIds.length,
-    },
-    'agent token rotation requested',
-  );
+      type: 'agent.token_rotated',
+      request,
+      ...(entry.actor === 'agent' ? { actor: { type: 'agent' as const } } : {}),
+      agentId: m.agentId,
+      details: { scope: entry.scope, oldTokenValidUntil: m.oldTokenValidUntil.toISOString() },
+    });
+  }
 }
 
 async function rotate(
   ctx: AppContext,
+  request: FastifyRequest,
   target: { organizationId: string; agentId?: string },
   actor: RotationActor,
 ): Promise<RotateTokensResponse> {
   const marked = await markTokenRotation(ctx.pool, { ...target, overlapMs: ctx.config.tokenRotationOverlapMs });
   if (target.agentId && marked.length === 0) throw new ApiError('NOT_FOUND', 'agent not found (or revoked)');
-  recordTokenRotationAudit(ctx, {
+  await recordTokenRotationAudit(ctx, request, {
     organizationId: target.organizationId,
     actor,
     scope: target.agentId ? 'agent' : 'organization',
-    agentIds: marked.map((m) => m.agentId),
+    marked,
   });
   // The rows are the source of truth (gateways rotate on connect); the event makes it immediate.
   const propagated = target.agentId
@@ -71,14 +80,14 @@ export function tokenRotationRoutes(app: FastifyInstance, ctx: AppContext): void
   const managers = requireOrg(ctx.pool, MANAGER_ROLES);
 
   app.post('/v1/orgs/:orgId/agents/:agentId/rotate-token', { preHandler: managers }, async (request) => {
-    const { organizationId, userId } = orgOf(request);
+    const { organizationId } = orgOf(request);
     const agentId = idParam(request.params, 'agentId', 'agent');
-    return rotate(ctx, { organizationId, agentId }, { userId });
+    return rotate(ctx, request, { organizationId, agentId }, 'user');
   });
 
   app.post('/v1/orgs/:orgId/agents/rotate-tokens', { preHandler: managers }, async (request) => {
-    const { organizationId, userId } = orgOf(request);
-    return rotate(ctx, { organizationId }, { userId });
+    const { organizationId } = orgOf(request);
+    return rotate(ctx, request, { organizationId }, 'user');
   });
 
   app.post(
@@ -98,7 +107,7 @@ export function tokenRotationRoutes(app: FastifyInstance, ctx: AppContext): void
       if (!row) throw new ApiError('UNAUTHORIZED', 'agent token is unknown');
       if (row.revoked_at) throw new ApiError('AGENT_REVOKED', 'the agent is revoked', { httpStatus: 403 });
       if (row.expired) throw new ApiError('AGENT_TOKEN_EXPIRED', 'the agent token has expired; pair the agent again', { httpStatus: 401 });
-      return rotate(ctx, { organizationId: row.organization_id, agentId: row.id }, { agentId: row.id });
+      return rotate(ctx, request, { organizationId: row.organization_id, agentId: row.id }, 'agent');
     },
   );
 }

@@ -3,8 +3,10 @@
  * on real Postgres and Redis, a real node-agent paired with the command the page shows): a workflow
  * runs on the agent, its detail view shows the job running and then in its history with a duration,
  * the run view opens from there with the agent and durations per node; pausing the agent makes a new
- * run wait (queued) and resuming runs it. A member sees it all without the pause button. Screenshots
- * of each view go to test-artifacts/fleet-page/ (committed).
+ * run wait (queued) and resuming runs it. Under manual approval a newly paired agent shows pending
+ * with Approve / Reject; approving gives it its tags, rejecting (confirmed) revokes it, and the audit
+ * log of the agent lists what happened. A member sees it all without the pause, approve and reject
+ * buttons or the audit log. Screenshots of each view go to test-artifacts/fleet-page/ (committed).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -45,6 +47,7 @@ await describeWithBrowser(['postgres', 'redis'], 'fleet views in Chromium (api +
   let page: Page;
   let home: string;
   let agent: AgentProc | undefined;
+  const extraAgents: AgentProc[] = [];
   let agentId = '';
   let org: { orgId: string; accessToken: string };
   const slow = holdingServer();
@@ -63,6 +66,14 @@ await describeWithBrowser(['postgres', 'redis'], 'fleet views in Chromium (api +
     const json = (await res.json()) as any;
     if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
     return json;
+  };
+  /** The command of the pairing panel, once the token arrived (the panel fills it after the API answers). */
+  const shownCommand = async () => {
+    await page
+      .getByRole('region', { name: 'New pairing token' })
+      .getByText(/expires in 1[45]:\d\d/)
+      .waitFor();
+    return page.getByLabel('Run on the machine that will host the agent').inputValue();
   };
   /** Publishes a one-node workflow that calls `path` on the local stub from this agent, and runs it. */
   const startRun = async (nodeId: string, url: string) => {
@@ -137,11 +148,13 @@ await describeWithBrowser(['postgres', 'redis'], 'fleet views in Chromium (api +
   }, 180_000);
 
   afterAll(async () => {
-    if (agent && agent.child.exitCode === null && agent.child.signalCode === null) {
-      try {
-        process.kill(-agent.child.pid!, 'SIGKILL');
-      } catch {}
-      await agent.exited;
+    for (const a of [agent, ...extraAgents]) {
+      if (a && a.child.exitCode === null && a.child.signalCode === null) {
+        try {
+          process.kill(-a.child.pid!, 'SIGKILL');
+        } catch {}
+        await a.exited;
+      }
     }
     await context?.close().catch(() => {});
     await browser?.close().catch(() => {});
@@ -165,7 +178,7 @@ await describeWithBrowser(['postgres', 'redis'], 'fleet views in Chromium (api +
 
     // Pair with the command the page shows.
     await page.getByRole('button', { name: 'Create pairing token' }).click();
-    const command = await page.getByLabel('Run on the machine that will host the agent').inputValue();
+    const command = await shownCommand();
     const configPath = join(home, 'agent.json');
     agent = runShownCommand(command, ['--config-path', configPath, '--name', AGENT_NAME], home);
     const row = page.locator('tr[data-agent-id][data-status="online"]', { hasText: AGENT_NAME });
@@ -266,6 +279,56 @@ await describeWithBrowser(['postgres', 'redis'], 'fleet views in Chromium (api +
     expect(gatewayLogs.some((l) => l.includes('agent paused by control plane'))).toBe(true);
   }, 240_000);
 
+  it('manual approval: a new agent shows pending; Approve grants its tags, Reject revokes; the audit log tells it', async () => {
+    expect(await apiCall('PATCH', `/v1/orgs/${org.orgId}/settings`, { agentApproval: 'manual' })).toEqual({ agentApproval: 'manual' });
+    const detail = page.locator('#agent-view');
+    const pairShown = async (name: string) => {
+      await page.goto(`${api.url}/agents#/`);
+      await page.getByRole('button', { name: 'Create pairing token' }).click();
+      const command = await shownCommand();
+      const proc = runShownCommand(command, ['--config-path', join(home, `${name}.json`), '--name', name, '--tags', 'gpu'], home);
+      extraAgents.push(proc);
+      const row = page.locator('tr[data-agent-id][data-status="online"]', { hasText: name });
+      await row.waitFor({ timeout: 60_000 });
+      await row.locator('.badge-pending').waitFor();
+      await page.getByRole('button', { name: 'Done' }).click();
+      const id = (await row.getAttribute('data-agent-id'))!;
+      await row.getByRole('link', { name }).click();
+      await detail.getByRole('heading', { name }).waitFor();
+      return id;
+    };
+
+    const approvedId = await pairShown('approve-e2e-agent');
+    await detail.locator('#agent-pending-note').waitFor();
+    expect(await detail.locator('#agent-facts').textContent()).toContain('asked for tags gpu');
+    expect(await detail.getByRole('button', { name: /^(Pause|Resume) / }).count()).toBe(0);
+    await shot('10-agent-pending-approval');
+    await detail.getByRole('button', { name: 'Approve approve-e2e-agent' }).click();
+    await until(page, `document.querySelector('#agent-view').dataset.approval === 'approved'`);
+    await detail.getByRole('button', { name: 'Pause approve-e2e-agent' }).waitFor();
+    expect((await apiCall('GET', `/v1/orgs/${org.orgId}/agents/${approvedId}`)).tags).toEqual(['gpu']);
+    const audit = detail.locator('#agent-audit-body tr');
+    await detail.locator('#agent-audit-body tr[data-audit-type="agent.approved"]').waitFor();
+    expect(await audit.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-audit-type')))).toEqual([
+      'agent.approved',
+      'agent.paired',
+      'pairing_token.used',
+    ]);
+    expect(await audit.first().locator('td[data-label="By"]').textContent()).toContain('@example.test');
+    expect(await audit.first().locator('td[data-label="Address"]').textContent()).toBe('127.0.0.1');
+    await shot('11-agent-approved-audit-log');
+
+    const rejectedId = await pairShown('reject-e2e-agent');
+    page.once('dialog', (d) => void d.accept());
+    await detail.getByRole('button', { name: 'Reject reject-e2e-agent' }).click();
+    await until(page, `document.querySelector('#agent-view').dataset.status === 'revoked'`);
+    await detail.locator('#agent-audit-body tr[data-audit-type="agent.rejected"]').waitFor();
+    expect((await apiCall('GET', `/v1/orgs/${org.orgId}/agents/${rejectedId}`)).approval).toBe('rejected');
+    // Rejected means revoked: the agent process is told (4403) and stops.
+    await extraAgents.at(-1)!.exited;
+    await shot('12-agent-rejected');
+  }, 180_000);
+
   it('a member sees the agent, its jobs and runs read-only (no pause button)', async () => {
     const member = await addMember(pool, { organizationId: org.orgId, email: `${uniquePrefix('member')}@example.test`, role: 'member' });
     const memberContext = await browser.newContext({ viewport: { width: 1360, height: 900 } });
@@ -278,7 +341,8 @@ await describeWithBrowser(['postgres', 'redis'], 'fleet views in Chromium (api +
       await memberPage.getByText('Your role is member').waitFor();
       await memberPage.locator('tr[data-agent-id]', { hasText: AGENT_NAME }).getByRole('link', { name: AGENT_NAME }).click();
       await memberPage.locator('#agent-history-body tr').first().waitFor();
-      expect(await memberPage.getByRole('button', { name: /^(Pause|Resume) / }).count()).toBe(0);
+      expect(await memberPage.getByRole('button', { name: /^(Pause|Resume|Approve|Reject) / }).count()).toBe(0);
+      await memberPage.getByText('Only owners and admins see the audit log.').waitFor();
       await memberPage.screenshot({ path: join(SHOTS, '09-member-agent-read-only.png'), fullPage: true });
     } finally {
       await memberContext.close();

@@ -89,7 +89,7 @@ export function agentsPageHtml(options: { publicUrl?: string | undefined; assetV
 
     <form id="agent-filters" class="filters" role="search" aria-label="Filter agents">
       <div><label for="filter-q">Search</label><input id="filter-q" type="search" placeholder="name, id, version, host, tag" spellcheck="false" autocomplete="off"></div>
-      <div><label for="filter-status">Status</label><select id="filter-status"><option value="">Any</option><option value="online">Online</option><option value="offline">Offline</option><option value="paused">Paused</option><option value="revoked">Revoked</option></select></div>
+      <div><label for="filter-status">Status</label><select id="filter-status"><option value="">Any</option><option value="online">Online</option><option value="offline">Offline</option><option value="paused">Paused</option><option value="pending">Pending approval</option><option value="revoked">Revoked</option></select></div>
       <div><label for="filter-tag">Tag</label><input id="filter-tag" type="text" spellcheck="false" autocomplete="off"></div>
       <div class="check"><input id="filter-revoked" type="checkbox"><label for="filter-revoked">Show revoked</label></div>
     </form>
@@ -113,9 +113,14 @@ export function agentsPageHtml(options: { publicUrl?: string | undefined; assetV
     <p><a href="#/">← All agents</a></p>
     <div class="toolbar">
       <h2><span id="agent-title"></span> <span id="agent-badges"></span></h2>
-      <button type="button" id="agent-pause">Pause</button>
+      <span class="actions">
+        <button type="button" id="agent-approve" class="primary" hidden>Approve</button>
+        <button type="button" id="agent-reject" class="danger" hidden>Reject</button>
+        <button type="button" id="agent-pause">Pause</button>
+      </span>
     </div>
-    <p class="note">Pausing (cordon) keeps the agent connected and lets it finish what it runs; it gets no new work until resumed. Work for it waits in the queue meanwhile.</p>
+    <p id="agent-pending-note" class="note" hidden>This agent is waiting for approval: it is connected (its host and version are shown) but gets no work. Approving grants it the tags it asked for; rejecting revokes it.</p>
+    <p id="agent-pause-note" class="note">Pausing (cordon) keeps the agent connected and lets it finish what it runs; it gets no new work until resumed. Work for it waits in the queue meanwhile.</p>
     <dl id="agent-facts" class="facts"></dl>
     <h3 id="agent-current-title">Running now</h3>
     <div class="table-wrap">
@@ -134,6 +139,14 @@ export function agentsPageHtml(options: { publicUrl?: string | undefined; assetV
     </div>
     <p id="agent-history-empty" class="muted">No jobs yet.</p>
     <button type="button" id="agent-history-more" hidden>Load older jobs</button>
+    <h3 id="agent-audit-title">Audit log</h3>
+    <div class="table-wrap">
+      <table id="agent-audit-table" aria-labelledby="agent-audit-title" hidden>
+        <thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">By</th><th scope="col">Address</th><th scope="col">Details</th></tr></thead>
+        <tbody id="agent-audit-body"></tbody>
+      </table>
+    </div>
+    <p id="agent-audit-empty" class="muted">No security events yet.</p>
   </section>
 
   <section id="run-view" hidden aria-labelledby="run-title">
