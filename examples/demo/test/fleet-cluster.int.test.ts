@@ -1,9 +1,9 @@
 /**
  * Pause and resume across gateway replicas (GATEWAY_CLUSTER=redis, two replicas sharing Redis): the
  * agent holds its socket on replica 1, the worker dispatches through replica 2. The pause travels on
- * `vespid:control` to both; replica 1 withdraws the agent's presence so replica 2 cannot forward to it
- * (cluster mode has no queue yet, so the node fails NO_AGENT_AVAILABLE instead of waiting); resume
- * publishes it again and the next run crosses replicas to the agent.
+ * `vespid:control` to both; replica 1 withdraws the agent's presence so replica 2 cannot forward to it:
+ * the node waits in the cluster queue (`node_queued`) instead of failing; resume publishes the agent
+ * again, the waiting node crosses replicas to it, and so does the next run.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -32,7 +32,7 @@ await describeWith(['postgres', 'redis'], 'pause and resume across two gateway r
   let target: Server;
   let targetUrl = '';
 
-  const run = async (nodeId: string) => {
+  const start = async (nodeId: string) => {
     const dsl = {
       version: 1,
       trigger: { type: 'trigger.manual' },
@@ -52,13 +52,18 @@ await describeWith(['postgres', 'redis'], 'pause and resume across two gateway r
     const wf = await owner.call<{ id: string }>('POST', `/v1/orgs/${orgId}/workflows`, { name: `wf-${nodeId}`, dsl });
     await owner.call('POST', `/v1/orgs/${orgId}/workflows/${wf.id}/publish`);
     const { runId } = await owner.call<{ runId: string }>('POST', `/v1/orgs/${orgId}/workflows/${wf.id}/runs`, {});
+    return runId;
+  };
+  const events = async (runId: string) =>
+    (await owner.call<{ events: DemoEvent[] }>('GET', `/v1/orgs/${orgId}/runs/${runId}/events?limit=500`)).events;
+  const settled = async (runId: string, nodeId: string) => {
     const status = await waitFor(`run ${nodeId}`, 60_000, async () => {
       const r = await owner.call<{ status: string }>('GET', `/v1/orgs/${orgId}/runs/${runId}`);
       return r.status === 'succeeded' || r.status === 'failed' ? r.status : undefined;
     });
-    const { events } = await owner.call<{ events: DemoEvent[] }>('GET', `/v1/orgs/${orgId}/runs/${runId}/events?limit=500`);
-    return { status, events };
+    return { status, events: await events(runId) };
   };
+  const run = async (nodeId: string) => settled(await start(nodeId), nodeId);
   const holding = () => stack.gateways[0]!.gateway.listSessions().find((s) => s.agentId === agentId);
 
   beforeAll(async () => {
@@ -81,7 +86,6 @@ await describeWith(['postgres', 'redis'], 'pause and resume across two gateway r
       bullPrefix: uniquePrefix('bull'),
       env: {
         NODE_EXEC_TIMEOUT_MS: '30000',
-        // One attempt: a node that finds no agent fails at once instead of retrying.
         WORKFLOW_NODE_MAX_ATTEMPTS: '1',
         API_PAIR_RATE_LIMIT_MAX: '1000',
         API_RATE_LIMIT_MAX: '100000',
@@ -129,15 +133,21 @@ await describeWith(['postgres', 'redis'], 'pause and resume across two gateway r
 
     await owner.call('POST', `/v1/orgs/${orgId}/agents/${agentId}/pause`);
     await waitFor('replica 1 applied the pause', 15_000, async () => (holding()?.paused ? true : undefined));
-    const paused = await run('while-paused');
-    expect(paused.status).toBe('failed');
-    expect(paused.events.find((e) => e.type === 'node_failed')?.payload).toMatchObject({ error: { code: 'NO_AGENT_AVAILABLE' } });
+    const waiting = await start('while-paused');
+    const queued = await waitFor('node_queued while paused', 30_000, async () =>
+      (await events(waiting)).find((e) => e.type === 'node_queued'),
+    );
+    // Cluster mode withdraws a paused agent's presence, so the explanation of the replica that queued it counts no agent at all.
+    expect(queued.payload).toMatchObject({ position: 1, explanation: { connected: 0 } });
     expect(hits).not.toContain('/while-paused');
     // Still connected: a pause is not a disconnect.
     expect(holding()?.state).toBe('ready');
 
     await owner.call('POST', `/v1/orgs/${orgId}/agents/${agentId}/resume`);
     await waitFor('replica 1 applied the resume', 15_000, async () => (holding()?.paused === false ? true : undefined));
+    const released = await settled(waiting, 'while-paused');
+    expect(released.status).toBe('succeeded');
+    expect(hits).toContain('/while-paused');
     const resumed = await run('after-resume');
     expect(resumed.status).toBe('succeeded');
     expect(resumed.events.find((e) => e.type === 'node_succeeded')?.payload.agentId).toBe(agentId);
