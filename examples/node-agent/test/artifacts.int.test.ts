@@ -258,7 +258,7 @@ await describeWith(['postgres', 'redis', 'docker'], 'node-agent artifacts agains
     );
     const dockerBytes = dockerDirs.reduce((n, d) => n + duBytes(d), 0);
     figures.push(
-      `npm i -g install size: ${mib(duBytes(modules))} in node_modules, of which ${mib(dockerBytes)} is dockerode and its dependencies (pulled by @vespid/sdk-agent)`,
+      `npm i -g install size: ${mib(duBytes(modules))} in node_modules, of which ${mib(dockerBytes)} is dockerode and its dependencies (an optional dependency of @vespid/node-agent)`,
     );
     const home = mkdtempSync(join(scratch, 'home-'));
     const plainEnv = { PATH: process.env.PATH ?? '', HOME: home };
