@@ -292,7 +292,10 @@ await describeWith(['postgres', 'redis', 'docker'], 'node-agent artifacts agains
     expect(s.lastConnectedAt).toEqual(expect.any(String));
     const removed = await exec(bin, ['remove'], { cwd: home, env: plainEnv });
     expect(removed.stdout).toMatch(/deregistered agent global-/);
-    const { agents } = await api.call<{ agents: Array<{ id: string; status: string }> }>('GET', `/v1/orgs/${orgId}/agents?includeRevoked=true`);
+    const { agents } = await api.call<{ agents: Array<{ id: string; status: string }> }>(
+      'GET',
+      `/v1/orgs/${orgId}/agents?includeRevoked=true`,
+    );
     expect(agents.find((a) => a.id === s.agentId)?.status).toBe('revoked');
   }, 300_000);
 
