@@ -12,7 +12,7 @@ import {
 import { type InternalRequest, type InternalResponse, createHttpHandler, handleInternal } from './adapters/http-adapter.js';
 import { WsAdapter } from './adapters/ws-adapter.js';
 import type { AuthenticatedAgent } from './authenticator.js';
-import { type Explanation, type RoutingRequest, explainRouting } from './core/candidates.js';
+import { type Explanation, type RoutingRequest, explainRouting } from './selection/candidates.js';
 import type { AgentConnection, ConnectionHandle } from './core/connection.js';
 import { Dispatcher, errText } from './core/dispatcher.js';
 import { Registry } from './core/registry.js';

@@ -2,7 +2,7 @@ import { type DispatchRequest, type Logger, encodeMessage } from '@vespid/protoc
 import type { ForwardedExecute, GatewayCluster } from '../cluster/cluster-types.js';
 import { GatewayError } from '../errors.js';
 import type { ResultStore } from '../results/result-store.js';
-import { connectorIdOf, selectorAgent, selectorTag } from './candidates.js';
+import { connectorIdOf, selectorAgent, selectorTag } from '../selection/candidates.js';
 import type { Registry } from './registry.js';
 import type { Session } from './session.js';
 

@@ -3,7 +3,7 @@ import type { GatewayCluster } from '../cluster/cluster-types.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SelectionStrategy } from '../selection/strategy.js';
-import { type Explanation, explainRouting } from './candidates.js';
+import { type Explanation, explainRouting } from '../selection/candidates.js';
 import { DispatchQueue, type QueueItem } from './dispatch-queue.js';
 import type { InFlight } from './in-flight.js';
 import type { Registry } from './registry.js';

@@ -12,7 +12,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { DispatchRecord, ResultStore, StoreClaim } from '../results/result-store.js';
 import type { SelectionStrategy } from '../selection/strategy.js';
 import type { RequestTrace } from '../tracing.js';
-import { explainRouting, selectSession } from './candidates.js';
+import { explainRouting, selectSession } from '../selection/candidates.js';
 import { ClusterDispatch } from './cluster-dispatch.js';
 import type { ForwardedExecute } from '../cluster/cluster-types.js';
 import type { ClusterRouteDeps } from './cluster-route.js';

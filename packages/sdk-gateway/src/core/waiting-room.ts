@@ -3,7 +3,7 @@ import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { ResultStore } from '../results/result-store.js';
 import type { SelectionStrategy } from '../selection/strategy.js';
-import { type Explanation, connectorIdOf, explainRouting, selectSession, selectorAgent, selectorTag } from './candidates.js';
+import { type Explanation, connectorIdOf, explainRouting, selectSession, selectorAgent, selectorTag } from '../selection/candidates.js';
 import { DispatchQueue, type QueueItem } from './dispatch-queue.js';
 import type { InFlight } from './in-flight.js';
 import type { Registry } from './registry.js';

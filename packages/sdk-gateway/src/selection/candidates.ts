@@ -1,7 +1,7 @@
 import type { Selector } from '@vespid/protocol';
-import type { SelectionStrategy } from '../selection/strategy.js';
-import type { Registry } from './registry.js';
-import type { Session } from './session.js';
+import type { SelectionStrategy } from './strategy.js';
+import type { Registry } from '../core/registry.js';
+import type { Session } from '../core/session.js';
 
 /**
  * The routing-relevant part of a dispatch request.
