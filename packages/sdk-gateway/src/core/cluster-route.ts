@@ -2,6 +2,7 @@ import { type DispatchRequest, type Logger, encodeMessage } from '@vespid/protoc
 import type { ForwardedExecute, GatewayCluster } from '../cluster/cluster-types.js';
 import { GatewayError } from '../errors.js';
 import type { ResultStore } from '../results/result-store.js';
+import type { SelectionName } from '../selection/strategy.js';
 import { connectorIdOf, selectorAgent, selectorTag } from '../selection/candidates.js';
 import type { Registry } from './registry.js';
 import type { Session } from './session.js';
@@ -23,7 +24,7 @@ export interface ClusterRouteDeps {
   registry: Registry;
   store: ResultStore;
   logger: Logger;
-  strategy: 'least_in_flight_lru' | 'round_robin';
+  strategy: SelectionName;
 }
 
 /** The `execute` frame of a request (the secret only ever goes to the agent, or over pub/sub to its replica). */
