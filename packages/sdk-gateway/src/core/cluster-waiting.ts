@@ -5,11 +5,12 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { SelectionStrategy } from '../selection/strategy.js';
 import { type Explanation, explainRouting } from '../selection/candidates.js';
 import { DispatchQueue, type QueueItem } from './dispatch-queue.js';
+import type { QueuedOutcome } from './dispatch-outcome.js';
 import { errText } from './err-text.js';
 import type { InFlight } from './in-flight.js';
 import type { RequestTable } from './request-table.js';
 import type { Registry } from './registry.js';
-import { type QueuedOutcome, queueTimeoutResult, routeKey } from './waiting-room.js';
+import { queueTimeoutResult, routeKey } from './waiting-room.js';
 
 interface Waiting extends QueueItem {
   req: DispatchRequest;

@@ -1,6 +1,13 @@
 import { LIMITS, type StoredResult } from '@vespid/protocol';
+import type { Explanation } from '../selection/candidates.js';
 import type { Session } from './session.js';
-import type { QueuedOutcome } from './waiting-room.js';
+
+/** A request was queued: its 1-based position in the org's queue and why no agent took it. */
+export interface QueuedOutcome {
+  kind: 'queued';
+  position: number;
+  explanation: Explanation;
+}
 
 /** What `start()` did with a request. */
 export type DispatchOutcome =

@@ -8,14 +8,14 @@ import type { SelectionName, SelectionStrategy } from '../selection/strategy.js'
 import type { RequestTrace } from '../tracing.js';
 import { ClusterDispatch } from './cluster-dispatch.js';
 import { ClusterWaiting } from './cluster-waiting.js';
-import { type DispatchOutcome, agentIdentity } from './dispatch-outcome.js';
+import { type DispatchOutcome, type QueuedOutcome, agentIdentity } from './dispatch-outcome.js';
 import { errText } from './err-text.js';
 import type { InFlight } from './in-flight.js';
 import type { Registry } from './registry.js';
 import { RequestTable } from './request-table.js';
 import { ResultIntake } from './result-intake.js';
 import type { Session } from './session.js';
-import { type QueuedOutcome, WaitingRoom } from './waiting-room.js';
+import { WaitingRoom } from './waiting-room.js';
 
 interface Deps {
   registry: Registry;

@@ -4,6 +4,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import type { ResultStore } from '../results/result-store.js';
 import type { SelectionStrategy } from '../selection/strategy.js';
 import { type Explanation, connectorIdOf, explainRouting, selectSession, selectorAgent, selectorTag } from '../selection/candidates.js';
+import type { QueuedOutcome } from './dispatch-outcome.js';
 import { DispatchQueue, type QueueItem } from './dispatch-queue.js';
 import { errText } from './err-text.js';
 import type { InFlight } from './in-flight.js';
@@ -53,13 +54,6 @@ export function queueTimeoutResult(
     },
     completedAt: Date.now(),
   };
-}
-
-/** A request was queued: its 1-based position in the org's queue and why no agent took it. */
-export interface QueuedOutcome {
-  kind: 'queued';
-  position: number;
-  explanation: Explanation;
 }
 
 /** Requests with the same key need the same agents: kind, connector and selector. */
