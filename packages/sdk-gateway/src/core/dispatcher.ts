@@ -130,11 +130,18 @@ export class Dispatcher {
    * request is reserved synchronously, before any await, so two concurrent calls never both send.
    */
   async start(req: DispatchRequest, trace?: RequestTrace): Promise<DispatchOutcome> {
-    const { registry, store, logger } = this.deps;
     if (this.deps.isClosing()) throw shuttingDown();
     const existing = this.table.inflight.get(req.requestId);
     if (existing) {
       if (existing.organizationId !== req.organizationId) throw conflict(req.requestId);
+      // The first start is still selecting (a store round trip away): the repeat answers what it did,
+      // naming the agent; its error is the repeat's too (the request was never sent).
+      if (existing.status === 'reserving' && existing.placing) {
+        const first = await existing.placing;
+        if (first.kind !== 'dispatched') return first;
+        const { kind: _, ...agent } = first;
+        return { kind: 'in_flight', ...agent };
+      }
       if (existing.status === 'queued') return (this.clusterWaiting ?? this.waiting).outcome(existing);
       // A repeat of a request known here only from its record: its router may have died since.
       if (this.cluster && existing.record && !existing.req && existing.status === 'sent')
@@ -144,6 +151,17 @@ export class Dispatcher {
         : { kind: 'in_flight', agentId: null };
     }
     const entry = this.table.open(req, trace);
+    const placing = this.place(entry, req, trace);
+    entry.placing = placing;
+    try {
+      return await placing;
+    } finally {
+      entry.placing = undefined;
+    }
+  }
+
+  private async place(entry: InFlight, req: DispatchRequest, trace: RequestTrace | undefined): Promise<DispatchOutcome> {
+    const { registry, store, logger } = this.deps;
     try {
       if (!this.cluster && store.claimDispatch) {
         const claimed = await this.claimFirst(entry, req, store.claimDispatch.bind(store));
