@@ -2,10 +2,11 @@ import { AGENT_FEATURES, type DispatchRequest, type Logger, type StoredResult, e
 import type { GatewayCluster } from '../cluster/cluster-types.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { DispatchRecord, ResultStore, StoreClaim } from '../results/result-store.js';
+import type { DispatchRecord, ResultStore } from '../results/result-store.js';
 import { explainRouting, selectSession } from '../selection/candidates.js';
 import type { SelectionName, SelectionStrategy } from '../selection/strategy.js';
 import type { RequestTrace } from '../tracing.js';
+import { type ClaimContext, claimFirst } from './claim-first.js';
 import { ClusterDispatch } from './cluster-dispatch.js';
 import { ClusterWaiting } from './cluster-waiting.js';
 import { type DispatchOutcome, type QueuedOutcome, agentIdentity } from './dispatch-outcome.js';
@@ -57,8 +58,16 @@ export class Dispatcher {
   readonly waiting: WaitingRoom;
   /** Cluster mode: requests waiting for an agent, indexed cluster-wide (null: the cluster cannot queue). */
   readonly clusterWaiting: ClusterWaiting | null;
+  /** Single replica, stores with `claimDispatch`: see {@link claimFirst}. */
+  private readonly claimContext: ClaimContext;
 
   constructor(private readonly deps: Deps) {
+    this.claimContext = {
+      ...deps,
+      capacity: (org) => this.capacity(org),
+      fromStore: (entry, req, result, dispatch) => this.fromStore(entry, req, result, dispatch),
+      sendTo: (entry, req, session) => this.sendTo(entry, req, session),
+    };
     const c = deps.cluster;
     this.table = new RequestTable({ ...deps, cluster: c?.cluster });
     const clustered = c ? new ClusterDispatch(this.table, { ...deps, ...c }) : null;
@@ -164,7 +173,7 @@ export class Dispatcher {
     const { registry, store, logger } = this.deps;
     try {
       if (!this.cluster && store.claimDispatch) {
-        const claimed = await this.claimFirst(entry, req, store.claimDispatch.bind(store));
+        const claimed = await claimFirst(this.claimContext, entry, req, store.claimDispatch.bind(store));
         if (claimed) return claimed;
       }
       const { result, dispatch } = await store.lookup(req.requestId);
@@ -213,7 +222,7 @@ export class Dispatcher {
   }
 
   /** A stored result answers the request; a live record means it already runs (wait, never send twice). */
-  private async fromStore(
+  async fromStore(
     entry: InFlight,
     req: DispatchRequest,
     result: StoredResult | null,
@@ -237,61 +246,6 @@ export class Dispatcher {
       return { kind: 'in_flight', agentId: dispatch.agentId };
     }
     return null;
-  }
-
-  /**
-   * Single-replica fast path for stores with `claimDispatch`: select locally first, then one store
-   * call looks up the result, checks for a live record and records this dispatch atomically (one
-   * round trip before sending instead of two). Null = use the lookup path: no agent right now (the
-   * store may still hold a result), or the chosen agent went away during the call (record released).
-   */
-  private async claimFirst(
-    entry: InFlight,
-    req: DispatchRequest,
-    claim: (record: DispatchRecord) => Promise<StoreClaim>,
-  ): Promise<DispatchOutcome | null> {
-    const { registry, logger } = this.deps;
-    const selected = entry.trace?.select();
-    const session = selectSession(registry, this.deps.selection(), req);
-    selected?.(session?.agentId ?? null);
-    if (!session) return null;
-    const record: DispatchRecord = {
-      requestId: req.requestId,
-      organizationId: req.organizationId,
-      agentId: session.agentId,
-      deadline: entry.startedAt + req.timeoutMs,
-    };
-    // Hold the agent's slot across the store call so concurrent dispatches see its real load.
-    session.reserveSlot();
-    let claimed: StoreClaim;
-    try {
-      claimed = await claim(record);
-    } finally {
-      session.releaseSlot();
-    }
-    // The slot held across the call is free again: requests queued meanwhile come first (FIFO).
-    this.capacity(req.organizationId);
-    if (!claimed.claimed) return this.fromStore(entry, req, claimed.result, claimed.dispatch);
-    // Recording an expired deadline releases the claim, so the lookup path or a retry can dispatch.
-    const release = () =>
-      this.deps.store
-        .recordDispatch({ ...record, deadline: 0 })
-        .catch((err: unknown) => logger.warn({ requestId: req.requestId, err: errText(err) }, 'could not release dispatch record'));
-    if (this.deps.isClosing()) {
-      await release();
-      throw shuttingDown();
-    }
-    if (registry.currentFor(session.agentId) !== session || session.state !== 'ready' || session.inFlight >= session.maxInFlight) {
-      await release();
-      return null;
-    }
-    try {
-      this.sendTo(entry, req, session);
-    } catch (err) {
-      await release();
-      throw err;
-    }
-    return { kind: 'dispatched', ...agentIdentity(session.agentId, session) };
   }
 
   /** Sends `execute` to the chosen session and assigns the request to it; returns its deadline. */
