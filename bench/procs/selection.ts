@@ -5,7 +5,7 @@
  */
 import type { AgentConnection } from '@vespid/sdk-gateway';
 import { leastInFlightLru, roundRobin } from '@vespid/sdk-gateway';
-import { selectSession } from '../../packages/sdk-gateway/src/core/candidates.js';
+import { selectSession } from '../../packages/sdk-gateway/src/selection/candidates.js';
 import { Registry } from '../../packages/sdk-gateway/src/core/registry.js';
 import { Session } from '../../packages/sdk-gateway/src/core/session.js';
 import { num, nowMs, serve } from '../lib/rpc.js';
@@ -20,7 +20,7 @@ function registryOf(n: number, busy: number): Registry {
     s.kinds = new Set(['bench.noop']);
     s.maxInFlight = 10;
     // The first `busy` sessions in LRU order carry one task each (worst case for least-in-flight).
-    s.inFlight = i < busy ? 1 : 0;
+    if (i < busy) s.reserveSlot();
     registry.add(s);
   }
   return registry;

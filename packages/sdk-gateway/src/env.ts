@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SelectionName } from './selection/strategy.js';
+import { SELECTION_NAMES, type SelectionName } from './selection/strategy.js';
 
 /**
  * The runbook's Gateway env vars, parsed.
@@ -36,7 +36,7 @@ const EnvSchema = z.object({
   GATEWAY_PORT: int(0, 65535).default(3002),
   GATEWAY_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   GATEWAY_AGENT_STALE_MS: int(100, 24 * 3600 * 1000).default(60_000),
-  GATEWAY_AGENT_SELECTION: z.enum(['least_in_flight_lru', 'round_robin']).default('least_in_flight_lru'),
+  GATEWAY_AGENT_SELECTION: z.enum(SELECTION_NAMES).default('least_in_flight_lru'),
   GATEWAY_SERVICE_TOKEN: z.string().min(1).optional(),
   GATEWAY_HTTP_URL: z.url().default('http://localhost:3002'),
   GATEWAY_WS_URL: z.url().default('ws://localhost:3002/ws'),

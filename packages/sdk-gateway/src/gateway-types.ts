@@ -1,4 +1,4 @@
-import type { Explanation } from './core/candidates.js';
+import type { Explanation } from './selection/candidates.js';
 
 /**
  * Outcome of `gateway.dispatchAsync()`.

@@ -12,9 +12,10 @@ import {
 import { type InternalRequest, type InternalResponse, createHttpHandler, handleInternal } from './adapters/http-adapter.js';
 import { WsAdapter } from './adapters/ws-adapter.js';
 import type { AuthenticatedAgent } from './authenticator.js';
-import { type Explanation, type RoutingRequest, explainRouting } from './core/candidates.js';
+import { type Explanation, type RoutingRequest, explainRouting } from './selection/candidates.js';
 import type { AgentConnection, ConnectionHandle } from './core/connection.js';
-import { Dispatcher, errText } from './core/dispatcher.js';
+import { Dispatcher } from './core/dispatcher.js';
+import { errText } from './core/err-text.js';
 import { Registry } from './core/registry.js';
 import { SessionManager } from './core/sessions.js';
 import { type RotationOutcome, TokenRotations } from './core/token-rotation.js';
@@ -22,6 +23,7 @@ import { GatewayError } from './errors.js';
 import type { DispatchAsyncOutcome, GatewayState, QueueInfo, SessionInfo } from './gateway-types.js';
 import { type GatewayOptions, resolveGatewayOptions } from './options.js';
 import { memoryResultStore } from './results/result-store.js';
+import { SELECTION_NAMES, isSelectionName } from './selection/strategy.js';
 import { type RequestTrace, createGatewayTracing } from './tracing.js';
 
 /** The answer of `dispatchAsync` as a span outcome. */
@@ -123,14 +125,17 @@ export function createGateway(options: GatewayOptions): Gateway {
   const store = o.resultStore ?? memoryResultStore({ ttlSec: o.resultsTtlSec });
   const cluster = o.cluster;
   const strategy = o.selection.name;
-  if (cluster && strategy !== 'least_in_flight_lru' && strategy !== 'round_robin')
+  // Cluster mode selects inside Redis (one Lua script reserves atomically for every replica), so only
+  // the built-in strategies it implements can run there; see the README's "Cluster mode".
+  if (cluster && !isSelectionName(strategy))
     throw new TypeError(
-      `invalid gateway options: cluster mode selects inside Redis and supports least_in_flight_lru and round_robin, not ${strategy}`,
+      `invalid gateway options: cluster mode selects inside Redis and supports ${SELECTION_NAMES.join(' and ')}, not ${strategy}`,
     );
   // Null unless `tracing` is on: loads @opentelemetry/api then, and only then.
   const tracing = createGatewayTracing(o.tracing);
   const dispatcher = new Dispatcher({
-    cluster: cluster ? { cluster, strategy: strategy as 'least_in_flight_lru' | 'round_robin' } : undefined,
+    // Checked above: in cluster mode the strategy is one the reserve script implements.
+    cluster: cluster && isSelectionName(strategy) ? { cluster, strategy } : undefined,
     registry,
     store,
     selection: () => o.selection,
@@ -160,10 +165,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   if (cluster) {
     cluster.bind({
       // Owner side of a forward: the agent's socket is here.
-      execute: (m) => dispatcher.executeForwarded(m),
-      cancel: (requestId, agentId, reason) => dispatcher.cancelForwarded(requestId, agentId, reason),
-      settled: (result) => dispatcher.settleRemote(result),
-      moved: (agentId, replicaId) => dispatcher.redeliverTo(agentId, replicaId),
+      execute: (m) => dispatcher.cluster?.owner.execute(m) ?? false,
+      cancel: (requestId, agentId, reason) => dispatcher.cluster?.owner.cancel(requestId, agentId, reason),
+      settled: (result) => dispatcher.cluster?.settleRemote(result),
+      moved: (agentId, replicaId) => dispatcher.cluster?.redeliverTo(agentId, replicaId),
       capacity: (organizationId) => dispatcher.remoteCapacity(organizationId),
     });
     cluster.start().catch((err: unknown) => logger.error({ err: errText(err) }, 'cluster start failed'));

@@ -69,7 +69,7 @@ export type {
   ReserveOutcome,
   ReserveRequest,
 } from './cluster/cluster-types.js';
-export type { Explanation, RoutingRequest } from './core/candidates.js';
+export type { Explanation, RoutingRequest } from './selection/candidates.js';
 export type { RotationOutcome } from './core/token-rotation.js';
 export { ExplainRequestSchema, type InternalRequest, type InternalResponse } from './adapters/http-adapter.js';
 

@@ -6,7 +6,7 @@ import type { GatewayCluster } from './cluster/cluster-types.js';
 import type { GatewayMetrics } from './metrics.js';
 import { noopMetrics } from './metrics.js';
 import type { ResultStore } from './results/result-store.js';
-import { type SelectionName, type SelectionStrategy, selectionByName } from './selection/strategy.js';
+import { SELECTION_NAMES, type SelectionStrategy, selectionByName } from './selection/strategy.js';
 
 /**
  * One agent seen since the last liveness flush.
@@ -57,9 +57,7 @@ const hasMethods = <T>(what: string, ...methods: string[]) =>
 export const GatewayOptionsSchema = z.object({
   authenticator: hasMethods<AgentAuthenticator>('authenticator', 'authenticate'),
   serviceToken: z.string().min(1).optional(),
-  selection: z
-    .union([z.enum(['least_in_flight_lru', 'round_robin']), hasMethods<SelectionStrategy>('selection', 'select')])
-    .default('least_in_flight_lru'),
+  selection: z.union([z.enum(SELECTION_NAMES), hasMethods<SelectionStrategy>('selection', 'select')]).default('least_in_flight_lru'),
   resultStore: hasMethods<ResultStore>('resultStore', 'get', 'lookup', 'put', 'recordDispatch').optional(),
   resultsTtlSec: z.number().int().min(1).default(900),
   staleMs: z.number().int().min(100).default(60_000),
@@ -164,7 +162,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     throw new TypeError(`invalid gateway options: ${issues}`);
   }
   const o = parsed.data;
-  const selection = typeof o.selection === 'string' ? selectionByName(o.selection as SelectionName) : o.selection;
+  const selection = typeof o.selection === 'string' ? selectionByName(o.selection) : o.selection;
   // Three pings per stale window: one lost ping never closes a healthy session.
   const heartbeatMs = o.heartbeatMs ?? Math.min(600_000, Math.max(100, Math.floor(o.staleMs / 3)));
   const sweepIntervalMs = o.sweepIntervalMs ?? Math.max(10, Math.min(5000, Math.floor(o.staleMs / 4)));

@@ -15,8 +15,8 @@ import {
   parseJsonSafe,
 } from '@vespid/protocol';
 import { z } from 'zod';
-import type { Explanation } from '../core/candidates.js';
-import { errText } from '../core/dispatcher.js';
+import type { Explanation } from '../selection/candidates.js';
+import { errText } from '../core/err-text.js';
 import type { DispatchAsyncOutcome, QueueInfo, SessionInfo } from '../gateway-types.js';
 
 /**

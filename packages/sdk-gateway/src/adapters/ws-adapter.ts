@@ -6,7 +6,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { AgentAuthenticator, AuthResult } from '../authenticator.js';
 import type { ConnectionHandle, AgentConnection } from '../core/connection.js';
 import type { AuthenticatedAgent } from '../authenticator.js';
-import { errText } from '../core/dispatcher.js';
+import { errText } from '../core/err-text.js';
 import { turnBatcher } from './turn-batching.js';
 
 interface Deps {

@@ -1,4 +1,5 @@
 import type { StoredResult } from '@vespid/protocol';
+import type { SelectionName } from '../selection/strategy.js';
 
 /**
  * What a replica publishes about one of its ready agent sessions, so that every replica can select it.
@@ -36,7 +37,7 @@ export interface ReserveRequest {
   tag?: string | undefined;
   /** A specific agent. */
   agentId?: string | undefined;
-  strategy: 'least_in_flight_lru' | 'round_robin';
+  strategy: SelectionName;
   /** Epoch ms after which the reservation lapses by itself (the request's deadline). */
   deadline: number;
 }

@@ -1,22 +1,12 @@
 import { type DispatchRequest, type StoredResult, encodeMessage } from '@vespid/protocol';
-import type { GatewayMetrics } from '../metrics.js';
 import type { DispatchRecord } from '../results/result-store.js';
-import { type ClusterRouteDeps, executeFrame, routeInCluster } from './cluster-route.js';
-import { type DispatchOutcome, agentIdentity, errText } from './dispatcher.js';
 import { ClusterOwner } from './cluster-owner.js';
+import { type ClusterRouteDeps, executeFrame, routeInCluster } from './cluster-route.js';
+import { type DispatchOutcome, agentIdentity } from './dispatch-outcome.js';
+import { errText } from './err-text.js';
 import type { InFlight } from './in-flight.js';
+import { type RequestTable, retryStoreLater } from './request-table.js';
 import type { Session } from './session.js';
-
-/** Pause between attempts to store a forwarded result the store refused (its backend is down). */
-const STORE_RETRY_MS = 500;
-
-/** What the cluster half needs of the dispatcher: its in-flight map and how an entry is armed and settled. */
-export interface DispatchCore {
-  readonly inflight: Map<string, InFlight>;
-  settle(entry: InFlight, result: StoredResult): void;
-  arm(entry: InFlight, ms: number): void;
-  nextSeq(): number;
-}
 
 const slotOf = (e: InFlight) => ({ requestId: e.requestId, organizationId: e.organizationId, agentId: e.agentId! });
 
@@ -29,29 +19,18 @@ export class ClusterDispatch {
   readonly owner: ClusterOwner;
 
   constructor(
-    private readonly core: DispatchCore,
-    private readonly deps: ClusterRouteDeps & { metrics: GatewayMetrics; isClosing: () => boolean },
+    private readonly table: RequestTable,
+    private readonly deps: ClusterRouteDeps & { isClosing: () => boolean },
   ) {
     this.owner = new ClusterOwner(deps);
   }
 
   async start(entry: InFlight, req: DispatchRequest): Promise<DispatchOutcome> {
-    const { registry, logger } = this.deps;
     const route = await routeInCluster(this.deps, req);
-    if (route.session) {
-      route.session.inFlight++;
-      route.session.lastDispatchSeq = this.core.nextSeq();
-      registry.touch(route.session);
-    }
-    entry.status = 'sent';
-    entry.agentId = route.agentId;
-    entry.session = route.session;
-    entry.replicaId = route.replicaId;
     entry.req = req;
-    this.core.arm(entry, entry.startedAt + req.timeoutMs - Date.now());
-    this.deps.metrics.inFlight(this.core.inflight.size);
-    logger.debug({ requestId: req.requestId, agentId: route.agentId, replicaId: route.replicaId, kind: req.kind }, 'dispatched');
-    if (entry.early) this.core.settle(entry, entry.early);
+    this.table.assign(entry, route, entry.startedAt + req.timeoutMs - Date.now());
+    this.deps.logger.debug({ requestId: req.requestId, agentId: route.agentId, replicaId: route.replicaId, kind: req.kind }, 'dispatched');
+    if (entry.early) this.table.settle(entry, entry.early);
     else if (route.uncertain) this.recheck(entry);
     return { kind: 'dispatched', ...agentIdentity(route.agentId, route.session) };
   }
@@ -89,7 +68,7 @@ export class ClusterDispatch {
 
   /** Cluster mode: an agent with requests in flight (re)registered on `replicaId`. */
   redeliverTo(agentId: string, replicaId: string): void {
-    for (const entry of this.core.inflight.values()) {
+    for (const entry of this.table.inflight.values()) {
       if (entry.agentId !== agentId || entry.status !== 'sent' || !entry.req) continue;
       this.redeliver(entry, replicaId).catch((err: unknown) =>
         this.deps.logger.warn({ requestId: entry.requestId, err: errText(err) }, 'redelivery failed'),
@@ -100,7 +79,7 @@ export class ClusterDispatch {
   private async redeliver(entry: InFlight, replicaId: string): Promise<void> {
     const c = this.deps.cluster;
     const req = entry.req!;
-    const current = () => this.core.inflight.get(entry.requestId) === entry && entry.status === 'sent';
+    const current = () => this.table.holds(entry) && entry.status === 'sent';
     if (replicaId !== c.replicaId) {
       const out = await c.forward(replicaId, { ...req, agentId: entry.agentId!, sessionId: '', origin: c.replicaId, redelivery: true });
       if (out === 'accepted' && current()) {
@@ -115,7 +94,7 @@ export class ClusterDispatch {
     // first is found here, and its ack reaches the agent only after this execute (same socket, in order).
     const stored = await this.deps.store.get(req.requestId);
     if (!current()) return;
-    if (stored) this.core.settle(entry, stored);
+    if (stored) this.table.settle(entry, stored);
     else if (s.send(executeFrame(req))) {
       entry.replicaId = replicaId;
       entry.session = s;
@@ -124,10 +103,10 @@ export class ClusterDispatch {
 
   /** Cluster mode: another replica stored the result of a request this replica dispatched. */
   settleRemote(result: StoredResult): void {
-    const entry = this.core.inflight.get(result.requestId);
+    const entry = this.table.inflight.get(result.requestId);
     if (!entry || entry.organizationId !== result.organizationId) return;
     if (entry.status === 'reserving') entry.early = result;
-    else if (entry.status === 'sent') this.core.settle(entry, result);
+    else if (entry.status === 'sent') this.table.settle(entry, result);
   }
 
   /**
@@ -142,8 +121,10 @@ export class ClusterDispatch {
         await this.deps.store.put(stored);
       } catch (err) {
         this.deps.logger.error({ requestId: stored.requestId, agentId: held.agentId, err: errText(err) }, 'could not store result');
-        // The agent resends only after a reconnect: retry while the request is still running.
-        if (Date.now() + STORE_RETRY_MS < held.deadline) setTimeout(() => void attempt(), STORE_RETRY_MS).unref();
+        retryStoreLater(
+          () => Date.now() < held.deadline,
+          () => void attempt(),
+        );
         return;
       }
       session.send(encodeMessage({ type: 'execute_ack', requestId: stored.requestId }));

@@ -57,7 +57,7 @@ export class ClusterOwner {
     const s = this.live(m);
     if (!s?.send(executeFrame(m))) return false;
     this.drop(m.requestId);
-    s.inFlight++;
+    s.reserveSlot();
     const timer = setTimeout(() => this.drop(m.requestId), m.timeoutMs + HOLD_GRACE_MS);
     timer.unref?.();
     const deadline = Date.now() + m.timeoutMs;
@@ -103,6 +103,6 @@ export class ClusterOwner {
     if (!h) return;
     this.held.delete(requestId);
     clearTimeout(h.timer);
-    h.session.inFlight = Math.max(0, h.session.inFlight - 1);
+    h.session.releaseSlot();
   }
 }

@@ -1,8 +1,9 @@
 import { type DispatchRequest, type Logger, encodeMessage } from '@vespid/protocol';
-import type { ForwardedExecute, GatewayCluster } from '../cluster/cluster-types.js';
+import type { ForwardedExecute, GatewayCluster, ReserveRequest } from '../cluster/cluster-types.js';
 import { GatewayError } from '../errors.js';
 import type { ResultStore } from '../results/result-store.js';
-import { connectorIdOf, selectorAgent, selectorTag } from './candidates.js';
+import type { SelectionName } from '../selection/strategy.js';
+import { type RoutingRequest, targetOf } from '../selection/candidates.js';
 import type { Registry } from './registry.js';
 import type { Session } from './session.js';
 
@@ -23,7 +24,7 @@ export interface ClusterRouteDeps {
   registry: Registry;
   store: ResultStore;
   logger: Logger;
-  strategy: 'least_in_flight_lru' | 'round_robin';
+  strategy: SelectionName;
 }
 
 /** The `execute` frame of a request (the secret only ever goes to the agent, or over pub/sub to its replica). */
@@ -41,6 +42,21 @@ export function executeFrame(
   });
 }
 
+/** What the reserve script is asked for a request: the same target the local filter derives. */
+export function reserveRequestOf(req: RoutingRequest & { requestId: string }, strategy: SelectionName, deadline: number): ReserveRequest {
+  const t = targetOf(req);
+  return {
+    requestId: req.requestId,
+    organizationId: t.organizationId,
+    kind: t.kind,
+    connectorId: t.connectorId,
+    tag: t.tag,
+    agentId: t.agentId,
+    strategy,
+    deadline,
+  };
+}
+
 /**
  * Selects cluster-wide (atomic reservation in the cluster), records the dispatch durably, then sends
  * to the local socket or forwards to the owner replica. The record comes first so that whichever
@@ -50,16 +66,7 @@ export function executeFrame(
 export async function routeInCluster(deps: ClusterRouteDeps, req: DispatchRequest): Promise<ClusterRoute> {
   const { cluster, registry, store, logger } = deps;
   const deadline = Date.now() + req.timeoutMs;
-  const base = {
-    requestId: req.requestId,
-    organizationId: req.organizationId,
-    kind: req.kind,
-    connectorId: connectorIdOf(req.kind, req.payload),
-    tag: selectorTag(req.selector),
-    agentId: selectorAgent(req.selector),
-    strategy: deps.strategy,
-    deadline,
-  };
+  const base = reserveRequestOf(req, deps.strategy, deadline);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const r = await cluster.reserve(base);
     if (!r.ok) {

@@ -1,14 +1,16 @@
-import type { DispatchRequest, Logger, StoredResult } from '@vespid/protocol';
+import type { DispatchRequest, Logger } from '@vespid/protocol';
 import type { GatewayCluster } from '../cluster/cluster-types.js';
 import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SelectionStrategy } from '../selection/strategy.js';
-import { type Explanation, explainRouting } from './candidates.js';
+import { type Explanation, explainRouting } from '../selection/candidates.js';
 import { DispatchQueue, type QueueItem } from './dispatch-queue.js';
+import type { QueuedOutcome } from './dispatch-outcome.js';
+import { errText } from './err-text.js';
 import type { InFlight } from './in-flight.js';
+import type { RequestTable } from './request-table.js';
 import type { Registry } from './registry.js';
-import type { Session } from './session.js';
-import { type QueuedOutcome, queueTimeoutResult, routeKey } from './waiting-room.js';
+import { queueTimeoutResult, routeKey } from './waiting-room.js';
 
 interface Waiting extends QueueItem {
   req: DispatchRequest;
@@ -17,13 +19,11 @@ interface Waiting extends QueueItem {
   deadline: number;
 }
 
-/** What the cluster queue needs of the dispatcher. */
+/** What the cluster queue needs of the dispatcher: the request table, and how a request is routed. */
 export interface ClusterWaitingCore {
-  readonly inflight: Map<string, InFlight>;
+  readonly table: RequestTable;
   /** Routes through the cluster (reserve, record, send or forward); throws NO_AGENT_AVAILABLE when no agent is free. */
   route(entry: InFlight, req: DispatchRequest): Promise<unknown>;
-  storeAndSettle(entry: InFlight, stored: StoredResult, session: Session | null): Promise<void>;
-  forget(entry: InFlight): void;
 }
 
 interface Deps {
@@ -34,8 +34,6 @@ interface Deps {
   metrics: GatewayMetrics;
   maxPerOrg: number;
 }
-
-const errText = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 300);
 
 /**
  * Queued dispatch in cluster mode. The org's FIFO is a Redis index (`GatewayCluster.enqueue`); each
@@ -90,7 +88,7 @@ export class ClusterWaiting {
     if (r.existing && r.origin !== cluster.replicaId) {
       if (await cluster.isAlive(r.origin)) {
         // Waiting on a live replica, which routes it: never queued twice. This replica keeps no copy.
-        this.core.forget(entry);
+        this.core.table.drop(entry);
         const err = new GatewayError('NO_AGENT_AVAILABLE', `request ${req.requestId} is queued on gateway replica ${r.origin}`);
         for (const w of entry.waiters) w.reject(err);
         return { kind: 'queued', position: r.position, explanation: this.explanation(req, why) };
@@ -160,10 +158,10 @@ export class ClusterWaiting {
   }
 
   cancel(requestId: string, reason: string): boolean {
-    const entry = this.core.inflight.get(requestId);
+    const entry = this.core.table.inflight.get(requestId);
     if (entry?.status !== 'queued' || !this.local.has(requestId)) return false;
     this.local.remove(requestId);
-    this.core.forget(entry);
+    this.core.table.drop(entry);
     void this.deps.cluster.dequeue?.(requestId, entry.organizationId).catch(() => {});
     this.deps.metrics.queueDepth?.(this.local.size);
     const err = new GatewayError('TASK_CANCELLED', `request ${requestId} was cancelled while queued: ${reason}`);
@@ -208,7 +206,7 @@ export class ClusterWaiting {
   private async place(w: Waiting): Promise<boolean> {
     const { cluster } = this.deps;
     const { entry, req } = w;
-    if (this.core.inflight.get(req.requestId) !== entry || entry.status !== 'queued') {
+    if (!this.core.table.holds(entry) || entry.status !== 'queued') {
       this.local.remove(req.requestId);
       return true;
     }
@@ -217,14 +215,12 @@ export class ClusterWaiting {
     if (!claim.ok) {
       // Another replica adopted it (this one was thought dead) or it expired: that copy is the one.
       this.local.remove(req.requestId);
-      if (entry.timer) clearTimeout(entry.timer);
-      this.core.forget(entry);
+      this.core.table.drop(entry);
       const err = new GatewayError('NO_AGENT_AVAILABLE', `request ${req.requestId} is no longer queued on this replica`);
       for (const x of entry.waiters) x.reject(err);
       return true;
     }
-    if (entry.timer) clearTimeout(entry.timer);
-    entry.timer = null;
+    this.core.table.disarm(entry);
     entry.status = 'reserving';
     const now = Date.now();
     entry.startedAt = now;
@@ -232,7 +228,7 @@ export class ClusterWaiting {
       await this.core.route(entry, req);
     } catch (err) {
       const code = (err as { code?: string }).code;
-      if ((code === 'NO_AGENT_AVAILABLE' || code === 'RATE_LIMITED') && this.core.inflight.get(req.requestId) === entry) {
+      if ((code === 'NO_AGENT_AVAILABLE' || code === 'RATE_LIMITED') && this.core.table.holds(entry)) {
         entry.status = 'queued';
         this.arm(entry, w.deadline - Date.now());
         await cluster.requeue!(req.requestId, req.organizationId, claim.score, w.deadline).catch(() => {});
@@ -240,7 +236,7 @@ export class ClusterWaiting {
       }
       this.local.remove(req.requestId);
       void cluster.dequeue?.(req.requestId, req.organizationId).catch(() => {});
-      this.core.forget(entry);
+      this.core.table.drop(entry);
       for (const x of entry.waiters) x.reject(err);
       return true;
     }
@@ -253,12 +249,11 @@ export class ClusterWaiting {
   }
 
   private arm(entry: InFlight, ms: number): void {
-    entry.timer = setTimeout(() => this.expire(entry), Math.max(1, ms));
-    entry.timer.unref?.();
+    this.core.table.arm(entry, ms, () => this.expire(entry));
   }
 
   private expire(entry: InFlight): void {
-    if (this.core.inflight.get(entry.requestId) !== entry || entry.status !== 'queued') return;
+    if (!this.core.table.holds(entry) || entry.status !== 'queued') return;
     const w = this.local.remove(entry.requestId);
     void this.deps.cluster.dequeue?.(entry.requestId, entry.organizationId).catch(() => {});
     this.deps.metrics.queueDepth?.(this.local.size);
@@ -269,7 +264,7 @@ export class ClusterWaiting {
     );
     const waitedMs = w ? Date.now() - w.enqueuedAt : 0;
     this.deps.metrics.dispatchRejected({ kind: entry.kind, code: 'NO_AGENT_AVAILABLE' });
-    this.core
+    this.core.table
       .storeAndSettle(entry, queueTimeoutResult(entry, why, waitedMs, 'without an agent on any gateway replica'), null)
       .catch((err: unknown) => this.deps.logger.error({ requestId: entry.requestId, err: errText(err) }, 'queue timeout handling failed'));
   }

@@ -1,5 +1,6 @@
 import type { DispatchRequest, StoredResult } from '@vespid/protocol';
 import type { RequestTrace } from '../tracing.js';
+import type { DispatchOutcome } from './dispatch-outcome.js';
 import type { Session } from './session.js';
 
 /** State of one request this gateway is responsible for. Removed from the map in `settle`. */
@@ -26,6 +27,8 @@ export interface InFlight {
   record: { replicaId?: string | undefined; deadline: number } | null;
   /** A `dispatchAsync` caller relies on the stored result: an aborted synchronous caller does not cancel it. */
   detached?: boolean;
+  /** The first `start()` of the request while it selects and sends: a concurrent repeat waits for it. */
+  placing?: Promise<DispatchOutcome> | undefined;
   /** Its spans, when the gateway traces (absent: tracing off). */
   trace?: RequestTrace | undefined;
   waiters: Array<{ resolve: (r: StoredResult) => void; reject: (e: unknown) => void }>;

@@ -2,8 +2,15 @@ import type { Capabilities } from '@vespid/protocol';
 import type { AuthenticatedAgent } from '../authenticator.js';
 import type { SelectionCandidate } from '../selection/strategy.js';
 import type { AgentConnection } from './connection.js';
+import type { RotateTokenAck } from '@vespid/protocol';
 import type { LruNode } from './lru-pool.js';
-import type { PendingRotation } from './token-rotation.js';
+
+/** A rotation waiting for the agent's `rotate_token_ack`. */
+export interface PendingRotation {
+  readonly rotationId: string;
+  /** Resolves the wait: the ack, or null when the session closed or the ack timed out. */
+  settle?: (ack: RotateTokenAck | null) => void;
+}
 
 /** Lifecycle of one agent connection. */
 export type SessionState = 'awaiting_hello' | 'ready' | 'closing' | 'closed';
@@ -25,7 +32,13 @@ export class Session implements SelectionCandidate {
   maxInFlight = 0;
   /** Paused (cordoned): never selected for new work; requests already sent run to the end. */
   paused: boolean;
-  inFlight = 0;
+  /**
+   * Draining: the agent refused a task with AGENT_SHUTDOWN. It finishes what it runs but is never
+   * selected again (its in-flight count falls as it drains, which made least-in-flight pick it).
+   */
+  draining = false;
+  /** Requests counted against `maxInFlight`; changed only by {@link reserveSlot} and {@link releaseSlot}. */
+  private slots = 0;
   lastDispatchSeq = 0;
   lastSeenAt: number;
   /** A token rotation waiting for this session's `rotate_token_ack`. */
@@ -55,6 +68,25 @@ export class Session implements SelectionCandidate {
 
   get organizationId(): string {
     return this.agent.organizationId;
+  }
+
+  /** Requests currently running on this session (what selection and `listSessions` see). */
+  get inFlight(): number {
+    return this.slots;
+  }
+
+  /**
+   * Counts one request against `maxInFlight`. `dispatchSeq`: a dispatch chosen by selection, which
+   * records it for least-recently-used ordering (a forwarded or held request does not).
+   */
+  reserveSlot(dispatchSeq?: number): void {
+    this.slots++;
+    if (dispatchSeq !== undefined) this.lastDispatchSeq = dispatchSeq;
+  }
+
+  /** Frees a slot taken by {@link reserveSlot}; never below zero. */
+  releaseSlot(): void {
+    this.slots = Math.max(0, this.slots - 1);
   }
 
   /** Sends a frame unless the session is already going away. Never throws. */

@@ -5,7 +5,9 @@ import type { GatewayCluster } from '../cluster/cluster-types.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { AgentHelloInfo, AgentSeen } from '../options.js';
 import type { AgentConnection, ConnectionHandle } from './connection.js';
-import { type Dispatcher, errText } from './dispatcher.js';
+import { presenceOf } from '../selection/candidates.js';
+import type { Dispatcher } from './dispatcher.js';
+import { errText } from './err-text.js';
 import type { Registry } from './registry.js';
 import { Session } from './session.js';
 import type { TokenRotations } from './token-rotation.js';
@@ -169,12 +171,12 @@ export class SessionManager {
         this.close(session, CloseCode.ProtocolViolation, 'duplicate hello');
         return;
       case 'execute_received':
-        this.deps.dispatcher().onReceived(session, msg.requestId);
+        this.deps.dispatcher().results.onReceived(session, msg.requestId);
         return;
       case 'execute_result':
         this.deps
           .dispatcher()
-          .onResult(session, msg)
+          .results.onResult(session, msg)
           .catch((err: unknown) => this.deps.logger.error({ requestId: msg.requestId, err: errText(err) }, 'result handling failed'));
         return;
       case 'rotate_token_ack':
@@ -196,7 +198,7 @@ export class SessionManager {
     session.state = 'ready';
     const replaced = this.deps.registry.add(session);
     if (replaced) this.close(replaced, CloseCode.Replaced, 'replaced by a newer session');
-    if (!session.paused) this.publish(session);
+    this.publish(session);
     session.send(
       encodeMessage({
         type: 'hello_ack',
@@ -239,7 +241,7 @@ export class SessionManager {
     if (wasReady) this.withdraw(session);
     this.deps.registry.all.delete(session);
     if (wasReady) this.deps.metrics.connectedAgents(this.deps.registry.readyCount);
-    this.deps.dispatcher().onSessionClosed(session);
+    this.deps.dispatcher().results.onSessionClosed(session);
     this.deps.rotations.onClosed(session);
     this.deps.logger.info({ agentId: session.agentId, sessionId: session.sessionId, code }, 'agent session closed');
     const onGone = this.deps.onAgentDisconnected;
@@ -254,20 +256,13 @@ export class SessionManager {
     this.closed(session, 1006);
   }
 
-  /** Cluster mode: publishes a ready session's presence and capacity. */
+  /** Cluster mode: publishes a selectable session's presence and capacity (not a paused or draining one). */
   private publish(s: Session): void {
     const cluster = this.deps.cluster;
-    if (!cluster) return;
+    const presence = presenceOf(s);
+    if (!cluster || !presence) return;
     cluster
-      .register({
-        agentId: s.agentId,
-        organizationId: s.organizationId,
-        sessionId: s.sessionId,
-        maxInFlight: s.maxInFlight,
-        kinds: [...s.kinds],
-        connectors: s.connectors ? [...s.connectors] : null,
-        tags: [...s.tags],
-      })
+      .register(presence)
       .catch((err: unknown) => this.deps.logger.warn({ agentId: s.agentId, err: errText(err) }, 'could not publish agent presence'));
   }
 

@@ -1,16 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { AGENT_FEATURES, type Logger, type RotateToken, type RotateTokenAck, encodeMessage } from '@vespid/protocol';
 import type { TokenRotator } from '../authenticator.js';
-import { errText } from './dispatcher.js';
+import { errText } from './err-text.js';
 import type { Registry } from './registry.js';
-import type { Session } from './session.js';
-
-/** A rotation waiting for the agent's `rotate_token_ack`. */
-export interface PendingRotation {
-  readonly rotationId: string;
-  /** Resolves the wait: the ack, or null when the session closed or the ack timed out. */
-  settle?: (ack: RotateTokenAck | null) => void;
-}
+import type { PendingRotation, Session } from './session.js';
 
 /**
  * What a rotation request found: `started` sessions were sent (or are being sent) `rotate_token`;

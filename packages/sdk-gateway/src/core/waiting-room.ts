@@ -3,9 +3,12 @@ import { GatewayError } from '../errors.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { ResultStore } from '../results/result-store.js';
 import type { SelectionStrategy } from '../selection/strategy.js';
-import { type Explanation, connectorIdOf, explainRouting, selectSession, selectorAgent, selectorTag } from './candidates.js';
+import { type Explanation, connectorIdOf, explainRouting, selectSession, selectorAgent, selectorTag } from '../selection/candidates.js';
+import type { QueuedOutcome } from './dispatch-outcome.js';
 import { DispatchQueue, type QueueItem } from './dispatch-queue.js';
+import { errText } from './err-text.js';
 import type { InFlight } from './in-flight.js';
+import type { RequestTable } from './request-table.js';
 import type { Registry } from './registry.js';
 import type { Session } from './session.js';
 
@@ -16,13 +19,11 @@ interface Waiting extends QueueItem {
   enqueuedAt: number;
 }
 
-/** What the waiting room needs of the dispatcher. */
+/** What the waiting room needs of the dispatcher: the request table, and how a request is sent. */
 export interface WaitingCore {
-  readonly inflight: Map<string, InFlight>;
+  readonly table: RequestTable;
   /** Sends `execute` to the session and marks the entry sent; returns its deadline. Throws if the send failed. */
   sendTo(entry: InFlight, req: DispatchRequest, session: Session): number;
-  storeAndSettle(entry: InFlight, stored: StoredResult, session: Session | null): Promise<void>;
-  forget(entry: InFlight): void;
 }
 
 interface Deps {
@@ -53,13 +54,6 @@ export function queueTimeoutResult(
     },
     completedAt: Date.now(),
   };
-}
-
-/** A request was queued: its 1-based position in the org's queue and why no agent took it. */
-export interface QueuedOutcome {
-  kind: 'queued';
-  position: number;
-  explanation: Explanation;
 }
 
 /** Requests with the same key need the same agents: kind, connector and selector. */
@@ -146,10 +140,10 @@ export class WaitingRoom {
 
   /** Withdraws a waiting request: its callers get `TASK_CANCELLED`. False when it is not waiting. */
   cancel(requestId: string, reason: string): boolean {
-    const entry = this.core.inflight.get(requestId);
+    const entry = this.core.table.inflight.get(requestId);
     if (entry?.status !== 'queued') return false;
     this.queue.remove(requestId);
-    this.core.forget(entry);
+    this.core.table.drop(entry);
     this.deps.metrics.queueDepth?.(this.queue.size);
     this.deps.logger.info({ requestId, reason }, 'queued request cancelled');
     const err = new GatewayError('TASK_CANCELLED', `request ${requestId} was cancelled while queued: ${reason}`);
@@ -165,11 +159,10 @@ export class WaitingRoom {
 
   private place(w: Waiting): boolean {
     const { entry, req } = w;
-    if (this.core.inflight.get(req.requestId) !== entry || entry.status !== 'queued') return true; // ended meanwhile: drop
+    if (!this.core.table.holds(entry) || entry.status !== 'queued') return true; // ended meanwhile: drop
     const session = selectSession(this.deps.registry, this.deps.selection(), req);
     if (!session) return false;
-    if (entry.timer) clearTimeout(entry.timer);
-    entry.timer = null;
+    this.core.table.disarm(entry);
     const now = Date.now();
     // The execution timeout starts now: queue time is not execution time.
     entry.startedAt = now;
@@ -185,23 +178,17 @@ export class WaitingRoom {
     this.deps.logger.info({ requestId: req.requestId, agentId: session.agentId, waitedMs: now - w.enqueuedAt }, 'queued request assigned');
     this.deps.store
       .recordDispatch({ requestId: req.requestId, organizationId: req.organizationId, agentId: session.agentId, deadline })
-      .catch((err: unknown) =>
-        this.deps.logger.warn(
-          { requestId: req.requestId, err: err instanceof Error ? err.message : String(err) },
-          'could not record dispatch',
-        ),
-      );
+      .catch((err: unknown) => this.deps.logger.warn({ requestId: req.requestId, err: errText(err) }, 'could not record dispatch'));
     return true;
   }
 
   private armTimeout(entry: InFlight, ms: number): void {
-    entry.timer = setTimeout(() => this.expire(entry), Math.max(1, ms));
-    entry.timer.unref?.();
+    this.core.table.arm(entry, ms, () => this.expire(entry));
   }
 
   /** The queue timeout passed: the request ends with NO_AGENT_AVAILABLE and the placement explanation. */
   private expire(entry: InFlight): void {
-    if (this.core.inflight.get(entry.requestId) !== entry || entry.status !== 'queued') return;
+    if (!this.core.table.holds(entry) || entry.status !== 'queued') return;
     const waiting = this.queue.remove(entry.requestId);
     this.deps.metrics.queueDepth?.(this.queue.size);
     entry.status = 'storing';
@@ -211,13 +198,8 @@ export class WaitingRoom {
     const waitedMs = waiting ? Date.now() - waiting.enqueuedAt : 0;
     this.deps.metrics.dispatchRejected({ kind: entry.kind, code: 'NO_AGENT_AVAILABLE' });
     this.deps.logger.warn({ requestId: entry.requestId, organizationId: entry.organizationId, waitedMs }, 'queued request timed out');
-    this.core
+    this.core.table
       .storeAndSettle(entry, queueTimeoutResult(entry, why, waitedMs, 'without an agent'), null)
-      .catch((err: unknown) =>
-        this.deps.logger.error(
-          { requestId: entry.requestId, err: err instanceof Error ? err.message : String(err) },
-          'queue timeout handling failed',
-        ),
-      );
+      .catch((err: unknown) => this.deps.logger.error({ requestId: entry.requestId, err: errText(err) }, 'queue timeout handling failed'));
   }
 }

@@ -53,6 +53,9 @@ return 1`;
 // ARGV: P, now, strategy ('lil'|'rr'), pool key ('' when an agent id is given), org, kind, connector or '',
 // tag or '', agentId or '', requestId, deadline, quota (0 = none), scanLimit, chunk
 // Returns {'ok', agentId, replica, session} | {'none'} | {'quota'}
+// check() is the eligibility filter of selection/candidates.ts (exclusionOf) over the published presence;
+// paused and draining agents are never published (presenceOf). One table of cases, test/eligibility-cases.ts,
+// runs against both (selection/eligibility.test.ts, redis/eligibility.int.test.ts).
 export const RESERVE_SCRIPT = `
 local P = ARGV[1]
 local now = tonumber(ARGV[2])

@@ -109,13 +109,29 @@ export function roundRobin(): SelectionStrategy {
 }
 
 /**
+ * The built-in strategy names: the values of `GATEWAY_AGENT_SELECTION` and of the `selection` option
+ * given as a string, and the strategies cluster mode can run inside Redis. Every other list of names
+ * derives from this one.
+ * @example
+ * ```ts
+ * if ((SELECTION_NAMES as readonly string[]).includes(value)) selectionByName(value as SelectionName);
+ * ```
+ */
+export const SELECTION_NAMES = ['least_in_flight_lru', 'round_robin'] as const;
+
+/**
  * The strategy names accepted by `GATEWAY_AGENT_SELECTION`.
  * @example
  * ```ts
  * const name: SelectionName = 'round_robin';
  * ```
  */
-export type SelectionName = 'least_in_flight_lru' | 'round_robin';
+export type SelectionName = (typeof SELECTION_NAMES)[number];
+
+/** Whether `name` is a built-in strategy's name. */
+export function isSelectionName(name: string): name is SelectionName {
+  return (SELECTION_NAMES as readonly string[]).includes(name);
+}
 
 /**
  * The built-in strategy for a `GATEWAY_AGENT_SELECTION` value.

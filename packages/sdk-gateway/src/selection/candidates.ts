@@ -1,7 +1,8 @@
 import type { Selector } from '@vespid/protocol';
-import type { SelectionStrategy } from '../selection/strategy.js';
-import type { Registry } from './registry.js';
-import type { Session } from './session.js';
+import type { AgentPresence } from '../cluster/cluster-types.js';
+import type { SelectionStrategy } from './strategy.js';
+import type { Registry } from '../core/registry.js';
+import type { Session } from '../core/session.js';
 
 /**
  * The routing-relevant part of a dispatch request.
@@ -67,30 +68,86 @@ export function selectorAgent(selector: Selector | undefined): string | undefine
   return selector && 'agentId' in selector ? selector.agentId : undefined;
 }
 
-const matchesConnector = (s: Session, connectorId: string | undefined) =>
-  connectorId === undefined || s.connectors === null || s.connectors.has(connectorId);
+/** What a request asks of an agent, derived once per selection. */
+export interface Target {
+  organizationId: string;
+  kind: string;
+  connectorId: string | undefined;
+  agentId: string | undefined;
+  /** Control-plane tag the agent must carry (`group:x` for a group selector). */
+  tag: string | undefined;
+}
+
+export function targetOf(req: RoutingRequest): Target {
+  return {
+    organizationId: req.organizationId,
+    kind: req.kind,
+    connectorId: connectorIdOf(req.kind, req.payload),
+    agentId: selectorAgent(req.selector),
+    tag: selectorTag(req.selector),
+  };
+}
+
+/** The filter that excludes an agent, in the order `explain()` reports them. */
+export type Exclusion = 'paused' | 'kind' | 'connector' | 'selector' | 'capacity';
+
+/**
+ * The eligibility filter: why a ready session of the target's organization cannot take the request,
+ * or null when it can. The Lua reserve script (redis/cluster-scripts.ts) applies the same rules to the
+ * published presence; `test/eligibility-cases.ts` runs one table of cases against both.
+ */
+export function exclusionOf(s: Session, t: Target): Exclusion | null {
+  // Paused first: an operator's cordon is the reason, whatever else the agent could run.
+  if (s.paused) return 'paused';
+  if (!s.kinds.has(t.kind)) return 'kind';
+  if (t.connectorId !== undefined && s.connectors !== null && !s.connectors.has(t.connectorId)) return 'connector';
+  if ((t.agentId !== undefined && s.agentId !== t.agentId) || (t.tag !== undefined && !s.tags.has(t.tag))) return 'selector';
+  if (s.inFlight >= s.maxInFlight) return 'capacity';
+  return null;
+}
 
 /**
  * Eligible sessions in LRU order, lazily. Starts from the narrowest index (the agent itself, the tag
- * pool or the kind pool of the org) so a dispatch never walks agents of other orgs or kinds.
+ * pool or the kind pool of the org) so a dispatch never walks agents of other orgs or kinds. A draining
+ * session is in no pool (see {@link markDraining}).
  */
 export function* eligibleSessions(registry: Registry, req: RoutingRequest): Generator<Session, void, undefined> {
-  const org = req.organizationId;
-  const connectorId = connectorIdOf(req.kind, req.payload);
-  const agentId = selectorAgent(req.selector);
-  const tag = selectorTag(req.selector);
+  const t = targetOf(req);
+  const org = t.organizationId;
   let pool: Iterable<Session>;
-  if (agentId !== undefined) {
-    const s = registry.currentFor(agentId);
+  if (t.agentId !== undefined) {
+    const s = registry.currentFor(t.agentId);
     pool = s && s.organizationId === org ? [s] : [];
-  } else if (tag !== undefined) pool = registry.tagPool(org, tag);
-  else pool = registry.kindPool(org, req.kind);
-  for (const s of pool) {
-    if (s.state !== 'ready' || s.paused || s.inFlight >= s.maxInFlight || !s.kinds.has(req.kind)) continue;
-    if (tag !== undefined && !s.tags.has(tag)) continue;
-    if (!matchesConnector(s, connectorId)) continue;
-    yield s;
-  }
+  } else if (t.tag !== undefined) pool = registry.tagPool(org, t.tag);
+  else pool = registry.kindPool(org, t.kind);
+  for (const s of pool) if (s.state === 'ready' && exclusionOf(s, t) === null) yield s;
+}
+
+/**
+ * The agent refused a task with AGENT_SHUTDOWN: it drains. It leaves every routing pool here and is
+ * never published again (see {@link presenceOf}), so no replica selects it while its load falls.
+ */
+export function markDraining(registry: Registry, session: Session): void {
+  session.draining = true;
+  registry.unroute(session);
+}
+
+/**
+ * What cluster mode publishes of a session so that the reserve script can select it, or null when it
+ * must not be selectable: not ready, paused (cordoned) or draining. Capacity is not part of it: the
+ * script counts in-flight reservations itself.
+ */
+export function presenceOf(s: Session): AgentPresence | null {
+  if (s.state !== 'ready' || s.paused || s.draining) return null;
+  return {
+    agentId: s.agentId,
+    organizationId: s.organizationId,
+    sessionId: s.sessionId,
+    maxInFlight: s.maxInFlight,
+    kinds: [...s.kinds],
+    connectors: s.connectors ? [...s.connectors] : null,
+    tags: [...s.tags],
+  };
 }
 
 /** Runs the strategy over the eligible sessions. */
@@ -103,9 +160,8 @@ export function selectSession(registry: Registry, strategy: SelectionStrategy, r
  * org's agents: used for dry runs and for the error message after selection failed, not per dispatch.
  */
 export function explainRouting(registry: Registry, strategy: SelectionStrategy, req: RoutingRequest): Explanation {
-  const connectorId = connectorIdOf(req.kind, req.payload);
-  const agentId = selectorAgent(req.selector);
-  const tag = selectorTag(req.selector);
+  const t = targetOf(req);
+  const { connectorId, agentId, tag } = t;
   const excluded = { kind: 0, connector: 0, selector: 0, capacity: 0 };
   let paused = 0;
   let connected = 0;
@@ -113,13 +169,10 @@ export function explainRouting(registry: Registry, strategy: SelectionStrategy, 
   for (const s of registry.orgPool(req.organizationId)) {
     if (s.state !== 'ready') continue;
     connected++;
-    // Paused first: an operator's cordon is the reason, whatever else the agent could run.
-    if (s.paused) paused++;
-    else if (!s.kinds.has(req.kind)) excluded.kind++;
-    else if (!matchesConnector(s, connectorId)) excluded.connector++;
-    else if ((agentId !== undefined && s.agentId !== agentId) || (tag !== undefined && !s.tags.has(tag))) excluded.selector++;
-    else if (s.inFlight >= s.maxInFlight) excluded.capacity++;
-    else eligible++;
+    const why = exclusionOf(s, t);
+    if (why === null) eligible++;
+    else if (why === 'paused') paused++;
+    else excluded[why]++;
   }
   const pick = eligible > 0 ? selectSession(registry, strategy, req) : undefined;
   const what = [
