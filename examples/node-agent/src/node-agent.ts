@@ -59,8 +59,10 @@ export async function buildExecutors(env: Env): Promise<Executor[]> {
   });
   if (!backend) return [connectors, sandboxNotConfiguredExecutor()];
   if (backend === 'docker') {
-    const { dockerSandboxExecutor, dockerSandboxOptionsFromEnv } = await loadDockerSandbox();
-    return [connectors, dockerSandboxExecutor(dockerSandboxOptionsFromEnv(env as NodeJS.ProcessEnv))];
+    const { sandbox, Dockerode } = await loadDockerSandbox();
+    const options = sandbox.dockerSandboxOptionsFromEnv(env as NodeJS.ProcessEnv);
+    const docker = options.docker ?? new Dockerode(options.socketPath ? { socketPath: options.socketPath } : undefined);
+    return [connectors, sandbox.dockerSandboxExecutor({ ...options, docker })];
   }
   throw new AgentError('AGENT_CONFIG_INVALID', `VESPID_AGENT_EXEC_BACKEND=${backend} is not supported (use docker, or leave it unset)`);
 }
