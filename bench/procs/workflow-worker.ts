@@ -19,9 +19,14 @@ const pg = createRequire(new URL('../../examples/db/package.json', import.meta.u
   Client: { prototype: { query: (...a: unknown[]) => unknown } };
 };
 let queries = 0;
+/** Queries by their first words (which statement), for the scenario's details. */
+let byStatement: Record<string, number> = {};
 const query = pg.Client.prototype.query;
 pg.Client.prototype.query = function (this: unknown, ...a: unknown[]) {
   queries++;
+  const text = typeof a[0] === 'string' ? a[0] : ((a[0] as { text?: string } | undefined)?.text ?? '?');
+  const key = text.replace(/\s+/g, ' ').trim().slice(0, 70);
+  byStatement[key] = (byStatement[key] ?? 0) + 1;
   return query.apply(this, a);
 };
 
@@ -104,6 +109,7 @@ serve({
     const ids = created;
     const waitMs = num(args, 'waitMs', 60_000);
     const q0 = queries;
+    byStatement = {};
     const done = Promise.all(
       ids.map(
         (id) =>
@@ -131,6 +137,7 @@ serve({
       runs: ids.length,
       failed: ends.filter((e) => e?.status !== 'succeeded').length,
       queries: queries - q0,
+      byStatement,
     };
     for (const id of ids) waiters.delete(id);
     return out;

@@ -33,6 +33,7 @@ interface GoOut {
   runs: number;
   failed: number;
   queries: number;
+  byStatement: Record<string, number>;
 }
 
 async function redisCpu(redis: InstanceType<typeof Redis>): Promise<number> {
@@ -105,6 +106,8 @@ export async function workflowNodeCost(ctx: BenchContext): Promise<void> {
         for (const [k, v] of Object.entries(m.cpu)) p.cpuMs[k] = (p.cpuMs[k] ?? 0) + v * 1000;
       }
     }
+    // Which statements a remote node costs (last round), for the analysis.
+    const statements = await measure('node', nodes, 1).then((m) => m.byStatement);
     const burstOut: Record<Mode, GoOut> = {
       node: await measure('node', 1, burst),
       cloud: await measure('cloud', 1, burst),
@@ -128,12 +131,13 @@ export async function workflowNodeCost(ctx: BenchContext): Promise<void> {
     ctx.details.w = {
       nodes,
       rounds,
+      remoteStatements: Object.fromEntries(Object.entries(statements).map(([k, v]) => [k, round(v / nodes)])),
       remote,
       cloud,
       burst: {
         runs: burst,
         remote: { ...burstOut.node, runsPerSec: runsPerSec(burstOut.node) },
-        cloud: { ...burstOut.cloud, runsPerSec: runsPerSec(burstOut.cloud) },
+        cloud: { ...burstOut.cloud, byStatement: undefined, runsPerSec: runsPerSec(burstOut.cloud) },
       },
     };
     ctx.figures.push(
