@@ -319,7 +319,10 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
 
   /** Continues a run whose result was just committed: here when there is room, else through the queue. */
   function continueRun(job: RunJob, stepKey: string): void {
-    if (draining || inProcess.size >= inProcessLimit) return enqueue(job, stepKey, 0);
+    if (draining || inProcess.size >= inProcessLimit) {
+      enqueue(job, stepKey, 0);
+      return;
+    }
     const p = processRun(job).catch((err: unknown) => {
       logger.warn({ runId: job.runId, err: (err as Error).message }, 'in-process continuation failed; the queue takes the run');
       enqueue(job, stepKey, 0);
