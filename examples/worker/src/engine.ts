@@ -58,9 +58,15 @@ export interface WorkflowEngine {
   drain(): Promise<void>;
 }
 
+/** A node (attempt) whose `node_started` is committed: what a continuation runs first. */
+interface NodeStep {
+  node: WorkflowNode;
+  attempt: number;
+}
+
 type Step =
   | { kind: 'done' }
-  | { kind: 'node'; node: WorkflowNode; attempt: number; index: number }
+  | ({ kind: 'node' } & NodeStep)
   /** The attempt's retry delay has not elapsed yet: the run waits on a delayed job, not in memory. */
   | { kind: 'wait'; node: WorkflowNode; attempt: number; delayMs: number };
 
@@ -79,7 +85,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
   // One processor per run in this process; across processes the step-keyed job ids keep one job per step.
   const active = new Map<string, Promise<void>>();
   // onResult runs inside the cursor transaction; what to do next is only acted on in onApplied (after commit).
-  const pendingAfterCommit = new Map<string, { delayMs: number } | undefined>();
+  const pendingAfterCommit = new Map<string, { delayMs: number; next?: NodeStep } | undefined>();
   // Runs continued in this process after a result applied here: the queue hand-off (a job add, a
   // worker fetch, a lock) cost more than the node itself. The queue stays the path when this is full,
   // while closing, after a failure here, and after a crash (the run sweeper).
@@ -89,8 +95,16 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
   // Requests whose node_dispatched onDispatched already named (in this process): no second update at the result.
   const namedAgent = new Set<string>();
 
+  // Parsed DSL by published version (versions never change): validating a 50-node DSL on every run
+  // lock was a visible share of a node's CPU. Bounded by clearing, as a hot set refills at once.
+  const parsedNodes = new Map<string, WorkflowNode[]>();
   function nodesOf(run: RunRow): WorkflowNode[] {
-    return WorkflowDslSchema.parse(run.dsl).nodes;
+    const cached = parsedNodes.get(run.version_id);
+    if (cached) return cached;
+    const nodes = WorkflowDslSchema.parse(run.dsl).nodes;
+    if (parsedNodes.size >= 1000) parsedNodes.clear();
+    parsedNodes.set(run.version_id, nodes);
+    return nodes;
   }
 
   async function finishRun(tx: PoolClient, run: RunRow, status: 'succeeded' | 'failed', error?: ErrorInfo): Promise<void> {
@@ -125,7 +139,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       }
       // Appended once per attempt, whoever processes the run again (a duplicate job, a restarted worker).
       await appendEvent(tx, run, 'node_started', node.id, { attempt: run.attempt, type: node.type }, { set: 'updated_at = now()' }, true);
-      return { kind: 'node', node, attempt: run.attempt, index: run.cursor_node_index };
+      return { kind: 'node', node, attempt: run.attempt };
     });
   }
 
@@ -138,7 +152,8 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     where: { runId: string; organizationId: string; nodeId: string; attempt: number; requestId: string; expect: 'running' | 'blocked' },
     result: NodeOutcome,
     dispatch?: { createdAt: number },
-  ): Promise<{ delayMs: number } | undefined> {
+    startNext = false,
+  ): Promise<{ delayMs: number; next?: NodeStep } | undefined> {
     const run = await lockRun(tx, where.runId, where.organizationId);
     if (!run || run.status !== where.expect) return undefined;
     if (where.expect === 'blocked' && run.blocked_request_id !== where.requestId) return undefined;
@@ -162,7 +177,16 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
           params: [JSON.stringify(result.output ?? null)],
         },
       );
-      return { delayMs: 0 };
+      if (!startNext) return { delayMs: 0 };
+      // In the same transaction: finish the run, or start its next node, so the continuation needs no
+      // transaction of its own before it runs that node.
+      const following = nodesOf(run)[run.cursor_node_index + 1];
+      if (!following) {
+        await finishRun(tx, run, 'succeeded');
+        return undefined;
+      }
+      await appendEvent(tx, run, 'node_started', following.id, { attempt: 0, type: following.type }, undefined, true);
+      return { delayMs: 0, next: { node: following, attempt: 0 } };
     }
     const error: ErrorInfo = result.error ?? { code: ErrorCodes.INTERNAL_ERROR, message: 'node failed without an error' };
     const willRetry = isRetryableFailure(error, node) && where.attempt + 1 < options.nodeMaxAttempts;
@@ -279,9 +303,11 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     return blocked.state === 'completed';
   }
 
-  async function process(job: RunJob): Promise<void> {
+  async function process(job: RunJob, first?: NodeStep): Promise<void> {
+    let started: Step | undefined = first ? { kind: 'node', ...first } : undefined;
     for (let guard = 0; guard < 10_000; guard++) {
-      const step = await nextStep(job);
+      const step = started ?? (await nextStep(job));
+      started = undefined;
       if (step.kind === 'done') return;
       if (step.kind === 'wait') {
         // Usually already armed by onApplied/runCloud (same key, so this adds nothing); re-armed here
@@ -297,9 +323,12 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
   }
 
   /** One processor per run in this process: a queue job and an in-process continuation of the same run take turns. */
-  async function processRun(job: RunJob): Promise<void> {
-    const prev = active.get(job.runId) ?? Promise.resolve();
-    const next = prev.catch(() => {}).then(() => process(job));
+  async function processRun(job: RunJob, first?: NodeStep): Promise<void> {
+    const prev = active.get(job.runId);
+    // `first` was decided under the run lock by the result's transaction; if another processor of this
+    // run (a queue job) is ahead of us, the run may have moved on: look it up again instead.
+    const from = prev ? undefined : first;
+    const next = (prev ?? Promise.resolve()).catch(() => {}).then(() => process(job, from));
     active.set(job.runId, next);
     try {
       await next;
@@ -318,12 +347,12 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
   }
 
   /** Continues a run whose result was just committed: here when there is room, else through the queue. */
-  function continueRun(job: RunJob, stepKey: string): void {
+  function continueRun(job: RunJob, stepKey: string, first: NodeStep | undefined): void {
     if (draining || inProcess.size >= inProcessLimit) {
       enqueue(job, stepKey, 0);
       return;
     }
-    const p = processRun(job).catch((err: unknown) => {
+    const p = processRun(job, first).catch((err: unknown) => {
       logger.warn({ runId: job.runId, err: (err as Error).message }, 'in-process continuation failed; the queue takes the run');
       enqueue(job, stepKey, 0);
     });
@@ -370,6 +399,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
         },
         result,
         { createdAt: cursor.createdAt },
+        true,
       );
       // Remember what to do after commit; onApplied runs only once the transaction is durable.
       pendingAfterCommit.set(cursor.requestId, next);
@@ -386,7 +416,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       if (!next) return;
       const job = { runId: cursor.runId, organizationId: cursor.organizationId };
       if (next.delayMs > 0) enqueue(job, retryStepKey(cursor.nodeId, cursor.attempt + 1), next.delayMs);
-      else continueRun(job, `after-${cursor.nodeId}-a${cursor.attempt}`);
+      else continueRun(job, `after-${cursor.nodeId}-a${cursor.attempt}`, next.next);
     },
   };
 }

@@ -27,6 +27,8 @@ interface Watched {
   dispatchedAt?: number;
   /** Set when the result was applied while `block()` was still sending. */
   completed?: BlockedCursor;
+  /** Handed to the continuation queue (by a due sweep, or because a step polled it). */
+  queued?: boolean;
 }
 
 /**
@@ -260,8 +262,10 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
     }
     // Watched from now on: a push for a cursor left by a restarted worker is applied at once, not at the next poll.
     const local = watched.get(requestId);
-    if (local) local.cursor = cursor;
-    else watched.set(requestId, { cursor });
+    if (local) {
+      local.cursor = cursor;
+      local.queued = true;
+    } else watched.set(requestId, { cursor, queued: true });
     if (cursor.dispatchedAt === null && local?.dispatchedAt !== undefined) {
       await store.markDispatched(requestId, local.dispatchedAt);
       cursor.dispatchedAt = local.dispatchedAt;
@@ -396,6 +400,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
     const from = dueSweptUntil - pollMs;
     const seen = await sweepBlocked(store, queue, { createdAfter: from, createdBefore: now }, async (c) => {
       const local = watched.get(c.requestId);
+      if (local) local.queued = true;
       // Other workers would re-send a cursor they see undispatched: store what only this process knows.
       if (c.dispatchedAt === null && local?.dispatchedAt !== undefined && !local.completed) {
         await store.markDispatched(c.requestId, local.dispatchedAt);
@@ -403,6 +408,13 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       return Math.min(c.createdAt + pollMs, c.deadlineAt);
     });
     dueSweptUntil = now;
+    // This process's own cursors whose insert committed too late for the window above (a slow
+    // onBlocked): they are watched, so they are not left to the full sweep.
+    for (const [id, w] of watched) {
+      if (w.queued || w.completed || dispatching.has(id) || w.cursor.createdAt > now - pollMs) continue;
+      w.queued = true;
+      await queue.schedule(id, now);
+    }
     // Cursors completed elsewhere (another worker polled them) are forgotten after their deadline.
     for (const [id, w] of watched) if (!dispatching.has(id) && w.cursor.deadlineAt + pollMs < now) watched.delete(id);
     return seen;
