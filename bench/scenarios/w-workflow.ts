@@ -108,10 +108,16 @@ export async function workflowNodeCost(ctx: BenchContext): Promise<void> {
     }
     // Which statements a remote node costs (last round), for the analysis.
     const statements = await measure('node', nodes, 1).then((m) => m.byStatement);
-    const burstOut: Record<Mode, GoOut> = {
-      node: await measure('node', 1, burst),
-      cloud: await measure('cloud', 1, burst),
-    };
+    // Best of `rounds` bursts per mode, alternating: on a shared VM other work only ever slows one down.
+    const burstOut = {} as Record<Mode, GoOut>;
+    const burstRates: Record<Mode, number[]> = { node: [], cloud: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const mode of ['node', 'cloud'] as const) {
+        const m = await measure(mode, 1, burst);
+        burstRates[mode].push(round((m.runs / m.wallMs) * 1000));
+        if (!burstOut[mode] || m.wallMs < burstOut[mode].wallMs) burstOut[mode] = m;
+      }
+    }
     await stopAll(ctx.children);
 
     const summary = (mode: Mode) => {
