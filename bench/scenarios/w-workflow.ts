@@ -140,9 +140,10 @@ export async function workflowNodeCost(ctx: BenchContext): Promise<void> {
       remoteStatements: Object.fromEntries(Object.entries(statements).map(([k, v]) => [k, round(v / nodes)])),
       remote,
       cloud,
+      burstRates,
       burst: {
         runs: burst,
-        remote: { ...burstOut.node, runsPerSec: runsPerSec(burstOut.node) },
+        remote: { ...burstOut.node, byStatement: undefined, runsPerSec: runsPerSec(burstOut.node) },
         cloud: { ...burstOut.cloud, byStatement: undefined, runsPerSec: runsPerSec(burstOut.cloud) },
       },
     };
