@@ -50,7 +50,7 @@ function setup() {
     store,
     queue,
     pollMs: 50,
-    onResult: async ({ result }) => undefined && result,
+    onResult: async () => undefined,
     onApplied: ({ cursor, result }) =>
       applied.push({ requestId: cursor.requestId, source: result.source, dispatchedAt: cursor.dispatchedAt }),
   });
