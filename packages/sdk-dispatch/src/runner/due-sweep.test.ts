@@ -8,7 +8,8 @@ import { afterEach, expect, it, vi } from 'vitest';
 import type { DispatchClient } from '../client/dispatch-client.js';
 import { inProcessQueue } from '../queue/in-process-queue.js';
 import type { ContinuationQueue } from '../queue/queue.js';
-import { memoryCursorStore } from '../store/memory-store.js';
+import { type MemoryTx, memoryCursorStore } from '../store/memory-store.js';
+import type { ContinuationRunnerOptions } from './options.js';
 import { createContinuationRunner } from './continuation-runner.js';
 import type { ContinuationRunner } from './types.js';
 
@@ -18,7 +19,7 @@ afterEach(async () => {
   runner = undefined;
 });
 
-function setup() {
+function setup(over: Partial<ContinuationRunnerOptions<MemoryTx>> = {}) {
   const store = memoryCursorStore();
   const results = new Map<string, StoredResult>();
   const client = {
@@ -53,6 +54,7 @@ function setup() {
     onResult: async () => undefined,
     onApplied: ({ cursor, result }) =>
       applied.push({ requestId: cursor.requestId, source: result.source, dispatchedAt: cursor.dispatchedAt }),
+    ...over,
   });
   const input = (runId: string) => ({
     organizationId: 'o',
@@ -101,4 +103,17 @@ it('a result delivered before the first due sweep costs no queue job at all', as
   });
   expect(t.scheduled).toEqual([]);
   expect(t.applied).toEqual([{ requestId: blocked.requestId, source: 'deliver', dispatchedAt: expect.any(Number) }]);
+});
+
+it('queues its own cursor that no due window saw (its insert committed after the windows had passed)', async () => {
+  // Every windowed listing misses the cursor, as when its insert transaction outlasts the windows that
+  // cover its createdAt; the full sweep is an hour away. Only the runner's own watch list can find it.
+  const t = setup({ sweepIntervalMs: 3_600_000 });
+  const listBlocked = t.store.listBlocked;
+  t.store.listBlocked = async (o) => (o.createdAfter === undefined ? listBlocked(o) : []);
+  await runner!.start();
+  const blocked = await runner!.block(t.input('slow-insert'));
+  t.results.set(blocked.requestId, t.result(blocked.requestId));
+  await vi.waitFor(() => expect(t.applied).toHaveLength(1), { timeout: 3000, interval: 10 });
+  expect(t.applied[0]).toMatchObject({ requestId: blocked.requestId, source: 'poll' });
 });
