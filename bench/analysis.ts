@@ -54,6 +54,59 @@ connection per turn, nothing to coalesce) plus the batched WebSocket and Redis w
 during that step the benchmark processes got ≈ 1.05 cores in all (\`details.b.steps["1000"].cpuCores\`)
 against ≈ 1.6 before — other work on the machine, not the gateway.
 
+### w — a remote node inside a workflow (issue 23; owner: sdk-dispatch runner, examples/worker)
+
+Before = the scenario's first commit (7398be6), after = this branch; three **paired** runs of
+\`pnpm bench --only w\` back to back (before, after, before, after, …; the sdk-dispatch and worker
+sources swapped between them), load average 8–10 on 2 vCPUs throughout (other sessions' tests).
+Median (range) per remote node of the 50-node workflow:
+
+| measure | before | after | target |
+|---|---|---|---|
+| wall per remote node ÷ cloud node (same run) | 3.92× (2.83–4.18) | 1.85× (1.62–3.92) | ≤ 1.3× — MISS |
+| CPU per remote node, all processes | 34.0 ms (32.1–41.6) | 20.4 ms (20.4–21.0), −40 % | ≤ 11.2 ms (⅓) — MISS |
+| … worker | 14.2 ms | 7.1 ms (−50 %) | |
+| … Postgres backends of the worker | 9.9 ms | 5.8 ms (−41 %) | |
+| … Redis (whole server) | 2.3 ms | 0.58 ms (−75 %) | |
+| … gateway / agent (not changed here) | 4.4 / 3.7 ms | 3.5 / 3.5 ms | |
+| Postgres round trips per remote node | 24.2 | 12.2 (cloud node: 8.1) | |
+| burst of 50 single-node remote runs (best of 3) | 31 runs/s (28.8–83.2) | 55 runs/s (51.4–61.2) | ≥ 82 (2×) — MISS |
+
+The levers, in the order applied (single runs, so the split is indicative): (1) no delayed BullMQ job
+scheduled and cancelled per node — one *due sweep* per \`pollMs\` hands cursors still blocked
+\`pollMs\` after creation to the queue, plus the worker's own cursors whose insert committed too late
+for the window; (2) pushes applied from an in-memory watch list (no \`store.get\` per publication, and
+other workers' results ignored); (3) \`dispatchedAt\` kept in memory, written only if the first poll
+is due or with the completion; (4) the worker continues the run in-process after a result it applied
+(bounded by \`WORKFLOW_RUN_CONCURRENCY\`, queue otherwise); (5) run events in the same statement as
+the run's update. Together (unpaired runs): CPU ≈ 25–27 ms, Redis ≈ 0.65 ms, round trips 24.2 → 17.1.
+Then (6) the result's transaction finishes the run or starts the next node (\`node_started\`), so the
+in-process continuation goes straight to \`block()\`; (7) \`node_started\` once-per-attempt check
+folded into its insert; (8) the agent named once (by \`onDispatched\`); (9) the parsed DSL cached per
+published version (zod-validating a 50-node DSL on every run lock): round trips 17.1 → 12.2, worker
+≈ 10 → 7.1 ms, Postgres ≈ 8 → 5.8 ms. Exactly-once (cursor compare-and-set, per-run serialisation in
+the worker), crash recovery (start-up and periodic full sweep, the run sweeper), polling and
+deadlines are unchanged and keep their tests; new: \`due-sweep.test.ts\`,
+\`in-process-continuation.int.test.ts\`, two store conformance cases.
+
+What limits the rest:
+- **Gateway and agent ≈ 7 ms per node**, untouched here (other issues own sdk-gateway and the
+  protocol): alone they are two thirds of the CPU target. The remote path also crosses five processes
+  (worker → gateway → agent → target → agent → gateway → Redis → worker) where a cloud node crosses
+  two; on 2 busy cores every hop waits for a core, which is most of the wall-time gap. The ratio was
+  1.6–1.85× in two paired runs and 3.9× in one where the cloud run happened to be fast (6.7 ms/node).
+- **Worker 7.1 vs 4.3 ms (cloud)**: the HTTP dispatch (undici) and its answer, the push message
+  (JSON + zod), the cursor insert and the compare-and-set as statements of their own, and
+  \`onDispatched\`'s separate update that names the agent on \`node_dispatched\` while the node runs.
+- **Postgres 12.2 vs 8.1 round trips**: two transactions per remote node (insert + completion) as
+  for a cloud node (step + outcome), plus the cursor rows and the agent-naming update. Next candidates:
+  name the agent in the completion when the push wins the race with the dispatch answer; fold the
+  first node's step into the cursor insert (one transaction less per run, which is what the burst pays).
+- **Burst**: each run still costs the api's BullMQ run job, three transactions and an HTTP dispatch,
+  behind 10 run slots, 10 continuation slots and one pool of 10 connections; runs/s varied 30–61
+  within one after-run. The same folds would also speed cloud nodes; they were left on the remote
+  path only, so the cloud baseline stays today's.
+
 ### a, b, f — round trip, throughput, tail latency (owner: sdk-gateway, sdk-agent)
 
 - **Hop count sets the floor of a.** The echo baseline is 2 process wake-ups. A dispatch is at least 8:

@@ -40,7 +40,7 @@ function runQuickBench(outDir: string): Promise<{ code: number | null; output: s
   });
 }
 
-await describeWith(['redis', 'docker'], 'pnpm bench --quick', () => {
+await describeWith(['redis', 'docker', 'postgres'], 'pnpm bench --quick', () => {
   const outDir = mkdtempSync(join(tmpdir(), 'vespid-bench-smoke-'));
   afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
@@ -49,7 +49,9 @@ await describeWith(['redis', 'docker'], 'pnpm bench --quick', () => {
     expect(code, output.slice(-4000)).toBe(0);
     const results = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8'));
     expect(results).toMatchObject({ schema: 1, mode: 'quick', errors: [] });
-    expect(new Set(results.figures.map((f: { scenario: string }) => f.scenario))).toEqual(new Set(['a', 'b', 'c', 'd', 'e', 'f', 'sel']));
+    expect(new Set(results.figures.map((f: { scenario: string }) => f.scenario))).toEqual(
+      new Set(['a', 'b', 'c', 'd', 'e', 'f', 'sel', 'w']),
+    );
     for (const f of results.figures) {
       expect(typeof f.metric).toBe('string');
       expect(typeof f.unit).toBe('string');

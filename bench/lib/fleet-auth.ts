@@ -14,13 +14,16 @@ export const fleetToken = (n: number, secret: string): string => `${BENCH_ORG}.a
 
 const TOKEN = /^bench\.agent-(\d{1,6})-([A-Za-z0-9]+)$/;
 
-/** Accepts exactly the tokens made by {@link fleetToken} with `secret`. */
-export function fleetAuthenticator(secret: string, maxInFlight: number): AgentAuthenticator {
+/**
+ * Accepts exactly the tokens made by {@link fleetToken} with `secret`, as agents of `organizationId`
+ * (scenario w passes the organization of its worker's database).
+ */
+export function fleetAuthenticator(secret: string, maxInFlight: number, organizationId: string = BENCH_ORG): AgentAuthenticator {
   return {
     async authenticate(token) {
       const m = TOKEN.exec(token);
       if (!m || !tokensEqual(m[2] ?? '', secret)) return { ok: false, reason: 'invalid' };
-      return { ok: true, agent: { agentId: `agent-${m[1]}`, organizationId: BENCH_ORG, tags: [], maxInFlight } };
+      return { ok: true, agent: { agentId: `agent-${m[1]}`, organizationId, tags: [], maxInFlight } };
     },
   };
 }

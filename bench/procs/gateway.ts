@@ -130,7 +130,7 @@ serve({
       await cluster.start();
     }
     gateway = createGateway({
-      authenticator: fleetAuthenticator(str(args, 'fleetSecret'), num(args, 'maxInFlight', 1000)),
+      authenticator: fleetAuthenticator(str(args, 'fleetSecret'), num(args, 'maxInFlight', 1000), str(args, 'organizationId') || undefined),
       serviceToken: str(args, 'serviceToken'),
       resultStore: timed(resultStore),
       maxPendingUpgrades: num(args, 'maxPendingUpgrades', 1000),

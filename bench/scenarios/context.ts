@@ -43,11 +43,13 @@ export function gatewayProcess(ctx: BenchContext, name: string, extraFlags: stri
 export function listen(
   ctx: BenchContext,
   gw: BenchChild,
-  opts: { store?: 'memory' | 'redis'; port?: number; maxInFlight?: number; replicaId?: string } = {},
+  opts: { store?: 'memory' | 'redis'; port?: number; maxInFlight?: number; replicaId?: string; organizationId?: string } = {},
 ): Promise<GatewayInfo> {
   return gw.call<GatewayInfo>('listen', {
     // A replica id puts the gateway in cluster mode (redisCluster on the run's Redis and prefix).
     ...(opts.replicaId ? { replicaId: opts.replicaId } : {}),
+    // Agents of this organization instead of the fleet's `bench` one (scenario w).
+    ...(opts.organizationId ? { organizationId: opts.organizationId } : {}),
     store: opts.store ?? 'redis',
     port: opts.port ?? 0,
     maxInFlight: opts.maxInFlight ?? 1000,

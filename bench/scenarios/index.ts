@@ -9,6 +9,7 @@ import { replicas } from './g-replicas.js';
 import { queueHandOff } from './q-queue.js';
 import type { Selectable } from './select.js';
 import { selectionCost } from './selection.js';
+import { workflowNodeCost } from './w-workflow.js';
 
 export interface Scenario extends Selectable {
   title: string;
@@ -24,6 +25,7 @@ export const SCENARIOS: Scenario[] = [
   { id: 'e', title: 'sandbox: Docker executor vs raw Engine API', run: sandbox },
   { id: 'f', title: 'peer: BullMQ job vs dispatch', run: bullmqPeer },
   { id: 'sel', title: 'selection cost alone', run: selectionCost },
+  { id: 'w', title: 'workflow: remote node vs cloud node (wall, CPU per process, burst)', run: workflowNodeCost },
   { id: 'g', title: 'throughput with 1 vs 3 gateway replicas (cluster mode)', run: replicas, fullOnly: true },
   { id: 'q', title: 'queued dispatch: capacity freed → task assigned vs an immediate dispatch', run: queueHandOff, fullOnly: true },
 ];

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { bootstrapOrganization, bullmqRunQueue } from '@vespid/example-api';
 import { createPool, dropSchema, migrate, type Pool } from '@vespid/example-db';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DATABASE_URL, REDIS_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { insertRun } from './test-support.js';
 import { startWorkerHost } from './host.js';
@@ -91,7 +91,7 @@ await describeWith(['postgres', 'redis'], 'worker host BULLMQ_PREFIX', () => {
       BULLMQ_PREFIX: prefix,
       GATEWAY_HTTP_URL: `http://127.0.0.1:${(gw.address() as { port: number }).port}`,
       GATEWAY_SERVICE_TOKEN: 'svc-test-token',
-      WORKFLOW_CONTINUATION_POLL_MS: '60000',
+      WORKFLOW_CONTINUATION_POLL_MS: '300',
     };
     const worker = await startWorkerHost({ env, pool });
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -103,8 +103,9 @@ await describeWith(['postgres', 'redis'], 'worker host BULLMQ_PREFIX', () => {
         status = (await pool.query<{ status: string }>('SELECT status FROM workflow_runs WHERE id = $1', [runId])).rows[0]!.status;
       }
       expect(status).toBe('blocked');
+      // The due sweep hands the still-blocked cursor to the continuation queue about pollMs after it was created.
       const job = `workflow-continuations:cont~${runId}~n1~0`;
-      expect(await redis.exists(`${prefix}:${job}`)).toBe(1);
+      await vi.waitFor(async () => expect(await redis.exists(`${prefix}:${job}`)).toBe(1), { timeout: 10_000, interval: 50 });
       expect(await redis.exists(`bull:${job}`)).toBe(0);
     } finally {
       await worker.close();

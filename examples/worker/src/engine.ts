@@ -9,7 +9,7 @@ import type { Executor } from '@vespid/sdk-agent';
 import type { BlockedCursor, ContinuationResult, ContinuationRunner, DispatchedEvent } from '@vespid/sdk-dispatch';
 import { WorkflowDslSchema, type WorkflowNode } from '@vespid/example-api';
 import type { Pool, PoolClient } from '@vespid/example-db';
-import { type NodeOutcome, agentAndDurations, appendEvent, hasNodeEvent, nameDispatchAgent, retryWaitMs } from './events.js';
+import { type NodeOutcome, agentAndDurations, appendEvent, nameDispatchAgent, retryWaitMs } from './events.js';
 import { nodeRequest } from './payloads.js';
 import { isRetryableFailure } from './retry-policy.js';
 import { inTransaction, lockRun, type RunRow } from './runs.js';
@@ -36,6 +36,12 @@ export interface EngineOptions {
   nodeQueueTimeoutMs?: number;
   /** Why remote nodes cannot run when no runner is attached (e.g. GATEWAY_NOT_CONFIGURED). */
   remoteUnavailable?: ErrorInfo;
+  /**
+   * Runs continued in this process right after their remote result was applied here, at most this
+   * many at once; beyond that (and while closing) the run goes back through the queue. 0 = always the queue.
+   * @default 10
+   */
+  inProcessContinuations?: number;
   logger?: Logger;
 }
 
@@ -48,11 +54,19 @@ export interface WorkflowEngine {
   onApplied(event: { cursor: BlockedCursor; result: ContinuationResult }): void;
   /** The gateway named the agent it chose: record it on `node_dispatched`. */
   onDispatched(event: DispatchedEvent): Promise<void>;
+  /** Stops continuing runs in-process (later ones go through the queue) and waits for those under way. */
+  drain(): Promise<void>;
+}
+
+/** A node (attempt) whose `node_started` is committed: what a continuation runs first. */
+interface NodeStep {
+  node: WorkflowNode;
+  attempt: number;
 }
 
 type Step =
   | { kind: 'done' }
-  | { kind: 'node'; node: WorkflowNode; attempt: number; index: number }
+  | ({ kind: 'node' } & NodeStep)
   /** The attempt's retry delay has not elapsed yet: the run waits on a delayed job, not in memory. */
   | { kind: 'wait'; node: WorkflowNode; attempt: number; delayMs: number };
 
@@ -71,20 +85,34 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
   // One processor per run in this process; across processes the step-keyed job ids keep one job per step.
   const active = new Map<string, Promise<void>>();
   // onResult runs inside the cursor transaction; what to do next is only acted on in onApplied (after commit).
-  const pendingAfterCommit = new Map<string, { delayMs: number } | undefined>();
+  const pendingAfterCommit = new Map<string, { delayMs: number; next?: NodeStep } | undefined>();
+  // Runs continued in this process after a result applied here: the queue hand-off (a job add, a
+  // worker fetch, a lock) cost more than the node itself. The queue stays the path when this is full,
+  // while closing, after a failure here, and after a crash (the run sweeper).
+  const inProcess = new Set<Promise<void>>();
+  const inProcessLimit = options.inProcessContinuations ?? 10;
+  let draining = false;
+  // Requests whose node_dispatched onDispatched already named (in this process): no second update at the result.
+  const namedAgent = new Set<string>();
 
+  // Parsed DSL by published version (versions never change): validating a 50-node DSL on every run
+  // lock was a visible share of a node's CPU. Bounded by clearing, as a hot set refills at once.
+  const parsedNodes = new Map<string, WorkflowNode[]>();
   function nodesOf(run: RunRow): WorkflowNode[] {
-    return WorkflowDslSchema.parse(run.dsl).nodes;
+    const cached = parsedNodes.get(run.version_id);
+    if (cached) return cached;
+    const nodes = WorkflowDslSchema.parse(run.dsl).nodes;
+    if (parsedNodes.size >= 1000) parsedNodes.clear();
+    parsedNodes.set(run.version_id, nodes);
+    return nodes;
   }
 
   async function finishRun(tx: PoolClient, run: RunRow, status: 'succeeded' | 'failed', error?: ErrorInfo): Promise<void> {
-    await tx.query(
-      `UPDATE workflow_runs SET status = $3, error = $4, finished_at = now(), updated_at = now(),
-              blocked_request_id = NULL, blocked_node_id = NULL, blocked_attempt = NULL, blocked_timeout_at = NULL
-        WHERE id = $1 AND organization_id = $2`,
-      [run.id, run.organization_id, status, error ? JSON.stringify(error) : null],
-    );
-    await appendEvent(tx, run, status === 'succeeded' ? 'run_succeeded' : 'run_failed', null, error ? { error } : {});
+    await appendEvent(tx, run, status === 'succeeded' ? 'run_succeeded' : 'run_failed', null, error ? { error } : {}, {
+      set: `status = $6, error = $7, finished_at = now(), updated_at = now(),
+            blocked_request_id = NULL, blocked_node_id = NULL, blocked_attempt = NULL, blocked_timeout_at = NULL`,
+      params: [status, error ? JSON.stringify(error) : null],
+    });
     logger.info({ runId: run.id, status, code: error?.code }, `run ${status}`);
   }
 
@@ -94,8 +122,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       const run = await lockRun(tx, job.runId, job.organizationId);
       if (!run || run.status === 'blocked' || run.status === 'succeeded' || run.status === 'failed') return { kind: 'done' };
       if (run.status === 'queued') {
-        await tx.query(`UPDATE workflow_runs SET status = 'running', updated_at = now() WHERE id = $1`, [run.id]);
-        await appendEvent(tx, run, 'run_started', null);
+        await appendEvent(tx, run, 'run_started', null, {}, { set: `status = 'running', updated_at = now()` });
       }
       const nodes = nodesOf(run);
       const node = nodes[run.cursor_node_index];
@@ -110,11 +137,9 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
         const delayMs = await retryWaitMs(tx, run.id, node.id, run.attempt);
         if (delayMs > 0) return { kind: 'wait', node, attempt: run.attempt, delayMs };
       }
-      if (!(await hasNodeEvent(tx, run.id, 'node_started', node.id, run.attempt))) {
-        await appendEvent(tx, run, 'node_started', node.id, { attempt: run.attempt, type: node.type });
-      }
-      await tx.query('UPDATE workflow_runs SET updated_at = now() WHERE id = $1', [run.id]);
-      return { kind: 'node', node, attempt: run.attempt, index: run.cursor_node_index };
+      // Appended once per attempt, whoever processes the run again (a duplicate job, a restarted worker).
+      await appendEvent(tx, run, 'node_started', node.id, { attempt: run.attempt, type: node.type }, { set: 'updated_at = now()' }, true);
+      return { kind: 'node', node, attempt: run.attempt };
     });
   }
 
@@ -127,7 +152,8 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     where: { runId: string; organizationId: string; nodeId: string; attempt: number; requestId: string; expect: 'running' | 'blocked' },
     result: NodeOutcome,
     dispatch?: { createdAt: number },
-  ): Promise<{ delayMs: number } | undefined> {
+    startNext = false,
+  ): Promise<{ delayMs: number; next?: NodeStep } | undefined> {
     const run = await lockRun(tx, where.runId, where.organizationId);
     if (!run || run.status !== where.expect) return undefined;
     if (where.expect === 'blocked' && run.blocked_request_id !== where.requestId) return undefined;
@@ -136,17 +162,31 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
 
     const base = { requestId: where.requestId, attempt: where.attempt, ...agentAndDurations(result, dispatch) };
     // A node that waited in the gateway's queue learns its agent only now: name it on node_dispatched too.
-    if (where.expect === 'blocked') await nameDispatchAgent(tx, where, result);
+    if (where.expect === 'blocked' && !namedAgent.delete(where.requestId)) await nameDispatchAgent(tx, where, result);
     const unblock = 'blocked_request_id = NULL, blocked_node_id = NULL, blocked_attempt = NULL, blocked_timeout_at = NULL';
     if (result.status === 'succeeded') {
-      await appendEvent(tx, run, 'node_succeeded', node.id, { ...base, output: result.output ?? null });
-      await tx.query(
-        `UPDATE workflow_runs SET status = 'running', cursor_node_index = cursor_node_index + 1, attempt = 0,
-                node_outputs = node_outputs || jsonb_build_object($2::text, $3::jsonb), ${unblock}, updated_at = now()
-          WHERE id = $1`,
-        [run.id, node.id, JSON.stringify(result.output ?? null)],
+      await appendEvent(
+        tx,
+        run,
+        'node_succeeded',
+        node.id,
+        { ...base, output: result.output ?? null },
+        {
+          set: `status = 'running', cursor_node_index = cursor_node_index + 1, attempt = 0,
+                node_outputs = node_outputs || jsonb_build_object($4::text, $6::jsonb), ${unblock}, updated_at = now()`,
+          params: [JSON.stringify(result.output ?? null)],
+        },
       );
-      return { delayMs: 0 };
+      if (!startNext) return { delayMs: 0 };
+      // In the same transaction: finish the run, or start its next node, so the continuation needs no
+      // transaction of its own before it runs that node.
+      const following = nodesOf(run)[run.cursor_node_index + 1];
+      if (!following) {
+        await finishRun(tx, run, 'succeeded');
+        return undefined;
+      }
+      await appendEvent(tx, run, 'node_started', following.id, { attempt: 0, type: following.type }, undefined, true);
+      return { delayMs: 0, next: { node: following, attempt: 0 } };
     }
     const error: ErrorInfo = result.error ?? { code: ErrorCodes.INTERNAL_ERROR, message: 'node failed without an error' };
     const willRetry = isRetryableFailure(error, node) && where.attempt + 1 < options.nodeMaxAttempts;
@@ -156,10 +196,14 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       return undefined;
     }
     const delayMs = options.nodeRetryDelayMs * 2 ** where.attempt;
-    await tx.query(`UPDATE workflow_runs SET status = 'running', attempt = attempt + 1, ${unblock}, updated_at = now() WHERE id = $1`, [
-      run.id,
-    ]);
-    await appendEvent(tx, run, 'node_retry_scheduled', node.id, { attempt: where.attempt + 1, delayMs, code: error.code });
+    await appendEvent(
+      tx,
+      run,
+      'node_retry_scheduled',
+      node.id,
+      { attempt: where.attempt + 1, delayMs, code: error.code },
+      { set: `status = 'running', attempt = attempt + 1, ${unblock}, updated_at = now()` },
+    );
     return { delayMs };
   }
 
@@ -259,9 +303,11 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     return blocked.state === 'completed';
   }
 
-  async function process(job: RunJob): Promise<void> {
+  async function process(job: RunJob, first?: NodeStep): Promise<void> {
+    let started: Step | undefined = first ? { kind: 'node', ...first } : undefined;
     for (let guard = 0; guard < 10_000; guard++) {
-      const step = await nextStep(job);
+      const step = started ?? (await nextStep(job));
+      started = undefined;
       if (step.kind === 'done') return;
       if (step.kind === 'wait') {
         // Usually already armed by onApplied/runCloud (same key, so this adds nothing); re-armed here
@@ -276,34 +322,69 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     }
   }
 
+  /** One processor per run in this process: a queue job and an in-process continuation of the same run take turns. */
+  async function processRun(job: RunJob, first?: NodeStep): Promise<void> {
+    const prev = active.get(job.runId);
+    // `first` was decided under the run lock by the result's transaction; if another processor of this
+    // run (a queue job) is ahead of us, the run may have moved on: look it up again instead.
+    const from = prev ? undefined : first;
+    const next = (prev ?? Promise.resolve()).catch(() => {}).then(() => process(job, from));
+    active.set(job.runId, next);
+    try {
+      await next;
+    } finally {
+      if (active.get(job.runId) === next) active.delete(job.runId);
+    }
+  }
+
+  function enqueue(job: RunJob, stepKey: string, delayMs: number): void {
+    options.schedule(job, stepKey, delayMs).catch((err: unknown) => {
+      logger.error(
+        { runId: job.runId, err: (err as Error).message },
+        'could not schedule the run after a result; the sweeper will resume it',
+      );
+    });
+  }
+
+  /** Continues a run whose result was just committed: here when there is room, else through the queue. */
+  function continueRun(job: RunJob, stepKey: string, first: NodeStep | undefined): void {
+    if (draining || inProcess.size >= inProcessLimit) {
+      enqueue(job, stepKey, 0);
+      return;
+    }
+    const p = processRun(job, first).catch((err: unknown) => {
+      logger.warn({ runId: job.runId, err: (err as Error).message }, 'in-process continuation failed; the queue takes the run');
+      enqueue(job, stepKey, 0);
+    });
+    inProcess.add(p);
+    void p.finally(() => inProcess.delete(p));
+  }
+
   return {
     attachRunner(r) {
       runner = r;
     },
-    async processRun(job) {
-      const prev = active.get(job.runId) ?? Promise.resolve();
-      const next = prev.catch(() => {}).then(() => process(job));
-      active.set(job.runId, next);
-      try {
-        await next;
-      } finally {
-        if (active.get(job.runId) === next) active.delete(job.runId);
-      }
+    processRun,
+    async drain() {
+      draining = true;
+      while (inProcess.size > 0) await Promise.allSettled([...inProcess]);
     },
     async onBlocked({ cursor, tx }) {
       const run = await lockRun(tx, cursor.runId, cursor.organizationId);
       if (run?.status !== 'running') return;
-      await tx.query(
-        `UPDATE workflow_runs SET status = 'blocked', blocked_request_id = $2, blocked_node_id = $3, blocked_attempt = $4,
-                blocked_timeout_at = to_timestamp($5::double precision / 1000), updated_at = now()
-          WHERE id = $1`,
-        [run.id, cursor.requestId, cursor.nodeId, cursor.attempt, cursor.deadlineAt],
+      await appendEvent(
+        tx,
+        run,
+        'node_dispatched',
+        cursor.nodeId,
+        { requestId: cursor.requestId, kind: cursor.request.kind, attempt: cursor.attempt },
+        {
+          // $4 is the event's node id, the cursor's node.
+          set: `status = 'blocked', blocked_request_id = $6, blocked_node_id = $4, blocked_attempt = $7,
+                blocked_timeout_at = to_timestamp($8::double precision / 1000), updated_at = now()`,
+          params: [cursor.requestId, cursor.attempt, cursor.deadlineAt],
+        },
       );
-      await appendEvent(tx, run, 'node_dispatched', cursor.nodeId, {
-        requestId: cursor.requestId,
-        kind: cursor.request.kind,
-        attempt: cursor.attempt,
-      });
     },
     async onResult({ cursor, result, tx }) {
       const next = await applyOutcome(
@@ -318,12 +399,15 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
         },
         result,
         { createdAt: cursor.createdAt },
+        true,
       );
       // Remember what to do after commit; onApplied runs only once the transaction is durable.
       pendingAfterCommit.set(cursor.requestId, next);
     },
     async onDispatched({ cursor, agentId, agentName }) {
       await nameDispatchAgent(pool, cursor, { agentId, agentName });
+      // Bounded: entries leave when the result is applied here; a result applied elsewhere leaves one behind.
+      if (namedAgent.size < 10_000) namedAgent.add(cursor.requestId);
     },
     onApplied({ cursor, result }) {
       void logNodeResult({ pool, logger }, cursor, result);
@@ -331,13 +415,8 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       pendingAfterCommit.delete(cursor.requestId);
       if (!next) return;
       const job = { runId: cursor.runId, organizationId: cursor.organizationId };
-      const stepKey = next.delayMs > 0 ? retryStepKey(cursor.nodeId, cursor.attempt + 1) : `after-${cursor.nodeId}-a${cursor.attempt}`;
-      options.schedule(job, stepKey, next.delayMs).catch((err: unknown) => {
-        logger.error(
-          { runId: cursor.runId, err: (err as Error).message },
-          'could not schedule the run after a result; the sweeper will resume it',
-        );
-      });
+      if (next.delayMs > 0) enqueue(job, retryStepKey(cursor.nodeId, cursor.attempt + 1), next.delayMs);
+      else continueRun(job, `after-${cursor.nodeId}-a${cursor.attempt}`, next.next);
     },
   };
 }

@@ -23,14 +23,26 @@ export async function appendEvent(
   type: RunEventType,
   nodeId: string | null,
   payload: Record<string, unknown> = {},
-): Promise<number> {
+  runUpdate?: { set: string; params?: unknown[] },
+  /** Skip the event when this node already has one of this type for `payload.attempt` (the run update still runs). */
+  onceForAttempt = false,
+): Promise<number | undefined> {
+  // The run's own change rides in the same statement (one round trip): `runUpdate.set` is a SET list
+  // of workflow_runs whose parameters start at $6.
   const { rows } = await tx.query<{ seq: number }>(
-    `INSERT INTO workflow_run_events (run_id, organization_id, seq, type, node_id, payload)
+    `${runUpdate ? `WITH run_update AS (UPDATE workflow_runs SET ${runUpdate.set} WHERE id = $1) ` : ''}
+     INSERT INTO workflow_run_events (run_id, organization_id, seq, type, node_id, payload)
      SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5 FROM workflow_run_events WHERE run_id = $1
+     ${
+       onceForAttempt
+         ? `HAVING NOT EXISTS (SELECT 1 FROM workflow_run_events WHERE run_id = $1 AND type = $3 AND node_id = $4
+                                 AND payload->>'attempt' = $5::jsonb->>'attempt')`
+         : ''
+     }
      RETURNING seq`,
-    [run.id, run.organization_id, type, nodeId, JSON.stringify(payload)],
+    [run.id, run.organization_id, type, nodeId, JSON.stringify(payload), ...(runUpdate?.params ?? [])],
   );
-  return rows[0]!.seq;
+  return rows[0]?.seq;
 }
 
 /** Whether an event of `type` exists for the node attempt (to keep `node_started` once per attempt). */

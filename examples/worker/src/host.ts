@@ -104,6 +104,7 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
     nodeRetryDelayMs: config.nodeRetryDelayMs,
     nodeExecTimeoutMs: config.nodeExecTimeoutMs,
     nodeQueueTimeoutMs: config.nodeQueueTimeoutMs,
+    inProcessContinuations: config.runConcurrency,
     ...(remoteUnavailable ? { remoteUnavailable } : {}),
     logger,
   });
@@ -196,6 +197,7 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
           await new Promise((resolve) => metricsServer.server.close(resolve));
         }
         await runQueue!.close();
+        await engine.drain();
         await runner?.close({ timeoutMs: closeOptions.timeoutMs ?? 10_000 });
         await client?.close();
         await redis?.quit().catch(() => {});

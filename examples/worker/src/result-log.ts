@@ -21,8 +21,9 @@ export async function logNodeResult(
   cursor: BlockedCursor,
   result: ContinuationResult,
 ): Promise<void> {
-  let agent: string | undefined = result.agentId;
-  if (result.agentId) {
+  let agent: string | undefined = result.agentName ?? result.agentId;
+  // The gateway usually names the agent in the result; only an older one leaves a lookup to do.
+  if (result.agentId && !result.agentName) {
     // id::text: an agent id from a custom authenticator need not be a uuid.
     const row = await deps.pool
       .query<{ name: string }>('SELECT name FROM organization_agents WHERE id::text = $1 AND organization_id = $2', [

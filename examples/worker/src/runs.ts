@@ -10,6 +10,8 @@ export interface RunRow {
   node_outputs: Record<string, unknown>;
   blocked_request_id: string | null;
   attempt: number;
+  /** The published version the run executes (immutable: its parsed DSL can be cached by this id). */
+  version_id: string;
   dsl: unknown;
 }
 
@@ -17,7 +19,7 @@ export interface RunRow {
 export async function lockRun(tx: PoolClient, runId: string, organizationId: string): Promise<RunRow | undefined> {
   const { rows } = await tx.query<RunRow>(
     `SELECT r.id, r.organization_id, r.workflow_id, r.status, r.cursor_node_index, r.node_outputs,
-            r.blocked_request_id, r.attempt, v.dsl
+            r.blocked_request_id, r.attempt, r.version_id, v.dsl
        FROM workflow_runs r JOIN workflow_versions v ON v.id = r.version_id AND v.organization_id = r.organization_id
       WHERE r.id = $1 AND r.organization_id = $2
       FOR UPDATE OF r`,

@@ -33,7 +33,15 @@ export {
 } from './client/dispatch-client.js';
 export { DEFAULT_GATEWAY_HTTP_URL, dispatchClientOptionsFromEnv, type DispatchClientOptions } from './client/options.js';
 export type { TracingOption } from './tracing.js';
-export type { BlockedCursor, NewCursor, StoredRequest, CursorOutcome, CompleteResult, CursorStore } from './store/cursor.js';
+export type {
+  BlockedCursor,
+  NewCursor,
+  StoredRequest,
+  CursorOutcome,
+  CompleteResult,
+  CursorStore,
+  ListBlockedOptions,
+} from './store/cursor.js';
 export { memoryCursorStore, type MemoryTx } from './store/memory-store.js';
 export type { ContinuationQueue, ContinuationHandler, ContinuationStep } from './queue/queue.js';
 export { inProcessQueue, type InProcessQueueOptions } from './queue/in-process-queue.js';

@@ -175,9 +175,10 @@ export function postgresCursorStore(options: PostgresCursorStoreOptions): Cursor
         // Under READ COMMITTED a concurrent completer waits on the row lock, then re-checks the WHERE
         // and finds the row completed: exactly one transaction wins.
         const res = await c.query<Row>(
-          `UPDATE ${t} SET status = 'completed', completed_at = $2, outcome_status = $3, outcome_code = $4
+          `UPDATE ${t} SET status = 'completed', completed_at = $2, outcome_status = $3, outcome_code = $4,
+                  dispatched_at = COALESCE(dispatched_at, $5)
            WHERE request_id = $1 AND status = 'blocked' RETURNING *`,
-          [requestId, outcome.completedAt, outcome.status, outcome.error?.code ?? null],
+          [requestId, outcome.completedAt, outcome.status, outcome.error?.code ?? null, outcome.dispatchedAt ?? null],
         );
         const row = res.rows[0];
         if (!row) {
@@ -191,10 +192,12 @@ export function postgresCursorStore(options: PostgresCursorStoreOptions): Cursor
         return { applied: true, value, cursor: done };
       });
     },
-    async listBlocked({ after, limit }) {
+    async listBlocked({ after, limit, createdAfter, createdBefore }) {
       const res = await pool.query<Row>(
-        `SELECT * FROM ${t} WHERE status = 'blocked' AND ($1::text IS NULL OR request_id > $1) ORDER BY request_id LIMIT $2`,
-        [after ?? null, limit],
+        `SELECT * FROM ${t} WHERE status = 'blocked' AND ($1::text IS NULL OR request_id > $1)
+           AND ($3::bigint IS NULL OR created_at > $3) AND ($4::bigint IS NULL OR created_at <= $4)
+         ORDER BY request_id LIMIT $2`,
+        [after ?? null, limit, createdAfter ?? null, createdBefore ?? null],
       );
       return res.rows.map(toCursor);
     },

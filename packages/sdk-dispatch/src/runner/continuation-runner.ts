@@ -20,6 +20,17 @@ import { createDispatchTracing } from '../tracing.js';
 import { errorInfo, positive, sweepBlocked } from './support.js';
 import type { ContinuationRunner, RunnerState } from './types.js';
 
+/** A cursor this process watches for a push (see `watched` below). */
+interface Watched {
+  cursor: BlockedCursor;
+  /** When the gateway accepted the first send from `block()` (not yet in the store). */
+  dispatchedAt?: number;
+  /** Set when the result was applied while `block()` was still sending. */
+  completed?: BlockedCursor;
+  /** Handed to the continuation queue (by a due sweep, or because a step polled it). */
+  queued?: boolean;
+}
+
 /**
  * Creates the continuation runner: `block()` persists a cursor (run, node, requestId, attempt,
  * deadline), dispatches asynchronously and frees the caller; the result arrives by Redis push
@@ -73,10 +84,18 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
   const reportedQueued = new Set<string>();
   // Requests whose agent was already reported to onDispatched by this process.
   const reportedAgent = new Set<string>();
+  // Cursors this process blocked (or polled) and has not seen completed. A push for one of them is
+  // applied from this copy without reading the store; a push for any other request is left to the
+  // worker that watches it, or to polling. `dispatchedAt` is when the gateway accepted it (kept here,
+  // written to the store only if the cursor is still blocked when its first poll is due).
+  const watched = new Map<string, Watched>();
+  // Cursors created up to this instant were handed to the queue by an earlier due sweep.
+  let dueSweptUntil = Date.now();
   const background = new Set<Promise<unknown>>();
   let state: RunnerState = 'idle';
   let subscription: ResultSubscription | undefined;
   let sweepTimer: NodeJS.Timeout | undefined;
+  let dueTimer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
 
   function track(p: Promise<unknown>): void {
@@ -106,7 +125,13 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
   }
 
   async function applyUntraced(requestId: string, result: ContinuationResult, expectOrg?: string): Promise<boolean> {
-    const outcome = { status: result.status, error: result.error, completedAt: result.completedAt };
+    const local = watched.get(requestId);
+    const outcome = {
+      status: result.status,
+      error: result.error,
+      completedAt: result.completedAt,
+      ...(local?.dispatchedAt === undefined ? {} : { dispatchedAt: local.dispatchedAt }),
+    };
     const done = await store.complete(requestId, outcome, async (cursor, tx) => {
       if (expectOrg !== undefined && expectOrg !== cursor.organizationId) {
         throw new DispatchError('ORG_MISMATCH', `result for ${requestId} belongs to another organization`);
@@ -115,12 +140,14 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
     });
     reportedQueued.delete(requestId);
     reportedAgent.delete(requestId);
+    // block() still running for it: it reports the completed cursor and forgets it then.
+    if (local && dispatching.has(requestId)) local.completed = done.cursor;
+    else watched.delete(requestId);
     if (!done.applied) return false;
     logger.info(
       { requestId, runId: done.cursor.runId, nodeId: done.cursor.nodeId, status: result.status, source: result.source },
       'result applied',
     );
-    if (result.source !== 'poll' && result.source !== 'timeout') track(queue.cancel(requestId).catch(() => undefined));
     try {
       options.onApplied?.({ cursor: done.cursor, result });
     } catch (err) {
@@ -137,6 +164,23 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       return false;
     }
     return apply(cursor, fromStored(result, source), result.organizationId);
+  }
+
+  /** A published result: applied here only when this process watches its cursor (no store read). */
+  function onPublished(result: StoredResult): void {
+    const local = watched.get(result.requestId);
+    if (!local || local.completed) return;
+    if (local.cursor.organizationId !== result.organizationId) {
+      logger.warn({ requestId: result.requestId }, 'dropped a result whose organization does not match the cursor');
+      return;
+    }
+    track(
+      pushLimiter.run(() =>
+        apply(local.cursor, fromStored(result, 'push'), result.organizationId).catch((err: unknown) => {
+          logger.warn({ requestId: result.requestId, err: (err as Error).message }, 'push delivery failed; polling will retry');
+        }),
+      ),
+    );
   }
 
   /** Sends the request; a definitive refusal becomes the node's failed result. Returns false when it should be retried. */
@@ -169,7 +213,10 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
         }
         return true;
       }
-      await store.markDispatched(cursor.requestId, Date.now());
+      const local = watched.get(cursor.requestId);
+      // First send from block(): remembered here, stored only if its first poll finds it still blocked.
+      if (local && dispatching.has(cursor.requestId)) local.dispatchedAt = Date.now();
+      else await store.markDispatched(cursor.requestId, Date.now());
       if (answer.agentId) reportAgent(cursor, answer.agentId, answer.agentName);
       // The gateway already holds a result (a repeated block after a crash): look at it now, not in pollMs.
       if (answer.cached) track(queue.schedule(cursor.requestId, Date.now(), { promote: true }).catch(() => undefined));
@@ -209,7 +256,20 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
 
   async function step(requestId: string): Promise<ContinuationStep> {
     const cursor = await store.get(requestId);
-    if (cursor?.status !== 'blocked') return { done: true };
+    if (cursor?.status !== 'blocked') {
+      watched.delete(requestId);
+      return { done: true };
+    }
+    // Watched from now on: a push for a cursor left by a restarted worker is applied at once, not at the next poll.
+    const local = watched.get(requestId);
+    if (local) {
+      local.cursor = cursor;
+      local.queued = true;
+    } else watched.set(requestId, { cursor, queued: true });
+    if (cursor.dispatchedAt === null && local?.dispatchedAt !== undefined) {
+      await store.markDispatched(requestId, local.dispatchedAt);
+      cursor.dispatchedAt = local.dispatchedAt;
+    }
     const result = await client.getResult(requestId).catch((err: unknown) => {
       logger.warn({ requestId, code: errorInfo(err).code }, 'result poll failed');
       return null;
@@ -310,20 +370,58 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       onBlocked ? async (c, tx) => onBlocked({ cursor: c, tx }) : undefined,
     );
     if (cursor.status === 'completed') return { requestId, cursor, created, state: 'completed' };
+    // The committed cursor is the continuation: from here on a crash is covered by the due sweep of
+    // any worker (no queue job per node). Watched before the request leaves, so an early push applies.
+    const local: Watched = watched.get(requestId) ?? { cursor };
+    watched.set(requestId, local);
     dispatching.add(requestId);
     try {
-      // The continuation exists before the request leaves, so a crash from here on is covered.
-      await queue.schedule(requestId, Math.min(now + pollMs, cursor.deadlineAt));
       await send(cursor, input.secret);
     } finally {
       dispatching.delete(requestId);
     }
-    const current = (await store.get(requestId)) ?? cursor;
-    return { requestId, cursor: current, created, state: current.status };
+    const completed = local.completed;
+    if (completed) {
+      watched.delete(requestId);
+      return { requestId, cursor: completed, created, state: 'completed' };
+    }
+    return { requestId, cursor: { ...cursor, dispatchedAt: local.dispatchedAt ?? null }, created, state: 'blocked' };
+  }
+
+  /**
+   * The one fallback for every blocked cursor: each `pollMs`, the cursors created since the previous
+   * due sweep that are still blocked get a continuation due `pollMs` after their creation (what a
+   * per-node delayed job used to do). Fast nodes complete before any sweep sees them, so they cost
+   * no queue job at all. The window overlaps the previous one by `pollMs` (a cursor may commit a
+   * little after its `createdAt`); anything later still is found by the full sweep.
+   */
+  async function sweepDue(): Promise<number> {
+    const now = Date.now();
+    const from = dueSweptUntil - pollMs;
+    const seen = await sweepBlocked(store, queue, { createdAfter: from, createdBefore: now }, async (c) => {
+      const local = watched.get(c.requestId);
+      if (local) local.queued = true;
+      // Other workers would re-send a cursor they see undispatched: store what only this process knows.
+      if (c.dispatchedAt === null && local?.dispatchedAt !== undefined && !local.completed) {
+        await store.markDispatched(c.requestId, local.dispatchedAt);
+      }
+      return Math.min(c.createdAt + pollMs, c.deadlineAt);
+    });
+    dueSweptUntil = now;
+    // This process's own cursors whose insert committed too late for the window above (a slow
+    // onBlocked): they are watched, so they are not left to the full sweep.
+    for (const [id, w] of watched) {
+      if (w.queued || w.completed || dispatching.has(id) || w.cursor.createdAt > now - pollMs) continue;
+      w.queued = true;
+      await queue.schedule(id, now);
+    }
+    // Cursors completed elsewhere (another worker polled them) are forgotten after their deadline.
+    for (const [id, w] of watched) if (!dispatching.has(id) && w.cursor.deadlineAt + pollMs < now) watched.delete(id);
+    return seen;
   }
 
   async function sweep({ promote = false } = {}): Promise<number> {
-    const seen = await sweepBlocked(store, queue, promote);
+    const seen = await sweepBlocked(store, queue, {}, () => Date.now(), promote);
     if (seen) logger.debug({ blocked: seen, promote }, 'sweep');
     return seen;
   }
@@ -344,25 +442,12 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
   async function startParts(): Promise<void> {
     await queue.start(step);
     if (options.redis && options.push !== false) {
-      subscription = await subscribeResults(
-        options.redis,
-        channel,
-        (result) =>
-          track(
-            pushLimiter.run(() =>
-              deliver(result, 'push').catch((err: unknown) => {
-                logger.warn({ requestId: result.requestId, err: (err as Error).message }, 'push delivery failed; polling will retry');
-              }),
-            ),
-          ),
-        logger,
-        () => {
-          // Redis came back: a restart may have lost queued continuations and publications made meanwhile.
-          // Re-queue every blocked cursor and look now instead of waiting for the deadline or the next sweep.
-          if (state === 'running')
-            track(sweep({ promote: true }).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'sweep failed')));
-        },
-      );
+      subscription = await subscribeResults(options.redis, channel, onPublished, logger, () => {
+        // Redis came back: a restart may have lost queued continuations and publications made meanwhile.
+        // Re-queue every blocked cursor and look now instead of waiting for the deadline or the next sweep.
+        if (state === 'running')
+          track(sweep({ promote: true }).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'sweep failed')));
+      });
     }
     // Resume what a previous process left blocked, then keep checking for cursors that lost their continuation.
     await sweep({ promote: true });
@@ -370,12 +455,18 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       if (state === 'running') track(sweep().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'sweep failed')));
     }, sweepIntervalMs);
     sweepTimer.unref();
+    dueSweptUntil = Date.now();
+    dueTimer = setInterval(() => {
+      if (state === 'running') track(sweepDue().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'due sweep failed')));
+    }, pollMs);
+    dueTimer.unref();
   }
 
   function close({ timeoutMs = 5000 } = {}): Promise<void> {
     closing ??= (async () => {
       state = 'closing';
       if (sweepTimer) clearInterval(sweepTimer);
+      if (dueTimer) clearInterval(dueTimer);
       await subscription?.close();
       await queue.close({ timeoutMs });
       await Promise.allSettled([...background]);

@@ -1,11 +1,11 @@
 import type { ErrorInfo } from '@vespid/protocol';
 import { DispatchError } from '../errors.js';
 import type { ContinuationQueue } from '../queue/queue.js';
-import type { CursorStore } from '../store/cursor.js';
+import type { BlockedCursor, CursorStore } from '../store/cursor.js';
 
 const SWEEP_PAGE = 500;
 // Bounds one sweep to 100k cursors; the next sweep starts again from the first page.
-const SWEEP_MAX_PAGES = 200;
+const SWEEP_PAGE_LIMIT = 200;
 
 /** The `{code, message, retryable}` of a dispatch failure, as `onResult` receives it. */
 export function errorInfo(err: unknown): ErrorInfo {
@@ -21,16 +21,22 @@ export function positive(value: number | undefined, fallback: number, name: stri
 }
 
 /**
- * Gives every blocked cursor a continuation (keyset pages of the store). With `promote`, existing
- * continuations become due now: used at start-up, when results may have been published while no
- * worker listened.
+ * Gives every blocked cursor (created within `window`, when given) a continuation due at `dueAt(cursor)`
+ * (keyset pages of the store). With `promote`, existing continuations become due then too: used at
+ * start-up, when results may have been published while no worker listened.
  */
-export async function sweepBlocked<Tx>(store: CursorStore<Tx>, queue: ContinuationQueue, promote: boolean): Promise<number> {
+export async function sweepBlocked<Tx>(
+  store: CursorStore<Tx>,
+  queue: ContinuationQueue,
+  window: { createdAfter?: number; createdBefore?: number },
+  dueAt: (cursor: BlockedCursor) => number | Promise<number>,
+  promote = false,
+): Promise<number> {
   let after: string | undefined;
   let seen = 0;
-  for (let page = 0; page < SWEEP_MAX_PAGES; page++) {
-    const batch = await store.listBlocked({ after, limit: SWEEP_PAGE });
-    for (const c of batch) await queue.schedule(c.requestId, Date.now(), { promote });
+  for (let page = 0; page < SWEEP_PAGE_LIMIT; page++) {
+    const batch = await store.listBlocked({ after, limit: SWEEP_PAGE, ...window });
+    for (const c of batch) await queue.schedule(c.requestId, await dueAt(c), { promote });
     seen += batch.length;
     if (batch.length < SWEEP_PAGE) break;
     after = batch[batch.length - 1]!.requestId;

@@ -74,6 +74,8 @@ export interface CursorOutcome {
   status: 'succeeded' | 'failed';
   error?: ErrorInfo | undefined;
   completedAt: number;
+  /** When the gateway accepted the request, if the runner knew it but had not stored it yet (kept if already set). */
+  dispatchedAt?: number | undefined;
 }
 
 /**
@@ -86,6 +88,23 @@ export interface CursorOutcome {
  * ```
  */
 export type CompleteResult<T> = { applied: true; value: T; cursor: BlockedCursor } | { applied: false; cursor: BlockedCursor | undefined };
+
+/**
+ * What {@link CursorStore.listBlocked} selects.
+ *
+ * @example
+ * ```ts
+ * await store.listBlocked({ limit: 500, createdAfter: Date.now() - 4000, createdBefore: Date.now() });
+ * ```
+ */
+export interface ListBlockedOptions {
+  after?: string | undefined;
+  limit: number;
+  /** Epoch ms, exclusive. */
+  createdAfter?: number | undefined;
+  /** Epoch ms, inclusive. */
+  createdBefore?: number | undefined;
+}
 
 /**
  * Persistence of blocked cursors. Implementations must make {@link CursorStore.complete} a
@@ -117,8 +136,12 @@ export interface CursorStore<Tx = unknown> {
   markDispatched(requestId: string, at: number): Promise<void>;
   /** Compare-and-set `blocked → completed`; the single winner runs `apply` in the same transaction. */
   complete<T>(requestId: string, outcome: CursorOutcome, apply: (cursor: BlockedCursor, tx: Tx) => Promise<T>): Promise<CompleteResult<T>>;
-  /** Blocked cursors ordered by request id, after `after` (keyset pagination), at most `limit`. */
-  listBlocked(options: { after?: string | undefined; limit: number }): Promise<BlockedCursor[]>;
+  /**
+   * Blocked cursors ordered by request id, after `after` (keyset pagination), at most `limit`; with
+   * `createdAfter`/`createdBefore`, only those with `createdAfter < createdAt <= createdBefore` (a
+   * store that ignores the window is still correct, it only hands the runner more cursors).
+   */
+  listBlocked(options: ListBlockedOptions): Promise<BlockedCursor[]>;
   /** Releases what the store owns (not an injected pool). Idempotent. */
   close(): Promise<void>;
 }

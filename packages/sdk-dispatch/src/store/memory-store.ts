@@ -86,6 +86,7 @@ export function memoryCursorStore(): CursorStore<MemoryTx> & { readonly size: nu
         const done: BlockedCursor = {
           ...copy(c),
           status: 'completed',
+          dispatchedAt: c.dispatchedAt ?? outcome.dispatchedAt ?? null,
           completedAt: outcome.completedAt,
           outcome: { status: outcome.status, errorCode: outcome.error?.code },
         };
@@ -97,9 +98,15 @@ export function memoryCursorStore(): CursorStore<MemoryTx> & { readonly size: nu
         return { applied: true, value, cursor: copy(done) };
       });
     },
-    async listBlocked({ after, limit }) {
+    async listBlocked({ after, limit, createdAfter, createdBefore }) {
       return [...cursors.values()]
-        .filter((c) => c.status === 'blocked' && (after === undefined || c.requestId > after))
+        .filter(
+          (c) =>
+            c.status === 'blocked' &&
+            (after === undefined || c.requestId > after) &&
+            (createdAfter === undefined || c.createdAt > createdAfter) &&
+            (createdBefore === undefined || c.createdAt <= createdBefore),
+        )
         .sort((a, b) => (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0))
         .slice(0, limit)
         .map(copy);

@@ -190,5 +190,36 @@ export function cursorStoreConformance<Tx>(name: string, factory: () => Promise<
       }
       expect(pages).toEqual(all);
     });
+
+    it('lists only the blocked cursors created within a window (createdAfter exclusive, createdBefore inclusive)', async () => {
+      const tag = `w${Math.random().toString(36).slice(2, 8)}`;
+      const base = 1_700_000_000_000;
+      for (const [x, at] of [
+        ['a', base],
+        ['b', base + 10],
+        ['c', base + 20],
+        ['d', base + 30],
+      ] as const) {
+        await h.store.insert(newCursor({ runId: `${tag}${x}`, createdAt: at }));
+      }
+      await h.store.complete(`${tag}c:node:0`, succeeded(), async () => undefined);
+      const ids = (await h.store.listBlocked({ limit: 10_000, createdAfter: base, createdBefore: base + 30 }))
+        .map((c) => c.requestId)
+        .filter((id) => id.startsWith(tag));
+      expect(ids).toEqual([`${tag}b:node:0`, `${tag}d:node:0`]);
+    });
+
+    it('stores a dispatch time given with the completion unless one was recorded', async () => {
+      const fresh = newCursor();
+      await h.store.insert(fresh);
+      const r1 = await h.store.complete(fresh.requestId, { ...succeeded(), dispatchedAt: 42 }, async () => undefined);
+      expect(r1.cursor?.dispatchedAt).toBe(42);
+      const marked = newCursor();
+      await h.store.insert(marked);
+      await h.store.markDispatched(marked.requestId, 7);
+      const r2 = await h.store.complete(marked.requestId, { ...succeeded(), dispatchedAt: 42 }, async () => undefined);
+      expect(r2.cursor?.dispatchedAt).toBe(7);
+      expect((await h.store.get(marked.requestId))?.dispatchedAt).toBe(7);
+    });
   });
 }
