@@ -2,7 +2,7 @@
  * Small HTTP helpers shared by the routes: zod parsing into `{code, message}` errors, uuid checks, the
  * error handler that turns anything thrown into the catalogue's JSON body, and the `no-store` default.
  */
-import type { Logger } from '@vespid/protocol';
+import type { ErrorCode, Logger } from '@vespid/protocol';
 import { VespidError } from '@vespid/protocol';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
@@ -21,7 +21,12 @@ export function issuesOf(error: z.ZodError): { path: string; message: string; co
 }
 
 /** Parses `value` or throws `code` (400) listing the issues in the message and `details.issues`. */
-export function parseOr<S extends z.ZodType>(schema: S, value: unknown, code = 'BAD_REQUEST', what = 'request body'): z.output<S> {
+export function parseOr<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  code: ErrorCode = 'BAD_REQUEST',
+  what = 'request body',
+): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   const issues = issuesOf(parsed.error);

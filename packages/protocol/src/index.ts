@@ -42,6 +42,7 @@ export {
   ErrorCodes,
   errorCodeInfo,
   isRetryableCode,
+  isErrorCode,
   dockerExitCode,
   actionNotSupported,
   type ErrorCodeInfo,
