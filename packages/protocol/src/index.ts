@@ -51,6 +51,13 @@ export {
 } from './error-codes.js';
 export { VespidError, type VespidErrorOptions } from './vespid-error.js';
 export {
+  formatZodIssues,
+  zodIssueSummaries,
+  type FormatZodIssuesOptions,
+  type ZodIssueLike,
+  type ZodIssueSummary,
+} from './zod-issues.js';
+export {
   IdSchema,
   OrganizationIdSchema,
   RequestIdSchema,

@@ -1,4 +1,4 @@
-import { type ErrorCode, LIMITS, TagSchema, isErrorCode, parseJsonSafe } from '@vespid/protocol';
+import { type ErrorCode, LIMITS, TagSchema, isErrorCode, parseJsonSafe, formatZodIssues } from '@vespid/protocol';
 import { request } from 'undici';
 import { z } from 'zod';
 import { AgentError } from './errors.js';
@@ -81,8 +81,7 @@ const NEW_TOKEN_HINT = 'pairing tokens are single-use and live 15 minutes: creat
 export async function pairAgent(options: PairAgentOptions): Promise<PairAgentResult> {
   const parsed = OptionsSchema.safeParse(options);
   if (!parsed.success) {
-    const text = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new AgentError('AGENT_CONFIG_INVALID', `invalid pairing options: ${text}`);
+    throw new AgentError('AGENT_CONFIG_INVALID', `invalid pairing options: ${formatZodIssues(parsed.error)}`);
   }
   const o = parsed.data;
   const body: Record<string, unknown> = { pairingToken: o.pairingToken, name: o.name };

@@ -13,6 +13,7 @@ import {
   VespidError,
   bearerToken,
   parseJsonSafe,
+  formatZodIssues,
 } from '@vespid/protocol';
 import { z } from 'zod';
 import type { Explanation } from '../core/candidates.js';
@@ -90,12 +91,7 @@ function serviceTokenMatches(expected: string, given: string): boolean {
 
 const error = (status: number, code: string, message: string): InternalResponse => ({ status, body: { code, message } });
 
-function issues(err: z.ZodError): string {
-  return err.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
-    .join('; ');
-}
+const issues = (err: z.ZodError): string => formatZodIssues(err, { root: '(body)' });
 
 /** Routes one internal request. Never throws: every failure becomes `{code, message}`. */
 export async function handleInternal(core: Core, req: InternalRequest): Promise<InternalResponse> {
