@@ -9,7 +9,8 @@ import { IdSchema, RequestIdSchema } from './primitives.js';
 /**
  * The control event that pauses or resumes an agent on every gateway replica (published by the
  * control plane on its control channel beside revocations and tag edits). A paused agent keeps its
- * connection and finishes what it runs; it is not selected for new work until resumed.
+ * connection and finishes what it runs; it is not selected for new work until resumed. Part of the
+ * `ControlEventSchema` union (unknown fields are dropped, for rolling upgrades).
  *
  * @example
  * ```ts
@@ -18,8 +19,8 @@ import { IdSchema, RequestIdSchema } from './primitives.js';
  * ```
  */
 export const AgentPauseEventSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('agent_paused'), agentId: IdSchema }),
-  z.strictObject({ type: z.literal('agent_resumed'), agentId: IdSchema }),
+  z.object({ type: z.literal('agent_paused'), agentId: IdSchema }),
+  z.object({ type: z.literal('agent_resumed'), agentId: IdSchema }),
 ]);
 /** @example `const e: AgentPauseEvent = { type: 'agent_resumed', agentId }` */
 export type AgentPauseEvent = z.infer<typeof AgentPauseEventSchema>;

@@ -140,6 +140,14 @@ export {
   type ResultPublication,
 } from './dispatch.js';
 export {
+  CONTROL_CHANNEL,
+  AgentRevokedEventSchema,
+  AgentTagsUpdatedEventSchema,
+  ControlEventSchema,
+  type ControlEvent,
+  type ControlEventType,
+} from './control-events.js';
+export {
   AgentPauseEventSchema,
   LiveRequestSchema,
   LiveSessionSchema,
