@@ -5,11 +5,22 @@ import { type ControlTarget, applyControlEvent } from './control-channel.js';
 function fakeTarget() {
   const calls: unknown[][] = [];
   const target: ControlTarget = {
-    revokeAgent: (agentId) => (calls.push(['revoke', agentId]), 1),
-    updateAgentTags: (agentId, tags) => (calls.push(['tags', agentId, tags]), 1),
-    setAgentPaused: (agentId, paused) => (calls.push(['paused', agentId, paused]), 1),
-    rotateAgentTokens: (which) =>
-      (calls.push(['rotate', which]), { rotating: 1, pending: 0 }) as ReturnType<ControlTarget['rotateAgentTokens']>,
+    revokeAgent(agentId) {
+      calls.push(['revoke', agentId]);
+      return 1;
+    },
+    updateAgentTags(agentId, tags) {
+      calls.push(['tags', agentId, tags]);
+      return 1;
+    },
+    setAgentPaused(agentId, paused) {
+      calls.push(['paused', agentId, paused]);
+      return 1;
+    },
+    rotateAgentTokens(which) {
+      calls.push(['rotate', which]);
+      return { started: 1, unsupported: 0, busy: 0 };
+    },
   };
   return { target, calls };
 }
