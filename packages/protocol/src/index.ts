@@ -148,10 +148,17 @@ export {
   type ControlEventType,
 } from './control-events.js';
 export {
+  ExplainRequestSchema,
+  ExplainResponseSchema,
+  type ExplainRequest,
+  type ExplainResponse,
+} from './explain.js';
+export {
   AgentPauseEventSchema,
   LiveRequestSchema,
   LiveSessionSchema,
   LiveSessionsResponseSchema,
+  type LiveSessionsResponse,
   type AgentPauseEvent,
   type LiveRequest,
   type LiveSessionInfo,
@@ -187,4 +194,5 @@ export {
   type FrameError,
   type FrameResult,
 } from './frames.js';
+export type { KnownFields } from './known-fields.js';
 export { noopLogger, childLogger, type Logger } from './logger.js';

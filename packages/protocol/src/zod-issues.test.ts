@@ -14,7 +14,11 @@ describe('formatZodIssues', () => {
     );
     expect(formatZodIssues(z.string().safeParse(1).error!, { root: '(body)' })).toMatch(/^\(body\): Invalid input/);
     expect(formatZodIssues(error, { show: 'paths' })).toBe('a, b.c, d, e');
-    expect(zodIssueSummaries(error)[1]).toEqual({ path: 'b.c', message: 'Invalid input: expected number, received string', code: 'invalid_type' });
+    expect(zodIssueSummaries(error)[1]).toEqual({
+      path: 'b.c',
+      message: 'Invalid input: expected number, received string',
+      code: 'invalid_type',
+    });
   });
 
   it('never echoes an input value, even when zod reports inputs', () => {
@@ -33,14 +37,23 @@ describe('formatZodIssues', () => {
     expect(JSON.stringify(zodIssueSummaries(error))).not.toContain(SECRET);
 
     const request = DispatchRequestSchema.safeParse(
-      { organizationId: 'o1', requestId: SECRET, kind: 'connector.action', payload: { connectorId: SECRET, secret: SECRET }, timeoutMs: SECRET },
+      {
+        organizationId: 'o1',
+        requestId: SECRET,
+        kind: 'connector.action',
+        payload: { connectorId: SECRET, secret: SECRET },
+        timeoutMs: SECRET,
+      },
       { reportInput: true },
     );
     expect(formatZodIssues(request.error!, { max: 100 })).not.toContain(SECRET);
   });
 
   it('caps long messages and the whole text', () => {
-    const error = z.string().refine(() => false, 'x'.repeat(500)).safeParse('v').error!;
+    const error = z
+      .string()
+      .refine(() => false, 'x'.repeat(500))
+      .safeParse('v').error!;
     expect(formatZodIssues(error).length).toBeLessThanOrEqual(210);
     expect(formatZodIssues(error, { maxLength: 50 })).toHaveLength(50);
   });
