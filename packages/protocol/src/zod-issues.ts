@@ -5,7 +5,14 @@
  * not values; each message is still capped in length.
  */
 
-/** The part of a zod issue the formatter reads (zod 4's `$ZodIssue` fits). */
+/**
+ * The part of a zod issue the formatter reads (zod 4's `$ZodIssue` fits).
+ *
+ * @example
+ * ```ts
+ * const issue: ZodIssueLike = { path: ['payload', 'url'], message: 'Invalid URL', code: 'invalid_format' };
+ * ```
+ */
 export interface ZodIssueLike {
   readonly path: readonly PropertyKey[];
   readonly message: string;
