@@ -13,9 +13,16 @@ import { bootstrapOrganization } from './users.js';
 
 /**
  * Routes outside `/v1/orgs/:orgId` that take an access token, an agent's own token (deregister: it can
- * only revoke that agent) or none; a new one must be reviewed here.
+ * only revoke that agent; rotate-token: it can only rotate that agent's token) or none; a new one must
+ * be reviewed here.
  */
-const ACCOUNT_ROUTES = ['GET /v1/me', 'POST /v1/agents/pair', 'POST /v1/agents/deregister', 'POST /v1/invitations/accept'];
+const ACCOUNT_ROUTES = [
+  'GET /v1/me',
+  'POST /v1/agents/pair',
+  'POST /v1/agents/deregister',
+  'POST /v1/agents/rotate-token',
+  'POST /v1/invitations/accept',
+];
 
 await describeWith(['postgres', 'redis'], 'api access-token scope', () => {
   let api: TestApi;
