@@ -2,7 +2,8 @@
 // The docs check (`pnpm docs:check`, run in CI): links resolve; every TS/JS block in docs/ and the
 // README is a snippet of a compiled, tested example file; every env var the code reads is in the
 // reference table of docs/environment.md and every documented one is read; stated defaults match the
-// code's; internal routes named in the docs exist; docs/error-codes.md matches the catalogue; every public export has TSDoc with an @example.
+// code's; internal routes named in the docs exist; docs/error-codes.md matches the catalogue; every public export has TSDoc with an @example;
+// the integrator guide shows every file its quickstart imports.
 // `pnpm docs:check --write` regenerates docs/error-codes.md and refreshes the snippets.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
@@ -12,6 +13,7 @@ import { ERROR_CODES } from '../packages/protocol/src/error-codes.ts';
 import { checkDefaults } from './docs/defaults.mjs';
 import { envLikeMentions, envVarsDocumented, envVarsRead } from './docs/env-vars.mjs';
 import { renderErrorCodes } from './docs/error-codes.mjs';
+import { guideQuickstartFiles } from './docs/guide-files.mjs';
 import { anchors, docFiles, links, read } from './docs/markdown.mjs';
 import { checkSnippets } from './docs/snippets.mjs';
 import { checkTsdoc } from './docs/tsdoc.mjs';
@@ -97,6 +99,9 @@ for (const file of files) {
 
 // 7. TSDoc on every public export.
 report('tsdoc', checkTsdoc(root));
+
+// 8. The integrator guide shows every file its quickstart imports (pack:check runs the guide's copies).
+report('quickstart', guideQuickstartFiles(root).problems);
 
 if (problems.length) {
   process.stderr.write(`${problems.join('\n')}\n\ndocs check: ${problems.length} problem(s)\n`);

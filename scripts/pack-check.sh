@@ -51,9 +51,10 @@ npm install --no-audit --no-fund --loglevel=error vitest@4 >/dev/null
 cp "$root/scripts/pack-check/conformance.test.mjs" .
 timeout 120 npx vitest run conformance.test.mjs --reporter=dot
 
-# The newcomer's path: the integrator guide's quickstart files, verbatim, in "their own" Fastify app.
+# The newcomer's path: the integrator guide's quickstart files, taken from the guide itself (the
+# quickstart and every file it imports, as shown there), in "their own" Fastify app.
 npm install --no-audit --no-fund --loglevel=error fastify@5 tsx@4 >/dev/null
-for f in quickstart.ts fastify.ts types.ts; do cp "$root/examples/embed-gateway/src/$f" .; done
+node "$root/scripts/pack-check/guide-files.mjs" "$root"
 cp "$root/scripts/pack-check/quickstart.mjs" .
 timeout 60 npx tsx quickstart.mjs
 # The node-agent: its own tarball plus the libraries it depends on (protocol, sdk-agent).

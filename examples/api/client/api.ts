@@ -3,39 +3,15 @@
  * failures as {@link ApiCallError} carrying the catalogue code and the API's message.
  */
 import { type ApiFailure, describeApiError } from '../src/web/lib/errors.js';
+import type { CurrentJob, LiveSession, LiveStatus } from '../src/web/lib/live-session.js';
+
+export type { CurrentJob, LiveSession };
 
 export class ApiCallError extends Error {
   constructor(readonly failure: ApiFailure) {
     super(describeApiError(failure));
     this.name = 'ApiCallError';
   }
-}
-
-export interface LiveSession {
-  sessionId: string;
-  inFlight: number;
-  maxInFlight: number;
-  kinds: string[];
-  /** null when the agent declared no connector list. */
-  connectors: string[] | null;
-  reportedTags: string[];
-  connectedAt: string | null;
-  lastSeenAt: string | null;
-  agentVersion?: string | null;
-  paused?: boolean;
-  remoteAddress?: string | null;
-  requests?: CurrentJob[];
-}
-
-/** A request the agent is running now (`runId`/`nodeId` when a workflow run sent it). */
-export interface CurrentJob {
-  requestId: string;
-  kind: string;
-  startedAt: string | null;
-  received: boolean;
-  runId: string | null;
-  nodeId: string | null;
-  attempt: number | null;
 }
 
 export interface AgentView {
@@ -124,7 +100,7 @@ export interface RunDetail {
 export interface AgentsList {
   agents: AgentView[];
   staleMs: number;
-  live?: 'gateway' | 'unavailable' | 'not_configured';
+  live?: LiveStatus;
 }
 
 export interface Me {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_TOKEN_ROTATION_OVERLAP_MS } from '@vespid/protocol';
+import { DEFAULT_TOKEN_ROTATION_OVERLAP_MS, formatZodIssues } from '@vespid/protocol';
 import { ApiError } from './errors.js';
 
 /**
@@ -83,10 +83,7 @@ export type ApiConfigInput = z.input<typeof ApiConfigSchema>;
 export function resolveApiConfig(input: ApiConfigInput = {}): ApiConfig {
   const parsed = ApiConfigSchema.safeParse(input);
   if (!parsed.success) {
-    throw new ApiError(
-      'BAD_REQUEST',
-      `invalid api config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
+    throw new ApiError('BAD_REQUEST', `invalid api config: ${formatZodIssues(parsed.error, { max: 10 })}`);
   }
   return parsed.data;
 }

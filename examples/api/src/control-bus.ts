@@ -3,39 +3,10 @@
  * session is closed, new tags route without a reconnect. The api publishes; every gateway replica
  * subscribes to the Redis channel {@link CONTROL_CHANNEL}.
  */
-import { AgentPauseEventSchema, IdSchema, type Logger, TagSchema, TokenRotationEventSchema, noopLogger } from '@vespid/protocol';
-import { z } from 'zod';
+import { CONTROL_CHANNEL, type ControlEvent, ControlEventSchema, type Logger, noopLogger } from '@vespid/protocol';
 
-/**
- * Redis pub/sub channel of control events. The gateway host subscribes to exactly this.
- *
- * @example
- * ```ts
- * await subscriber.subscribe(CONTROL_CHANNEL); // 'vespid:control'
- * ```
- */
-export const CONTROL_CHANNEL = 'vespid:control';
-
-/**
- * A control event, JSON on the wire: `{"type":"agent_revoked","agentId"}`,
- * `{"type":"agent_tags_updated","agentId","tags"}`, or `{"type":"agent_paused"|"agent_resumed","agentId"}`
- * (the protocol's `AgentPauseEventSchema`), or a rotation request
- * `{"type":"agent_token_rotation_requested","agentId"}` / `{"type":"org_agent_tokens_rotation_requested","organizationId"}`
- * (the protocol's `TokenRotationEventSchema`; ids only, never a token).
- *
- * @example
- * ```ts
- * const event = ControlEventSchema.parse(JSON.parse(message));
- * ```
- */
-export const ControlEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('agent_revoked'), agentId: IdSchema }),
-  z.object({ type: z.literal('agent_tags_updated'), agentId: IdSchema, tags: z.array(TagSchema) }),
-  ...AgentPauseEventSchema.options,
-  ...TokenRotationEventSchema.options,
-]);
-/** A control event. */
-export type ControlEvent = z.infer<typeof ControlEventSchema>;
+// The event union and the channel are the protocol's (one contract for the api and every gateway).
+export { CONTROL_CHANNEL, ControlEventSchema, type ControlEvent };
 
 /**
  * Publishes control events to every gateway.

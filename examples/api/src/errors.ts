@@ -1,4 +1,4 @@
-import { VespidError, type VespidErrorOptions } from '@vespid/protocol';
+import { type ErrorCode, VespidError, type VespidErrorOptions } from '@vespid/protocol';
 
 /**
  * The one error class of the api host. Codes come from the protocol catalogue; the HTTP status
@@ -10,7 +10,7 @@ import { VespidError, type VespidErrorOptions } from '@vespid/protocol';
  * ```
  */
 export class ApiError extends VespidError {
-  constructor(code: string, message: string, options: VespidErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: VespidErrorOptions = {}) {
     super(code, message, options);
     this.name = 'ApiError';
   }

@@ -2,7 +2,8 @@
  * Small HTTP helpers shared by the routes: zod parsing into `{code, message}` errors, uuid checks, the
  * error handler that turns anything thrown into the catalogue's JSON body, and the `no-store` default.
  */
-import type { Logger } from '@vespid/protocol';
+import { formatZodIssues, zodIssueSummaries } from '@vespid/protocol';
+import type { ErrorCode, Logger } from '@vespid/protocol';
 import { VespidError } from '@vespid/protocol';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
@@ -15,21 +16,20 @@ export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID_RE.test(value);
 }
 
-/** Compact, value-free description of zod issues (paths + messages; zod 4 omits inputs by default). */
-export function issuesOf(error: z.ZodError): { path: string; message: string; code: string }[] {
-  return error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message, code: i.code }));
-}
-
 /** Parses `value` or throws `code` (400) listing the issues in the message and `details.issues`. */
-export function parseOr<S extends z.ZodType>(schema: S, value: unknown, code = 'BAD_REQUEST', what = 'request body'): z.output<S> {
+export function parseOr<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  code: ErrorCode = 'BAD_REQUEST',
+  what = 'request body',
+): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const issues = issuesOf(parsed.error);
-  const summary = issues
-    .slice(0, 10)
-    .map((i) => `${i.path || '(root)'}: ${i.message}`)
-    .join('; ');
-  throw new ApiError(code, `invalid ${what}: ${summary}`, { httpStatus: 400, details: { issues } });
+  // Paths and messages only (never inputs): a request body may carry a secret value.
+  throw new ApiError(code, `invalid ${what}: ${formatZodIssues(parsed.error, { max: 10 })}`, {
+    httpStatus: 400,
+    details: { issues: zodIssueSummaries(parsed.error) },
+  });
 }
 
 /** A uuid path parameter; anything else is simply not found (ids are never guessed into a 500). */

@@ -8,6 +8,7 @@
 import { type Logger, LiveSessionsResponseSchema, ROUTES, noopLogger } from '@vespid/protocol';
 import { Agent, request } from 'undici';
 import { resolveApiConfig } from './config.js';
+import type { CurrentJob, LiveSession, LiveStatus } from './web/lib/live-session.js';
 
 /**
  * The gateway's internal route listing the sessions of one organization (service token).
@@ -19,44 +20,9 @@ import { resolveApiConfig } from './config.js';
  */
 export const LIVE_SESSIONS_ROUTE = ROUTES.sessions;
 
-// The shape is the protocol's (`LiveSessionsResponseSchema`): one contract for gateway and api.
-const SessionsResponseSchema = LiveSessionsResponseSchema;
-
-/**
- * One live session as the agents list shows it (`agent.live`).
- *
- * @example
- * ```ts
- * if (agent.live) console.log(`${agent.live.inFlight}/${agent.live.maxInFlight}`);
- * ```
- */
-export interface LiveSession {
-  sessionId: string;
-  inFlight: number;
-  maxInFlight: number;
-  kinds: string[];
-  /** null when the agent declared no connector list. */
-  connectors: string[] | null;
-  reportedTags: string[];
-  connectedAt: string | null;
-  lastSeenAt: string | null;
-  /** The version the agent sent in `hello` (null: gateway too old to say). */
-  agentVersion?: string | null;
-  /** Paused (cordoned) on the gateway. */
-  paused?: boolean;
-  /** The address the gateway saw the agent connect from. */
-  remoteAddress?: string | null;
-  /** Requests the agent is running now; `runId`/`nodeId`/`attempt` when the id is a worker's. */
-  requests?: Array<{
-    requestId: string;
-    kind: string;
-    startedAt: string | null;
-    received: boolean;
-    runId: string | null;
-    nodeId: string | null;
-    attempt: number | null;
-  }>;
-}
+// The gateway's answer is the protocol's `LiveSessionsResponseSchema`; what the api makes of it is the
+// page's `LiveSession` (one definition, imported by the /agents page too).
+export type { CurrentJob, LiveSession, LiveStatus };
 
 /** Splits a worker request id (`runId:nodeId:attempt`); other ids give nulls. */
 export function runOfRequest(requestId: string): { runId: string | null; nodeId: string | null; attempt: number | null } {
@@ -147,7 +113,7 @@ export function gatewayLiveSessions(options: GatewayLiveSessionsOptions): LiveSe
       const text = await res.body.text();
       if (res.statusCode === 404) return problem('route not found (gateway without /internal/v1/sessions)', { status: 404 });
       if (res.statusCode !== 200) return problem(`gateway answered ${res.statusCode}`, { status: res.statusCode });
-      const parsed = SessionsResponseSchema.safeParse(JSON.parse(text));
+      const parsed = LiveSessionsResponseSchema.safeParse(JSON.parse(text));
       if (!parsed.success) return problem('unexpected response shape', {});
       lastProblem = undefined;
       const map = new Map<string, LiveSession>();
@@ -220,16 +186,6 @@ export function liveSessionsFromEnv(
   const complete = env.GATEWAY_CLUSTER?.trim().toLowerCase() !== 'redis';
   return gatewayLiveSessions({ url: gatewayHttpUrl, serviceToken, complete, ...options });
 }
-
-/**
- * Where the live data of an agents list came from (top-level `live` of `GET …/agents`).
- *
- * @example
- * ```ts
- * if (list.live !== 'gateway') showNote('in-flight counts unavailable');
- * ```
- */
-export type LiveStatus = 'gateway' | 'unavailable' | 'not_configured';
 
 /**
  * Adds `live` to each agent view: the session object when the gateway reports one, `null` when the

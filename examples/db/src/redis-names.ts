@@ -5,7 +5,7 @@
  * result publications. Unset, every name is byte-identical to the library defaults (the runbook's
  * `gateway:results:<requestId>`).
  */
-import { RESULT_CHANNEL, RESULT_KEY_PREFIX } from '@vespid/protocol';
+import { CONTROL_CHANNEL, RESULT_CHANNEL, RESULT_KEY_PREFIX } from '@vespid/protocol';
 
 /** Every Redis name of one stack. */
 export interface RedisNames {
@@ -29,7 +29,7 @@ export interface RedisNames {
 
 /** Library defaults: what a stack uses with `VESPID_REDIS_PREFIX` unset. */
 const DEFAULTS = {
-  controlChannel: 'vespid:control',
+  controlChannel: CONTROL_CHANNEL,
   resultKeyPrefix: RESULT_KEY_PREFIX,
   resultChannel: RESULT_CHANNEL,
   dispatchKeyPrefix: 'gateway:dispatches:',

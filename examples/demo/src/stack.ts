@@ -5,7 +5,7 @@
  * The node-agent is NOT started here: it runs as its own process, as an operator would run it.
  */
 import { inProcessControlBus, startApiHost, type ApiHost } from '@vespid/example-api';
-import { startGatewayHost, type GatewayHost } from '@vespid/example-gateway';
+import { applyParsedControlEvent, startGatewayHost, type GatewayHost } from '@vespid/example-gateway';
 import { startWorkerHost, type WorkerHost } from '@vespid/example-worker';
 import type { Logger } from '@vespid/protocol';
 
@@ -97,14 +97,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     let overrides = {};
     if (!options.redisUrl) {
       const controlBus = inProcessControlBus({ logger });
+      // The same (exhaustive) handler the Redis subscriber of every gateway replica uses.
       controlBus.subscribe((e) => {
-        for (const g of gateways) {
-          if (e.type === 'agent_revoked') g.gateway.revokeAgent(e.agentId);
-          else if (e.type === 'agent_tags_updated') g.gateway.updateAgentTags(e.agentId, e.tags);
-          else if (e.type === 'agent_token_rotation_requested') g.gateway.rotateAgentTokens({ agentId: e.agentId });
-          else if (e.type === 'org_agent_tokens_rotation_requested') g.gateway.rotateAgentTokens({ organizationId: e.organizationId });
-          else g.gateway.setAgentPaused(e.agentId, e.type === 'agent_paused');
-        }
+        for (const g of gateways) applyParsedControlEvent(g.gateway, e, logger);
       });
       overrides = { controlBus, runQueue: { enqueue: (job: { runId: string; organizationId: string }) => worker.runQueue.enqueue(job) } };
     }

@@ -13,4 +13,11 @@ export { gatewayHostConfigFromEnv, GatewayConfigError, type GatewayClusterConfig
 export { createGatewayLogger, REDACT_PATHS } from './logger.js';
 export { createGatewayMetrics } from './metrics.js';
 export { postgresAgents } from './pg-agents.js';
-export { applyControlEvent, subscribeControl, CONTROL_CHANNEL } from './control-channel.js';
+export {
+  applyControlEvent,
+  applyParsedControlEvent,
+  subscribeControl,
+  CONTROL_CHANNEL,
+  type ControlOutcome,
+  type ControlTarget,
+} from './control-channel.js';

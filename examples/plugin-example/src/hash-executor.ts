@@ -1,6 +1,7 @@
 // #region executor
 import { createHash } from 'node:crypto';
 import { setImmediate as nextTick } from 'node:timers/promises';
+import { formatZodIssues } from '@vespid/protocol';
 import { type Executor, type ExecutorResult, toErrorInfo } from '@vespid/sdk-agent';
 import { z } from 'zod';
 
@@ -43,7 +44,7 @@ export function hashExecutor(options: HashExecutorOptions = {}): Executor {
       const parsed = HashPayload.safeParse(task.payload);
       if (!parsed.success) {
         // Name the fields only: a message quoting the payload could leak data into logs.
-        const fields = parsed.error.issues.map((i) => i.path.join('.') || '(payload)').join(', ');
+        const fields = formatZodIssues(parsed.error, { show: 'paths', root: '(payload)' });
         return { status: 'failed', error: { code: 'BAD_REQUEST', message: `invalid example.hash payload: ${fields}` } };
       }
       const { text, algorithm, rounds } = parsed.data;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, ErrorCodes, actionNotSupported, dockerExitCode, errorCodeInfo, isRetryableCode } from './error-codes.js';
+import { ERROR_CODES, ErrorCodes, actionNotSupported, dockerExitCode, errorCodeInfo, isErrorCode, isRetryableCode } from './error-codes.js';
 import { ErrorCodeSchema } from './primitives.js';
 import { VespidError } from './vespid-error.js';
 
@@ -66,6 +66,16 @@ describe('VespidError', () => {
     expect(JSON.parse(JSON.stringify(e))).toEqual({ code: 'GATEWAY_UNAVAILABLE', message: 'gateway unreachable', retryable: true });
     expect(VespidError.is(e)).toBe(true);
     expect(VespidError.is(new Error('x'))).toBe(false);
+  });
+
+  it('takes catalogue codes only (checked by the compiler; isErrorCode checks codes from the wire)', () => {
+    // @ts-expect-error a code outside the catalogue does not compile
+    const e = new VespidError('NOT_IN_THE_CATALOGUE', 'x');
+    expect(e.retryable).toBe(false);
+    expect(new VespidError(dockerExitCode(3), 'exit 3').code).toBe('DOCKER_EXIT_CODE:3');
+    expect(isErrorCode('NO_AGENT_AVAILABLE')).toBe(true);
+    expect(isErrorCode('ACTION_NOT_SUPPORTED:github:x.y')).toBe(true);
+    expect(isErrorCode('NOT_IN_THE_CATALOGUE')).toBe(false);
   });
 
   it('allows overriding retryable', () => {

@@ -370,6 +370,20 @@ export function errorCodeInfo(code: string): ErrorCodeInfo | undefined {
 }
 
 /**
+ * Whether a string is a code of the catalogue (parametric codes by family). Use it on codes received
+ * over the wire before treating them as {@link ErrorCode}: a newer peer may send a code this version
+ * does not know.
+ *
+ * @example
+ * ```ts
+ * const code: ErrorCode = isErrorCode(body.code) ? body.code : 'GATEWAY_RESPONSE_INVALID';
+ * ```
+ */
+export function isErrorCode(code: string): code is ErrorCode {
+  return errorCodeInfo(code) !== undefined;
+}
+
+/**
  * Whether a code is retryable according to the catalogue (unknown codes are not).
  *
  * @example

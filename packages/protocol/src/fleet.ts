@@ -4,12 +4,14 @@
  */
 import { z } from 'zod';
 import { LIMITS } from './constants.js';
+import type { KnownFields } from './known-fields.js';
 import { IdSchema, RequestIdSchema } from './primitives.js';
 
 /**
  * The control event that pauses or resumes an agent on every gateway replica (published by the
  * control plane on its control channel beside revocations and tag edits). A paused agent keeps its
- * connection and finishes what it runs; it is not selected for new work until resumed.
+ * connection and finishes what it runs; it is not selected for new work until resumed. Part of the
+ * `ControlEventSchema` union (unknown fields are dropped, for rolling upgrades).
  *
  * @example
  * ```ts
@@ -18,8 +20,8 @@ import { IdSchema, RequestIdSchema } from './primitives.js';
  * ```
  */
 export const AgentPauseEventSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('agent_paused'), agentId: IdSchema }),
-  z.strictObject({ type: z.literal('agent_resumed'), agentId: IdSchema }),
+  z.object({ type: z.literal('agent_paused'), agentId: IdSchema }),
+  z.object({ type: z.literal('agent_resumed'), agentId: IdSchema }),
 ]);
 /** @example `const e: AgentPauseEvent = { type: 'agent_resumed', agentId }` */
 export type AgentPauseEvent = z.infer<typeof AgentPauseEventSchema>;
@@ -57,7 +59,13 @@ export type LiveRequest = z.infer<typeof LiveRequestSchema>;
 export const LiveSessionSchema = z.looseObject({
   agentId: z.string().max(LIMITS.idLength),
   sessionId: z.string().max(LIMITS.idLength),
+  /** The organization asked for (the route lists one organization). */
+  organizationId: z.string().max(LIMITS.idLength).optional(),
   name: z.string().optional(),
+  /** Session state (`ready` once the agent's `hello` was accepted); a string so newer states still parse. */
+  state: z.string().max(64).optional(),
+  /** Control-plane tags the gateway routes by. */
+  tags: z.array(z.string()).optional(),
   inFlight: z.number().int().nonnegative(),
   maxInFlight: z.number().int().nonnegative(),
   kinds: z
@@ -89,3 +97,13 @@ export type LiveSessionInfo = z.infer<typeof LiveSessionSchema>;
 
 /** Body of `GET /internal/v1/sessions`. @example `LiveSessionsResponseSchema.parse(body).sessions` */
 export const LiveSessionsResponseSchema = z.object({ sessions: z.array(LiveSessionSchema).max(100_000) });
+/**
+ * What a gateway sends on `GET /internal/v1/sessions` (the schema's input: before the defaults a
+ * reader fills in). Producers type their answer with it.
+ *
+ * @example
+ * ```ts
+ * const body: LiveSessionsResponse = { sessions: gateway.listSessions().filter((s) => s.organizationId === org) };
+ * ```
+ */
+export type LiveSessionsResponse = KnownFields<z.input<typeof LiveSessionsResponseSchema>>;

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { CloseCode } from './close-codes.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './constants.js';
 import { type AgentMessage, AgentMessageSchema, type GatewayMessage, GatewayMessageSchema } from './messages.js';
+import { formatZodIssues } from './zod-issues.js';
 
 /**
  * Why a frame was refused; `closeCode` is what the receiver should close the session with.
@@ -48,14 +49,6 @@ function toText(raw: unknown): string | null {
   return null;
 }
 
-function summarize(issues: z.core.$ZodIssue[]): string {
-  return issues
-    .slice(0, 3)
-    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-    .join('; ')
-    .slice(0, 300);
-}
-
 function parseWith<T>(schema: z.ZodType<T>, raw: unknown, maxBytes: number): FrameResult<T> {
   const text = toText(raw);
   if (text === null)
@@ -76,7 +69,10 @@ function parseWith<T>(schema: z.ZodType<T>, raw: unknown, maxBytes: number): Fra
     const type = data && typeof data === 'object' && 'type' in data ? String((data as { type: unknown }).type).slice(0, 40) : '?';
     return {
       ok: false,
-      error: { closeCode: CloseCode.ProtocolViolation, reason: `invalid ${type} frame: ${summarize(parsed.error.issues)}` },
+      error: {
+        closeCode: CloseCode.ProtocolViolation,
+        reason: `invalid ${type} frame: ${formatZodIssues(parsed.error, { max: 3, maxLength: 300 })}`,
+      },
     };
   }
   return { ok: true, message: parsed.data };

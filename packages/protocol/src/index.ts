@@ -42,6 +42,7 @@ export {
   ErrorCodes,
   errorCodeInfo,
   isRetryableCode,
+  isErrorCode,
   dockerExitCode,
   actionNotSupported,
   type ErrorCodeInfo,
@@ -49,6 +50,13 @@ export {
   type StaticErrorCode,
 } from './error-codes.js';
 export { VespidError, type VespidErrorOptions } from './vespid-error.js';
+export {
+  formatZodIssues,
+  zodIssueSummaries,
+  type FormatZodIssuesOptions,
+  type ZodIssueLike,
+  type ZodIssueSummary,
+} from './zod-issues.js';
 export {
   IdSchema,
   OrganizationIdSchema,
@@ -132,10 +140,25 @@ export {
   type ResultPublication,
 } from './dispatch.js';
 export {
+  CONTROL_CHANNEL,
+  AgentRevokedEventSchema,
+  AgentTagsUpdatedEventSchema,
+  ControlEventSchema,
+  type ControlEvent,
+  type ControlEventType,
+} from './control-events.js';
+export {
+  ExplainRequestSchema,
+  ExplainResponseSchema,
+  type ExplainRequest,
+  type ExplainResponse,
+} from './explain.js';
+export {
   AgentPauseEventSchema,
   LiveRequestSchema,
   LiveSessionSchema,
   LiveSessionsResponseSchema,
+  type LiveSessionsResponse,
   type AgentPauseEvent,
   type LiveRequest,
   type LiveSessionInfo,
@@ -171,4 +194,5 @@ export {
   type FrameError,
   type FrameResult,
 } from './frames.js';
+export type { KnownFields } from './known-fields.js';
 export { noopLogger, childLogger, type Logger } from './logger.js';

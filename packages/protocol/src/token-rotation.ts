@@ -22,7 +22,8 @@ export const DEFAULT_TOKEN_ROTATION_OVERLAP_MS = 24 * 60 * 60_000;
  * The control event asking every gateway replica to rotate the token of one agent
  * (`agent_token_rotation_requested`) or of every agent of an organization
  * (`org_agent_tokens_rotation_requested`, incident response). The replica holding a session mints
- * the token; an agent without a session is rotated when it next connects.
+ * the token; an agent without a session is rotated when it next connects. Part of the
+ * `ControlEventSchema` union (unknown fields are dropped, for rolling upgrades).
  *
  * @example
  * ```ts
@@ -30,8 +31,8 @@ export const DEFAULT_TOKEN_ROTATION_OVERLAP_MS = 24 * 60 * 60_000;
  * ```
  */
 export const TokenRotationEventSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('agent_token_rotation_requested'), agentId: IdSchema }),
-  z.strictObject({ type: z.literal('org_agent_tokens_rotation_requested'), organizationId: OrganizationIdSchema }),
+  z.object({ type: z.literal('agent_token_rotation_requested'), agentId: IdSchema }),
+  z.object({ type: z.literal('org_agent_tokens_rotation_requested'), organizationId: OrganizationIdSchema }),
 ]);
 /** @example `const e: TokenRotationEvent = { type: 'org_agent_tokens_rotation_requested', organizationId }` */
 export type TokenRotationEvent = z.infer<typeof TokenRotationEventSchema>;

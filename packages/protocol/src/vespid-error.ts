@@ -1,4 +1,4 @@
-import { errorCodeInfo } from './error-codes.js';
+import { type ErrorCode, errorCodeInfo } from './error-codes.js';
 
 /**
  * Options for {@link VespidError}.
@@ -29,12 +29,13 @@ export interface VespidErrorOptions {
  * ```
  */
 export class VespidError extends Error {
-  readonly code: string;
+  /** A code of the catalogue: a typo or an uncatalogued code fails to compile. */
+  readonly code: ErrorCode;
   readonly retryable: boolean;
   readonly httpStatus: number;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(code: string, message: string, options: VespidErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: VespidErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     const info = errorCodeInfo(code);
     this.name = 'VespidError';
@@ -45,7 +46,7 @@ export class VespidError extends Error {
   }
 
   /** The wire error body. The cause is deliberately left out: it may carry internals. */
-  toJSON(): { code: string; message: string; retryable: boolean; details?: Record<string, unknown> } {
+  toJSON(): { code: ErrorCode; message: string; retryable: boolean; details?: Record<string, unknown> } {
     return {
       code: this.code,
       message: this.message,

@@ -1,4 +1,12 @@
-import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_PAYLOAD_BYTES, LIMITS, type Logger, noopLogger, TagSchema } from '@vespid/protocol';
+import {
+  DEFAULT_MAX_IN_FLIGHT,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  LIMITS,
+  type Logger,
+  noopLogger,
+  TagSchema,
+  formatZodIssues,
+} from '@vespid/protocol';
 import { z } from 'zod';
 import { AgentError } from './errors.js';
 import type { Executor } from './executor.js';
@@ -151,11 +159,7 @@ export type ResolvedAgentOptions = z.infer<typeof AgentOptionsSchema>;
 export function resolveAgentOptions(options: AgentOptions): ResolvedAgentOptions {
   const parsed = AgentOptionsSchema.safeParse(options);
   if (!parsed.success) {
-    const text = parsed.error.issues
-      .slice(0, 5)
-      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-      .join('; ');
-    throw new AgentError('AGENT_CONFIG_INVALID', `invalid agent options: ${text}`);
+    throw new AgentError('AGENT_CONFIG_INVALID', `invalid agent options: ${formatZodIssues(parsed.error)}`);
   }
   const kinds = new Set<string>();
   for (const e of parsed.data.executors) {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { TagSchema } from '@vespid/protocol';
+import { TagSchema, formatZodIssues } from '@vespid/protocol';
 import { z } from 'zod';
 import { AgentError } from './errors.js';
 
@@ -108,7 +108,7 @@ export async function readAgentConfig(path: string): Promise<AgentConfig> {
   }
   const parsed = AgentConfigSchema.safeParse(data);
   if (!parsed.success) {
-    const fields = parsed.error.issues.map((i) => i.path.join('.')).join(', ');
+    const fields = formatZodIssues(parsed.error, { show: 'paths', max: 20 });
     throw new AgentError('AGENT_CONFIG_INVALID', `agent config ${path} is invalid (fields: ${fields})`);
   }
   return parsed.data;

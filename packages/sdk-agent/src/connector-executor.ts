@@ -1,5 +1,4 @@
-import { actionNotSupported, BuiltinKinds, ConnectorActionPayloadSchema } from '@vespid/protocol';
-import type { z } from 'zod';
+import { actionNotSupported, BuiltinKinds, ConnectorActionPayloadSchema, formatZodIssues } from '@vespid/protocol';
 import { type Connector, type ConnectorRegistry, createConnectorRegistry } from './connectors/registry.js';
 import { AgentError, toErrorInfo } from './errors.js';
 import type { Executor, ExecutorResult } from './executor.js';
@@ -15,14 +14,6 @@ import type { Executor, ExecutorResult } from './executor.js';
 export interface ConnectorActionExecutorOptions {
   /** Connectors to serve, or a registry that plugin authors extend. */
   connectors: readonly Connector[] | ConnectorRegistry;
-}
-
-function issuesText(issues: readonly z.core.$ZodIssue[]): string {
-  // Paths and messages only: zod messages do not echo input values, and the input may be sensitive.
-  return issues
-    .slice(0, 5)
-    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-    .join('; ');
 }
 
 function fail(err: AgentError): ExecutorResult {
@@ -56,7 +47,7 @@ export function connectorActionExecutor(options: ConnectorActionExecutorOptions)
     async execute(task, ctx) {
       const payload = ConnectorActionPayloadSchema.safeParse(task.payload);
       if (!payload.success) {
-        return fail(new AgentError('INVALID_ACTION_INPUT', `invalid connector.action payload: ${issuesText(payload.error.issues)}`));
+        return fail(new AgentError('INVALID_ACTION_INPUT', `invalid connector.action payload: ${formatZodIssues(payload.error)}`));
       }
       const { connectorId, actionId, input } = payload.data;
       if (!registry.get(connectorId)) {
@@ -67,7 +58,7 @@ export function connectorActionExecutor(options: ConnectorActionExecutorOptions)
         return fail(new AgentError(actionNotSupported(connectorId, actionId), `connector ${connectorId} has no action ${actionId}`));
       const parsed = action.input.safeParse(input);
       if (!parsed.success) {
-        return fail(new AgentError('INVALID_ACTION_INPUT', `${connectorId}:${actionId} input invalid: ${issuesText(parsed.error.issues)}`));
+        return fail(new AgentError('INVALID_ACTION_INPUT', `${connectorId}:${actionId} input invalid: ${formatZodIssues(parsed.error)}`));
       }
       if (action.requiresSecret && !ctx.secret) {
         return fail(new AgentError('SECRET_REQUIRED', `${connectorId}:${actionId} requires a secret and the request carried none`));

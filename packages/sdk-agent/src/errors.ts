@@ -1,4 +1,4 @@
-import { type ErrorInfo, VespidError, type VespidErrorOptions } from '@vespid/protocol';
+import { type ErrorCode, type ErrorInfo, VespidError, type VespidErrorOptions } from '@vespid/protocol';
 
 /**
  * The error class of `@vespid/sdk-agent`. Codes come from the protocol catalogue
@@ -11,7 +11,7 @@ import { type ErrorInfo, VespidError, type VespidErrorOptions } from '@vespid/pr
  * ```
  */
 export class AgentError extends VespidError {
-  constructor(code: string, message: string, options: VespidErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: VespidErrorOptions = {}) {
     super(code, message, options);
     this.name = 'AgentError';
   }

@@ -1,4 +1,4 @@
-import { LIMITS, parseJsonSafe, TagSchema } from '@vespid/protocol';
+import { type ErrorCode, LIMITS, TagSchema, isErrorCode, parseJsonSafe, formatZodIssues } from '@vespid/protocol';
 import { request } from 'undici';
 import { z } from 'zod';
 import { AgentError } from './errors.js';
@@ -81,8 +81,7 @@ const NEW_TOKEN_HINT = 'pairing tokens are single-use and live 15 minutes: creat
 export async function pairAgent(options: PairAgentOptions): Promise<PairAgentResult> {
   const parsed = OptionsSchema.safeParse(options);
   if (!parsed.success) {
-    const text = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new AgentError('AGENT_CONFIG_INVALID', `invalid pairing options: ${text}`);
+    throw new AgentError('AGENT_CONFIG_INVALID', `invalid pairing options: ${formatZodIssues(parsed.error)}`);
   }
   const o = parsed.data;
   const body: Record<string, unknown> = { pairingToken: o.pairingToken, name: o.name };
@@ -262,7 +261,8 @@ function controlPlaneError(what: string, res: ControlPlaneResponse, apiBase: str
   const shown = bodyCode ?? `HTTP_${res.status}`;
   const message = typeof errBody?.message === 'string' ? errBody.message.slice(0, 300) : `HTTP ${res.status}`;
   let hint: string | undefined;
-  let code = bodyCode ?? 'INTERNAL_ERROR';
+  // A code this version does not catalogue (a newer control plane) is still shown in the message.
+  let code: ErrorCode = bodyCode !== undefined && isErrorCode(bodyCode) ? bodyCode : 'INTERNAL_ERROR';
   if (bodyCode === 'PAIRING_TOKEN_INVALID' || bodyCode === 'PAIRING_TOKEN_EXPIRED') hint = NEW_TOKEN_HINT;
   else if (res.status === 404 || res.status === 405) {
     // The gateway answers unknown paths with 404 NOT_FOUND too: the classic mix-up of the two URLs.

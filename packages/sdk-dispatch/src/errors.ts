@@ -1,4 +1,4 @@
-import { VespidError, type VespidErrorOptions } from '@vespid/protocol';
+import { type ErrorCode, VespidError, type VespidErrorOptions } from '@vespid/protocol';
 
 /**
  * The error of `@vespid/sdk-dispatch`. `code` comes from the protocol's catalogue
@@ -16,7 +16,7 @@ import { VespidError, type VespidErrorOptions } from '@vespid/protocol';
  * ```
  */
 export class DispatchError extends VespidError {
-  constructor(code: string, message: string, options: VespidErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: VespidErrorOptions = {}) {
     super(code, message, options);
     this.name = 'DispatchError';
   }

@@ -1,4 +1,4 @@
-import { RequestIdSchema } from '@vespid/protocol';
+import { RequestIdSchema, formatZodIssues } from '@vespid/protocol';
 import { DispatchError } from './errors.js';
 
 /**
@@ -31,7 +31,7 @@ export function requestIdFor(node: NodeAttempt): string {
   const id = `${node.runId}:${node.nodeId}:${node.attempt}`;
   const parsed = RequestIdSchema.safeParse(id);
   if (!parsed.success) {
-    throw new DispatchError('BAD_REQUEST', `runId/nodeId do not form a valid request id: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+    throw new DispatchError('BAD_REQUEST', `runId/nodeId do not form a valid request id: ${formatZodIssues(parsed.error, { max: 1 })}`);
   }
   return id;
 }

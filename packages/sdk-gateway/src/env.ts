@@ -1,3 +1,4 @@
+import { formatZodIssues } from '@vespid/protocol';
 import { z } from 'zod';
 import { SELECTION_NAMES, type SelectionName } from './selection/strategy.js';
 
@@ -64,8 +65,7 @@ export function gatewayOptionsFromEnv(env: Record<string, string | undefined>): 
   const parsed = EnvSchema.safeParse(cleaned);
   if (!parsed.success) {
     // Messages name the variable only: a zod message could quote the (secret) value.
-    const vars = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))].join(', ');
-    throw new TypeError(`invalid gateway environment: ${vars}`);
+    throw new TypeError(`invalid gateway environment: ${formatZodIssues(parsed.error, { show: 'paths', max: 20 })}`);
   }
   const e = parsed.data;
   return {

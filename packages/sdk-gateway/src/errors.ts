@@ -1,4 +1,4 @@
-import { VespidError, type VespidErrorOptions } from '@vespid/protocol';
+import { type ErrorCode, VespidError, type VespidErrorOptions } from '@vespid/protocol';
 
 /**
  * The one error class of `@vespid/sdk-gateway`. `code` is always a code of the protocol catalogue
@@ -12,7 +12,7 @@ import { VespidError, type VespidErrorOptions } from '@vespid/protocol';
  * ```
  */
 export class GatewayError extends VespidError {
-  constructor(code: string, message: string, options: VespidErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: VespidErrorOptions = {}) {
     super(code, message, options);
     this.name = 'GatewayError';
   }

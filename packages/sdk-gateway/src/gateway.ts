@@ -8,6 +8,8 @@ import {
   RequestIdSchema,
   type StoredResult,
   encodeMessage,
+  formatZodIssues,
+  type ZodIssueLike,
 } from '@vespid/protocol';
 import { type InternalRequest, type InternalResponse, createHttpHandler, handleInternal } from './adapters/http-adapter.js';
 import { WsAdapter } from './adapters/ws-adapter.js';
@@ -92,12 +94,8 @@ export interface Gateway extends AsyncDisposable {
   readonly state: GatewayState;
 }
 
-function badRequest(err: { issues: Array<{ path: PropertyKey[]; message: string }> }, what: string): GatewayError {
-  const text = err.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-    .join('; ');
-  return new GatewayError('BAD_REQUEST', `invalid ${what}: ${text}`);
+function badRequest(err: { issues: readonly ZodIssueLike[] }, what: string): GatewayError {
+  return new GatewayError('BAD_REQUEST', `invalid ${what}: ${formatZodIssues(err)}`);
 }
 
 /**

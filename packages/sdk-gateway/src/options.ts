@@ -1,5 +1,5 @@
 import type { Logger } from '@vespid/protocol';
-import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_PAYLOAD_BYTES, noopLogger } from '@vespid/protocol';
+import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_PAYLOAD_BYTES, noopLogger, formatZodIssues } from '@vespid/protocol';
 import { z } from 'zod';
 import type { AgentAuthenticator, TokenRotator } from './authenticator.js';
 import type { GatewayCluster } from './cluster/cluster-types.js';
@@ -158,8 +158,7 @@ export interface ResolvedGatewayOptions
 export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
   const parsed = GatewayOptionsSchema.safeParse(options);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new TypeError(`invalid gateway options: ${issues}`);
+    throw new TypeError(`invalid gateway options: ${formatZodIssues(parsed.error, { max: 10 })}`);
   }
   const o = parsed.data;
   const selection = typeof o.selection === 'string' ? selectionByName(o.selection) : o.selection;

@@ -1,3 +1,4 @@
+import type { ErrorCode } from '@vespid/protocol';
 import { type Dispatcher, request } from 'undici';
 import type { DestinationPolicy } from '../destination-policy.js';
 import { AgentError } from '../errors.js';
@@ -20,7 +21,7 @@ export interface CappedRequest {
   signal: AbortSignal;
   dispatcher?: Dispatcher | undefined;
   /** Error code for network failures (`HTTP_REQUEST_FAILED`, `GITHUB_API_ERROR`, …). */
-  failureCode: string;
+  failureCode: ErrorCode;
 }
 
 function flatten(headers: Record<string, string | string[] | undefined>): Record<string, string> {

@@ -1,4 +1,4 @@
-import { VespidError, type VespidErrorOptions } from '@vespid/protocol';
+import { type ErrorCode, VespidError, type VespidErrorOptions } from '@vespid/protocol';
 
 /**
  * The error of the Docker sandbox executor. Its `code` is one of the catalogue codes
@@ -11,7 +11,7 @@ import { VespidError, type VespidErrorOptions } from '@vespid/protocol';
  * ```
  */
 export class DockerSandboxError extends VespidError {
-  constructor(code: string, message: string, options: VespidErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: VespidErrorOptions = {}) {
     super(code, message, options);
     this.name = 'DockerSandboxError';
   }

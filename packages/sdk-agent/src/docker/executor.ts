@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AgentExecutePayloadSchema, BuiltinKinds, VespidError } from '@vespid/protocol';
+import { AgentExecutePayloadSchema, BuiltinKinds, VespidError, formatZodIssues } from '@vespid/protocol';
 import type { Executor, ExecutorContext, ExecutorResult, ExecutorTask } from '../executor.js';
 import { containerCreateOptions } from './container-spec.js';
 import { ImageFactsCache, ensureImage } from './engine.js';
@@ -108,7 +108,7 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
   async function run(task: ExecutorTask, ctx: ExecutorContext, signal: AbortSignal): Promise<ExecutorResult> {
     const parsed = AgentExecutePayloadSchema.safeParse(task.payload);
     if (!parsed.success) {
-      const fields = [...new Set(parsed.error.issues.map((i) => i.path.join('.') || '(payload)'))].join(', ');
+      const fields = formatZodIssues(parsed.error, { show: 'paths', root: '(payload)', max: 20 });
       throw new DockerSandboxError('BAD_REQUEST', `invalid agent.execute payload (fields: ${fields})`);
     }
     const { task: shellTask, sandbox, run: runRef } = parsed.data;

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { type Logger, noopLogger } from '@vespid/protocol';
+import { type Logger, noopLogger, formatZodIssues } from '@vespid/protocol';
 import type Dockerode from 'dockerode';
 import { z } from 'zod';
 import { DockerSandboxError } from './errors.js';
@@ -136,8 +136,7 @@ export const DEFAULT_WORKDIR_MAX_MB = 512;
 export function resolveDockerSandboxOptions(options: DockerSandboxOptions = {}): ResolvedDockerSandboxOptions {
   const parsed = DockerSandboxOptionsSchema.safeParse(options);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new DockerSandboxError('BAD_REQUEST', `invalid docker sandbox options: ${issues}`);
+    throw new DockerSandboxError('BAD_REQUEST', `invalid docker sandbox options: ${formatZodIssues(parsed.error, { max: 10 })}`);
   }
   const o = parsed.data;
   // A bounded /work is a tmpfs that disappears with the container, so there is nothing to keep.

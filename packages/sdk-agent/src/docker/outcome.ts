@@ -1,4 +1,4 @@
-import { type ErrorInfo, VespidError, dockerExitCode } from '@vespid/protocol';
+import { type ErrorCode, type ErrorInfo, VespidError, dockerExitCode } from '@vespid/protocol';
 import type { ExecutorResult } from '../executor.js';
 import type { RunOutcome } from './run-container.js';
 
@@ -22,13 +22,13 @@ export interface SandboxOutput {
 }
 
 /** The catalogue code for an abort reason: the runtime's own code if it has one, else TASK_CANCELLED. */
-export function abortCode(reason: unknown): string {
+export function abortCode(reason: unknown): ErrorCode {
   if (VespidError.is(reason)) return reason.code;
   if ((reason as { name?: unknown } | null)?.name === 'TimeoutError') return 'NODE_EXECUTION_TIMEOUT';
   return 'TASK_CANCELLED';
 }
 
-function fail(code: string, message: string, output: SandboxOutput): ExecutorResult {
+function fail(code: ErrorCode, message: string, output: SandboxOutput): ExecutorResult {
   const err = new VespidError(code, message);
   const error: ErrorInfo = { code, message, retryable: err.retryable };
   return { status: 'failed', error, output };

@@ -121,6 +121,24 @@ describe('createDispatchClient', () => {
     }
   });
 
+  it('turns an error code its catalogue lacks (a newer gateway) into GATEWAY_RESPONSE_INVALID naming it', async () => {
+    const srv = createServer((_req, res) =>
+      res
+        .writeHead(503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ code: 'SOME_FUTURE_CODE', message: 'later', retryable: true })),
+    );
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    closers.push(async () => {
+      srv.closeAllConnections();
+      await new Promise<void>((r) => srv.close(() => r()));
+    });
+    const client = createDispatchClient({ gatewayHttpUrl: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, serviceToken: TOKEN });
+    closers.push(() => client.close());
+    const err = await caught(client.dispatch(request()));
+    expect(err).toMatchObject({ code: 'GATEWAY_RESPONSE_INVALID', retryable: true, httpStatus: 503 });
+    expect(err.message).toContain('SOME_FUTURE_CODE: later');
+  });
+
   it('validates the request locally (BAD_REQUEST) without echoing the secret', async () => {
     const { gw, client } = await setup();
     const err = await caught(client.dispatch({ ...request(), kind: 'Not A Kind' }));

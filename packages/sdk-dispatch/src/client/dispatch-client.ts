@@ -12,6 +12,7 @@ import {
   ROUTES,
   type StoredResult,
   StoredResultSchema,
+  formatZodIssues,
 } from '@vespid/protocol';
 import type { z } from 'zod';
 import { DispatchError } from '../errors.js';
@@ -68,12 +69,8 @@ const asyncOutcome = (a: DispatchAsyncResponse): string =>
 function validRequest(input: DispatchRequestInput): DispatchRequest {
   const parsed = DispatchRequestSchema.safeParse(input);
   if (!parsed.success) {
-    // Issue messages name paths and limits, never values, so a secret cannot leak through them.
-    const text = parsed.error.issues
-      .slice(0, 3)
-      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-      .join('; ');
-    throw new DispatchError('BAD_REQUEST', `invalid dispatch request: ${text}`);
+    // Paths and messages only, never values, so a secret cannot leak through them.
+    throw new DispatchError('BAD_REQUEST', `invalid dispatch request: ${formatZodIssues(parsed.error, { max: 3 })}`);
   }
   return parsed.data;
 }

@@ -1,4 +1,4 @@
-import { ErrorBodySchema } from '@vespid/protocol';
+import { ErrorBodySchema, isErrorCode } from '@vespid/protocol';
 import { Pool } from 'undici';
 import { DispatchError } from '../errors.js';
 import type { ResolvedDispatchClientOptions } from './options.js';
@@ -115,7 +115,15 @@ export class GatewayHttp {
     const parsed = ErrorBodySchema.safeParse(answer.body);
     if (parsed.success) {
       const message = this.scrub(parsed.data.message);
-      return new DispatchError(parsed.data.code, `${route}: ${message}`, {
+      const { code } = parsed.data;
+      // A code this worker's catalogue lacks (a newer gateway) is a version mismatch; the code stays in the message.
+      if (!isErrorCode(code)) {
+        return new DispatchError('GATEWAY_RESPONSE_INVALID', `${route}: ${code}: ${message}`, {
+          httpStatus: answer.status,
+          ...(parsed.data.retryable === undefined ? {} : { retryable: parsed.data.retryable }),
+        });
+      }
+      return new DispatchError(code, `${route}: ${message}`, {
         httpStatus: answer.status,
         ...(parsed.data.retryable === undefined ? {} : { retryable: parsed.data.retryable }),
         ...(parsed.data.details ? { details: parsed.data.details } : {}),

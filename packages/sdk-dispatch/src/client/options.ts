@@ -1,4 +1,4 @@
-import { type Logger, noopLogger } from '@vespid/protocol';
+import { type Logger, noopLogger, formatZodIssues } from '@vespid/protocol';
 import { z } from 'zod';
 import { DispatchError } from '../errors.js';
 import type { TracingOption } from '../tracing.js';
@@ -81,8 +81,7 @@ export function resolveDispatchClientOptions(options: DispatchClientOptions): Re
   }
   const parsed = schema.safeParse(options);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new DispatchError('BAD_REQUEST', `invalid dispatch client option ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}`);
+    throw new DispatchError('BAD_REQUEST', `invalid dispatch client option ${formatZodIssues(parsed.error, { max: 1 })}`);
   }
   let url: URL;
   try {

@@ -1,20 +1,29 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  type CancelResponse,
   CancelRequestSchema,
+  type DispatchAsyncResponse,
   DispatchRequestSchema,
-  KindSchema,
+  type DispatchResponse,
+  type ErrorBody,
+  type ErrorCode,
+  ExplainRequestSchema,
+  type ExplainResponse,
+  type KnownFields,
+  type LiveSessionsResponse,
   type Logger,
   OrganizationIdSchema,
   ROUTES,
   RequestIdSchema,
-  SelectorSchema,
+  type ResultResponse,
   type StoredResult,
   VespidError,
   bearerToken,
   parseJsonSafe,
+  formatZodIssues,
 } from '@vespid/protocol';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Explanation } from '../selection/candidates.js';
 import { errText } from '../core/err-text.js';
 import type { DispatchAsyncOutcome, QueueInfo, SessionInfo } from '../gateway-types.js';
@@ -61,21 +70,8 @@ interface Core {
   cancelQueued(requestId: string, organizationId?: string): boolean;
 }
 
-/**
- * Body of `POST /internal/v1/explain`: a dispatch request without the parts that do not route, plus an
- * optional `requestId` whose queue position the answer reports.
- * @example
- * ```ts
- * ExplainRequestSchema.parse({ organizationId: 'org1', kind: 'agent.execute', selector: { group: 'alpha' } });
- * ```
- */
-export const ExplainRequestSchema = z.object({
-  organizationId: OrganizationIdSchema,
-  kind: KindSchema,
-  payload: z.unknown().optional(),
-  selector: SelectorSchema.optional(),
-  requestId: RequestIdSchema.optional(),
-});
+// The request schema is the protocol's; re-exported here for code that imported it from the gateway.
+export { ExplainRequestSchema };
 
 // The expected token's digest is computed once per token, not per request (the compare stays constant-time).
 let cachedToken: string | undefined;
@@ -88,14 +84,12 @@ function serviceTokenMatches(expected: string, given: string): boolean {
   return timingSafeEqual(createHash('sha256').update(given, 'utf8').digest(), cachedDigest);
 }
 
-const error = (status: number, code: string, message: string): InternalResponse => ({ status, body: { code, message } });
+const error = (status: number, code: ErrorCode, message: string): InternalResponse => ({
+  status,
+  body: { code, message } satisfies ErrorBody,
+});
 
-function issues(err: z.ZodError): string {
-  return err.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
-    .join('; ');
-}
+const issues = (err: z.ZodError): string => formatZodIssues(err, { root: '(body)' });
 
 /** Routes one internal request. Never throws: every failure becomes `{code, message}`. */
 export async function handleInternal(core: Core, req: InternalRequest): Promise<InternalResponse> {
@@ -113,7 +107,7 @@ export async function handleInternal(core: Core, req: InternalRequest): Promise<
       if (path === ROUTES.explain) {
         const parsed = ExplainRequestSchema.safeParse(req.body);
         if (!parsed.success) return error(400, 'BAD_REQUEST', `invalid explain request: ${issues(parsed.error)}`);
-        return { status: 200, body: core.explain(parsed.data) };
+        return { status: 200, body: core.explain(parsed.data) satisfies KnownFields<ExplainResponse> };
       }
       const parsed = DispatchRequestSchema.safeParse(req.body);
       if (!parsed.success) return error(400, 'BAD_REQUEST', `invalid dispatch request: ${issues(parsed.error)}`);
@@ -126,19 +120,25 @@ export async function handleInternal(core: Core, req: InternalRequest): Promise<
             status: r.status,
             ...(r.output !== undefined ? { output: r.output } : {}),
             ...(r.error !== undefined ? { error: r.error } : {}),
-          },
+          } satisfies DispatchResponse,
         };
       }
       const a = await core.dispatchAsync(parsed.data);
-      if (a.dispatched) return { status: 201, body: a };
+      if (a.dispatched) return { status: 201, body: a satisfies DispatchAsyncResponse };
       if ('queued' in a)
         return {
           status: 202,
-          body: { requestId: a.requestId, dispatched: false, queued: true, position: a.position, explanation: a.explanation },
+          body: {
+            requestId: a.requestId,
+            dispatched: false,
+            queued: true,
+            position: a.position,
+            explanation: a.explanation,
+          } satisfies KnownFields<DispatchAsyncResponse>,
         };
       return {
         status: 200,
-        body: 'cached' in a ? { requestId: a.requestId, dispatched: false, cached: true } : a,
+        body: ('cached' in a ? { requestId: a.requestId, dispatched: false, cached: true } : a) satisfies DispatchAsyncResponse,
       };
     }
     if (path === ROUTES.cancel) {
@@ -146,7 +146,7 @@ export async function handleInternal(core: Core, req: InternalRequest): Promise<
       const parsed = CancelRequestSchema.safeParse(req.body);
       if (!parsed.success) return error(400, 'BAD_REQUEST', `invalid cancel request: ${issues(parsed.error)}`);
       const cancelled = core.cancelQueued(parsed.data.requestId, parsed.data.organizationId);
-      return { status: 200, body: { requestId: parsed.data.requestId, cancelled } };
+      return { status: 200, body: { requestId: parsed.data.requestId, cancelled } satisfies CancelResponse };
     }
     if (path === ROUTES.sessions) {
       // Live sessions of one organization (what the control plane shows as "in flight now").
@@ -154,7 +154,10 @@ export async function handleInternal(core: Core, req: InternalRequest): Promise<
       const org = new URLSearchParams(q === -1 ? '' : req.url.slice(q + 1)).get('organizationId');
       if (!org || !OrganizationIdSchema.safeParse(org).success)
         return error(400, 'BAD_REQUEST', 'organizationId query parameter is required');
-      return { status: 200, body: { sessions: core.listSessions().filter((s) => s.organizationId === org) } };
+      return {
+        status: 200,
+        body: { sessions: core.listSessions().filter((s) => s.organizationId === org) } satisfies LiveSessionsResponse,
+      };
     }
     if (path.startsWith(`${ROUTES.results}/`)) {
       if (method !== 'GET') return error(405, 'BAD_REQUEST', `${ROUTES.results}/:requestId accepts GET only`);
@@ -166,7 +169,7 @@ export async function handleInternal(core: Core, req: InternalRequest): Promise<
       }
       if (!RequestIdSchema.safeParse(id).success) return error(400, 'BAD_REQUEST', 'invalid requestId');
       const r = await core.getResult(id);
-      return r ? { status: 200, body: r } : error(404, 'RESULT_NOT_READY', `no result stored for ${id} yet`);
+      return r ? { status: 200, body: r satisfies ResultResponse } : error(404, 'RESULT_NOT_READY', `no result stored for ${id} yet`);
     }
     return error(404, 'NOT_FOUND', `no route ${method} ${path}`);
   } catch (err) {

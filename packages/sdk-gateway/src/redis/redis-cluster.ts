@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type Logger, type StoredResult, noopLogger } from '@vespid/protocol';
+import { type Logger, type StoredResult, noopLogger, formatZodIssues } from '@vespid/protocol';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { AgentPresence, ClusterHooks, ForwardedExecute, GatewayCluster } from '../cluster/cluster-types.js';
@@ -85,7 +85,7 @@ const list = (items: readonly string[]) => `|${items.join('|')}|`;
  */
 export function redisCluster(options: RedisClusterOptions): GatewayCluster {
   const parsed = OptionsSchema.safeParse(options);
-  if (!parsed.success) throw new TypeError(`invalid redisCluster options: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  if (!parsed.success) throw new TypeError(`invalid redisCluster options: ${formatZodIssues(parsed.error)}`);
   const o = parsed.data;
   const { redis, logger } = o;
   const P = o.keyPrefix;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { RESULT_CHANNEL, RESULT_KEY_PREFIX, type StoredResult, StoredResultSchema, parseJsonSafe } from '@vespid/protocol';
+import { RESULT_CHANNEL, RESULT_KEY_PREFIX, type StoredResult, StoredResultSchema, parseJsonSafe, formatZodIssues } from '@vespid/protocol';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { turnBatcher } from '../adapters/turn-batching.js';
@@ -95,7 +95,7 @@ function decode<T>(schema: z.ZodType<T>, text: string | null): T | null {
  */
 export function redisResultStore(options: RedisResultStoreOptions): ResultStore {
   const parsed = OptionsSchema.safeParse(options);
-  if (!parsed.success) throw new TypeError(`invalid redisResultStore options: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  if (!parsed.success) throw new TypeError(`invalid redisResultStore options: ${formatZodIssues(parsed.error)}`);
   const { redis, ttlSec, keyPrefix, channel, dispatchKeyPrefix, dispatchGraceSec, batchWrites } = parsed.data;
   // One batcher per socket: ioredis replaces its stream on reconnect.
   const batchers = new WeakMap<Duplex, () => void>();
