@@ -13,4 +13,7 @@ export default defineConfig({
   sourcemap: true,
   dts: { entry: { index: 'src/index.ts' } },
   splitting: true,
+  // tsup leaves dependencies and peers external, not optionalDependencies: dockerode is one (CommonJS,
+  // it cannot be bundled into ESM) and loads only for the Docker backend.
+  external: ['dockerode'],
 });
