@@ -11,10 +11,11 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../services.js';
-import { killAll, waitFor } from './lib/procs.js';
+import { killAll } from './lib/procs.js';
 import { leaks, record } from './lib/report.js';
 import { type ChaosStack, runInvariants, startChaosStack } from './lib/stack.js';
 import { startWsProxy, type WsProxy } from './lib/ws-proxy.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** An HTTP target that numbers its hits per path (`{hit: n}`) and can hold the first hit of a path forever. */
 async function countingTarget() {
@@ -114,7 +115,11 @@ await describeWith(['postgres', 'redis'], 'chaos: agent result outbox across kil
     runIds.push(runId);
     proxy.withholdResults((requestId) => requestId.startsWith(runId));
     // The agent sends a result only once its journal record is on disk: from here the crash point holds.
-    const w = await waitFor('result withheld', 60_000, () => proxy.withheld.find((x) => x.requestId.startsWith(runId)), 50);
+    const w = await waitFor(() => proxy.withheld.find((x) => x.requestId.startsWith(runId)), {
+      what: 'result withheld',
+      timeoutMs: 60_000,
+      intervalMs: 50,
+    });
     const atKill = readFileSync(journalPath);
     journals.push(atKill.toString('utf8'));
     expect(atKill.includes(Buffer.from(w.requestId))).toBe(true);
@@ -144,7 +149,11 @@ await describeWith(['postgres', 'redis'], 'chaos: agent result outbox across kil
     expect(succeeded).toHaveLength(1);
     expect(succeeded[0]!.payload.output).toMatchObject({ status: 200, json: { hit: 1 } });
     expect(target.hits.get('/once')).toBe(1);
-    await waitFor('journal compacted after the ack', 30_000, () => (readFileSync(journalPath).length === 0 ? true : undefined), 100);
+    await waitFor(() => (readFileSync(journalPath).length === 0 ? true : undefined), {
+      what: 'journal compacted after the ack',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     await second.term(10_000);
   }, 240_000);
 
@@ -157,7 +166,7 @@ await describeWith(['postgres', 'redis'], 'chaos: agent result outbox across kil
     const runId = await stack.startRun(wf);
     runIds.push(runId);
     // The agent's HTTP call is inside the target: the executor is running.
-    await waitFor('task executing', 60_000, () => (target.held.length === 1 ? true : undefined), 50);
+    await waitFor(() => (target.held.length === 1 ? true : undefined), { what: 'task executing', timeoutMs: 60_000, intervalMs: 50 });
     const atKill = readFileSync(journalPath, 'utf8');
     journals.push(atKill);
     expect(atKill).toContain(`"t":"started","id":"${runId}:n1:0"`);

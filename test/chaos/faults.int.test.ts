@@ -11,11 +11,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../services.js';
 import { startTcpProxy } from './lib/infra.js';
-import { killAll, sleep, waitFor } from './lib/procs.js';
+import { killAll, sleep } from './lib/procs.js';
 import { leaks, record } from './lib/report.js';
 import { FULL, SCALE } from './lib/scale.js';
 import { type ChaosStack, runInvariants, startChaosStack } from './lib/stack.js';
 import { httpNode, startTarget, type Target } from './lib/target.js';
+import { waitFor } from '../support/wait-for.js';
 
 await describeWith(['postgres', 'redis', 'docker'], 'chaos: process faults on the composed stack', () => {
   let stack: ChaosStack;
@@ -76,7 +77,11 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: process faults on th
     const runIds = await Promise.all(Array.from({ length: n }, () => stack.startRun(wf)));
     allRunIds.push(...runIds);
     // Wait until most nodes are executing on the agents (the target holds them).
-    await waitFor('nodes in flight', 60_000, () => (target.pending() >= Math.floor(n * 0.8) ? true : undefined), 50);
+    await waitFor(() => (target.pending() >= Math.floor(n * 0.8) ? true : undefined), {
+      what: 'nodes in flight',
+      timeoutMs: 60_000,
+      intervalMs: 50,
+    });
     const inFlight = target.pending();
     await stack.hosts.gateway!.kill9();
     // The agents finish their tasks while the gateway is down: these results must survive.
@@ -147,7 +152,11 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: process faults on th
       allRunIds.push(...runIds);
       // Every first node was accepted and is running on an agent (held 4 s, so no result is pushed yet);
       // no answer reached the worker.
-      await waitFor('first nodes executed', 60_000, () => ((target.hits.get('/acc1') ?? 0) >= n ? true : undefined), 50);
+      await waitFor(() => ((target.hits.get('/acc1') ?? 0) >= n ? true : undefined), {
+        what: 'first nodes executed',
+        timeoutMs: 60_000,
+        intervalMs: 50,
+      });
       // The worker's cursors are not marked dispatched: it never got the gateway's answer (an early
       // result may already have arrived by push and completed a cursor; it stays unmarked all the same).
       const { rows } = await stack.pool.query<{ n: string }>(
@@ -180,7 +189,11 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: process faults on th
     ]);
     const runIds = await Promise.all(Array.from({ length: n }, () => stack.startRun(wf)));
     allRunIds.push(...runIds);
-    await waitFor('term nodes in flight', 30_000, () => ((target.hits.get('/term1') ?? 0) >= Math.ceil(n / 2) ? true : undefined), 50);
+    await waitFor(() => ((target.hits.get('/term1') ?? 0) >= Math.ceil(n / 2) ? true : undefined), {
+      what: 'term nodes in flight',
+      timeoutMs: 30_000,
+      intervalMs: 50,
+    });
     const exits: Record<string, { code: number | null; ms: number }> = {};
     // An agent drains: it finishes its running tasks and delivers their results before exiting.
     const a1 = stack.agents.find((a) => a.name.endsWith('agent-a1'))!;
@@ -218,7 +231,7 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: process faults on th
     allRunIds.push(runId);
     const label = `dev.vespid.sandbox.request-id=${runId}:sh:0`;
     const containers = () => execFileSync('docker', ['ps', '-aq', '--filter', `label=${label}`], { encoding: 'utf8' }).trim();
-    await waitFor('sandbox container', 30_000, () => (containers() ? true : undefined), 100);
+    await waitFor(() => (containers() ? true : undefined), { what: 'sandbox container', timeoutMs: 30_000, intervalMs: 100 });
     const b = await stack.startAgent('sbx-b', 'group:sbx', { ...docker, VESPID_AGENT_WORKDIR_ROOT: join(stack.tmp, 'work-b') }, 5);
     await a.proc.kill9();
     expect(containers()).not.toBe('');
@@ -228,7 +241,7 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: process faults on th
     expect(run!.status).toBe('succeeded');
     // The killed agent's container outlived it; the agent sweeps it on its next start.
     const restarted = stack.restartAgent('sbx-a', a.configPath, { ...docker, VESPID_AGENT_WORKDIR_ROOT: join(stack.tmp, 'work-a') });
-    await waitFor('orphan swept', 60_000, () => (containers() === '' ? true : undefined), 250);
+    await waitFor(() => (containers() === '' ? true : undefined), { what: 'orphan swept', timeoutMs: 60_000, intervalMs: 250 });
     record('fault.agent-kill-9-sandbox', {
       runs: 1,
       status: run!.status,

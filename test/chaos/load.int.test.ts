@@ -12,11 +12,12 @@ import { RESULT_CHANNEL } from '@vespid/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REDIS_URL, describeWith } from '../services.js';
 import { Redis, bootstrapOrganization } from './lib/deps.js';
-import { type HostProcess, killAll, spawnHost, waitFor } from './lib/procs.js';
+import { type HostProcess, killAll, spawnHost } from './lib/procs.js';
 import { provisionAgent } from './lib/raw-agent.js';
 import { leaks, record } from './lib/report.js';
 import { SCALE, SEED, prng } from './lib/scale.js';
 import { type ChaosStack, startChaosStack } from './lib/stack.js';
+import { waitFor } from '../support/wait-for.js';
 
 await describeWith(['postgres', 'redis'], 'chaos: load across orgs with tag and group selectors', () => {
   let stack: ChaosStack;
@@ -106,7 +107,11 @@ await describeWith(['postgres', 'redis'], 'chaos: load across orgs with tag and 
     );
     const elapsedMs = Date.now() - started;
     // Publications trail the HTTP answers by a Redis round trip.
-    await waitFor('all publications', 30_000, () => (published.size >= SCALE.loadNodes ? true : undefined), 100).catch(() => undefined);
+    await waitFor(() => (published.size >= SCALE.loadNodes ? true : undefined), {
+      what: 'all publications',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    }).catch(() => undefined);
     await sub.quit();
 
     const reports = await Promise.all(

@@ -8,11 +8,12 @@ import { statSync, readFileSync } from 'node:fs';
 import { hashToken } from '@vespid/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../services.js';
-import { killAll, spawnHost, waitFor } from './lib/procs.js';
+import { killAll, spawnHost } from './lib/procs.js';
 import { provisionAgent, rawAgent } from './lib/raw-agent.js';
 import { leaks, record } from './lib/report.js';
 import { type ChaosStack, runInvariants, startChaosStack } from './lib/stack.js';
 import { type Target, httpNode, startTarget } from './lib/target.js';
+import { waitFor } from '../support/wait-for.js';
 
 const tokenOf = (path: string) => (JSON.parse(readFileSync(path, 'utf8')) as { agentToken: string }).agentToken;
 
@@ -26,13 +27,11 @@ await describeWith(['postgres', 'redis'], 'chaos: in-band agent token rotation',
   /** Waits until the agent's config file holds a token other than `old`; returns it. */
   const rotatedToken = (configPath: string, old: string) =>
     waitFor(
-      'config holds a new token',
-      60_000,
       () => {
         const now = tokenOf(configPath);
         return now !== old ? now : undefined;
       },
-      50,
+      { what: 'config holds a new token', timeoutMs: 60_000, intervalMs: 50 },
     );
 
   beforeAll(async () => {
@@ -66,7 +65,7 @@ await describeWith(['postgres', 'redis'], 'chaos: in-band agent token rotation',
     const ids = await Promise.all(Array.from({ length: 30 }, () => stack.startRun(wf)));
     runIds.push(...ids);
     // Tasks are inside the target (running on the agent) when the rotation happens.
-    await waitFor('tasks in flight', 60_000, () => (target.pending() >= 10 ? true : undefined), 20);
+    await waitFor(() => (target.pending() >= 10 ? true : undefined), { what: 'tasks in flight', timeoutMs: 60_000, intervalMs: 20 });
     const cli = spawnHost('rotate-cli', 'agent', {}, ['rotate', '--config-path', a.configPath, '--wait-ms', '60000'], []);
     const exit = await cli.exited;
     responses.push(cli.lines.join('\n'));
@@ -151,12 +150,16 @@ await describeWith(['postgres', 'redis'], 'chaos: in-band agent token rotation',
     responses.push(res.text);
     expect(res.status).toBe(200);
     // The gateway saw the request and skipped this session.
-    await waitFor('gateway skipped the legacy agent', 30_000, () =>
-      stack.logs.gateway
-        .slice(from)
-        .some((l) => l.includes(legacy.agentId) && l.includes('token rotation requested by control plane') && l.includes('"unsupported":1'))
-        ? true
-        : undefined,
+    await waitFor(
+      () =>
+        stack.logs.gateway
+          .slice(from)
+          .some(
+            (l) => l.includes(legacy.agentId) && l.includes('token rotation requested by control plane') && l.includes('"unsupported":1'),
+          )
+          ? true
+          : undefined,
+      { what: 'gateway skipped the legacy agent', timeoutMs: 30_000 },
     );
     // Still connected and answered: a ping round trip after the request proves the frame was not queued before it.
     raw.send({ type: 'ping', ts: 1 });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REDIS_URL, describeWith } from '../../../test/services.js';
 import { CONTROL_CHANNEL, type ControlEvent } from './control-bus.js';
 import { type TestApi, startTestApi } from './testing.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 await describeWith(['postgres', 'redis'], 'api: an agent deregisters itself with its own token', () => {
   let api: TestApi;
@@ -36,8 +37,7 @@ await describeWith(['postgres', 'redis'], 'api: an agent deregisters itself with
     const res = await api.call('POST', '/v1/agents/deregister', { token: me.agentToken, orgId: null });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ agentId: me.agentId, status: 'revoked', propagated: true });
-    for (let i = 0; i < 100 && !control.some((e) => 'agentId' in e && e.agentId === me.agentId); i++)
-      await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => control.some((e) => 'agentId' in e && e.agentId === me.agentId), 'a control event for the agent');
     expect(control).toContainEqual({ type: 'agent_revoked', agentId: me.agentId });
 
     // Revoked agents are listed only when asked for.

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REDIS_URL, describeWith } from '../../../test/services.js';
 import { CONTROL_CHANNEL, type ControlEvent } from './control-bus.js';
 import { type TestApi, dumpSchema, startTestApi } from './testing.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 await describeWith(['postgres', 'redis'], 'api agents and pairing', () => {
   let api: TestApi;
@@ -38,14 +39,11 @@ await describeWith(['postgres', 'redis'], 'api agents and pairing', () => {
     api.call('POST', '/v1/agents/pair', { body: { pairingToken, name: 'agent-1', ...extra } });
 
   /** Waits (bounded) until a control event for `agentId` of `type` arrives. */
-  const waitForControl = async (type: string, agentId: string) => {
-    for (let i = 0; i < 100; i++) {
-      const hit = control.find((e) => e.type === type && 'agentId' in e && e.agentId === agentId);
-      if (hit) return hit;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`no ${type} for ${agentId} on ${CONTROL_CHANNEL}`);
-  };
+  const waitForControl = (type: string, agentId: string) =>
+    waitFor(
+      () => control.find((e) => e.type === type && 'agentId' in e && e.agentId === agentId),
+      `${type} for ${agentId} on ${CONTROL_CHANNEL}`,
+    );
 
   it('creates 15-minute pairing tokens of the form <orgId>.<secret>', async () => {
     const t = await createPairingToken();

@@ -17,6 +17,7 @@ import { AUDIT_EVENT_TYPES } from './audit/audit-log.js';
 import { CONTROL_CHANNEL, type ControlEvent } from './control-bus.js';
 import { type TestApi, startTestApi } from './testing.js';
 import { addMember } from './users.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 await describeWith(['postgres', 'redis'], 'api agent approval and audit log', () => {
   let api: TestApi;
@@ -59,10 +60,7 @@ await describeWith(['postgres', 'redis'], 'api agent approval and audit log', ()
   const gatewayAuth = (token: string) =>
     postgresAgents(api.pool, noopLogger, { overlapMs: 60_000 }).authenticator.authenticate(token, { remoteAddress: undefined });
   const waitForControl = (type: string, agentId: string) =>
-    expect
-      .poll(() => control.find((e) => e.type === type && 'agentId' in e && e.agentId === agentId), { timeout: 5000, interval: 20 })
-      .toBeDefined()
-      .then(() => control.find((e) => e.type === type && 'agentId' in e && e.agentId === agentId)!);
+    waitFor(() => control.find((e) => e.type === type && 'agentId' in e && e.agentId === agentId), `${type} for ${agentId}`);
 
   it('agentApproval defaults to auto: a paired agent is approved with its tags, the answer is the runbook one', async () => {
     expect((await call('GET', '/settings', { token: member.accessToken })).body).toEqual({ agentApproval: 'auto' });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONTROL_CHANNEL, type ControlEvent, inProcessControlBus, redisControlBus } from './control-bus.js';
 import { type RunJob, inProcessRunQueue } from './run-queue.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 describe('control bus', () => {
   it('publishes JSON events on vespid:control', async () => {
@@ -47,7 +48,7 @@ describe('in-process run queue', () => {
     await queue.enqueue({ runId: 'r1', organizationId: 'o1' });
     await queue.enqueue({ runId: 'bad', organizationId: 'o1' });
     expect(jobs).toEqual([]);
-    for (let i = 0; i < 100 && (jobs.length < 2 || errors.length < 1); i++) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => jobs.length >= 2 && errors.length >= 1, 'both jobs handled and one error');
     expect(jobs.map((j) => j.runId)).toEqual(['r1', 'bad']);
     expect(errors).toHaveLength(1);
   });

@@ -10,6 +10,7 @@ import { inProcessControlBus, type ControlEvent } from './control-bus.js';
 import { startApiHost } from './host.js';
 import { createApiLogger } from './logger.js';
 import { type RunJob, inProcessRunQueue } from './run-queue.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 const run = promisify(execFile);
 const apiDir = fileURLToPath(new URL('..', import.meta.url));
@@ -131,7 +132,7 @@ await describeWith(['postgres', 'redis'], 'api host (startApiHost, CLI)', () => 
       const wf = await json(`${o}/workflows`, { method: 'POST', token: accessToken, orgId, body: JSON.stringify(workflow) });
       await json(`${o}/workflows/${wf.body.id}/publish`, { method: 'POST', token: accessToken, orgId });
       const started = await json(`${o}/workflows/${wf.body.id}/runs`, { method: 'POST', token: accessToken, orgId });
-      for (let i = 0; i < 50 && jobs.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      await waitFor(() => jobs.length > 0, 'the run job');
       expect(jobs).toEqual([{ runId: started.body.runId, organizationId: orgId }]);
     } finally {
       unsubscribe();
@@ -158,12 +159,12 @@ await describeWith(['postgres', 'redis'], 'api host (startApiHost, CLI)', () => 
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      let url: string | undefined;
-      for (let i = 0; i < 300 && !url; i++) {
-        url = /"url":"(http:[^"]+)"/.exec(out)?.[1];
-        if (!url) await new Promise((r) => setTimeout(r, 50));
-      }
-      expect(url, out).toBeDefined();
+      const url = await waitFor(() => /"url":"(http:[^"]+)"/.exec(out)?.[1], {
+        what: 'the listen log line',
+        timeoutMs: 15_000,
+        intervalMs: 50,
+        detail: () => out,
+      });
       expect((await json(`${url}/health`)).body).toEqual({ ok: true });
     } finally {
       child.kill('SIGTERM');

@@ -10,6 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { REDIS_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { type TcpBalancer, startTcpBalancer } from './test-support/tcp-balancer.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 const dir = fileURLToPath(new URL('..', import.meta.url));
 const ORG = 'org-cluster';
@@ -27,14 +28,6 @@ interface Replica {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out: ${what}`);
-    await sleep(25);
-  }
-}
 
 await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis', () => {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
@@ -136,7 +129,10 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
       }),
     );
     for (const a of agents) await a.start();
-    await waitFor(async () => (await presence(keyPrefix)).every((r) => r !== null), 'every agent present in Redis');
+    await waitFor(async () => (await presence(keyPrefix)).every((r) => r !== null), {
+      what: 'every agent present in Redis',
+      timeoutMs: 15_000,
+    });
     return keyPrefix;
   }
 
@@ -223,24 +219,27 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
     const held = Array.from({ length: AGENTS }, () => req());
     for (const [i, body] of held.entries())
       expect((await call(replicas[i % 3]!, 'POST', '/internal/v1/dispatch-async', body)).status).toBe(201);
-    await waitFor(() => [...running.values()].reduce((a, b) => a + b, 0) === AGENTS, 'every agent busy');
+    await waitFor(() => [...running.values()].reduce((a, b) => a + b, 0) === AGENTS, { what: 'every agent busy', timeoutMs: 15_000 });
     const drained = replicas[0]!;
     const exited = new Promise<number | null>((r) => drained.child.once('exit', r));
     drained.child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(drained.output()).toContain('cluster replica started');
-    await waitFor(
-      async () => (await presence(keyPrefix)).every((r) => r !== null && r !== drained.replicaId),
-      'agents moved off the drained replica',
-    );
+    await waitFor(async () => (await presence(keyPrefix)).every((r) => r !== null && r !== drained.replicaId), {
+      what: 'agents moved off the drained replica',
+      timeoutMs: 15_000,
+    });
     openGate();
     gate = null;
     for (const body of held) {
       let res: { status: number; body: any } | undefined;
-      await waitFor(async () => {
-        res = await call(replicas[1]!, 'GET', `/internal/v1/results/${encodeURIComponent(body.requestId)}`);
-        return res.status === 200;
-      }, `result of ${body.requestId}`);
+      await waitFor(
+        async () => {
+          res = await call(replicas[1]!, 'GET', `/internal/v1/results/${encodeURIComponent(body.requestId)}`);
+          return res.status === 200;
+        },
+        { what: `result of ${body.requestId}`, timeoutMs: 15_000 },
+      );
       expect(res!.body.status).toBe('succeeded');
       expect(runs.get(body.requestId)).toBe(1);
     }
@@ -265,7 +264,10 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
         Array.from({ length: AGENTS }, (_, i) => call(replicas[i % 3]!, 'POST', '/internal/v1/dispatch-async', req())),
       );
       expect(out.map((o) => o.status)).toEqual(Array(AGENTS).fill(201));
-      await waitFor(() => [...running.values()].reduce((a, b) => a + b, 0) === AGENTS * round, `round ${round} running`);
+      await waitFor(() => [...running.values()].reduce((a, b) => a + b, 0) === AGENTS * round, {
+        what: `round ${round} running`,
+        timeoutMs: 15_000,
+      });
       for (const id of agentIds) expect(running.get(id)).toBe(round);
     }
     // 2. maxInFlight under a concurrent burst from all replicas: only the free slots are taken.
@@ -275,7 +277,10 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
     const accepted = burst.filter((b) => b.status === 201).length;
     expect(accepted).toBe(AGENTS * (MAX_IN_FLIGHT - 2));
     expect(new Set(burst.filter((b) => b.status !== 201).map((b) => b.body.code))).toEqual(new Set(['NO_AGENT_AVAILABLE']));
-    await waitFor(() => [...running.values()].reduce((a, b) => a + b, 0) === AGENTS * MAX_IN_FLIGHT, 'all slots running');
+    await waitFor(() => [...running.values()].reduce((a, b) => a + b, 0) === AGENTS * MAX_IN_FLIGHT, {
+      what: 'all slots running',
+      timeoutMs: 15_000,
+    });
     for (const id of agentIds) expect(peak.get(id)).toBe(MAX_IN_FLIGHT);
     openGate();
     gate = null;
@@ -315,7 +320,10 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
     await Promise.all(workers);
     expect(killed).toBe(true);
     // Its agents reconnected through the balancer to the two others.
-    await waitFor(async () => (await presence(keyPrefix)).every((r) => r !== null && r !== victim.replicaId), 'agents moved');
+    await waitFor(async () => (await presence(keyPrefix)).every((r) => r !== null && r !== victim.replicaId), {
+      what: 'agents moved',
+      timeoutMs: 15_000,
+    });
     const survivors = live();
     const results = new Map<string, { status: string; error?: { code: string } }>();
     let lastRepeat = Date.now();
@@ -335,8 +343,7 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
         }
         return results.size === ids.length;
       },
-      'every result stored',
-      20_000,
+      { what: 'every result stored', timeoutMs: 20_000 },
     );
     // No result lost, nothing run twice.
     expect(results.size).toBe(TOTAL);
@@ -359,11 +366,10 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
     expect(kept.length).toBeGreaterThan(0);
     second.child.kill('SIGKILL');
     await Promise.all(agents.filter((_, i) => gone.includes(agentIds[i]!)).map((a) => a.close({ timeoutMs: 500 })));
-    await waitFor(
-      async () => (await Promise.all(gone.map((id) => redis.exists(`${keyPrefix}a:${id}`)))).every((n) => n === 0),
-      'dead presence expired',
-      10_000,
-    );
+    await waitFor(async () => (await Promise.all(gone.map((id) => redis.exists(`${keyPrefix}a:${id}`)))).every((n) => n === 0), {
+      what: 'dead presence expired',
+      timeoutMs: 10_000,
+    });
     await sleep(1600);
     expect(await Promise.all(kept.map((id) => redis.hget(`${keyPrefix}a:${id}`, 'r')))).toEqual(kept.map(() => replicas[0]!.replicaId));
   });
@@ -377,7 +383,10 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
     // Every slot of every agent busy (held by the gate), routed by replica 0.
     const fill = Array.from({ length: AGENTS * MAX_IN_FLIGHT }, () => req());
     for (const b of fill) expect((await call(replicas[0]!, 'POST', '/internal/v1/dispatch-async', b)).status).toBe(201);
-    await waitFor(() => [...running.values()].reduce((a, b) => a + b, 0) === AGENTS * MAX_IN_FLIGHT, 'all slots running');
+    await waitFor(() => [...running.values()].reduce((a, b) => a + b, 0) === AGENTS * MAX_IN_FLIGHT, {
+      what: 'all slots running',
+      timeoutMs: 15_000,
+    });
     // Queued on replica 1, cluster-wide index in Redis (org in a hash tag); then replica 1 is killed.
     const victim = replicas[1]!;
     const queued = Array.from({ length: 5 }, () => req({ queueTimeoutMs: 60_000 }));
@@ -385,17 +394,17 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
     const index = `${keyPrefix}qh:{${ORG}}`;
     expect(await redis.hlen(index)).toBe(5);
     victim.child.kill('SIGKILL');
-    await waitFor(() => victim.child.signalCode !== null, 'victim dead');
+    await waitFor(() => victim.child.signalCode !== null, { what: 'victim dead', timeoutMs: 15_000 });
     // The worker's cursor repeats each request with its id on a live replica, which adopts it: still 5, none twice.
     for (const b of queued) expect((await call(replicas[2]!, 'POST', '/internal/v1/dispatch-async', b)).status).toBe(202);
     expect(await redis.hlen(index)).toBe(5);
     openGate();
     gate = null;
     for (const b of queued)
-      await waitFor(
-        async () => (await call(replicas[2]!, 'GET', `/internal/v1/results/${b.requestId}`)).status === 200,
-        `${b.requestId} ran`,
-      );
+      await waitFor(async () => (await call(replicas[2]!, 'GET', `/internal/v1/results/${b.requestId}`)).status === 200, {
+        what: `${b.requestId} ran`,
+        timeoutMs: 15_000,
+      });
     for (const b of queued) expect(runs.get(b.requestId)).toBe(1);
     expect(await redis.hlen(index)).toBe(0);
   });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DATABASE_URL, REDIS_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { CONTROL_CHANNEL } from './control-channel.js';
 import { type GatewayHost, startGatewayHost } from './host.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 await describeWith(['postgres', 'redis'], 'gateway host (Postgres auth, Redis results, control channel)', () => {
   const schema = uniquePrefix('gw').toLowerCase();
@@ -91,12 +92,11 @@ await describeWith(['postgres', 'redis'], 'gateway host (Postgres auth, Redis re
       expect(stored).toMatchObject({ organizationId: orgId, agentId: a.id, status: 'succeeded' });
       agent.send({ type: 'ping', ts: 1 });
       await agent.next('pong');
-      let row: { last_seen_at: Date | null; reported_tags: string[] } | undefined;
-      for (let i = 0; i < 100; i++) {
-        row = (await pool.query('SELECT last_seen_at, reported_tags FROM organization_agents WHERE id = $1', [a.id])).rows[0];
-        if (row?.last_seen_at && row.reported_tags.length) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const row = await waitFor(async () => {
+        const now = (await pool.query('SELECT last_seen_at, reported_tags FROM organization_agents WHERE id = $1', [a.id])).rows[0];
+        if (!now?.last_seen_at || !now.reported_tags.length) throw new Error(`row is ${JSON.stringify(now)}`);
+        return now as { last_seen_at: Date | null; reported_tags: string[] };
+      }, 'last_seen_at and reported_tags written');
       expect(row?.last_seen_at).toBeInstanceOf(Date);
       expect(row?.reported_tags).toEqual(['reported-x']);
     } finally {
@@ -125,12 +125,8 @@ await describeWith(['postgres', 'redis'], 'gateway host (Postgres auth, Redis re
       });
       expect((await call('POST', ROUTES.dispatch, req(1))).status).toBe(503);
       await redis.publish(CONTROL_CHANNEL, JSON.stringify({ type: 'agent_tags_updated', agentId: b.id, tags: ['gpu'] }));
-      let status = 0;
-      for (let i = 0; i < 50 && status !== 200; i++) {
-        status = (await call('POST', ROUTES.dispatch, req(10 + i))).status;
-        if (status !== 200) await new Promise((r) => setTimeout(r, 20));
-      }
-      expect(status).toBe(200);
+      let i = 0;
+      await waitFor(async () => (await call('POST', ROUTES.dispatch, req(10 + i++))).status === 200, 'a gpu dispatch accepted');
       await pool.query('UPDATE organization_agents SET revoked_at = now() WHERE id = $1', [b.id]);
       await redis.publish(CONTROL_CHANNEL, JSON.stringify({ type: 'agent_revoked', agentId: b.id }));
       expect(await agent.closedWith).toBe(CloseCode.Revoked);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { REDIS_URL, describeWith } from '../../../test/services.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 const dir = fileURLToPath(new URL('..', import.meta.url));
 
@@ -25,16 +26,9 @@ function startProcess(env: Record<string, string>, direct = false) {
     out += d;
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const waitFor = async (re: RegExp, ms = 30_000) => {
-    const end = Date.now() + ms;
-    while (Date.now() < end) {
-      const m = re.exec(out);
-      if (m) return m;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`timed out waiting for ${re}: ${out.slice(-500)}`);
-  };
-  return { child, exited, waitFor, output: () => out };
+  const waitForLine = (re: RegExp, ms = 30_000) =>
+    waitFor(() => re.exec(out), { what: String(re), timeoutMs: ms, intervalMs: 50, detail: () => out.slice(-500) });
+  return { child, exited, waitFor: waitForLine, output: () => out };
 }
 
 await describeWith(['redis'], 'gateway host process (pnpm --filter @vespid/example-gateway dev)', () => {

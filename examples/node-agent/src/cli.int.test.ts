@@ -15,6 +15,7 @@ import { writeAgentConfig } from '@vespid/sdk-agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
 import { NODE_AGENT_VERSION } from './version.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const ORG = 'org-cli';
@@ -64,14 +65,6 @@ function ownLines(output: string): string {
     .split('\n')
     .filter((l) => !l.startsWith('> ') && !l.includes('ERR_PNPM') && !l.startsWith('/work'))
     .join('\n');
-}
-
-async function until(cond: () => boolean, what: string, out: () => string, limitMs = 30_000): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; output:\n${out()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('vespid-agent CLI as the runbook runs it', () => {
@@ -141,7 +134,7 @@ describe('vespid-agent CLI as the runbook runs it', () => {
         HOME: home,
       },
     );
-    await until(() => hellos.length === 1, 'hello', p.output);
+    await waitFor(() => hellos.length === 1, { what: 'hello', timeoutMs: 30_000, detail: () => `output:\n${p.output()}` });
     expect(hellos[0]).toMatchObject({
       agentId: 'agent-cli',
       organizationId: ORG,
@@ -172,7 +165,11 @@ describe('vespid-agent CLI as the runbook runs it', () => {
     });
     expect(exec).toMatchObject({ status: 'failed', error: { code: 'SANDBOX_BACKEND_NOT_CONFIGURED' } });
 
-    await until(() => p.output().includes('connected as '), 'connected log line', p.output);
+    await waitFor(() => p.output().includes('connected as '), {
+      what: 'connected log line',
+      timeoutMs: 30_000,
+      detail: () => `output:\n${p.output()}`,
+    });
     expect(ownLines(p.output())).toMatch(/connecting to ws:\/\/127\.0\.0\.1:\d+\/ws/);
     expect(ownLines(p.output())).toMatch(/connected as [^ ]+ \(agent-cli\), tags east, group:alpha/);
     process.kill(-p.child.pid!, 'SIGINT');
@@ -221,20 +218,20 @@ describe('vespid-agent CLI as the runbook runs it', () => {
         },
       },
     );
-    await until(
-      () => hellos.some((h) => h.agentId === 'agent-inproc'),
-      'in-process hello',
-      () => logs.join(''),
-    );
+    await waitFor(() => hellos.some((h) => h.agentId === 'agent-inproc'), {
+      what: 'in-process hello',
+      timeoutMs: 30_000,
+      detail: () => `output:\n${logs.join('')}`,
+    });
     expect(hellos.find((h) => h.agentId === 'agent-inproc')).toMatchObject({
       name: 'custom',
       capabilities: { maxInFlight: 3, tags: ['west', 'group:beta'] },
     });
-    await until(
-      () => stop !== undefined,
-      'signal handler installed',
-      () => logs.join(''),
-    );
+    await waitFor(() => stop !== undefined, {
+      what: 'signal handler installed',
+      timeoutMs: 30_000,
+      detail: () => `output:\n${logs.join('')}`,
+    });
     stop!('SIGTERM');
     expect(await code).toBe(0);
     for (const line of logs.filter((l) => l.startsWith('{'))) expect(() => JSON.parse(line)).not.toThrow();
@@ -243,10 +240,14 @@ describe('vespid-agent CLI as the runbook runs it', () => {
 
   it('start reuses the saved config without pairing again, and a revoked agent exits 1 with a clear line', async () => {
     const p = run(['--filter', '@vespid/node-agent', 'dev', '--', 'start', '--json'], { HOME: home });
-    await until(() => hellos.length === 2, 'second hello', p.output);
+    await waitFor(() => hellos.length === 2, { what: 'second hello', timeoutMs: 30_000, detail: () => `output:\n${p.output()}` });
     expect(pairCalls).toBe(1);
     // --json: every log line is JSON.
-    await until(() => p.output().includes('"connected as '), 'connected log', p.output);
+    await waitFor(() => p.output().includes('"connected as '), {
+      what: 'connected log',
+      timeoutMs: 30_000,
+      detail: () => `output:\n${p.output()}`,
+    });
     auth.revoke('agent-cli');
     gateway.revokeAgent('agent-cli');
     expect(await p.exited).not.toBe(0);

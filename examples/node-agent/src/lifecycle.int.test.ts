@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { writeAgentConfig } from '@vespid/sdk-agent';
 import { type AgentHelloInfo, createGateway, type Gateway, staticAuthenticator } from '@vespid/sdk-gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 const PKG = fileURLToPath(new URL('..', import.meta.url));
 const ORG = 'org-life';
@@ -43,14 +44,6 @@ function agentProcess(args: string[], env: Record<string, string> = {}): Proc {
   });
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   return { child, output: () => out, exited };
-}
-
-async function until(cond: () => boolean | Promise<boolean>, what: string, out: () => string, limitMs = 30_000): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; output:\n${out()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('vespid-agent lifecycle (real processes, real gateway)', () => {
@@ -151,7 +144,11 @@ describe('vespid-agent lifecycle (real processes, real gateway)', () => {
     const { configPath } = await savedIdentity('down', deadUrl);
     const p = agentProcess(['start', '--config-path', configPath]);
     try {
-      await until(() => /attempt 4; 1 similar line hidden/.test(p.output()), 'the fourth attempt line', p.output);
+      await waitFor(() => /attempt 4; 1 similar line hidden/.test(p.output()), {
+        what: 'the fourth attempt line',
+        timeoutMs: 30_000,
+        detail: () => `output:\n${p.output()}`,
+      });
       const out = p.output();
       expect(out).toContain(`connecting to ${deadUrl}`);
       expect(out).toMatch(
@@ -193,7 +190,11 @@ describe('vespid-agent lifecycle (real processes, real gateway)', () => {
       VESPID_PAIRING_TOKEN: `${ORG}.pairing_${rand()}_${rand()}`,
     });
     try {
-      await until(() => /connected as replacer \(agent-\d+\)/.test(p.output()), 'connected line', p.output);
+      await waitFor(() => /connected as replacer \(agent-\d+\)/.test(p.output()), {
+        what: 'connected line',
+        timeoutMs: 30_000,
+        detail: () => `output:\n${p.output()}`,
+      });
       expect(deregistered).toContain(oldToken);
       const saved = JSON.parse(await readFile(configPath, 'utf8'));
       expect(saved.agentId).toMatch(/^agent-\d+$/);
@@ -211,7 +212,11 @@ describe('vespid-agent lifecycle (real processes, real gateway)', () => {
       VESPID_API_BASE: apiBase,
       VESPID_PAIRING_TOKEN: `${ORG}.pairing_${rand()}_${rand()}`,
     });
-    await until(() => /connected as jit-1/.test(p.output()), 'connected line', p.output);
+    await waitFor(() => /connected as jit-1/.test(p.output()), {
+      what: 'connected line',
+      timeoutMs: 30_000,
+      detail: () => `output:\n${p.output()}`,
+    });
     const saved = JSON.parse(await readFile(configPath, 'utf8'));
     const hello = hellos.find((h) => h.agentId === saved.agentId);
     expect(hello?.capabilities.maxInFlight).toBe(1);
@@ -229,11 +234,11 @@ describe('vespid-agent lifecycle (real processes, real gateway)', () => {
     const { configPath } = await savedIdentity('health', wsUrl);
     const p = agentProcess(['start', '--config-path', configPath], { VESPID_AGENT_HEALTH_PORT: '0' });
     try {
-      await until(
-        () => /connected as health/.test(p.output()) && /health: http:\/\/127\.0\.0\.1:\d+\/healthz/.test(p.output()),
-        'health line',
-        p.output,
-      );
+      await waitFor(() => /connected as health/.test(p.output()) && /health: http:\/\/127\.0\.0\.1:\d+\/healthz/.test(p.output()), {
+        what: 'health line',
+        timeoutMs: 30_000,
+        detail: () => `output:\n${p.output()}`,
+      });
       const base = /health: (http:\/\/127\.0\.0\.1:\d+)\/healthz/.exec(p.output())![1];
       const health = await fetch(`${base}/healthz`);
       expect(health.status).toBe(200);

@@ -7,10 +7,11 @@ import { createServer, type Server } from 'node:http';
 import { bootstrapOrganization, bullmqRunQueue } from '@vespid/example-api';
 import { createPool, dropSchema, migrate, type Pool } from '@vespid/example-db';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DATABASE_URL, REDIS_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { insertRun } from './test-support.js';
 import { startWorkerHost } from './host.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 await describeWith(['postgres', 'redis'], 'worker host BULLMQ_PREFIX', () => {
   const schema = uniquePrefix('wbp');
@@ -48,11 +49,13 @@ await describeWith(['postgres', 'redis'], 'worker host BULLMQ_PREFIX', () => {
     const apiQueue = bullmqRunQueue({ connection: redis, prefix });
     try {
       await apiQueue.enqueue({ runId, organizationId: orgId });
-      let status = 'queued';
-      for (let i = 0; i < 200 && status !== 'succeeded' && status !== 'failed'; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        status = (await pool.query<{ status: string }>('SELECT status FROM workflow_runs WHERE id = $1', [runId])).rows[0]!.status;
-      }
+      const status = await waitFor(
+        async () => {
+          const now = (await pool.query<{ status: string }>('SELECT status FROM workflow_runs WHERE id = $1', [runId])).rows[0]!.status;
+          return (now === 'succeeded' || now === 'failed') && now;
+        },
+        { what: 'the run to end', timeoutMs: 10_000, intervalMs: 50 },
+      );
       expect(status).toBe('succeeded');
     } finally {
       await worker.close();
@@ -97,15 +100,19 @@ await describeWith(['postgres', 'redis'], 'worker host BULLMQ_PREFIX', () => {
     const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     try {
       await worker.runQueue.enqueue({ runId, organizationId: orgId });
-      let status = 'queued';
-      for (let i = 0; i < 200 && status !== 'blocked'; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        status = (await pool.query<{ status: string }>('SELECT status FROM workflow_runs WHERE id = $1', [runId])).rows[0]!.status;
-      }
-      expect(status).toBe('blocked');
+      const status = () => pool.query<{ status: string }>('SELECT status FROM workflow_runs WHERE id = $1', [runId]);
+      await waitFor(async () => (await status()).rows[0]!.status === 'blocked', {
+        what: 'the run to block',
+        timeoutMs: 10_000,
+        intervalMs: 50,
+      });
       // The due sweep hands the still-blocked cursor to the continuation queue about pollMs after it was created.
       const job = `workflow-continuations:cont~${runId}~n1~0`;
-      await vi.waitFor(async () => expect(await redis.exists(`${prefix}:${job}`)).toBe(1), { timeout: 10_000, interval: 50 });
+      await waitFor(async () => (await redis.exists(`${prefix}:${job}`)) === 1, {
+        what: `${job} under ${prefix}`,
+        timeoutMs: 10_000,
+        intervalMs: 50,
+      });
       expect(await redis.exists(`bull:${job}`)).toBe(0);
     } finally {
       await worker.close();

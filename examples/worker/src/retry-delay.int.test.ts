@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DATABASE_URL, REDIS_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { startWorkerHost, type WorkerHost } from './host.js';
 import { insertRun } from './test-support.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 const SERVICE_TOKEN = `svc_retry_${Math.random().toString(36).slice(2)}`;
 
@@ -72,13 +73,13 @@ await describeWith(['postgres', 'redis'], 'worker retry delays', () => {
   }
 
   async function waitForStatus(runId: string, done: (status: string) => boolean, timeout = 20_000): Promise<string> {
-    return vi.waitFor(
+    return waitFor(
       async () => {
         const { rows } = await pool.query<{ status: string }>('SELECT status FROM workflow_runs WHERE id = $1', [runId]);
         if (!done(rows[0]!.status)) throw new Error(`run ${runId} is ${rows[0]!.status}`);
         return rows[0]!.status;
       },
-      { timeout, interval: 25 },
+      { what: `run ${runId} status`, timeoutMs: timeout, intervalMs: 25 },
     );
   }
 

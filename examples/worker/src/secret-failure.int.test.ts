@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DATABASE_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { insertRun } from './test-support.js';
 import { startWorkerHost } from './host.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 await describeWith(['postgres'], 'worker: undecryptable secret on a remote node', () => {
   const schema = uniquePrefix('wsec');
@@ -72,11 +73,13 @@ await describeWith(['postgres'], 'worker: undecryptable secret on a remote node'
     });
     try {
       await host.runQueue.enqueue({ runId, organizationId: orgId });
-      let status = 'queued';
-      for (let i = 0; i < 200 && status !== 'succeeded' && status !== 'failed'; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        status = (await pool.query<{ status: string }>('SELECT status FROM workflow_runs WHERE id = $1', [runId])).rows[0]!.status;
-      }
+      const status = await waitFor(
+        async () => {
+          const now = (await pool.query<{ status: string }>('SELECT status FROM workflow_runs WHERE id = $1', [runId])).rows[0]!.status;
+          return (now === 'succeeded' || now === 'failed') && now;
+        },
+        { what: 'the run to end', timeoutMs: 10_000, intervalMs: 50 },
+      );
       expect(status).toBe('failed');
       const events = await pool.query<{ type: string; payload: Record<string, unknown> }>(
         'SELECT type, payload FROM workflow_run_events WHERE run_id = $1 ORDER BY seq',

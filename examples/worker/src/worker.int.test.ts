@@ -11,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DATABASE_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { startWorkerHost, type WorkerHost } from './host.js';
 import { insertRun } from './test-support.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 await describeWith(['postgres'], 'example worker', () => {
   const schema = uniquePrefix('wrk');
@@ -36,17 +37,17 @@ await describeWith(['postgres'], 'example worker', () => {
   async function waitForEnd(
     runId: string,
   ): Promise<{ status: string; events: Array<{ type: string; node_id: string | null; payload: Record<string, unknown> }> }> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const { rows } = await pool.query<{ status: string }>('SELECT status FROM workflow_runs WHERE id = $1', [runId]);
-      const status = rows[0]!.status;
-      if (status === 'succeeded' || status === 'failed') {
-        const events = await pool.query('SELECT type, node_id, payload FROM workflow_run_events WHERE run_id = $1 ORDER BY seq', [runId]);
-        return { status, events: events.rows };
-      }
-      if (Date.now() > deadline) throw new Error(`run ${runId} still ${status}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const status = await waitFor(
+      async () => {
+        const { rows } = await pool.query<{ status: string }>('SELECT status FROM workflow_runs WHERE id = $1', [runId]);
+        const now = rows[0]!.status;
+        if (now !== 'succeeded' && now !== 'failed') throw new Error(`run is still ${now}`);
+        return now;
+      },
+      { what: `run ${runId} to end`, timeoutMs: 20_000, intervalMs: 50 },
+    );
+    const events = await pool.query('SELECT type, node_id, payload FROM workflow_run_events WHERE run_id = $1 ORDER BY seq', [runId]);
+    return { status, events: events.rows };
   }
 
   const httpNode = (id: string, mode: 'cloud' | 'node') => ({

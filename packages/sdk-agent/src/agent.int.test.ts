@@ -18,18 +18,11 @@ import { pairAgent } from './pairing.js';
 import { countingStore, startRealGateway } from './test-gateway.js';
 import { localServer } from './test-http-server.js';
 import { capturingLogger } from './testing/index.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 const ORG = 'org-int';
 let seq = 0;
 const newToken = () => `${ORG}.agenttoken${String(++seq).padStart(4, '0')}${Math.random().toString(36).slice(2, 14)}`;
-
-async function until(cond: () => boolean, what: string, limitMs = 10_000): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Tasks wait until released or aborted; records peak concurrency and abort reasons. */
 function gated(kind = 'gated') {
@@ -159,17 +152,17 @@ describe('agent ⇄ real gateway', () => {
       timeoutMs: 60_000,
     });
     expect(out).toMatchObject({ dispatched: true });
-    await until(() => g.s.gates.has('run-r:node:0'), 'task running');
+    await waitFor(() => g.s.gates.has('run-r:node:0'), { what: 'task running', timeoutMs: 10_000 });
 
     await gw.close();
-    await until(() => fleet.every((a) => a.state === 'reconnecting'), 'every agent noticed the outage');
+    await waitFor(() => fleet.every((a) => a.state === 'reconnecting'), { what: 'every agent noticed the outage', timeoutMs: 10_000 });
     g.s.gates.get('run-r:node:0')!();
-    await until(() => busy.pendingResults === 1, 'result waiting in the outbox');
+    await waitFor(() => busy.pendingResults === 1, { what: 'result waiting in the outbox', timeoutMs: 10_000 });
 
     gw = await startRealGateway({ auth, store, port });
     closers.push(gw.close);
-    await until(() => gw.gateway.listSessions().length === 6, 'whole fleet back', 15_000);
-    await until(() => busy.pendingResults === 0, 'result acked after restart');
+    await waitFor(() => gw.gateway.listSessions().length === 6, { what: 'whole fleet back', timeoutMs: 15_000 });
+    await waitFor(() => busy.pendingResults === 0, { what: 'result acked after restart', timeoutMs: 10_000 });
     expect(await store.get('run-r:node:0')).toMatchObject({ status: 'succeeded', output: { done: 'run-r:node:0' }, agentId: 'agent-r0' });
     expect(store.puts.get('run-r:node:0')).toBe(1);
     // Full jitter: the fleet did not retry in lockstep, and every delay is inside the first window.
@@ -196,7 +189,7 @@ describe('agent ⇄ real gateway', () => {
     expect(stop).toMatchObject({ state: 'stopped', error: { code: 'AGENT_REVOKED', status: 4403 } });
     expect(stop.error?.message).toMatch(/revoked.*pair the agent again/);
     expect(disconnects).toEqual([expect.objectContaining({ code: 4403, willReconnect: false })]);
-    await until(() => gw.gateway.listSessions().length === 0, 'session gone on the gateway');
+    await waitFor(() => gw.gateway.listSessions().length === 0, { what: 'session gone on the gateway', timeoutMs: 10_000 });
     expect(logger.lines.join('\n')).not.toContain(token.split('.')[1]);
 
     // And a restarted agent with the revoked token is refused at the upgrade (HTTP 403) and stops too.
@@ -226,12 +219,13 @@ describe('agent ⇄ real gateway', () => {
     );
     const accepted = ids.filter((_, i) => (outcomes[i] as { dispatched?: boolean }).dispatched);
     expect(accepted.length).toBeGreaterThanOrEqual(2);
-    await until(() => g.s.gates.size === Math.min(2, accepted.length), 'two running');
+    await waitFor(() => g.s.gates.size === Math.min(2, accepted.length), { what: 'two running', timeoutMs: 10_000 });
     for (const id of accepted) {
-      await until(() => g.s.gates.has(id), `${id} started`);
+      await waitFor(() => g.s.gates.has(id), { what: `${id} started`, timeoutMs: 10_000 });
       g.s.gates.get(id)!();
     }
-    for (const id of accepted) await until(() => agent.pendingResults === 0 && agent.inFlight === 0, `${id} done`);
+    for (const id of accepted)
+      await waitFor(() => agent.pendingResults === 0 && agent.inFlight === 0, { what: `${id} done`, timeoutMs: 10_000 });
     expect(g.s.peak).toBe(2);
     for (const id of accepted) expect(await gw.gateway.getResult(id)).toMatchObject({ status: 'succeeded' });
 
@@ -244,12 +238,12 @@ describe('agent ⇄ real gateway', () => {
       timeoutMs: 300,
     });
     expect(timedOut).toMatchObject({ status: 'failed', error: { code: 'NODE_EXECUTION_TIMEOUT' } });
-    await until(() => g.s.abortCodes.length === 1 && agent.inFlight === 0, 'task aborted');
+    await waitFor(() => g.s.abortCodes.length === 1 && agent.inFlight === 0, { what: 'task aborted', timeoutMs: 10_000 });
     expect(['TASK_CANCELLED', 'NODE_EXECUTION_TIMEOUT']).toContain(g.s.abortCodes[0]);
 
     // Shutdown: close() aborts what is still running at the drain deadline and delivers that result first.
     await gw.gateway.dispatchAsync({ organizationId: ORG, requestId: 'shutdown:1:0', kind: 'gated', payload: {}, timeoutMs: 30_000 });
-    await until(() => g.s.gates.has('shutdown:1:0'), 'task running');
+    await waitFor(() => g.s.gates.has('shutdown:1:0'), { what: 'task running', timeoutMs: 10_000 });
     await agent.close({ timeoutMs: 500 });
     expect(g.s.abortCodes[1]).toBe('AGENT_SHUTDOWN');
     expect(await gw.gateway.getResult('shutdown:1:0')).toMatchObject({ status: 'failed', error: { code: 'AGENT_SHUTDOWN' } });

@@ -3,6 +3,7 @@ import { createAgent, type Agent } from './agent.js';
 import { AgentAuthError } from './errors.js';
 import type { Executor } from './executor.js';
 import { capturingLogger, createFakeGateway, type FakeGateway } from './testing/index.js';
+import { waitFor } from '../../../test/support/wait-for.js';
 
 const ORG = 'org-test';
 const TOKEN = `${ORG}.tok_${'a'.repeat(24)}`;
@@ -43,14 +44,6 @@ const echo: Executor = {
   },
 };
 
-async function until(cond: () => boolean, what: string, limitMs = 5000): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('createAgent against a protocol-faithful gateway', () => {
   let gw: FakeGateway;
   let agent: Agent | undefined;
@@ -85,7 +78,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
       name: 'unit-agent',
       capabilities: { kinds: ['echo', 'connector.action'], connectors: ['http', 'github'], tags: ['east', 'group:alpha'], maxInFlight: 10 },
     });
-    await until(() => agent?.state === 'connected', 'connected');
+    await waitFor(() => agent?.state === 'connected', 'connected');
     expect(agent?.agentId).toBe('agent-1');
   });
 
@@ -101,8 +94,8 @@ describe('createAgent against a protocol-faithful gateway', () => {
     const next = gw.nextSession();
     gw.dropSessions(1001, 'restart');
     const s2 = await next;
-    await until(() => s2.frames.some((f) => f.type === 'execute_result'), 'resend');
-    await until(() => agent?.pendingResults === 0, 'ack');
+    await waitFor(() => s2.frames.some((f) => f.type === 'execute_result'), 'resend');
+    await waitFor(() => agent?.pendingResults === 0, 'ack');
   });
 
   it('does not run a repeated execute twice', async () => {
@@ -138,7 +131,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
     const ids = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'];
     const results = ids.map((id) => gw.execute({ requestId: id, kind: 'gated' }));
     for (let round = 0; round < ids.length; round++) {
-      await until(() => g.gates.size > round, `task ${round} started`);
+      await waitFor(() => g.gates.size > round, `task ${round} started`);
       expect(agent!.inFlight).toBeLessThanOrEqual(ids.length);
       g.release([...g.gates.keys()][round]!);
     }
@@ -152,7 +145,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
     const g = gatedExecutor();
     await start({ executors: [g.executor] });
     const cancelled = gw.execute({ requestId: 'c1', kind: 'gated' });
-    await until(() => g.gates.has('c1'), 'c1 running');
+    await waitFor(() => g.gates.has('c1'), 'c1 running');
     gw.sessions.at(-1)!.send({ type: 'cancel', requestId: 'c1', reason: 'user stopped the run' });
     expect(await cancelled).toMatchObject({ status: 'failed', error: { code: 'TASK_CANCELLED' } });
     const timedOut = await gw.execute({ requestId: 't1', kind: 'gated', timeoutMs: 100 });
@@ -165,9 +158,9 @@ describe('createAgent against a protocol-faithful gateway', () => {
     const g = gatedExecutor();
     await start({ executors: [g.executor], maxInFlight: 1 });
     const first = gw.execute({ requestId: 'busy', kind: 'gated' });
-    await until(() => g.gates.has('busy'), 'busy running');
+    await waitFor(() => g.gates.has('busy'), 'busy running');
     const queued = gw.execute({ requestId: 'queued', kind: 'gated' });
-    await until(() => agent!.inFlight === 2, 'queued accepted');
+    await waitFor(() => agent!.inFlight === 2, 'queued accepted');
     gw.sessions.at(-1)!.send({ type: 'cancel', requestId: 'queued', reason: 'not needed' });
     expect(await queued).toMatchObject({ status: 'failed', error: { code: 'TASK_CANCELLED' } });
     expect(g.stats.started).toBe(1);
@@ -194,7 +187,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
     expect(started).toEqual(['deaf']);
     // The next task gets the slot once the grace period is over, not after the stubborn executor returns.
     const second = gw.execute({ requestId: 'next', kind: 'stubborn', timeoutMs: 100 });
-    await until(() => started.length === 2, 'second task started', 2000);
+    await waitFor(() => started.length === 2, { what: 'second task started', timeoutMs: 2000 });
     expect(await second).toMatchObject({ error: { code: 'NODE_EXECUTION_TIMEOUT' } });
     expect(logger.lines.join('\n')).toContain('executor ignored its abort signal');
   });
@@ -205,7 +198,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
     await start({ executors: [g.executor] });
     const quick = gw.execute({ requestId: 'q1', kind: 'gated' });
     const stuck = gw.execute({ requestId: 's1', kind: 'gated' });
-    await until(() => g.gates.size === 2, 'both running');
+    await waitFor(() => g.gates.size === 2, 'both running');
     setTimeout(() => g.release('q1'), 50);
     const closing = agent!.close({ timeoutMs: 1500 });
     expect(agent!.state).toBe('closing');
@@ -309,7 +302,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
     const disconnects: boolean[] = [];
     agent.on('disconnected', (d) => disconnects.push(d.willReconnect));
     await agent.start();
-    await until(() => disconnects.length >= 3, 'several failed attempts');
+    await waitFor(() => disconnects.length >= 3, 'several failed attempts');
     expect(disconnects.every(Boolean)).toBe(true);
     expect(agent.state).toBe('reconnecting');
   });

@@ -8,7 +8,8 @@ import { mkdtempSync } from 'node:fs';
 import { type Server, type Socket, connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, waitFor } from './procs.js';
+import { freePort } from './procs.js';
+import { waitFor } from '../../support/wait-for.js';
 
 export interface OwnRedis {
   url: string;
@@ -37,7 +38,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
       child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
         stdio: 'ignore',
       });
-      await waitFor('own redis up', 10_000, () => (ping() ? true : undefined), 50);
+      await waitFor(() => (ping() ? true : undefined), { what: 'own redis up', timeoutMs: 10_000, intervalMs: 50 });
     },
     async shutdown() {
       const c = child;

@@ -141,25 +141,4 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Polls `fn` until it returns a value other than undefined (bounded). */
-export async function waitFor<T>(
-  what: string,
-  timeoutMs: number,
-  fn: () => Promise<T | undefined> | T | undefined,
-  stepMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-}
-
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

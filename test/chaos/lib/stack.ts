@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis, bootstrapOrganization, createPool, dropSchema, migrate, type Pool } from './deps.js';
 import { DATABASE_URL, REDIS_URL, uniquePrefix } from '../../services.js';
-import { type HostProcess, freePort, spawnHost, waitFor } from './procs.js';
+import { type HostProcess, freePort, spawnHost } from './procs.js';
+import { waitFor } from '../../support/wait-for.js';
 
 export interface ChaosStackOptions {
   name: string;
@@ -85,14 +86,12 @@ export async function startChaosStack(options: ChaosStackOptions) {
 
   const ready = async (url: string, what: string, proc: HostProcess) =>
     waitFor(
-      `${what} ready`,
-      60_000,
       async () => {
         if (!proc.alive()) throw new Error(`${what} exited: ${proc.lines.slice(-5).join('\n')}`);
         const res = await fetch(url).catch(() => undefined);
         return res?.ok ? true : undefined;
       },
-      150,
+      { what: `${what} ready`, timeoutMs: 60_000, intervalMs: 150 },
     );
 
   const stack = {
@@ -182,14 +181,17 @@ export async function startChaosStack(options: ChaosStackOptions) {
         [], // its own lines (waitForLine below must not match another agent's); scanned via `agents`
       );
       agents.push(proc);
-      const config = await waitFor(`${name} config`, 60_000, () => {
-        if (!proc.alive()) throw new Error(`agent ${name} exited: ${proc.lines.slice(-5).join('\n')}`);
-        try {
-          return JSON.parse(readFileSync(configPath, 'utf8')) as { agentId: string };
-        } catch {
-          return undefined;
-        }
-      });
+      const config = await waitFor(
+        () => {
+          if (!proc.alive()) throw new Error(`agent ${name} exited: ${proc.lines.slice(-5).join('\n')}`);
+          try {
+            return JSON.parse(readFileSync(configPath, 'utf8')) as { agentId: string };
+          } catch {
+            return undefined;
+          }
+        },
+        { what: `${name} config`, timeoutMs: 60_000 },
+      );
       // Its own log line, not the gateway's session count (other clients of a test may be connected too).
       await proc.waitForLine(/"msg":"connected to gateway"/, 60_000);
       return { proc, agentId: config.agentId, configPath, name, pairingToken };
@@ -216,7 +218,11 @@ export async function startChaosStack(options: ChaosStackOptions) {
     },
     /** Waits until the gateway holds at least `n` ready sessions. */
     async waitConnected(n: number, timeoutMs = 60_000) {
-      await waitFor(`${n} agents connected`, timeoutMs, async () => (((await stack.connected()) ?? -1) >= n ? true : undefined), 200);
+      await waitFor(async () => (((await stack.connected()) ?? -1) >= n ? true : undefined), {
+        what: `${n} agents connected`,
+        timeoutMs: timeoutMs,
+        intervalMs: 200,
+      });
     },
     /** Creates and publishes a workflow; returns its id. */
     async workflow(name: string, nodes: unknown[]): Promise<string> {
@@ -235,8 +241,6 @@ export async function startChaosStack(options: ChaosStackOptions) {
     async waitRuns(runIds: string[], timeoutMs: number): Promise<RunView[]> {
       const dead = () => (['gateway', 'worker', 'api'] as const).filter((h) => hosts[h] && !hosts[h]!.alive());
       await waitFor(
-        `${runIds.length} runs terminal`,
-        timeoutMs,
         async () => {
           const { rows } = await pool.query<{ n: string }>(
             "SELECT count(*) AS n FROM workflow_runs WHERE id = ANY($1::uuid[]) AND status IN ('succeeded','failed')",
@@ -246,7 +250,7 @@ export async function startChaosStack(options: ChaosStackOptions) {
           // A host that died on its own (not killed by the test) ends the wait at once, with its name.
           return dead().length ? (`died: ${dead().join(', ')}` as const) : undefined;
         },
-        250,
+        { what: `${runIds.length} runs terminal`, timeoutMs: timeoutMs, intervalMs: 250 },
       ).then((r) => {
         if (r !== true) throw new Error(`host(s) ${r} while waiting for runs`);
       });

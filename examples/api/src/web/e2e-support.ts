@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 /** Repository root (where `pnpm --filter …` commands run). */
 export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -51,13 +52,12 @@ export function capture(lines: string[]): Writable {
 
 /** Polls a page expression (CDP evaluation, unaffected by the page's CSP) until it is truthy. */
 export async function until(page: Page, expression: string, explain?: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await page.evaluate(expression))) {
-    if (Date.now() > end) {
-      throw new Error(`timed out waiting for ${expression}${explain ? `: ${String(await page.evaluate(explain))}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(() => page.evaluate(expression), {
+    what: expression,
+    timeoutMs,
+    intervalMs: 100,
+    ...(explain ? { detail: async () => String(await page.evaluate(explain)) } : {}),
+  });
 }
 
 /** Page expression naming the elements that stick out to the right (to explain a layout failure). */

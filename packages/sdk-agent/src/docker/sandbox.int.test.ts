@@ -10,6 +10,7 @@ import { describeWith, uniquePrefix } from '../../../../test/services.js';
 import { type DockerSandboxExecutor, type DockerSandboxOptions, SANDBOX_LABELS, dockerSandboxExecutor } from './index.js';
 import type { SandboxOutput } from './outcome.js';
 import { BUSYBOX, NODE_IMAGE, SANDBOX_UID, captureLogger, context, shell, task } from './test-helpers.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 const docker = new Dockerode();
 const roots: string[] = [];
@@ -324,11 +325,13 @@ await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
     });
     const exited = new Promise((r) => child.once('exit', r));
     try {
-      let running: Dockerode.ContainerInfo[] = [];
-      for (let i = 0; i < 150 && running.length === 0; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        running = (await containersOf(scope)).filter((c) => c.State === 'running');
-      }
+      const running = await waitFor(
+        async () => {
+          const now = (await containersOf(scope)).filter((c) => c.State === 'running');
+          return now.length > 0 && now;
+        },
+        { what: 'the orphan container running', timeoutMs: 15_000, intervalMs: 100 },
+      );
       expect(running).toHaveLength(1);
     } finally {
       child.kill('SIGKILL');

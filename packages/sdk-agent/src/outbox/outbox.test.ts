@@ -9,17 +9,10 @@ import { createFakeGateway, type FakeGateway } from '../testing/index.js';
 import { encodeRecord, JOURNAL_FILE } from './journal.js';
 import { OUTBOX_MAX_AGE_MS, ResultOutbox } from './outbox.js';
 import { recordingLogger } from './test-logger.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 const ORG = 'org-outbox';
 const TOKEN = `${ORG}.tok_${'b'.repeat(24)}`;
-
-async function until(cond: () => boolean, what: string, limitMs = 5000): Promise<void> {
-  const end = Date.now() + limitMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Counts executions per request id (a task run twice shows up as 2). */
 function countingExecutor() {
@@ -88,8 +81,8 @@ describe('durable result outbox', () => {
     const next = gw.nextSession();
     gw.dropSessions(1001, 'restart');
     await next;
-    await until(() => a2.pendingResults === 0, 'ack');
-    await until(() => statSync(join(dir, JOURNAL_FILE)).size === 0, 'compaction');
+    await waitFor(() => a2.pendingResults === 0, 'ack');
+    await waitFor(() => statSync(join(dir, JOURNAL_FILE)).size === 0, 'compaction');
   });
 
   it('reports a task that was running when the agent died as a retryable AGENT_RESTARTED on reconnect', async () => {
@@ -109,7 +102,7 @@ describe('durable result outbox', () => {
       status: 'failed',
       error: { code: 'AGENT_RESTARTED', retryable: true },
     });
-    await until(() => a2.pendingResults === 0, 'ack');
+    await waitFor(() => a2.pendingResults === 0, 'ack');
     expect(log.lines.find((l) => l.msg === 'outbox journal recovered; unacknowledged results will be resent')).toMatchObject({
       pending: 1,
       restarted: 1,
@@ -135,7 +128,7 @@ describe('durable result outbox', () => {
       skipped: 2,
       truncatedTail: true,
     });
-    await until(() => a2.pendingResults === 0, 'ack');
+    await waitFor(() => a2.pendingResults === 0, 'ack');
     // The rewritten journal no longer carries the garbage.
     expect(journalText(dir)).not.toContain('garbage');
   });
@@ -171,7 +164,7 @@ describe('durable result outbox', () => {
       secret,
       timeoutMs: 60_000,
     });
-    await until(() => journalText(dir).includes('run4:n2:0'), 'started marker');
+    await waitFor(() => journalText(dir).includes('run4:n2:0'), 'started marker');
     const bytes = readFileSync(join(dir, JOURNAL_FILE));
     expect(bytes.includes(Buffer.from('run4:n1:0'))).toBe(true);
     expect(bytes.includes(Buffer.from(secret))).toBe(false);
@@ -193,7 +186,7 @@ describe('durable result outbox', () => {
     const next = gw.nextSession();
     gw.dropSessions(1001, 'restart');
     await next;
-    await until(() => agent.pendingResults === 0, 'acks');
+    await waitFor(() => agent.pendingResults === 0, 'acks');
     expect(await gw.execute({ requestId: 'b:4:0', kind: 'count' })).toMatchObject({ status: 'succeeded' });
   });
 
@@ -205,7 +198,7 @@ describe('durable result outbox', () => {
     await outbox.open();
     const sent: string[] = [];
     outbox.add({ type: 'execute_result', requestId: 'old:1:0', status: 'succeeded', output: 1 }, (m) => sent.push(m.requestId));
-    await until(() => sent.length === 1, 'durable send');
+    await waitFor(() => sent.length === 1, 'durable send');
     now += OUTBOX_MAX_AGE_MS - 1;
     expect(outbox.prune()).toBe(0);
     now += 2;

@@ -4,14 +4,7 @@ import { REDIS_URL, describeWith, uniquePrefix } from '../../../../test/services
 import { continuationJobId } from '../request-id.js';
 import { bullmqQueue } from './bullmq-queue.js';
 import type { ContinuationQueue } from './queue.js';
-
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 await describeWith(['redis'], 'bullmqQueue', () => {
   const name = uniquePrefix('bq');
@@ -39,7 +32,7 @@ await describeWith(['redis'], 'bullmqQueue', () => {
       return runs.length < 3 ? { done: false, retryAt: Date.now() + 10 } : { done: true };
     });
     await Promise.all([q.schedule('run:a:0', Date.now()), q.schedule('run:a:0', Date.now()), q.schedule('run:a:0', Date.now())]);
-    await until(() => runs.length === 3);
+    await waitFor(() => runs.length === 3, { timeoutMs: 10_000 });
     await new Promise((r) => setTimeout(r, 100));
     expect(runs).toEqual(['run:a:0', 'run:a:0', 'run:a:0']);
     expect(continuationJobId('run:a:0')).not.toContain(':');
@@ -63,7 +56,7 @@ await describeWith(['redis'], 'bullmqQueue', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(seen).toEqual([]);
     await second.schedule('run:b:0', Date.now(), { promote: true });
-    await until(() => seen.length === 1);
+    await waitFor(() => seen.length === 1, { timeoutMs: 10_000 });
     expect(seen).toEqual(['second:run:b:0']);
   });
 
@@ -82,7 +75,7 @@ await describeWith(['redis'], 'bullmqQueue', () => {
     await q.schedule('run:c:0', Date.now() + 200);
     await q.cancel('run:c:0');
     await q.schedule('run:flaky:0', Date.now());
-    await until(() => seen.includes('run:flaky:0'));
+    await waitFor(() => seen.includes('run:flaky:0'), { timeoutMs: 10_000 });
     await new Promise((r) => setTimeout(r, 300));
     expect(seen).toEqual(['run:flaky:0']);
   });

@@ -1,14 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { inProcessQueue } from './in-process-queue.js';
 import type { ContinuationQueue } from './queue.js';
-
-async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 const queues: ContinuationQueue[] = [];
 afterEach(async () => {
@@ -26,7 +19,7 @@ describe('inProcessQueue', () => {
     });
     await q.schedule('a', Date.now());
     await q.schedule('a', Date.now());
-    await until(() => runs.length === 3);
+    await waitFor(() => runs.length === 3);
     await new Promise((r) => setTimeout(r, 40));
     expect(runs).toEqual(['a', 'a', 'a']);
   });
@@ -44,7 +37,7 @@ describe('inProcessQueue', () => {
     await new Promise((r) => setTimeout(r, 30));
     expect(runs).toEqual([]);
     await q.schedule('late', Date.now(), { promote: true });
-    await until(() => runs.length === 1);
+    await waitFor(() => runs.length === 1);
     await q.schedule('gone', Date.now() + 20);
     await q.cancel('gone');
     await new Promise((r) => setTimeout(r, 50));
@@ -68,7 +61,7 @@ describe('inProcessQueue', () => {
       return { done: true };
     });
     for (let i = 0; i < 6; i++) await q.schedule(`r${i}`, Date.now());
-    await until(() => [...attempts.values()].filter((n) => n === 2).length === 6);
+    await waitFor(() => [...attempts.values()].filter((n) => n === 2).length === 6);
     expect(peak).toBe(2);
   });
 });

@@ -7,6 +7,7 @@ import { createContinuationRunner } from './continuation-runner.js';
 import type { ContinuationRunner } from './types.js';
 import type { ContinuationRunnerOptions, ResultSource } from './options.js';
 import type { MemoryTx } from '../store/memory-store.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 const TOKEN = 'svc-CANARY-token-5521';
 const SECRET = 'secret-CANARY-value-0099';
@@ -18,15 +19,6 @@ interface Event {
   code?: string | undefined;
   source?: ResultSource;
   output?: unknown;
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error('condition not met in time');
 }
 
 const closers: Array<() => Promise<void>> = [];
@@ -101,7 +93,7 @@ describe('createContinuationRunner (in-process queue, polling)', () => {
     expect(blocked).toMatchObject({ requestId: 'r1:fetch:0', created: true, state: 'blocked' });
     expect(blocked.cursor.dispatchedAt).not.toBeNull();
     h.gw.complete('r1:fetch:0', { status: 'succeeded', output: { rows: 2 } });
-    await until(() => h.events.length === 2);
+    await waitFor(() => h.events.length === 2);
     await new Promise((r) => setTimeout(r, 80));
     expect(h.events).toEqual([
       { type: 'node_dispatched', runId: 'r1', nodeId: 'fetch' },
@@ -124,10 +116,10 @@ describe('createContinuationRunner (in-process queue, polling)', () => {
     });
     await runner.block(node('r9'));
     await runner.block(node('r9'));
-    await until(() => seen.length === 1);
+    await waitFor(() => seen.length === 1);
     expect(seen).toEqual([{ requestId: 'r9:fetch:0', agentId: 'agent-7', agentName: 'edge-7' }]);
     h.gw.complete('r9:fetch:0', { status: 'succeeded' });
-    await until(() => h.events.length === 2);
+    await waitFor(() => h.events.length === 2);
     expect(seen).toHaveLength(1);
 
     const anonymous = await harness();
@@ -135,7 +127,7 @@ describe('createContinuationRunner (in-process queue, polling)', () => {
     const other = await anonymous.makeRunner({ onDispatched: (e) => void none.push(e) });
     await other.block(node('r10'));
     anonymous.gw.complete('r10:fetch:0', { status: 'succeeded' });
-    await until(() => anonymous.events.length === 2);
+    await waitFor(() => anonymous.events.length === 2);
     expect(none).toEqual([]);
   });
 
@@ -143,7 +135,7 @@ describe('createContinuationRunner (in-process queue, polling)', () => {
     const h = await harness();
     const runner = await h.makeRunner();
     await runner.block(node('r2', { timeoutMs: 60 }));
-    await until(() => h.events.length === 2);
+    await waitFor(() => h.events.length === 2);
     expect(h.events[1]).toMatchObject({ type: 'node_failed', code: 'NODE_EXECUTION_TIMEOUT', source: 'timeout' });
   });
 
@@ -160,10 +152,10 @@ describe('createContinuationRunner (in-process queue, polling)', () => {
     await patient.block(node('r4'));
     expect((await h.store.get('r4:fetch:0'))?.dispatchedAt).toBeNull();
     h.gw.agents = 1;
-    await until(() => h.gw.accepted.length === 1);
+    await waitFor(() => h.gw.accepted.length === 1);
     expect(h.gw.accepted[0]).toMatchObject({ requestId: 'r4:fetch:0', hasSecret: true });
     h.gw.complete('r4:fetch:0', { status: 'succeeded' });
-    await until(() => h.events.some((e) => e.runId === 'r4' && e.type === 'node_succeeded'));
+    await waitFor(() => h.events.some((e) => e.runId === 'r4' && e.type === 'node_succeeded'));
   });
 
   it('applies a racing duplicate delivery once', async () => {
@@ -191,7 +183,7 @@ describe('createContinuationRunner (in-process queue, polling)', () => {
     });
     await runner.block(node('r6'));
     h.gw.complete('r6:fetch:0', { status: 'succeeded' });
-    await until(() => h.events.some((e) => e.type === 'node_succeeded'));
+    await waitFor(() => h.events.some((e) => e.type === 'node_succeeded'));
     expect(calls).toBe(2);
     expect(h.events.filter((e) => e.type === 'node_succeeded')).toHaveLength(1);
   });
@@ -215,11 +207,11 @@ describe('createContinuationRunner (in-process queue, polling)', () => {
     });
     expect(first.closed).toBe(true);
     await h.makeRunner({ pollMs: 20, resolveSecret: () => SECRET });
-    await until(() => h.events.some((e) => e.runId === 'r7' && e.type === 'node_succeeded'));
-    await until(() => h.gw.accepted.some((a) => a.requestId === 'r8:fetch:0'));
+    await waitFor(() => h.events.some((e) => e.runId === 'r7' && e.type === 'node_succeeded'));
+    await waitFor(() => h.gw.accepted.some((a) => a.requestId === 'r8:fetch:0'));
     expect(h.gw.accepted.find((a) => a.requestId === 'r8:fetch:0')?.hasSecret).toBe(true);
     h.gw.complete('r8:fetch:0', { status: 'failed', error: { code: 'HTTP_REQUEST_FAILED', message: 'x' } });
-    await until(() => h.events.some((e) => e.runId === 'r8' && e.type === 'node_failed'));
+    await waitFor(() => h.events.some((e) => e.runId === 'r8' && e.type === 'node_failed'));
     expect(h.events.filter((e) => e.type !== 'node_dispatched').map((e) => e.runId)).toEqual(['r7', 'r8']);
   });
 

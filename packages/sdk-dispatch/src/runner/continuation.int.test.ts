@@ -14,20 +14,12 @@ import { bullmqQueue } from '../queue/bullmq-queue.js';
 import { createContinuationRunner } from './continuation-runner.js';
 import type { ContinuationRunner } from './types.js';
 import type { BlockInput, ContinuationRunnerOptions } from './options.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 const ORG = 'org-int';
 const SERVICE_TOKEN = `svc-CANARY-${Math.random().toString(36).slice(2)}`;
 const SECRET = `secret-CANARY-${Math.random().toString(36).slice(2)}`;
 const AGENT_TOKEN = generateToken(ORG);
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error('condition not met in time');
-}
 
 interface EventRow {
   run_id: string;
@@ -145,7 +137,7 @@ await describeWith(['postgres', 'redis'], 'continuation runner against the real 
     gatewayUrl = `http://127.0.0.1:${port}`;
     agent = createAgent({ gatewayWsUrl: `ws://127.0.0.1:${port}/ws`, agentToken: AGENT_TOKEN, name: 'int-agent', executors: [executor] });
     await agent.start();
-    await until(() => gateway.listSessions().some((s) => s.state === 'ready'));
+    await waitFor(() => gateway.listSessions().some((s) => s.state === 'ready'), { timeoutMs: 10_000 });
     client = createDispatchClient({ gatewayHttpUrl: gatewayUrl, serviceToken: SERVICE_TOKEN, logger });
   });
 
@@ -182,7 +174,7 @@ await describeWith(['postgres', 'redis'], 'continuation runner against the real 
       await redis.publish(channel, JSON.stringify({ requestId: 'push-1:remote:0', status: 'succeeded' }));
       const t0 = performance.now();
       await r.block(node('push-1', 'echo'));
-      await until(async () => (await terminal('push-1')).length === 1);
+      await waitFor(async () => (await terminal('push-1')).length === 1, { timeoutMs: 10_000 });
       const elapsedMs = performance.now() - t0;
       logs.push(JSON.stringify({ measured: 'push block→applied ms', elapsedMs }));
       expect(await events('push-1')).toEqual([
@@ -196,7 +188,7 @@ await describeWith(['postgres', 'redis'], 'continuation runner against the real 
       const r = runner({ push: false, pollMs: 50 });
       await r.start();
       await r.block(node('poll-1', 'echo'));
-      await until(async () => (await terminal('poll-1')).length === 1);
+      await waitFor(async () => (await terminal('poll-1')).length === 1, { timeoutMs: 10_000 });
       expect(await terminal('poll-1')).toMatchObject([{ type: 'node_succeeded', source: 'poll' }]);
     });
 
@@ -205,7 +197,7 @@ await describeWith(['postgres', 'redis'], 'continuation runner against the real 
       const r = runner({ channel: `${prefix}:nobody-publishes-here`, pollMs: 50 });
       await r.start();
       await r.block(node('lost-1', 'slow', { payload: { connectorId: 'test', actionId: 'slow', input: { delayMs: 100, value: 'x' } } }));
-      await until(async () => (await terminal('lost-1')).length === 1);
+      await waitFor(async () => (await terminal('lost-1')).length === 1, { timeoutMs: 10_000 });
       expect(await terminal('lost-1')).toMatchObject([{ type: 'node_succeeded', source: 'poll' }]);
     });
   });
@@ -217,7 +209,7 @@ await describeWith(['postgres', 'redis'], 'continuation runner against the real 
       const b = runner({ pollMs: 10 });
       await Promise.all([a.start(), b.start()]);
       await a.block(node('race-1', 'slow', { payload: { connectorId: 'test', actionId: 'slow', input: { delayMs: 150, value: 1 } } }));
-      await until(async () => (await redis.exists(`${keyPrefix}race-1:remote:0`)) === 1);
+      await waitFor(async () => (await redis.exists(`${keyPrefix}race-1:remote:0`)) === 1, { timeoutMs: 10_000 });
       const stored = JSON.parse((await redis.get(`${keyPrefix}race-1:remote:0`))!);
       await Promise.all([
         ...Array.from({ length: 10 }, () => a.deliver(stored)),
@@ -227,7 +219,7 @@ await describeWith(['postgres', 'redis'], 'continuation runner against the real 
         b.sweep({ promote: true }),
         b.block(node('race-1', 'slow')),
       ]);
-      await until(async () => (await terminal('race-1')).length >= 1);
+      await waitFor(async () => (await terminal('race-1')).length >= 1, { timeoutMs: 10_000 });
       await new Promise((r) => setTimeout(r, 300));
       expect(await terminal('race-1')).toHaveLength(1);
       expect((await events('race-1')).filter((e) => e.type === 'node_dispatched')).toHaveLength(1);
@@ -240,7 +232,7 @@ await describeWith(['postgres', 'redis'], 'continuation runner against the real 
       const r = runner({ pollMs: 60_000 });
       await r.start();
       await r.block(node('hang-1', 'hang', { timeoutMs: 300 }));
-      await until(async () => (await terminal('hang-1')).length === 1);
+      await waitFor(async () => (await terminal('hang-1')).length === 1, { timeoutMs: 10_000 });
       await new Promise((res) => setTimeout(res, 200));
       expect(await terminal('hang-1')).toMatchObject([{ type: 'node_failed', code: 'NODE_EXECUTION_TIMEOUT' }]);
     });
@@ -250,7 +242,7 @@ await describeWith(['postgres', 'redis'], 'continuation runner against the real 
       const r = runner({ pollMs: 50, retryNoAgent: true });
       await r.start();
       await r.block(node('noagent-1', 'echo', { organizationId: 'org-without-agents', timeoutMs: 250 }));
-      await until(async () => (await terminal('noagent-1')).length === 1);
+      await waitFor(async () => (await terminal('noagent-1')).length === 1, { timeoutMs: 10_000 });
       expect(await terminal('noagent-1')).toMatchObject([{ type: 'node_failed', code: 'NODE_EXECUTION_TIMEOUT', source: 'timeout' }]);
     });
 
@@ -272,11 +264,11 @@ await describeWith(['postgres', 'redis'], 'continuation runner against the real 
         node('restart-1', 'slow', { payload: { connectorId: 'test', actionId: 'slow', input: { delayMs: 300, value: 'r' } } }),
       );
       await first.close();
-      await until(async () => (await redis.exists(`${keyPrefix}restart-1:remote:0`)) === 1);
+      await waitFor(async () => (await redis.exists(`${keyPrefix}restart-1:remote:0`)) === 1, { timeoutMs: 10_000 });
       expect(await terminal('restart-1')).toHaveLength(0);
       const second = runner({ pollMs: 60_000 });
       await second.start();
-      await until(async () => (await terminal('restart-1')).length === 1);
+      await waitFor(async () => (await terminal('restart-1')).length === 1, { timeoutMs: 10_000 });
       expect(await terminal('restart-1')).toMatchObject([
         { type: 'node_succeeded', source: 'poll', output: { value: 'r', hadSecret: true } },
       ]);
@@ -297,7 +289,7 @@ await describeWith(['postgres', 'redis'], 'continuation runner against the real 
       });
       const r = runner({ pollMs: 50, resolveSecret: () => SECRET });
       await r.start();
-      await until(async () => (await terminal('crash-1')).length === 1);
+      await waitFor(async () => (await terminal('crash-1')).length === 1, { timeoutMs: 10_000 });
       expect(await terminal('crash-1')).toMatchObject([{ type: 'node_succeeded', output: { value: 'c', hadSecret: true } }]);
       expect((await s.get('crash-1:remote:0'))?.status).toBe('completed');
     });

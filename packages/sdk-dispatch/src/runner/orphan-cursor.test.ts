@@ -11,6 +11,7 @@ import type { DispatchClient } from '../client/dispatch-client.js';
 import { memoryCursorStore } from '../store/memory-store.js';
 import { createContinuationRunner } from './continuation-runner.js';
 import type { ContinuationRunner } from './types.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 let runner: ContinuationRunner | undefined;
 afterEach(async () => {
@@ -60,7 +61,7 @@ it('finds a cursor left without a continuation and dispatches it before its dead
     deadlineAt: now + 5000,
     createdAt: now,
   });
-  for (let i = 0; i < 100 && applied.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  await waitFor(() => applied.length > 0, 'the orphan cursor applied');
   expect(sent).toEqual(['run-o:n:0']);
   expect(applied).toEqual([{ requestId: 'run-o:n:0', status: 'succeeded' }]);
 });

@@ -12,6 +12,7 @@ import { describeWith } from '../../../../test/services.js';
 import type { DispatchClient } from '../client/dispatch-client.js';
 import { memoryCursorStore } from '../store/memory-store.js';
 import { createContinuationRunner } from './continuation-runner.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 await describeWith(['redis'], 'continuation runner across a Redis restart', () => {
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -58,7 +59,7 @@ await describeWith(['redis'], 'continuation runner across a Redis restart', () =
     ready = { requestId: blocked.requestId, organizationId: 'org-1', status: 'succeeded', output: { ok: true }, completedAt: Date.now() };
     await redis.start();
 
-    for (let i = 0; i < 200 && applied.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => applied.length > 0, { what: 'the result applied after the restart', timeoutMs: 10_000 });
     expect(applied).toEqual([blocked.requestId]);
   });
 });

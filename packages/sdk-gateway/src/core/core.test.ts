@@ -4,6 +4,7 @@ import { staticAuthenticator } from '../authenticator.js';
 import { type Gateway, createGateway } from '../gateway.js';
 import type { AgentSeen, GatewayOptions } from '../options.js';
 import { type FakeAgent, fakeAgent } from '../testing/index.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 const ORG = 'org-1';
 let gateway: Gateway;
@@ -89,7 +90,7 @@ describe('gateway core with fake connections', () => {
       a.send({ type: 'ping', ts: i });
       b.send({ type: 'ping', ts: i });
     }
-    for (let i = 0; i < 50 && batches.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await waitFor(() => batches.length > 0, 'an agent-seen batch');
     expect(batches[0]?.map((s) => s.agentId).sort()).toEqual(['a', 'b']);
     expect(a.frames('pong')).toHaveLength(500);
   });
@@ -143,7 +144,7 @@ describe('secrets never reach logs', () => {
     make({ logger });
     const a = ready('a');
     const ok = gateway.dispatch({ organizationId: ORG, requestId: rid(), kind: 'agent.execute', payload: {}, secret: SECRET });
-    for (let i = 0; i < 100 && a.frames('execute').length === 0; i++) await new Promise((r) => setTimeout(r, 2));
+    await waitFor(() => a.frames('execute').length > 0, 'the execute frame');
     const exec = a.frames('execute')[0]!;
     expect(exec.secret).toBe(SECRET);
     a.send({ type: 'execute_result', requestId: exec.requestId, status: 'succeeded', output: 'fine' });

@@ -7,6 +7,7 @@ import type { GatewayOptions } from '../options.js';
 import type { ResultStore } from '../results/result-store.js';
 import { type TestAgent, type TestGateway, connectTestAgent, startTestGateway } from '../testing/index.js';
 import { redisCluster, redisResultStore } from './index.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 const ORG = 'org-c';
 const SECRET = 'canary-secret-7f3a9d';
@@ -212,11 +213,3 @@ await describeWith(['redis'], 'gateway cluster mode (replicas in one process, re
     expect(await redis.exists(`${root}:${n}:cluster:a:ghost`)).toBe(0);
   });
 });
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

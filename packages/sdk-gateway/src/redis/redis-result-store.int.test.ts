@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { REDIS_URL, describeWith, uniquePrefix } from '../../../../test/services.js';
 import { connectTestAgent, resultStoreConformance, startTestGateway, type TestGateway } from '../testing/index.js';
 import { redisResultStore } from './index.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 await describeWith(['redis'], 'redis result store', () => {
   let redis: Redis;
@@ -75,7 +76,7 @@ await describeWith(['redis'], 'redis result store', () => {
       const ttl = await redis.ttl(`${names.keyPrefix}r1:n:0`);
       expect(ttl).toBeGreaterThan(100);
       expect(ttl).toBeLessThanOrEqual(120);
-      for (let i = 0; i < 50 && got.length === 0; i++) await new Promise((res) => setTimeout(res, 20));
+      await waitFor(() => got.length > 0, 'the result on the channel');
       expect(got.map((m) => JSON.parse(m))).toEqual([r]);
     } finally {
       sub.off('message', onMessage);
