@@ -181,7 +181,11 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: abuse cases', () => 
     const forged = { type: 'execute_result', requestId: body.requestId, status: 'succeeded', output: { forged: true } };
     sibling.ws.send(forged);
     foreign.ws.send(forged);
-    await new Promise((r) => setTimeout(r, 300));
+    // Each socket's frames are handled in order: a pong on both means the forged results were taken.
+    for (const forger of [sibling, foreign]) {
+      forger.ws.send({ type: 'ping', ts: 1 });
+      await forger.ws.next('pong');
+    }
     expect((await internal('GET', `/internal/v1/results/${encodeURIComponent(body.requestId)}`)).status).toBe(404);
     real.ws.send({ type: 'execute_result', requestId: body.requestId, status: 'succeeded', output: { real: true } });
     await real.ws.next('execute_ack');

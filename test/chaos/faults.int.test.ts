@@ -84,8 +84,9 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: process faults on th
     });
     const inFlight = target.pending();
     await stack.hosts.gateway!.kill9();
-    // The agents finish their tasks while the gateway is down: these results must survive.
-    await sleep(3000);
+    // The agents finish their tasks while the gateway is down: these results must survive. The target
+    // answering every held call is the signal (a fixed pause was too short on a loaded machine).
+    await waitFor(() => target.pending() === 0, { what: 'the in-flight tasks to finish in the outage', timeoutMs: holdMs + 30_000 });
     await stack.startGateway();
     const runs = await stack.waitRuns(runIds, 120_000);
     const inv = runInvariants(runs);

@@ -306,7 +306,11 @@ await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
   it('aborts running tasks with AGENT_SHUTDOWN on close()', async () => {
     const closing = await make();
     const running = closing.execute(task(shell('sleep 30')), context(logger));
-    await new Promise((r) => setTimeout(r, 700));
+    await waitFor(async () => (await containersOf(closing.scope)).some((c) => c.State === 'running'), {
+      what: 'the task container running',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     await closing.close({ timeoutMs: 10_000 });
     expect(await running).toMatchObject({ status: 'failed', error: { code: 'AGENT_SHUTDOWN' } });
     expect(closing.closed).toBe(true);

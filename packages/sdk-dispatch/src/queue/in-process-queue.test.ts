@@ -1,10 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { inProcessQueue } from './in-process-queue.js';
 import type { ContinuationQueue } from './queue.js';
-import { waitFor } from '../../../../test/support/wait-for.js';
 
 const queues: ContinuationQueue[] = [];
+// The queue schedules with setTimeout and Date.now: fake timers make "and nothing else ran" exact.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
 afterEach(async () => {
+  vi.useRealTimers();
   for (const q of queues.splice(0)) await q.close({ timeoutMs: 1000 });
 });
 
@@ -19,8 +23,7 @@ describe('inProcessQueue', () => {
     });
     await q.schedule('a', Date.now());
     await q.schedule('a', Date.now());
-    await waitFor(() => runs.length === 3);
-    await new Promise((r) => setTimeout(r, 40));
+    await vi.advanceTimersByTimeAsync(1000);
     expect(runs).toEqual(['a', 'a', 'a']);
   });
 
@@ -34,13 +37,14 @@ describe('inProcessQueue', () => {
     });
     await q.schedule('late', Date.now() + 60_000);
     await q.schedule('late', Date.now());
-    await new Promise((r) => setTimeout(r, 30));
+    await vi.advanceTimersByTimeAsync(30_000);
     expect(runs).toEqual([]);
     await q.schedule('late', Date.now(), { promote: true });
-    await waitFor(() => runs.length === 1);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runs).toEqual(['late']);
     await q.schedule('gone', Date.now() + 20);
     await q.cancel('gone');
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.advanceTimersByTimeAsync(1000);
     expect(runs).toEqual(['late']);
   });
 
@@ -61,7 +65,8 @@ describe('inProcessQueue', () => {
       return { done: true };
     });
     for (let i = 0; i < 6; i++) await q.schedule(`r${i}`, Date.now());
-    await waitFor(() => [...attempts.values()].filter((n) => n === 2).length === 6);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect([...attempts.values()]).toEqual([2, 2, 2, 2, 2, 2]);
     expect(peak).toBe(2);
   });
 });

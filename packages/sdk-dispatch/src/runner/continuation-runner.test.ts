@@ -93,8 +93,8 @@ describe('createContinuationRunner (in-process queue, polling)', () => {
     expect(blocked).toMatchObject({ requestId: 'r1:fetch:0', created: true, state: 'blocked' });
     expect(blocked.cursor.dispatchedAt).not.toBeNull();
     h.gw.complete('r1:fetch:0', { status: 'succeeded', output: { rows: 2 } });
-    await waitFor(() => h.events.length === 2);
-    await new Promise((r) => setTimeout(r, 80));
+    // A completed cursor is never polled again: once it is, the event list is final.
+    await waitFor(async () => (await h.store.get('r1:fetch:0'))?.status === 'completed');
     expect(h.events).toEqual([
       { type: 'node_dispatched', runId: 'r1', nodeId: 'fetch' },
       { type: 'node_succeeded', runId: 'r1', nodeId: 'fetch', code: undefined, source: 'poll', output: { rows: 2 } },
@@ -164,7 +164,7 @@ describe('createContinuationRunner (in-process queue, polling)', () => {
     await runner.block(node('r5'));
     const stored = h.gw.complete('r5:fetch:0', { status: 'succeeded', output: 1 }, 'org-1');
     const wins = await Promise.all(Array.from({ length: 20 }, () => runner.deliver(stored)));
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(async () => (await h.store.get('r5:fetch:0'))?.status === 'completed');
     const terminal = h.events.filter((e) => e.type !== 'node_dispatched');
     expect(terminal).toHaveLength(1);
     expect(wins.filter(Boolean).length).toBeLessThanOrEqual(1);

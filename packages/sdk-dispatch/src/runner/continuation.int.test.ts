@@ -219,8 +219,9 @@ await describeWith(['postgres', 'redis'], 'continuation runner against the real 
         b.sweep({ promote: true }),
         b.block(node('race-1', 'slow')),
       ]);
-      await waitFor(async () => (await terminal('race-1')).length >= 1, { timeoutMs: 10_000 });
-      await new Promise((r) => setTimeout(r, 300));
+      // The terminal event is written in the transaction that completes the cursor; a completed cursor
+      // is never applied again, so once it is completed the event list is final.
+      await waitFor(async () => (await store().get('race-1:remote:0'))?.status === 'completed', { timeoutMs: 10_000 });
       expect(await terminal('race-1')).toHaveLength(1);
       expect((await events('race-1')).filter((e) => e.type === 'node_dispatched')).toHaveLength(1);
     });
@@ -232,8 +233,7 @@ await describeWith(['postgres', 'redis'], 'continuation runner against the real 
       const r = runner({ pollMs: 60_000 });
       await r.start();
       await r.block(node('hang-1', 'hang', { timeoutMs: 300 }));
-      await waitFor(async () => (await terminal('hang-1')).length === 1, { timeoutMs: 10_000 });
-      await new Promise((res) => setTimeout(res, 200));
+      await waitFor(async () => (await store().get('hang-1:remote:0'))?.status === 'completed', { timeoutMs: 10_000 });
       expect(await terminal('hang-1')).toMatchObject([{ type: 'node_failed', code: 'NODE_EXECUTION_TIMEOUT' }]);
     });
 

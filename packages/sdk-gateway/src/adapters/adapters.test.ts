@@ -8,6 +8,7 @@ import type { AgentAuthenticator } from '../authenticator.js';
 import { staticAuthenticator } from '../authenticator.js';
 import { type Gateway, createGateway } from '../gateway.js';
 import { connectTestAgent } from '../testing/index.js';
+import { waitFor } from '../../../../test/support/wait-for.js';
 
 const SVC = 'service-token-for-tests';
 const ORG = 'org-1';
@@ -147,7 +148,8 @@ describe('HTTP and upgrade adapters', () => {
         (e: Error) => e.message,
       );
     const pending = [attempt(), attempt(), attempt()];
-    await new Promise((r) => setTimeout(r, 100));
+    // All three upgrades are pending once each reached the (gated) authenticator.
+    await waitFor(() => calls === 3, 'three pending upgrades');
     const flooded = await Promise.all(Array.from({ length: 20 }, attempt));
     expect(flooded.every((m) => m.startsWith('HTTP 503') && m.includes('RATE_LIMITED'))).toBe(true);
     release();

@@ -126,12 +126,11 @@ describe('gateway core with fake connections', () => {
     const ac = new AbortController();
     const requestId = rid();
     const p = gateway.dispatch({ organizationId: ORG, requestId, kind: 'agent.execute', payload: {} }, { signal: ac.signal });
-    await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => a.frames('execute').length > 0, 'the execute frame');
     ac.abort();
     await expect(p).rejects.toMatchObject({ code: 'TASK_CANCELLED' });
     a.send({ type: 'execute_result', requestId, status: 'succeeded', output: 7 });
-    await new Promise((r) => setTimeout(r, 5));
-    expect((await gateway.getResult(requestId))?.output).toBe(7);
+    expect(await waitFor(async () => (await gateway.getResult(requestId))?.output, 'the stored result')).toBe(7);
   });
 });
 
@@ -156,8 +155,7 @@ describe('secrets never reach logs', () => {
       .catch(() => {});
     const b = ready('b');
     b.send({ type: 'execute_result', requestId: exec.requestId, status: 'succeeded', output: SECRET });
-    await new Promise((r) => setTimeout(r, 5));
-    expect(lines.some((l) => l.includes('dropped') && l.includes('"agentId":"b"'))).toBe(true);
+    await waitFor(() => lines.some((l) => l.includes('dropped') && l.includes('"agentId":"b"')), 'the dropped-result log line');
     a.send(`{"type":"execute_result","requestId":"zz","status":"weird","output":"${SECRET}"}`);
     await gateway.close({ timeoutMs: 50 });
     expect(lines.length).toBeGreaterThan(3);

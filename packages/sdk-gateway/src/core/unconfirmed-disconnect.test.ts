@@ -43,7 +43,9 @@ it('keeps waiting for a confirmed request, and takes the result the agent resend
   const pending = t.gateway.dispatch(request('r-confirmed:n:0'));
   const execute = await agent.next('execute');
   agent.send({ type: 'execute_received', requestId: execute.requestId });
-  await new Promise((r) => setTimeout(r, 50));
+  // Frames are handled in order: the pong proves the gateway has taken the confirmation.
+  agent.send({ type: 'ping', ts: 1 });
+  await agent.next('pong');
   await agent.close();
   const again = await t.agent({ agentId: 'b', organizationId: ORG, tags: [] });
   again.send({ type: 'execute_result', requestId: execute.requestId, status: 'succeeded', output: { resent: true } });

@@ -138,7 +138,9 @@ await describeWith(['redis'], 'redis result store', () => {
     await agent.next('execute');
     // Confirmed, as a real agent does at once: it keeps the task across the restart and resends.
     agent.send({ type: 'execute_received', requestId });
-    await new Promise((r) => setTimeout(r, 50));
+    // Frames are handled in order: the pong proves the gateway has taken the confirmation.
+    agent.send({ type: 'ping', ts: 1 });
+    await agent.next('pong');
     await t1.close();
     t2 = await startTestGateway({ resultStore: redisResultStore({ redis, ...names }) });
     const other = await t2.agent({ agentId: 'b', organizationId: 'org1', tags: [] });
