@@ -6,7 +6,7 @@
  */
 import { bootstrapOrganization } from '@vespid/example-api';
 import { createPool, dropSchema, migrate, type Pool } from '@vespid/example-db';
-import { type FakeGateway, createFakeGateway } from '@vespid/sdk-dispatch/testing';
+import { type FakeDispatchGateway, createFakeDispatchGateway } from '@vespid/sdk-dispatch/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DATABASE_URL, REDIS_URL, describeWith, uniquePrefix } from '../../../test/services.js';
@@ -28,17 +28,21 @@ await describeWith(['postgres', 'redis'], 'worker retry delays', () => {
   const schema = uniquePrefix('wrd');
   let pool: Pool;
   let orgId: string;
-  const gateways: FakeGateway[] = [];
+  const gateways: FakeDispatchGateway[] = [];
   const hosts: WorkerHost[] = [];
 
-  async function gateway(agents: number): Promise<FakeGateway> {
-    const gw = createFakeGateway({ serviceToken: SERVICE_TOKEN, agents, execute: () => ({ status: 'succeeded', output: { ok: true } }) });
+  async function gateway(agents: number): Promise<FakeDispatchGateway> {
+    const gw = createFakeDispatchGateway({
+      serviceToken: SERVICE_TOKEN,
+      agents,
+      execute: () => ({ status: 'succeeded', output: { ok: true } }),
+    });
     await gw.start();
     gateways.push(gw);
     return gw;
   }
 
-  async function worker(gw: FakeGateway, env: Record<string, string>): Promise<WorkerHost> {
+  async function worker(gw: FakeDispatchGateway, env: Record<string, string>): Promise<WorkerHost> {
     const host = await startWorkerHost({
       env: {
         DATABASE_URL,

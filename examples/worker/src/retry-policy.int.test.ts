@@ -6,7 +6,7 @@
 import { bootstrapOrganization } from '@vespid/example-api';
 import { createPool, dropSchema, migrate, type Pool } from '@vespid/example-db';
 import type { ExecutionResult } from '@vespid/protocol';
-import { type FakeGateway, createFakeGateway } from '@vespid/sdk-dispatch/testing';
+import { type FakeDispatchGateway, createFakeDispatchGateway } from '@vespid/sdk-dispatch/testing';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DATABASE_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { startWorkerHost, type WorkerHost } from './host.js';
@@ -18,7 +18,7 @@ await describeWith(['postgres'], 'worker retry policy on real runs', () => {
   const schema = uniquePrefix('wrp');
   let pool: Pool;
   let orgId: string;
-  let gw: FakeGateway;
+  let gw: FakeDispatchGateway;
   let host: WorkerHost;
   // What the fake agent answers, by node id and attempt.
   const answers: Record<string, ExecutionResult[]> = {
@@ -60,7 +60,7 @@ await describeWith(['postgres'], 'worker retry policy on real runs', () => {
     pool = createPool(DATABASE_URL, { schema });
     await migrate(pool, { schema });
     orgId = (await bootstrapOrganization(pool, { orgName: 'p', email: `${schema}@p.test` })).orgId;
-    gw = createFakeGateway({
+    gw = createFakeDispatchGateway({
       serviceToken: SERVICE_TOKEN,
       execute: (request) => {
         const [, nodeId, attempt] = request.requestId.split(':');

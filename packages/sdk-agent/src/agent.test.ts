@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createAgent, type Agent } from './agent.js';
 import { AgentAuthError } from './errors.js';
 import type { Executor } from './executor.js';
-import { capturingLogger, createFakeGateway, type FakeGateway } from './testing/index.js';
+import { capturingLogger, createFakeAgentGateway, type FakeAgentGateway } from './testing/index.js';
 import { waitFor } from '../../../test/support/wait-for.js';
 
 const ORG = 'org-test';
@@ -45,7 +45,7 @@ const echo: Executor = {
 };
 
 describe('createAgent against a protocol-faithful gateway', () => {
-  let gw: FakeGateway;
+  let gw: FakeAgentGateway;
   let agent: Agent | undefined;
 
   afterEach(async () => {
@@ -70,7 +70,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
   };
 
   it('sends hello with kinds, connectors, tags and maxInFlight 10 by default', async () => {
-    gw = await createFakeGateway({ token: TOKEN });
+    gw = await createFakeAgentGateway({ token: TOKEN });
     const connectorish: Executor = { kind: 'connector.action', connectors: ['http', 'github'], execute: echo.execute };
     const session = await start({ executors: [echo, connectorish] });
     expect((await session).hello).toMatchObject({
@@ -83,7 +83,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
   });
 
   it('acknowledges receipt, returns the result, and forgets it only after execute_ack', async () => {
-    gw = await createFakeGateway({ token: TOKEN, ackResults: false });
+    gw = await createFakeAgentGateway({ token: TOKEN, ackResults: false });
     const s = await await start();
     const result = await gw.execute({ requestId: 'r1', kind: 'echo', payload: { n: 1 } });
     expect(result).toMatchObject({ status: 'succeeded', output: { payload: { n: 1 } } });
@@ -99,7 +99,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
   });
 
   it('does not run a repeated execute twice', async () => {
-    gw = await createFakeGateway({ token: TOKEN, ackResults: false });
+    gw = await createFakeAgentGateway({ token: TOKEN, ackResults: false });
     const counted = { n: 0 };
     const counting: Executor = {
       kind: 'count',
@@ -116,7 +116,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
   });
 
   it('refuses an execute addressed to another organization and unknown kinds', async () => {
-    gw = await createFakeGateway({ token: TOKEN });
+    gw = await createFakeAgentGateway({ token: TOKEN });
     await start();
     const foreign = await gw.execute({ requestId: 'f1', kind: 'echo', organizationId: 'other-org' });
     expect(foreign).toMatchObject({ status: 'failed', error: { code: 'ORG_MISMATCH' } });
@@ -125,7 +125,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
   });
 
   it('never runs more than maxInFlight tasks at once, and runs all of them', async () => {
-    gw = await createFakeGateway({ token: TOKEN });
+    gw = await createFakeAgentGateway({ token: TOKEN });
     const g = gatedExecutor();
     await start({ executors: [g.executor], maxInFlight: 2 });
     const ids = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6'];
@@ -141,7 +141,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
   });
 
   it('aborts a running task on cancel and on its timeout, with distinct codes', async () => {
-    gw = await createFakeGateway({ token: TOKEN });
+    gw = await createFakeAgentGateway({ token: TOKEN });
     const g = gatedExecutor();
     await start({ executors: [g.executor] });
     const cancelled = gw.execute({ requestId: 'c1', kind: 'gated' });
@@ -154,7 +154,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
   });
 
   it('reports a cancel of a queued task at once, without waiting for a free slot', async () => {
-    gw = await createFakeGateway({ token: TOKEN });
+    gw = await createFakeAgentGateway({ token: TOKEN });
     const g = gatedExecutor();
     await start({ executors: [g.executor], maxInFlight: 1 });
     const first = gw.execute({ requestId: 'busy', kind: 'gated' });
@@ -169,7 +169,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
   });
 
   it('reclaims the slot of an executor that ignores its abort, after the grace period', async () => {
-    gw = await createFakeGateway({ token: TOKEN });
+    gw = await createFakeAgentGateway({ token: TOKEN });
     const started: string[] = [];
     const stubborn: Executor = {
       kind: 'stubborn',
@@ -193,7 +193,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
   });
 
   it('close() aborts tasks still running at the drain deadline and delivers their results first', async () => {
-    gw = await createFakeGateway({ token: TOKEN });
+    gw = await createFakeAgentGateway({ token: TOKEN });
     const g = gatedExecutor();
     await start({ executors: [g.executor] });
     const quick = gw.execute({ requestId: 'q1', kind: 'gated' });
@@ -213,7 +213,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
   });
 
   it('redacts the request secret from results and never logs it', async () => {
-    gw = await createFakeGateway({ token: TOKEN });
+    gw = await createFakeAgentGateway({ token: TOKEN });
     const logger = capturingLogger();
     const canary = 'canary-secret-value-123456';
     await start({ logger });
@@ -225,7 +225,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
   });
 
   it('reconnects when the gateway stops answering pings', async () => {
-    gw = await createFakeGateway({ token: TOKEN, heartbeatMs: 100 });
+    gw = await createFakeAgentGateway({ token: TOKEN, heartbeatMs: 100 });
     await start();
     const next = gw.nextSession();
     const disconnected = new Promise((r) => agent!.on('disconnected', r));
@@ -240,7 +240,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
     ['invalid', 401, 'UNAUTHORIZED'],
     ['revoked', 403, 'AGENT_REVOKED'],
   ] as const)('stops with a clear error on HTTP %s (%i) instead of retrying', async (kind, status, code) => {
-    gw = await createFakeGateway({ token: TOKEN });
+    gw = await createFakeAgentGateway({ token: TOKEN });
     gw.refuse(kind);
     const logger = capturingLogger();
     agent = createAgent({
@@ -262,7 +262,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
   });
 
   it('stops when an open session is closed with 4403 (revoked)', async () => {
-    gw = await createFakeGateway({ token: TOKEN });
+    gw = await createFakeAgentGateway({ token: TOKEN });
     await start();
     gw.dropSessions(4403, 'revoked');
     const info = await agent!.done;
@@ -271,7 +271,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
   });
 
   it('rejects start() when an executor cannot start, and can be started again', async () => {
-    gw = await createFakeGateway({ token: TOKEN });
+    gw = await createFakeAgentGateway({ token: TOKEN });
     let attempts = 0;
     const flaky: Executor = {
       kind: 'flaky',
@@ -289,7 +289,7 @@ describe('createAgent against a protocol-faithful gateway', () => {
   });
 
   it('keeps retrying while the gateway is unreachable and connects once it is back', async () => {
-    gw = await createFakeGateway({ token: TOKEN });
+    gw = await createFakeAgentGateway({ token: TOKEN });
     const port = gw.port;
     await gw.close();
     agent = createAgent({

@@ -8,7 +8,7 @@ import { createAgent } from './agent.js';
 import type { Executor } from './executor.js';
 import { readCaFile } from './network.js';
 import { pairAgent } from './pairing.js';
-import { createFakeGateway, type FakeGateway } from './testing/index.js';
+import { createFakeAgentGateway, type FakeAgentGateway } from './testing/index.js';
 import { connectProxy, makeTestPki } from './test-tls.js';
 
 const TOKEN = `org-tls.tok_${'b'.repeat(24)}`;
@@ -32,11 +32,11 @@ describe('TLS CA file', () => {
 
 describe('wss:// with a private CA, direct and through a CONNECT proxy', () => {
   let pki: ReturnType<typeof makeTestPki>;
-  let gw: FakeGateway;
+  let gw: FakeAgentGateway;
   let proxy: Awaited<ReturnType<typeof connectProxy>>;
   beforeAll(async () => {
     pki = makeTestPki();
-    gw = await createFakeGateway({ token: TOKEN, tls: { key: pki.key, cert: pki.cert } });
+    gw = await createFakeAgentGateway({ token: TOKEN, tls: { key: pki.key, cert: pki.cert } });
     proxy = await connectProxy();
   });
   afterAll(async () => {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type Agent, createAgent } from './agent.js';
 import { writeAgentConfig } from './config-file.js';
 import type { Executor } from './executor.js';
-import { capturingLogger, createFakeGateway, type FakeGateway } from './testing/index.js';
+import { capturingLogger, createFakeAgentGateway, type FakeAgentGateway } from './testing/index.js';
 import { saveTokenToConfigFile } from './token-rotation.js';
 
 const ORG = 'org-rot';
@@ -13,7 +13,7 @@ const OLD = `${ORG}.old_${'a'.repeat(24)}`;
 const NEW = `${ORG}.new_${'b'.repeat(24)}`;
 const echo: Executor = { kind: 'echo', execute: async (task) => ({ status: 'succeeded', output: task.payload }) };
 
-let gw: FakeGateway | undefined;
+let gw: FakeAgentGateway | undefined;
 let agent: Agent | undefined;
 afterEach(async () => {
   await agent?.close({ timeoutMs: 100 });
@@ -34,7 +34,7 @@ describe('in-band token rotation (agent side)', () => {
       name: 'rot',
       tags: [],
     });
-    gw = await createFakeGateway({ token: OLD, organizationId: ORG });
+    gw = await createFakeAgentGateway({ token: OLD, organizationId: ORG });
     const logger = capturingLogger();
     const rotated: unknown[] = [];
     agent = createAgent({
@@ -67,14 +67,14 @@ describe('in-band token rotation (agent side)', () => {
   });
 
   it('without persistToken the agent does not announce the feature; a failed save keeps the old token and acks with an error', async () => {
-    gw = await createFakeGateway({ token: OLD, organizationId: ORG });
+    gw = await createFakeAgentGateway({ token: OLD, organizationId: ORG });
     agent = createAgent({ gatewayWsUrl: gw.url, agentToken: OLD, name: 'plain', executors: [echo] });
     await agent.start();
     expect((await gw.nextSession()).hello.capabilities.features).toBeUndefined();
     await agent.close({ timeoutMs: 100 });
     await gw.close();
 
-    gw = await createFakeGateway({ token: OLD, organizationId: ORG });
+    gw = await createFakeAgentGateway({ token: OLD, organizationId: ORG });
     const logger = capturingLogger();
     agent = createAgent({
       gatewayWsUrl: gw.url,

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type Agent, createAgent } from '../agent.js';
 import type { AgentOptions } from '../agent-options.js';
 import type { Executor } from '../executor.js';
-import { createFakeGateway, type FakeGateway } from '../testing/index.js';
+import { createFakeAgentGateway, type FakeAgentGateway } from '../testing/index.js';
 import { encodeRecord, JOURNAL_FILE } from './journal.js';
 import { OUTBOX_MAX_AGE_MS, ResultOutbox } from './outbox.js';
 import { recordingLogger } from './test-logger.js';
@@ -28,7 +28,7 @@ function countingExecutor() {
 }
 
 describe('durable result outbox', () => {
-  let gw: FakeGateway;
+  let gw: FakeAgentGateway;
   const agents: Agent[] = [];
   const dirs: string[] = [];
   const stateDir = () => {
@@ -58,7 +58,7 @@ describe('durable result outbox', () => {
   });
 
   it('an unacknowledged result survives the agent: the next agent on the same state dir resends it and never reruns the task', async () => {
-    gw = await createFakeGateway({ token: TOKEN, organizationId: ORG, ackResults: false });
+    gw = await createFakeAgentGateway({ token: TOKEN, organizationId: ORG, ackResults: false });
     const dir = stateDir();
     const first = countingExecutor();
     const a1 = await start(dir, { executors: [first.executor] });
@@ -86,7 +86,7 @@ describe('durable result outbox', () => {
   });
 
   it('reports a task that was running when the agent died as a retryable AGENT_RESTARTED on reconnect', async () => {
-    gw = await createFakeGateway({ token: TOKEN, organizationId: ORG });
+    gw = await createFakeAgentGateway({ token: TOKEN, organizationId: ORG });
     const dir = stateDir();
     // What a killed agent leaves: the started marker of a task, no result (plus one finished, unacked).
     const first = countingExecutor();
@@ -110,7 +110,7 @@ describe('durable result outbox', () => {
   });
 
   it('skips a corrupt or truncated journal tail with a warning and still resends the valid results', async () => {
-    gw = await createFakeGateway({ token: TOKEN, organizationId: ORG });
+    gw = await createFakeAgentGateway({ token: TOKEN, organizationId: ORG });
     const dir = stateDir();
     const a1 = await start(dir, { executors: [countingExecutor().executor] });
     await a1.close({ timeoutMs: 300 });
@@ -134,7 +134,7 @@ describe('durable result outbox', () => {
   });
 
   it('never writes a task input or its secret to the journal (canaries)', async () => {
-    gw = await createFakeGateway({ token: TOKEN, organizationId: ORG, ackResults: false });
+    gw = await createFakeAgentGateway({ token: TOKEN, organizationId: ORG, ackResults: false });
     const dir = stateDir();
     const secret = `canary-secret-${Math.random().toString(36).slice(2)}`;
     const input = `canary-input-${Math.random().toString(36).slice(2)}`;
@@ -172,7 +172,7 @@ describe('durable result outbox', () => {
   });
 
   it('at its bound refuses new work with AGENT_OUTBOX_FULL (produced results are kept) until acks free space', async () => {
-    gw = await createFakeGateway({ token: TOKEN, organizationId: ORG, ackResults: false });
+    gw = await createFakeAgentGateway({ token: TOKEN, organizationId: ORG, ackResults: false });
     const counting = countingExecutor();
     const agent = await start(stateDir(), { executors: [counting.executor], outboxMaxEntries: 2 });
     await gw.nextSession();
@@ -217,7 +217,7 @@ describe('durable result outbox', () => {
   });
 
   it('an unusable state dir does not keep the agent down: it logs an error and keeps results in memory', async () => {
-    gw = await createFakeGateway({ token: TOKEN, organizationId: ORG });
+    gw = await createFakeAgentGateway({ token: TOKEN, organizationId: ORG });
     const file = join(stateDir(), '..', 'not-a-dir');
     writeFileSync(file, 'x');
     const log = recordingLogger();

@@ -13,14 +13,14 @@ import {
 import { WebSocket, WebSocketServer } from 'ws';
 
 /**
- * Options of {@link createFakeGateway}.
+ * Options of {@link createFakeAgentGateway}.
  *
  * @example
  * ```ts
- * await createFakeGateway({ token, answerPings: false }); // a hung gateway
+ * await createFakeAgentGateway({ token, answerPings: false }); // a hung gateway
  * ```
  */
-export interface FakeGatewayOptions {
+export interface FakeAgentGatewayOptions {
   /** The one valid agent token. */
   token: string;
   agentId?: string;
@@ -43,7 +43,7 @@ export interface FakeGatewayOptions {
  * const s = await gw.nextSession(); s.send({ type: 'cancel', requestId: 'r1', reason: 'stop' });
  * ```
  */
-export interface FakeGatewaySession {
+export interface FakeAgentGatewaySession {
   readonly hello: Hello;
   readonly socket: WebSocket;
   /** Every frame the agent sent on this session, in order (hello included). */
@@ -59,7 +59,7 @@ export interface FakeGatewaySession {
  *
  * @example
  * ```ts
- * const gw = await createFakeGateway({ token });
+ * const gw = await createFakeAgentGateway({ token });
  * const agent = createAgent({ gatewayWsUrl: gw.url, agentToken: token, name: 't', executors });
  * await agent.start();
  * const session = await gw.nextSession();
@@ -67,17 +67,17 @@ export interface FakeGatewaySession {
  * await gw.close();
  * ```
  */
-export interface FakeGateway {
+export interface FakeAgentGateway {
   readonly url: string;
   readonly port: number;
   /** Sessions in connection order. */
-  readonly sessions: readonly FakeGatewaySession[];
+  readonly sessions: readonly FakeAgentGatewaySession[];
   /** Every result received (across sessions), in arrival order, resends included. */
   readonly results: Extract<AgentMessage, { type: 'execute_result' }>[];
   /** Refuse future upgrades: 401 `invalid` or 403 `revoked`; `undefined` accepts again. */
   refuse(kind: 'invalid' | 'revoked' | undefined): void;
   /** Resolves with the next session that completes `hello` (or the current one if `current` and open). */
-  nextSession(): Promise<FakeGatewaySession>;
+  nextSession(): Promise<FakeAgentGatewaySession>;
   /** Sends `execute` on the latest session and resolves with its first result. */
   execute(frame: {
     requestId: string;
@@ -99,23 +99,23 @@ export interface FakeGateway {
 type Result = Extract<AgentMessage, { type: 'execute_result' }>;
 
 /**
- * Starts a {@link FakeGateway}.
+ * Starts a {@link FakeAgentGateway}.
  *
  * @example
  * ```ts
- * const gw = await createFakeGateway({ token, heartbeatMs: 200 });
+ * const gw = await createFakeAgentGateway({ token, heartbeatMs: 200 });
  * const result = await gw.execute({ requestId: 'r1', kind: 'echo' });
  * ```
  */
-export async function createFakeGateway(options: FakeGatewayOptions): Promise<FakeGateway> {
+export async function createFakeAgentGateway(options: FakeAgentGatewayOptions): Promise<FakeAgentGateway> {
   const agentId = options.agentId ?? 'agent-1';
   const organizationId = options.organizationId ?? options.token.split('.')[0] ?? 'org-1';
   let answerPings = options.answerPings ?? true;
   let ackResults = options.ackResults ?? true;
   let refusal: 'invalid' | 'revoked' | undefined;
-  const sessions: FakeGatewaySession[] = [];
+  const sessions: FakeAgentGatewaySession[] = [];
   const results: Result[] = [];
-  const sessionWaiters: ((s: FakeGatewaySession) => void)[] = [];
+  const sessionWaiters: ((s: FakeAgentGatewaySession) => void)[] = [];
   const resultWaiters = new Map<string, ((r: Result) => void)[]>();
   let seq = 0;
 
@@ -142,7 +142,7 @@ export async function createFakeGateway(options: FakeGatewayOptions): Promise<Fa
 
   function attach(ws: WebSocket) {
     const frames: AgentMessage[] = [];
-    let session: FakeGatewaySession | undefined;
+    let session: FakeAgentGatewaySession | undefined;
     ws.on('message', (data) => {
       const parsed = parseAgentMessage(data.toString());
       if (!parsed.ok) return ws.close(parsed.error.closeCode, parsed.error.reason.slice(0, 100));
@@ -229,3 +229,14 @@ export async function createFakeGateway(options: FakeGatewayOptions): Promise<Fa
     },
   };
 }
+
+// The old names, kept for one release: `@vespid/sdk-dispatch/testing` has a fake gateway of its own (the
+// internal HTTP API), and two `createFakeGateway` with different shapes were easy to mix up.
+/** @deprecated Renamed {@link createFakeAgentGateway}; this alias goes in the next minor release. */
+export const createFakeGateway = createFakeAgentGateway;
+/** @deprecated Renamed {@link FakeAgentGatewayOptions}. */
+export type FakeGatewayOptions = FakeAgentGatewayOptions;
+/** @deprecated Renamed {@link FakeAgentGatewaySession}. */
+export type FakeGatewaySession = FakeAgentGatewaySession;
+/** @deprecated Renamed {@link FakeAgentGateway}. */
+export type FakeGateway = FakeAgentGateway;

@@ -16,4 +16,13 @@ export {
   type ConformanceCases,
   type ExecutorConformanceOptions,
 } from './executor-conformance.js';
-export { createFakeGateway, type FakeGateway, type FakeGatewayOptions, type FakeGatewaySession } from './fake-gateway.js';
+export {
+  createFakeAgentGateway,
+  type FakeAgentGateway,
+  type FakeAgentGatewayOptions,
+  type FakeAgentGatewaySession,
+  createFakeGateway,
+  type FakeGateway,
+  type FakeGatewayOptions,
+  type FakeGatewaySession,
+} from './fake-gateway.js';

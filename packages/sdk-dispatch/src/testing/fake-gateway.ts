@@ -12,18 +12,18 @@ import {
 } from '@vespid/protocol';
 
 /**
- * Options of {@link createFakeGateway}.
+ * Options of {@link createFakeDispatchGateway}.
  *
  * @example
  * ```ts
- * createFakeGateway({ serviceToken: 't', agents: 0 }); // every dispatch → 503 NO_AGENT_AVAILABLE
+ * createFakeDispatchGateway({ serviceToken: 't', agents: 0 }); // every dispatch → 503 NO_AGENT_AVAILABLE
  * ```
  */
-export interface FakeGatewayOptions {
+export interface FakeDispatchGatewayOptions {
   serviceToken: string;
   /** Connected agents; 0 makes dispatch answer 503 `NO_AGENT_AVAILABLE`. @default 1 */
   agents?: number;
-  /** Decides each request's result; `undefined` leaves it running until {@link FakeGateway.complete}. */
+  /** Decides each request's result; `undefined` leaves it running until {@link FakeDispatchGateway.complete}. */
   execute?: (request: DispatchRequest) => ExecutionResult | undefined | Promise<ExecutionResult | undefined>;
   /** The agent the fake "chooses": named in `dispatch-async` answers and stored results. @default none */
   agent?: { agentId: string; agentName?: string };
@@ -36,12 +36,12 @@ export interface FakeGatewayOptions {
  *
  * @example
  * ```ts
- * const gw = createFakeGateway({ serviceToken });
+ * const gw = createFakeDispatchGateway({ serviceToken });
  * await gw.start();
  * gw.complete('r:n:0', { status: 'succeeded', output: 1 });
  * ```
  */
-export interface FakeGateway {
+export interface FakeDispatchGateway {
   /** `http://127.0.0.1:<port>` once started. */
   readonly url: string;
   /** Every dispatch the fake accepted (secret replaced by a `hasSecret` flag). */
@@ -59,15 +59,15 @@ export interface FakeGateway {
  *
  * @example
  * ```ts
- * const gw = createFakeGateway({ serviceToken: 't', execute: () => ({ status: 'succeeded', output: 42 }) });
+ * const gw = createFakeDispatchGateway({ serviceToken: 't', execute: () => ({ status: 'succeeded', output: 42 }) });
  * const client = createDispatchClient({ gatewayHttpUrl: await gw.start(), serviceToken: 't' });
  * ```
  */
-export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
+export function createFakeDispatchGateway(options: FakeDispatchGatewayOptions): FakeDispatchGateway {
   const results = new Map<string, StoredResult>();
   const running = new Map<string, DispatchRequest>();
   const waiters = new Map<string, Array<(r: StoredResult) => void>>();
-  const accepted: FakeGateway['accepted'] = [];
+  const accepted: FakeDispatchGateway['accepted'] = [];
   let url = '';
 
   function complete(requestId: string, result: ExecutionResult, organizationId?: string): StoredResult {
@@ -139,7 +139,7 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
     });
   });
 
-  const gateway: FakeGateway = {
+  const gateway: FakeDispatchGateway = {
     get url() {
       return url;
     },
@@ -158,3 +158,12 @@ export function createFakeGateway(options: FakeGatewayOptions): FakeGateway {
   };
   return gateway;
 }
+
+// The old names, kept for one release: `@vespid/sdk-agent/testing` has a fake gateway of its own (the
+// agents' WebSocket side), and two `createFakeGateway` with different shapes were easy to mix up.
+/** @deprecated Renamed {@link createFakeDispatchGateway}; this alias goes in the next minor release. */
+export const createFakeGateway = createFakeDispatchGateway;
+/** @deprecated Renamed {@link FakeDispatchGatewayOptions}. */
+export type FakeGatewayOptions = FakeDispatchGatewayOptions;
+/** @deprecated Renamed {@link FakeDispatchGateway}. */
+export type FakeGateway = FakeDispatchGateway;

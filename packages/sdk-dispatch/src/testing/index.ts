@@ -11,4 +11,11 @@
  * @packageDocumentation
  */
 export { cursorStoreConformance, type CursorStoreHarness } from './cursor-store-conformance.js';
-export { createFakeGateway, type FakeGateway, type FakeGatewayOptions } from './fake-gateway.js';
+export {
+  createFakeDispatchGateway,
+  type FakeDispatchGateway,
+  type FakeDispatchGatewayOptions,
+  createFakeGateway,
+  type FakeGateway,
+  type FakeGatewayOptions,
+} from './fake-gateway.js';
