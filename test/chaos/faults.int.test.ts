@@ -233,9 +233,12 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: process faults on th
     const label = `dev.vespid.sandbox.request-id=${runId}:sh:0`;
     const containers = () => execFileSync('docker', ['ps', '-aq', '--filter', `label=${label}`], { encoding: 'utf8' }).trim();
     await waitFor(() => (containers() ? true : undefined), { what: 'sandbox container', timeoutMs: 30_000, intervalMs: 100 });
-    const b = await stack.startAgent('sbx-b', 'group:sbx', { ...docker, VESPID_AGENT_WORKDIR_ROOT: join(stack.tmp, 'work-b') }, 5);
+    // Kill at once, while the 3 s task surely runs: starting the second agent first took seconds on a loaded
+    // machine, the task finished before the kill and there was no disconnect to see. The second agent
+    // starts after the kill; the run's retries (~15 s of backoff) wait for it.
     await a.proc.kill9();
     expect(containers()).not.toBe('');
+    const b = await stack.startAgent('sbx-b', 'group:sbx', { ...docker, VESPID_AGENT_WORKDIR_ROOT: join(stack.tmp, 'work-b') }, 5);
     const [run] = await stack.waitRuns([runId], 90_000);
     const failed = run!.events.filter((e) => e.type === 'node_failed');
     expect(failed[0]?.payload).toMatchObject({ error: { code: 'AGENT_DISCONNECTED' } });
