@@ -208,7 +208,7 @@ export function gatewayScenarios(storeName: string, newStore: () => ResultStore)
         const body = req({ timeoutMs: 3000 });
         const pending = t.gateway.dispatch(body);
         await a.next('execute');
-        // Confirmed: the agent owns it now and will resend (an unconfirmed one fails at once, see unconfirmed-disconnect.test.ts).
+        // Confirmed: the agent owns it now and will resend (an unconfirmed one fails at once, see in-flight-on-disconnect.test.ts).
         a.send({ type: 'execute_received', requestId: body.requestId });
         await new Promise((r) => setTimeout(r, 50));
         await a.close();
