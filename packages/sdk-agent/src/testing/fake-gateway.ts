@@ -232,11 +232,43 @@ export async function createFakeAgentGateway(options: FakeAgentGatewayOptions): 
 
 // The old names, kept for one release: `@vespid/sdk-dispatch/testing` has a fake gateway of its own (the
 // internal HTTP API), and two `createFakeGateway` with different shapes were easy to mix up.
-/** @deprecated Renamed {@link createFakeAgentGateway}; this alias goes in the next minor release. */
+/**
+ * @deprecated Renamed {@link createFakeAgentGateway}; this alias goes in the next minor release.
+ *
+ * @example
+ * ```ts
+ * // before: createFakeGateway
+ * // now:    createFakeAgentGateway
+ * ```
+ */
 export const createFakeGateway = createFakeAgentGateway;
-/** @deprecated Renamed {@link FakeAgentGatewayOptions}. */
+/**
+ * @deprecated Renamed {@link FakeAgentGatewayOptions}; this alias goes in the next minor release.
+ *
+ * @example
+ * ```ts
+ * // before: FakeGatewayOptions
+ * // now:    FakeAgentGatewayOptions
+ * ```
+ */
 export type FakeGatewayOptions = FakeAgentGatewayOptions;
-/** @deprecated Renamed {@link FakeAgentGatewaySession}. */
+/**
+ * @deprecated Renamed {@link FakeAgentGatewaySession}; this alias goes in the next minor release.
+ *
+ * @example
+ * ```ts
+ * // before: FakeGatewaySession
+ * // now:    FakeAgentGatewaySession
+ * ```
+ */
 export type FakeGatewaySession = FakeAgentGatewaySession;
-/** @deprecated Renamed {@link FakeAgentGateway}. */
+/**
+ * @deprecated Renamed {@link FakeAgentGateway}; this alias goes in the next minor release.
+ *
+ * @example
+ * ```ts
+ * // before: FakeGateway
+ * // now:    FakeAgentGateway
+ * ```
+ */
 export type FakeGateway = FakeAgentGateway;

@@ -161,9 +161,33 @@ export function createFakeDispatchGateway(options: FakeDispatchGatewayOptions): 
 
 // The old names, kept for one release: `@vespid/sdk-agent/testing` has a fake gateway of its own (the
 // agents' WebSocket side), and two `createFakeGateway` with different shapes were easy to mix up.
-/** @deprecated Renamed {@link createFakeDispatchGateway}; this alias goes in the next minor release. */
+/**
+ * @deprecated Renamed {@link createFakeDispatchGateway}; this alias goes in the next minor release.
+ *
+ * @example
+ * ```ts
+ * // before: createFakeGateway
+ * // now:    createFakeDispatchGateway
+ * ```
+ */
 export const createFakeGateway = createFakeDispatchGateway;
-/** @deprecated Renamed {@link FakeDispatchGatewayOptions}. */
+/**
+ * @deprecated Renamed {@link FakeDispatchGatewayOptions}; this alias goes in the next minor release.
+ *
+ * @example
+ * ```ts
+ * // before: FakeGatewayOptions
+ * // now:    FakeDispatchGatewayOptions
+ * ```
+ */
 export type FakeGatewayOptions = FakeDispatchGatewayOptions;
-/** @deprecated Renamed {@link FakeDispatchGateway}. */
+/**
+ * @deprecated Renamed {@link FakeDispatchGateway}; this alias goes in the next minor release.
+ *
+ * @example
+ * ```ts
+ * // before: FakeGateway
+ * // now:    FakeDispatchGateway
+ * ```
+ */
 export type FakeGateway = FakeDispatchGateway;
