@@ -11,7 +11,7 @@ import type { Logger } from '@vespid/protocol';
 import { bootstrapOrganization } from '../../examples/api/src/index.js';
 import { createPool, dropSchema, migrate, type Pool } from '../../examples/db/src/index.js';
 import { startWorkerHost, type WorkerHost } from '../../examples/worker/src/index.js';
-import { insertRun } from '../../examples/worker/src/test-support.js';
+import { insertRun } from '../../examples/worker/test/test-support.js';
 import { num, nowMs, serve, str } from '../lib/rpc.js';
 
 // The pg module the example hosts load: its Client is where every round trip goes through.

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REDIS_URL, describeWith } from '../../../test/services.js';
 import { CONTROL_CHANNEL, type ControlEvent } from './control-bus.js';
-import { type TestApi, startTestApi } from './testing.js';
+import { type TestApi, startTestApi } from '../test/testing.js';
 import { waitFor } from '../../../test/support/wait-for.js';
 
 await describeWith(['postgres', 'redis'], 'api: an agent deregisters itself with its own token', () => {

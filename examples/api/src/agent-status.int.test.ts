@@ -10,7 +10,7 @@ import { DATABASE_URL, describeWith } from '../../../test/services.js';
 // The gateway host is another example package; imported by path (a test-only edge, no package cycle).
 import { type GatewayHost, startGatewayHost } from '../../gateway/src/host.js';
 import { type LiveSessionSource, gatewayLiveSessions, mergeLive } from './live-sessions.js';
-import { type TestApi, startTestApi } from './testing.js';
+import { type TestApi, startTestApi } from '../test/testing.js';
 
 const SERVICE_TOKEN = `svc_status_${randomBytes(8).toString('hex')}`;
 

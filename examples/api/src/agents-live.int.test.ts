@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../../../test/services.js';
 import { LIVE_SESSIONS_ROUTE, gatewayLiveSessions } from './live-sessions.js';
-import { type TestApi, startTestApi } from './testing.js';
+import { type TestApi, startTestApi } from '../test/testing.js';
 
 const SERVICE_TOKEN = `svc_live_canary_${Math.random().toString(36).slice(2)}`;
 

@@ -15,7 +15,7 @@ import { REDIS_URL, describeWith } from '../../../test/services.js';
 import { postgresAgents } from '../../gateway/src/pg-agents.js';
 import { AUDIT_EVENT_TYPES } from './audit/audit-log.js';
 import { CONTROL_CHANNEL, type ControlEvent } from './control-bus.js';
-import { type TestApi, startTestApi } from './testing.js';
+import { type TestApi, startTestApi } from '../test/testing.js';
 import { addMember } from './users.js';
 import { waitFor } from '../../../test/support/wait-for.js';
 

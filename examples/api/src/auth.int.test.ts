@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hashToken } from '@vespid/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../../../test/services.js';
-import { type TestApi, startTestApi } from './testing.js';
+import { type TestApi, startTestApi } from '../test/testing.js';
 import { addMember } from './users.js';
 
 await describeWith(['postgres', 'redis'], 'api auth, tenancy and roles', () => {

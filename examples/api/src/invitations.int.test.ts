@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../../../test/services.js';
-import { type TestApi, startTestApi } from './testing.js';
+import { type TestApi, startTestApi } from '../test/testing.js';
 import { addMember, bootstrapOrganization } from './users.js';
 
 const email = (tag: string) => `${tag}-${randomUUID()}@example.test`;

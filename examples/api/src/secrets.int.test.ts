@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DATABASE_URL, describeWith } from '../../../test/services.js';
 import { startApiHost } from './host.js';
 import { createApiLogger } from './logger.js';
-import { TEST_KEK_BASE64, type TestApi, dumpSchema, startTestApi } from './testing.js';
+import { TEST_KEK_BASE64, type TestApi, dumpSchema, startTestApi } from '../test/testing.js';
 
 await describeWith(['postgres', 'redis'], 'api connector secrets', () => {
   let api: TestApi;

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { hashToken } from '@vespid/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith, uniquePrefix } from '../../../test/services.js';
-import { type TestApi, startTestApi } from './testing.js';
+import { type TestApi, startTestApi } from '../test/testing.js';
 import { bootstrapOrganization } from './users.js';
 
 /**

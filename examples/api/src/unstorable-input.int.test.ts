@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith } from '../../../test/services.js';
-import { type TestApi, startTestApi } from './testing.js';
+import { type TestApi, startTestApi } from '../test/testing.js';
 
 await describeWith(['postgres', 'redis'], 'api: input Postgres cannot store', () => {
   let api: TestApi;

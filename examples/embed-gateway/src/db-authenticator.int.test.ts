@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DATABASE_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { myAgentsTable } from './db-authenticator.js';
 import { startNodeHttpGateway } from './node-http.js';
-import { connectEchoAgent } from './test-agent.js';
+import { connectEchoAgent } from '../test/test-agent.js';
 
 await describeWith(['postgres'], 'myAgentsTable (AgentAuthenticator over your own database)', () => {
   const schema = uniquePrefix('embed').replace(/[^a-z0-9_]/g, '_');

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startExpressApp } from './express.js';
 import { startFastifyApp } from './fastify.js';
 import { startNodeHttpGateway } from './node-http.js';
-import { connectEchoAgent } from './test-agent.js';
+import { connectEchoAgent } from '../test/test-agent.js';
 import type { EmbedOptions, EmbeddedGateway } from './types.js';
 
 const hosts: [string, (o: EmbedOptions) => Promise<EmbeddedGateway>][] = [

@@ -1,7 +1,7 @@
 import { staticAuthenticator } from '@vespid/sdk-gateway';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startNodeHttpGateway } from './node-http.js';
-import { connectEchoAgent } from './test-agent.js';
+import { connectEchoAgent } from '../test/test-agent.js';
 import { createTinyEngine } from './workflow-engine.js';
 
 describe('createTinyEngine (sdk-dispatch in your own workflow engine)', () => {

@@ -9,7 +9,7 @@ import { type Agent, type Executor, createAgent } from '@vespid/sdk-agent';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { REDIS_URL, describeWith, uniquePrefix } from '../../../test/services.js';
-import { type TcpBalancer, startTcpBalancer } from './test-support/tcp-balancer.js';
+import { type TcpBalancer, startTcpBalancer } from '../test/tcp-balancer.js';
 import { waitFor } from '../../../test/support/wait-for.js';
 
 const dir = fileURLToPath(new URL('..', import.meta.url));
@@ -64,7 +64,7 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
   }
 
   async function startReplica(i: number, keyPrefix: string, selection: string): Promise<Replica> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/test-support/cluster-replica.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/cluster-replica.ts'], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: {

@@ -13,7 +13,7 @@ import { type Gateway, createGateway, staticAuthenticator } from '@vespid/sdk-ga
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DATABASE_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { type WorkerHost, startWorkerHost } from './host.js';
-import { insertRun } from './test-support.js';
+import { insertRun } from '../test/test-support.js';
 
 const SERVICE_TOKEN = `svc-identity-${Date.now()}`;
 

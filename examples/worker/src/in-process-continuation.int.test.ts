@@ -8,7 +8,7 @@ import { type Pool, createPool, dropSchema, migrate } from '@vespid/example-db';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DATABASE_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { type WorkerHost, startWorkerHost } from './host.js';
-import { insertRun } from './test-support.js';
+import { insertRun } from '../test/test-support.js';
 
 await describeWith(['postgres'], 'worker: in-process continuation', () => {
   const schema = uniquePrefix('wcont');

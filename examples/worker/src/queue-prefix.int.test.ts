@@ -9,7 +9,7 @@ import { createPool, dropSchema, migrate, type Pool } from '@vespid/example-db';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DATABASE_URL, REDIS_URL, describeWith, uniquePrefix } from '../../../test/services.js';
-import { insertRun } from './test-support.js';
+import { insertRun } from '../test/test-support.js';
 import { startWorkerHost } from './host.js';
 import { waitFor } from '../../../test/support/wait-for.js';
 

@@ -11,7 +11,7 @@ import { type TestAgent, connectTestAgent } from '@vespid/sdk-gateway/testing';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { DATABASE_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { type WorkerHost, startWorkerHost } from './host.js';
-import { insertRun } from './test-support.js';
+import { insertRun } from '../test/test-support.js';
 
 const SERVICE_TOKEN = `svc-queued-${Date.now()}`;
 

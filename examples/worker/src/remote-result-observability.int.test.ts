@@ -11,7 +11,7 @@ import { type Logger, generateToken, hashToken } from '@vespid/protocol';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DATABASE_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { startWorkerHost } from './host.js';
-import { insertRun } from './test-support.js';
+import { insertRun } from '../test/test-support.js';
 
 await describeWith(['postgres'], 'worker: node result log line', () => {
   const schema = uniquePrefix('wlog');

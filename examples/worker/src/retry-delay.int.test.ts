@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DATABASE_URL, REDIS_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { startWorkerHost, type WorkerHost } from './host.js';
-import { insertRun } from './test-support.js';
+import { insertRun } from '../test/test-support.js';
 import { waitFor } from '../../../test/support/wait-for.js';
 
 const SERVICE_TOKEN = `svc_retry_${Math.random().toString(36).slice(2)}`;

@@ -10,7 +10,7 @@ import { type FakeDispatchGateway, createFakeDispatchGateway } from '@vespid/sdk
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DATABASE_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { startWorkerHost, type WorkerHost } from './host.js';
-import { insertRun } from './test-support.js';
+import { insertRun } from '../test/test-support.js';
 
 const SERVICE_TOKEN = `svc_policy_${Math.random().toString(36).slice(2)}`;
 

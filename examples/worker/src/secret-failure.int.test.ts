@@ -9,7 +9,7 @@ import { bootstrapOrganization } from '@vespid/example-api';
 import { createPool, dropSchema, migrate, type Pool } from '@vespid/example-db';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DATABASE_URL, describeWith, uniquePrefix } from '../../../test/services.js';
-import { insertRun } from './test-support.js';
+import { insertRun } from '../test/test-support.js';
 import { startWorkerHost } from './host.js';
 import { waitFor } from '../../../test/support/wait-for.js';
 

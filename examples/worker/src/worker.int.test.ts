@@ -10,7 +10,7 @@ import { createPool, dropSchema, migrate, type Pool } from '@vespid/example-db';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DATABASE_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { startWorkerHost, type WorkerHost } from './host.js';
-import { insertRun } from './test-support.js';
+import { insertRun } from '../test/test-support.js';
 import { waitFor } from '../../../test/support/wait-for.js';
 
 await describeWith(['postgres'], 'example worker', () => {

@@ -15,8 +15,8 @@ import { githubConnector } from './connectors/github.js';
 import { httpConnector } from './connectors/http.js';
 import type { Executor } from './executor.js';
 import { pairAgent } from './pairing.js';
-import { countingStore, startRealGateway } from './test-gateway.js';
-import { localServer } from './test-http-server.js';
+import { countingStore, startRealGateway } from '../test/test-gateway.js';
+import { localServer } from '../test/test-http-server.js';
 import { capturingLogger } from './testing/index.js';
 import { waitFor } from '../../../test/support/wait-for.js';
 

@@ -1,6 +1,6 @@
 import { connectorActionExecutor, sandboxNotConfiguredExecutor } from './connector-executor.js';
 import { httpConnector } from './connectors/http.js';
-import { localServer } from './test-http-server.js';
+import { localServer } from '../test/test-http-server.js';
 import { executorConformance } from './testing/index.js';
 
 // The built-in executors pass the same suite plugin authors run on theirs.

@@ -9,7 +9,7 @@ import type { Executor } from './executor.js';
 import { readCaFile } from './network.js';
 import { pairAgent } from './pairing.js';
 import { createFakeAgentGateway, type FakeAgentGateway } from './testing/index.js';
-import { connectProxy, makeTestPki } from './test-tls.js';
+import { connectProxy, makeTestPki } from '../test/test-tls.js';
 
 const TOKEN = `org-tls.tok_${'b'.repeat(24)}`;
 const echo: Executor = { kind: 'echo', execute: async (t) => ({ status: 'succeeded', output: t.payload }) };

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAgentConfig, writeAgentConfig } from './config-file.js';
 import { deregisterAgent, pairAgent } from './pairing.js';
-import { makeTestPki } from './test-tls.js';
+import { makeTestPki } from '../test/test-tls.js';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { localServer } from './test-http-server.js';
+import { localServer } from '../test/test-http-server.js';
 
 const PAIRING = 'org-1.pair_canary_0123456789abcdef';
 const AGENT_TOKEN = 'org-1.agent_canary_0123456789abcdef';

@@ -23,7 +23,7 @@ import { inProcessRunQueue } from '../run-queue.js';
 import { createApiLogger } from '../logger.js';
 import { addMember, bootstrapOrganization } from '../users.js';
 import { describeWithBrowser, launchChromium } from './browser-harness.js';
-import { type AgentProc, ROOT, WIDE_ELEMENTS, capture, holdingServer, runShownCommand, until } from './e2e-support.js';
+import { type AgentProc, ROOT, WIDE_ELEMENTS, capture, holdingServer, runShownCommand, until } from '../../test/web/e2e-support.js';
 
 const SHOTS = join(ROOT, 'test-artifacts', 'agents-page');
 const AGENT_NAME = 'web-e2e-agent';

@@ -26,7 +26,7 @@ import { type ApiHost, startApiHost } from '../host.js';
 import { createApiLogger } from '../logger.js';
 import { addMember, bootstrapOrganization } from '../users.js';
 import { describeWithBrowser, launchChromium } from './browser-harness.js';
-import { type AgentProc, ROOT, WIDE_ELEMENTS, capture, holdingServer, runShownCommand, until } from './e2e-support.js';
+import { type AgentProc, ROOT, WIDE_ELEMENTS, capture, holdingServer, runShownCommand, until } from '../../test/web/e2e-support.js';
 
 const SHOTS = join(ROOT, 'test-artifacts', 'fleet-page');
 const AGENT_NAME = 'fleet-e2e-agent';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { connectorActionExecutor } from '../connector-executor.js';
 import type { ExecutorResult } from '../executor.js';
-import { localServer } from '../test-http-server.js';
+import { localServer } from '../../test/test-http-server.js';
 import { capturingLogger } from '../testing/index.js';
 import { githubConnector } from './github.js';
 import { httpConnector } from './http.js';

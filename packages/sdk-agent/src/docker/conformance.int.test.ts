@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describeWith, uniquePrefix } from '../../../../test/services.js';
 import { executorConformance } from '../testing/index.js';
 import { dockerSandboxExecutor } from './index.js';
-import { BUSYBOX } from './test-helpers.js';
+import { BUSYBOX } from '../../test/docker/test-helpers.js';
 
 // The Docker sandbox passes the same executor suite plugin authors run on theirs.
 await describeWith(['docker'], 'docker sandbox conformance', () => {

@@ -7,7 +7,7 @@ import Dockerode from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith, uniquePrefix } from '../../../../test/services.js';
 import { type DockerSandboxExecutor, SANDBOX_LABELS, dockerSandboxExecutor } from './index.js';
-import { BUSYBOX, SANDBOX_UID, captureLogger } from './test-helpers.js';
+import { BUSYBOX, SANDBOX_UID, captureLogger } from '../../test/docker/test-helpers.js';
 
 // gateway (real ws + HTTP dispatch route) → createAgent runtime → Docker sandbox → container, and back.
 await describeWith(['docker'], 'agent.execute end to end: gateway → agent → container', () => {

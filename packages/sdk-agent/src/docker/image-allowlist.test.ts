@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { dockerSandboxExecutor } from './executor.js';
 import { dockerSandboxOptionsFromEnv, resolveDockerSandboxOptions } from './options.js';
 import { normalizeImageRef, resolveImage } from './policy.js';
-import { captureLogger, context, shell, task } from './test-helpers.js';
+import { captureLogger, context, shell, task } from '../../test/docker/test-helpers.js';
 
 describe('sandbox image allowlist', () => {
   const base = resolveDockerSandboxOptions({ workdirRoot: '/wd', image: 'node:24-alpine' });

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith, uniquePrefix } from '../../../../test/services.js';
 import { type DockerSandboxExecutor, type DockerSandboxOptions, SANDBOX_LABELS, dockerSandboxExecutor } from './index.js';
 import type { SandboxOutput } from './outcome.js';
-import { BUSYBOX, NODE_IMAGE, SANDBOX_UID, captureLogger, context, shell, task } from './test-helpers.js';
+import { BUSYBOX, NODE_IMAGE, SANDBOX_UID, captureLogger, context, shell, task } from '../../test/docker/test-helpers.js';
 import { waitFor } from '../../../../test/support/wait-for.js';
 
 const docker = new Dockerode();
@@ -322,7 +322,7 @@ await describeWith(['docker'], 'docker sandbox executor (real engine)', () => {
     const root = await mkdtemp(join(tmpdir(), 'vespid-wd-'));
     roots.push(root);
     const scope = uniquePrefix('orphan');
-    const fixture = fileURLToPath(new URL('./orphan-agent.fixture.ts', import.meta.url));
+    const fixture = fileURLToPath(new URL('../../test/docker/orphan-agent.fixture.ts', import.meta.url));
     const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
       env: { ...process.env, ORPHAN_WORKDIR_ROOT: root, ORPHAN_SCOPE: scope },
       stdio: 'ignore',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExecuteResultMessage } from '@vespid/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { recordingLogger } from './test-logger.js';
+import { recordingLogger } from '../../test/outbox/test-logger.js';
 import { decodeJournal, encodeRecord, JOURNAL_FILE, Journal } from './journal.js';
 
 const result = (requestId: string, output: unknown = { ok: true }): ExecuteResultMessage => ({

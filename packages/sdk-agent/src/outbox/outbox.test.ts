@@ -8,7 +8,7 @@ import type { Executor } from '../executor.js';
 import { createFakeAgentGateway, type FakeAgentGateway } from '../testing/index.js';
 import { encodeRecord, JOURNAL_FILE } from './journal.js';
 import { OUTBOX_MAX_AGE_MS, ResultOutbox } from './outbox.js';
-import { recordingLogger } from './test-logger.js';
+import { recordingLogger } from '../../test/outbox/test-logger.js';
 import { waitFor } from '../../../../test/support/wait-for.js';
 
 const ORG = 'org-outbox';

@@ -1,6 +1,6 @@
 /** Shared fixtures for the sandbox tests (not exported from the package entry). */
 import type { Logger } from '@vespid/protocol';
-import type { ExecutorContext, ExecutorTask } from '../executor.js';
+import type { ExecutorContext, ExecutorTask } from '../../src/executor.js';
 
 export const BUSYBOX = 'vespid/sandbox-busybox:test';
 export const NODE_IMAGE = 'vespid/sandbox-node:test';

@@ -4,7 +4,7 @@
  * instead of Postgres. Reports its URL over IPC; SIGTERM drains and exits 0.
  */
 import { type StaticAgentEntry, staticAuthenticator } from '@vespid/sdk-gateway';
-import { startGatewayHost } from '../host.js';
+import { startGatewayHost } from '../src/host.js';
 
 const entries = JSON.parse(process.env.TEST_AGENTS_JSON ?? '[]') as StaticAgentEntry[];
 const host = await startGatewayHost(process.env, { authenticator: staticAuthenticator(entries) });

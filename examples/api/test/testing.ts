@@ -7,13 +7,13 @@ import { Writable } from 'node:stream';
 import { type Pool, createPool, dropSchema, migrate, parseKek } from '@vespid/example-db';
 import { Redis } from 'ioredis';
 import { DATABASE_URL, REDIS_URL, uniquePrefix } from '../../../test/services.js';
-import { buildApiApp } from './app.js';
-import type { ApiConfigInput } from './config.js';
-import { redisControlBus } from './control-bus.js';
-import type { LiveSessionSource } from './live-sessions.js';
-import { createApiLogger } from './logger.js';
-import { type BullmqRunQueue, bullmqRunQueue } from './run-queue.js';
-import { bootstrapOrganization } from './users.js';
+import { buildApiApp } from '../src/app.js';
+import type { ApiConfigInput } from '../src/config.js';
+import { redisControlBus } from '../src/control-bus.js';
+import type { LiveSessionSource } from '../src/live-sessions.js';
+import { createApiLogger } from '../src/logger.js';
+import { type BullmqRunQueue, bullmqRunQueue } from '../src/run-queue.js';
+import { bootstrapOrganization } from '../src/users.js';
 
 export interface TestApi {
   url: string;

@@ -2,7 +2,7 @@
  * A throw-away agent process for the sweep test: it starts a long sandbox run and waits to be killed
  * with SIGKILL, leaving its container behind like a crashed agent would.
  */
-import { dockerSandboxExecutor } from './index.js';
+import { dockerSandboxExecutor } from '../../src/docker/index.js';
 import { BUSYBOX, captureLogger, context, shell, task } from './test-helpers.js';
 
 const ex = dockerSandboxExecutor({

@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { waitFor } from '../../../../test/support/wait-for.js';
 
 /** Repository root (where `pnpm --filter …` commands run). */
-export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../../../..', import.meta.url));
 
 export interface AgentProc {
   child: ChildProcess;
