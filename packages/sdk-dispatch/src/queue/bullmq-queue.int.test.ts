@@ -9,6 +9,10 @@ import { waitFor } from '../../../../test/support/wait-for.js';
 await describeWith(['redis'], 'bullmqQueue', () => {
   const name = uniquePrefix('bq');
   const open: ContinuationQueue[] = [];
+  // Reads BullMQ's keys: a job hash exists until the job completes (removeOnComplete), a delayed job
+  // sits in the queue's `delayed` set. Those states answer "will it run (again)?" without a pause.
+  const probe = new Redis(REDIS_URL);
+  const jobKey = (queueName: string, requestId: string) => `bull:${queueName}:${continuationJobId(requestId)}`;
   const make = (queueName = name) => {
     const q = bullmqQueue({ connection: REDIS_URL, queueName, concurrency: 4 });
     open.push(q);
@@ -22,6 +26,7 @@ await describeWith(['redis'], 'bullmqQueue', () => {
     const keys = await redis.keys(`bull:${name}*`);
     if (keys.length) await redis.del(...keys);
     await redis.quit();
+    await probe.quit();
   });
 
   it('runs one job per request id (colons allowed in the request id) until it is done', async () => {
@@ -33,7 +38,7 @@ await describeWith(['redis'], 'bullmqQueue', () => {
     });
     await Promise.all([q.schedule('run:a:0', Date.now()), q.schedule('run:a:0', Date.now()), q.schedule('run:a:0', Date.now())]);
     await waitFor(() => runs.length === 3, { timeoutMs: 10_000 });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(async () => (await probe.exists(jobKey(name, 'run:a:0'))) === 0, { what: 'the job completed', timeoutMs: 10_000 });
     expect(runs).toEqual(['run:a:0', 'run:a:0', 'run:a:0']);
     expect(continuationJobId('run:a:0')).not.toContain(':');
   });
@@ -53,7 +58,8 @@ await describeWith(['redis'], 'bullmqQueue', () => {
       return { done: true };
     });
     await second.schedule('run:b:0', Date.now());
-    await new Promise((r) => setTimeout(r, 100));
+    // A plain schedule of a taken id leaves the delayed job as it was.
+    expect(await probe.zscore(`bull:${name}:delayed`, continuationJobId('run:b:0'))).not.toBeNull();
     expect(seen).toEqual([]);
     await second.schedule('run:b:0', Date.now(), { promote: true });
     await waitFor(() => seen.length === 1, { timeoutMs: 10_000 });
@@ -76,7 +82,8 @@ await describeWith(['redis'], 'bullmqQueue', () => {
     await q.cancel('run:c:0');
     await q.schedule('run:flaky:0', Date.now());
     await waitFor(() => seen.includes('run:flaky:0'), { timeoutMs: 10_000 });
-    await new Promise((r) => setTimeout(r, 300));
+    // The cancelled job is gone, so it can never run.
+    expect(await probe.exists(jobKey(`${name}-c`, 'run:c:0'))).toBe(0);
     expect(seen).toEqual(['run:flaky:0']);
   });
 });
