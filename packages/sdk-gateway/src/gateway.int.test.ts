@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll } from 'vitest';
 import { REDIS_URL, describeWith, uniquePrefix } from '../../../test/services.js';
-import { gatewayScenarios } from './gateway.scenarios.js';
+import { gatewayScenarios } from '../test/gateway.scenarios.js';
 import { redisResultStore } from './redis/index.js';
 
 await describeWith(['redis'], 'gateway over real Redis', () => {

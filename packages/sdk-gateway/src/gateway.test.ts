@@ -1,4 +1,4 @@
-import { gatewayScenarios } from './gateway.scenarios.js';
+import { gatewayScenarios } from '../test/gateway.scenarios.js';
 import { memoryResultStore } from './results/result-store.js';
 
 gatewayScenarios('memory', () => memoryResultStore());

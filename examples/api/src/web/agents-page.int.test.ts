@@ -22,7 +22,7 @@ import { type ApiHost, startApiHost } from '../host.js';
 import { inProcessRunQueue } from '../run-queue.js';
 import { createApiLogger } from '../logger.js';
 import { addMember, bootstrapOrganization } from '../users.js';
-import { describeWithBrowser, launchChromium } from './browser-harness.js';
+import { describeWithBrowser, launchChromium } from '../../test/web/browser-harness.js';
 import { type AgentProc, ROOT, WIDE_ELEMENTS, capture, holdingServer, runShownCommand, until } from '../../test/web/e2e-support.js';
 
 const SHOTS = join(ROOT, 'test-artifacts', 'agents-page');

@@ -1,7 +1,7 @@
 import { CloseCode, ROUTES } from '@vespid/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ResultStore } from './results/result-store.js';
-import { type TestGateway, startTestGateway as startTest } from './testing/index.js';
+import type { ResultStore } from '../src/results/result-store.js';
+import { type TestGateway, startTestGateway as startTest } from '../src/testing/index.js';
 
 /**
  * The gateway's end-to-end scenarios over real WebSockets and HTTP, run once per result store
@@ -228,7 +228,7 @@ export function gatewayScenarios(storeName: string, newStore: () => ResultStore)
       it('refuses upgrades without, with invalid and with revoked tokens', async () => {
         t = await startTestGateway();
         await expect(t.agent({ agentId: 'a', organizationId: ORG, tags: [] }, {})).resolves.toBeDefined();
-        const { connectTestAgent } = await import('./testing/index.js');
+        const { connectTestAgent } = await import('../src/testing/index.js');
         await expect(connectTestAgent({ url: t.wsUrl, token: `${ORG}.wrongwrongwrongwrongwrong` })).rejects.toThrow(
           /HTTP 401 .*UNAUTHORIZED/,
         );
@@ -243,7 +243,7 @@ export function gatewayScenarios(storeName: string, newStore: () => ResultStore)
         expect(await a.closedWith).toBe(CloseCode.Revoked);
         const res = await t.call('POST', ROUTES.dispatchAsync, req());
         expect(res.status).toBe(503);
-        const { connectTestAgent } = await import('./testing/index.js');
+        const { connectTestAgent } = await import('../src/testing/index.js');
         await expect(connectTestAgent({ url: t.wsUrl, token: a.token })).rejects.toThrow(/HTTP 403/);
       });
 
@@ -269,7 +269,7 @@ export function gatewayScenarios(storeName: string, newStore: () => ResultStore)
       it('replaces an older session with 4409 without evicting the newer one', async () => {
         t = await startTestGateway();
         const old = await t.agent({ agentId: 'a', organizationId: ORG, tags: [] });
-        const { connectTestAgent } = await import('./testing/index.js');
+        const { connectTestAgent } = await import('../src/testing/index.js');
         const fresh = await connectTestAgent({ url: t.wsUrl, token: old.token });
         expect(await old.closedWith).toBe(CloseCode.Replaced);
         fresh.autoRespond();
@@ -323,7 +323,7 @@ export function gatewayScenarios(storeName: string, newStore: () => ResultStore)
         other.on('upgrade', (r, socket, head) => t.gateway.handleUpgrade(r, socket, head));
         await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
         try {
-          const { connectTestAgent } = await import('./testing/index.js');
+          const { connectTestAgent } = await import('../src/testing/index.js');
           const port = (other.address() as { port: number }).port;
           await expect(connectTestAgent({ url: `ws://127.0.0.1:${port}/ws`, token: a.token })).rejects.toThrow(
             /HTTP 503 .*GATEWAY_SHUTDOWN/,
