@@ -12,7 +12,7 @@ describe('dispatch tracing', () => {
     const gw = createFakeGateway({ serviceToken: 't' });
     const client = createDispatchClient({ gatewayHttpUrl: await gw.start(), serviceToken: 't' });
     try {
-      await client.dispatch({ organizationId: 'o', requestId: 'r:n:0', kind: 'agent.execute', payload: {} });
+      await client.dispatchAsync({ organizationId: 'o', requestId: 'r:n:0', kind: 'agent.execute', payload: {} });
       expect(gw.accepted[0]).not.toHaveProperty('trace');
     } finally {
       await client.close();

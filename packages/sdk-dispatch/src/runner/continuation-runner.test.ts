@@ -116,12 +116,11 @@ describe('createContinuationRunner (in-process queue, polling)', () => {
     expect(everything).not.toContain(TOKEN);
   });
 
-  it('reports the agent the gateway chose to onDispatched once, and not at all when the answer names none', async () => {
+  it('reports the agent the gateway chose as `dispatched` once, and not at all when the answer names none', async () => {
     const h = await harness({ agent: { agentId: 'agent-7', agentName: 'edge-7' } });
     const seen: Array<{ requestId: string; agentId: string; agentName?: string | undefined }> = [];
-    const runner = await h.makeRunner({
-      onDispatched: ({ cursor, agentId, agentName }) => void seen.push({ requestId: cursor.requestId, agentId, agentName }),
-    });
+    const runner = await h.makeRunner();
+    runner.on('dispatched', ({ cursor, agentId, agentName }) => void seen.push({ requestId: cursor.requestId, agentId, agentName }));
     await runner.block(node('r9'));
     await runner.block(node('r9'));
     await until(() => seen.length === 1);
@@ -132,7 +131,8 @@ describe('createContinuationRunner (in-process queue, polling)', () => {
 
     const anonymous = await harness();
     const none: unknown[] = [];
-    const other = await anonymous.makeRunner({ onDispatched: (e) => void none.push(e) });
+    const other = await anonymous.makeRunner();
+    other.on('dispatched', (e) => void none.push(e));
     await other.block(node('r10'));
     anonymous.gw.complete('r10:fetch:0', { status: 'succeeded' });
     await until(() => anonymous.events.length === 2);

@@ -1,8 +1,9 @@
 import { type Logger, noopLogger } from '@vespid/protocol';
-import { DelayedError, type Job, Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Job, Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ContinuationHandler, ContinuationQueue } from '../queue/queue.js';
 import { continuationJobId } from '../request-id.js';
-import type { ContinuationHandler, ContinuationQueue } from './queue.js';
+import { loadRedisPeer } from './load.js';
 
 /**
  * The runbook default of `WORKFLOW_CONTINUATION_QUEUE_NAME`.
@@ -47,11 +48,16 @@ interface JobData {
  *
  * @example
  * ```ts
+ * import { bullmqQueue } from '@vespid/sdk-dispatch/redis';
+ *
  * const queue = bullmqQueue({ connection: process.env.REDIS_URL!, queueName: 'workflow-continuations', concurrency: 10 });
  * const runner = createContinuationRunner({ client, store, onResult, queue });
  * ```
  */
 export function bullmqQueue(options: BullmqQueueOptions): ContinuationQueue {
+  // Both optional peers, loaded before anything is opened (OPTIONAL_DEPENDENCY_MISSING names them).
+  const { Redis } = loadRedisPeer('ioredis');
+  const { DelayedError, Queue, Worker } = loadRedisPeer('bullmq');
   const name = options.queueName ?? DEFAULT_CONTINUATION_QUEUE_NAME;
   const logger = options.logger ?? noopLogger;
   const errorRetryMs = options.errorRetryMs ?? 1000;
@@ -62,7 +68,7 @@ export function bullmqQueue(options: BullmqQueueOptions): ContinuationQueue {
       ? new Redis(options.connection, { maxRetriesPerRequest: null, lazyConnect: false })
       : options.connection.duplicate({ maxRetriesPerRequest: null });
   const queueConnection = open();
-  const queue = new Queue<JobData>(name, { connection: queueConnection, prefix });
+  const queue: Queue<JobData> = new Queue<JobData>(name, { connection: queueConnection, prefix });
   queue.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'continuation queue error'));
   let worker: Worker<JobData> | undefined;
   let workerConnection: Redis | undefined;
