@@ -26,7 +26,10 @@ const server = createServer((req, res) => {
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const gatewayHttpUrl = `http://127.0.0.1:${server.address().port}`;
 try {
-  for (const [format, lib] of [['esm', esm], ['cjs', cjs]]) {
+  for (const [format, lib] of [
+    ['esm', esm],
+    ['cjs', cjs],
+  ]) {
     const client = lib.createDispatchClient({ gatewayHttpUrl, serviceToken });
     try {
       assert.deepEqual((await client.getResult('run-1:n:0'))?.output, { ok: true });
@@ -47,8 +50,14 @@ try {
 // The subpath itself loads (a host may import it and run without Redis); its factories need the peers.
 const redisEsm = await import('@vespid/sdk-dispatch/redis');
 const redisCjs = createRequire(import.meta.url)('@vespid/sdk-dispatch/redis');
-for (const [format, redis] of [['esm', redisEsm], ['cjs', redisCjs]]) {
-  for (const make of [() => redis.bullmqQueue({ connection: 'redis://127.0.0.1:1' }), () => redis.redisResultPush({ connection: 'redis://127.0.0.1:1' })]) {
+for (const [format, redis] of [
+  ['esm', redisEsm],
+  ['cjs', redisCjs],
+]) {
+  for (const make of [
+    () => redis.bullmqQueue({ connection: 'redis://127.0.0.1:1' }),
+    () => redis.redisResultPush({ connection: 'redis://127.0.0.1:1' }),
+  ]) {
     assert.throws(make, (err) => {
       assert.equal(err.code, 'OPTIONAL_DEPENDENCY_MISSING');
       assert.equal(err.name, 'DispatchError');
