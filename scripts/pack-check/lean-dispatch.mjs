@@ -47,23 +47,35 @@ try {
   await new Promise((resolve) => server.close(resolve));
 }
 
-// The subpath itself loads (a host may import it and run without Redis); its factories need the peers.
+// The subpath itself loads (a host may import it and run without Redis); the peers are loaded on first
+// use, so the queue's start(), the push's subscribe() and a runner using them reject.
 const redisEsm = await import('@vespid/sdk-dispatch/redis');
 const redisCjs = createRequire(import.meta.url)('@vespid/sdk-dispatch/redis');
-for (const [format, redis] of [
-  ['esm', redisEsm],
-  ['cjs', redisCjs],
+const missing = (err) => {
+  assert.equal(err.code, 'OPTIONAL_DEPENDENCY_MISSING');
+  assert.equal(err.name, 'DispatchError');
+  assert.match(err.message, /npm install ioredis bullmq/);
+  return true;
+};
+for (const [format, redis, lib] of [
+  ['esm', redisEsm, esm],
+  ['cjs', redisCjs, cjs],
 ]) {
-  for (const make of [
-    () => redis.bullmqQueue({ connection: 'redis://127.0.0.1:1' }),
-    () => redis.redisResultPush({ connection: 'redis://127.0.0.1:1' }),
-  ]) {
-    assert.throws(make, (err) => {
-      assert.equal(err.code, 'OPTIONAL_DEPENDENCY_MISSING');
-      assert.equal(err.name, 'DispatchError');
-      assert.match(err.message, /npm install ioredis bullmq/);
-      return true;
-    });
-  }
+  const connection = 'redis://127.0.0.1:1';
+  await assert.rejects(
+    redis.bullmqQueue({ connection }).start(async () => ({ done: true })),
+    missing,
+  );
+  await assert.rejects(redis.redisResultPush({ connection }).subscribe({ onResult: () => {} }), missing);
+  const client = lib.createDispatchClient({ gatewayHttpUrl: 'http://127.0.0.1:1', serviceToken });
+  const runner = lib.createContinuationRunner({
+    client,
+    store: lib.memoryCursorStore(),
+    queue: redis.bullmqQueue({ connection }),
+    push: redis.redisResultPush({ connection }),
+    onResult: () => {},
+  });
+  await assert.rejects(runner.start(), missing);
+  await client.close();
   process.stdout.write(`lean dispatch (${format}): /redis without ioredis -> OPTIONAL_DEPENDENCY_MISSING (npm install ioredis bullmq)\n`);
 }

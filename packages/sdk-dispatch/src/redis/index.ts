@@ -3,7 +3,8 @@
  * durable continuation queue shared by every worker, and {@link redisResultPush}, the gateway's result
  * publications so a blocked run resumes in milliseconds. `ioredis` and `bullmq` are optional peer
  * dependencies of `@vespid/sdk-dispatch` (a worker that only dispatches over HTTP does not install
- * them): install them with `npm install ioredis bullmq`; without them these factories throw a
+ * them): install them with `npm install ioredis bullmq`. They are loaded on first use, so without them
+ * `queue.start()` / `push.subscribe()` — and so `runner.start()` — reject with a
  * `DispatchError` with code `OPTIONAL_DEPENDENCY_MISSING`.
  *
  * @example

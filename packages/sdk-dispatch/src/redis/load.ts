@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type * as BullMQ from 'bullmq';
 import type * as IORedis from 'ioredis';
 import { DispatchError } from '../errors.js';
@@ -9,35 +8,34 @@ export interface RedisPeers {
   bullmq: typeof BullMQ;
 }
 
-/** What `npm install` line the error suggests: the subpath needs both packages. */
-const INSTALL = 'npm install ioredis bullmq';
+/**
+ * Literal `import()`s: a bundler (the reference hosts are bundled into one file by tsup) sees and
+ * inlines them, which a `require(name)` with a computed name would hide from it.
+ */
+const IMPORTERS: { [K in keyof RedisPeers]: () => Promise<RedisPeers[K]> } = {
+  ioredis: () => import('ioredis'),
+  bullmq: () => import('bullmq'),
+};
 
 /**
  * Loads one optional peer of the `/redis` subpath. They are optional so that a worker that only needs
- * the HTTP client does not install them; the root entry never reaches this file. Loaded when a factory
- * is called (not when the subpath is imported), so a host that imports `/redis` but runs without Redis
- * needs neither package. `require` rather than `import()` keeps the factories synchronous; the names
- * are literals so a bundler still finds them.
+ * the HTTP client does not install them; the root entry never reaches this file. Loaded on first use
+ * (a queue's `start()`, a push's `subscribe()`, so `runner.start()` reports it), not when the subpath
+ * is imported: a host that imports `/redis` but runs without Redis needs neither package.
  */
-export function loadRedisPeer<K extends keyof RedisPeers>(
+export async function loadRedisPeer<K extends keyof RedisPeers>(
   name: K,
-  load: (name: K) => unknown = (n) => (n === 'ioredis' ? requireHere('ioredis') : requireHere('bullmq')),
-): RedisPeers[K] {
+  importer: () => Promise<unknown> = IMPORTERS[name],
+): Promise<RedisPeers[K]> {
   try {
-    return load(name) as RedisPeers[K];
+    return (await importer()) as RedisPeers[K];
   } catch (err) {
     const code = (err as { code?: unknown } | null)?.code;
     if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_MODULE_NOT_FOUND') throw err;
     throw new DispatchError(
       'OPTIONAL_DEPENDENCY_MISSING',
-      `@vespid/sdk-dispatch/redis needs the optional peer dependency "${name}", which is not installed: ${INSTALL}`,
+      `@vespid/sdk-dispatch/redis needs the optional peer dependency "${name}", which is not installed: npm install ioredis bullmq`,
       { retryable: false, cause: err },
     );
   }
-}
-
-let requireFn: NodeJS.Require | undefined;
-function requireHere(name: string): unknown {
-  requireFn ??= createRequire(import.meta.url);
-  return requireFn(name);
 }

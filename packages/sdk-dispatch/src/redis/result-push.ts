@@ -38,19 +38,16 @@ export interface RedisResultPushOptions {
  * ```
  */
 export function redisResultPush(options: RedisResultPushOptions): ResultPush {
-  const { Redis } = loadRedisPeer('ioredis');
   const channel = options.channel ?? RESULT_CHANNEL;
   const logger = options.logger ?? noopLogger;
   return {
     name: `redis:${channel}`,
-    subscribe: ({ onResult, onReconnect }) =>
-      subscribe(
-        typeof options.connection === 'string' ? new Redis(options.connection) : options.connection.duplicate(),
-        channel,
-        onResult,
-        logger,
-        onReconnect,
-      ),
+    async subscribe({ onResult, onReconnect }) {
+      // Loaded on first use: a missing ioredis rejects subscribe() (so runner.start()) with OPTIONAL_DEPENDENCY_MISSING.
+      const { Redis } = await loadRedisPeer('ioredis');
+      const sub = typeof options.connection === 'string' ? new Redis(options.connection) : options.connection.duplicate();
+      return subscribe(sub, channel, onResult, logger, onReconnect);
+    },
   };
 }
 
