@@ -182,6 +182,10 @@ export class SessionManager {
       case 'rotate_token_ack':
         this.deps.rotations.onAck(session, msg);
         return;
+      default:
+        // A frame type added to the protocol without a case here fails to compile instead of being
+        // silently ignored (parseAgentMessage has already rejected anything unknown at runtime).
+        msg satisfies never;
     }
   }
 
