@@ -5,7 +5,7 @@
 // Writes examples/node-agent/dist/vespid-agent (and dist/sea/ for the intermediate files).
 // `--bundle-only` stops after the bundle (dist/sea/vespid-agent.cjs): what the Dockerfile copies.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,9 @@ await build({
   outExtension: () => ({ js: '.cjs' }),
   platform: 'node',
   target: 'node20',
+  // `config: false` skips tsup.config.ts, so the version constant is inlined here too: `--version` of the
+  // binary is package.json's version and nothing reads a package.json at run time.
+  define: { __VESPID_NODE_AGENT_VERSION__: JSON.stringify(JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version) },
   // Everything in the one file: a SEA can `require` only Node's built-in modules.
   noExternal: [/.*/],
   // Optional native add-ons of ssh2 (via dockerode); their require() sits in a try/catch and falls

@@ -73,11 +73,4 @@ export type { Explanation, RoutingRequest } from './selection/candidates.js';
 export type { RotationOutcome } from './core/token-rotation.js';
 export { ExplainRequestSchema, type InternalRequest, type InternalResponse } from './adapters/http-adapter.js';
 
-/**
- * Version of this package.
- * @example
- * ```ts
- * import { PACKAGE_VERSION } from '@vespid/sdk-gateway';
- * ```
- */
-export const PACKAGE_VERSION = '0.1.0';
+export { PACKAGE_VERSION } from './version.js';
