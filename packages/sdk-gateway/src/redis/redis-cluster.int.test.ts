@@ -45,7 +45,6 @@ await describeWith(['redis'], 'gateway cluster mode (replicas in one process, re
         logger,
         ...(orgMaxInFlight ? { orgMaxInFlight } : {}),
       });
-      await cluster.start();
       const resultStore = redisResultStore({
         redis,
         keyPrefix: `${p}:results:`,
