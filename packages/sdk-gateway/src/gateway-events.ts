@@ -57,8 +57,8 @@ export interface GatewayEvents {
   /** A request found no eligible agent and waits in its organization's queue (`queueTimeoutMs`). */
   'request.queued': { requestId: string; organizationId: string; kind: string; position: number };
   /**
-   * A request this gateway is responsible for is on its way to an agent: on this replica's socket, or
-   * (cluster mode) forwarded to `replicaId`.
+   * A request this gateway is responsible for is on its way to an agent. `replicaId` (cluster mode
+   * only): the replica holding the agent's socket, this one or the one it was forwarded to.
    */
   'request.dispatched': { requestId: string; organizationId: string; kind: string; agentId: string; replicaId?: string };
   /** A request ended exactly once: its result is stored (`code`: the error code of a failure). */
