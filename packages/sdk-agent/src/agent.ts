@@ -130,6 +130,8 @@ class AgentRuntime implements Agent {
   #wakeLoop: (() => void) | undefined;
   #resolveDone!: (info: AgentStopInfo) => void;
   #outboxDrained: (() => void) | undefined;
+  /** Executors and the network released after a stop; close() resolves only once it has settled. */
+  #released: Promise<void> = Promise.resolve();
   readonly done: Promise<AgentStopInfo>;
 
   constructor(o: ResolvedAgentOptions) {
@@ -322,7 +324,11 @@ class AgentRuntime implements Agent {
     this.#runner.abortAll(info.error ? 'agent credentials refused' : 'agent closed');
     this.#session?.close(1000, 'agent closing');
     this.#wakeLoop?.();
-    void Promise.allSettled([...this.#executors.values()].map((e) => e.close?.())).then(() => this.#network.close());
+    // Awaited by close() (an executor's close may kill containers); a stop by refused credentials has no
+    // caller to await it, so a failure is logged here rather than left unhandled.
+    this.#released = Promise.allSettled([...this.#executors.values()].map((e) => e.close?.()))
+      .then(() => this.#network.close())
+      .catch((err: unknown) => this.#o.logger.warn({ err: (err as Error)?.message }, 'closing the network failed'));
     // Unacknowledged results stay in the journal and are resent by the next start.
     this.#outbox.close();
     this.#events.emit('stopped', info);
@@ -330,7 +336,7 @@ class AgentRuntime implements Agent {
   }
 
   close(options: { timeoutMs?: number } = {}): Promise<void> {
-    if (this.closed) return this.#closing ?? Promise.resolve();
+    if (this.closed) return this.#closing ?? this.#released;
     this.#closing ??= this.#close(options.timeoutMs ?? 30_000);
     return this.#closing;
   }
@@ -361,6 +367,7 @@ class AgentRuntime implements Agent {
     if (this.#outbox.size > 0) this.#o.logger.warn({ pendingResults: this.#outbox.size }, 'closing with results the gateway never acked');
     this.#stop({ state: 'closed' });
     await this.#loop;
+    await this.#released;
   }
 
   [Symbol.asyncDispose](): Promise<void> {
