@@ -1,4 +1,4 @@
-import { parseToken } from '@vespid/protocol';
+import { TypedEvents, parseToken } from '@vespid/protocol';
 import { type AgentOptions, type ResolvedAgentOptions, resolveAgentOptions } from './agent-options.js';
 import { fullJitterDelay } from './backoff.js';
 import type { AgentAuthError } from './errors.js';
@@ -7,7 +7,6 @@ import { createNetwork, type Network } from './network.js';
 import { ResultOutbox } from './outbox/outbox.js';
 import { Session, type SessionEnd } from './session.js';
 import { TaskRunner } from './task-runner.js';
-import { TypedEvents } from './typed-events.js';
 import { handleGatewayFrame } from './frame-handler.js';
 import { buildHello } from './hello.js';
 import { handleRotateToken } from './token-rotation.js';
@@ -136,7 +135,7 @@ class AgentRuntime implements Agent {
 
   constructor(o: ResolvedAgentOptions) {
     this.#o = o;
-    this.#events = new TypedEvents(o.logger);
+    this.#events = new TypedEvents<AgentEvents>({ logger: o.logger, source: 'agent' });
     this.#executors = new Map(o.executors.map((e) => [e.kind, e]));
     this.#network = createNetwork({ ca: o.ca, proxyForUrl: o.proxyForUrl });
     this.#tokenOrg = parseToken(o.agentToken)?.organizationId;

@@ -63,7 +63,8 @@ export type { ContinuationQueue, ContinuationHandler, ContinuationStep } from '.
 export { inProcessQueue, type InProcessQueueOptions } from './queue/in-process-queue.js';
 export { createContinuationRunner } from './runner/continuation-runner.js';
 export type { ContinuationRunner, RunnerState } from './runner/types.js';
-export type { RunnerListener } from './runner/events.js';
+/** A listener of `runner.on()` (the SDKs' one listener type, from `@vespid/protocol`). */
+export type { EventListener as RunnerListener } from '@vespid/protocol';
 export type { ResultPush, ResultSubscription } from './runner/result-push.js';
 export {
   continuationOptionsFromEnv,

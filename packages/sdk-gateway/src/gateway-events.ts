@@ -1,5 +1,4 @@
-import type { Logger } from '@vespid/protocol';
-import { errText } from './core/err-text.js';
+import { type Logger, TypedEvents } from '@vespid/protocol';
 
 /**
  * One agent seen since the last liveness flush.
@@ -73,57 +72,17 @@ export interface GatewayEvents {
   };
 }
 
-/** How the core reports an event; wired to {@link GatewayEventEmitter.emit} by `createGateway`. */
+/** How the core reports an event; wired to the emitter's `emit` by `createGateway`. */
 export type EmitGatewayEvent = <K extends keyof GatewayEvents>(event: K, payload: GatewayEvents[K]) => void;
 
-type Listener<K extends keyof GatewayEvents> = (payload: GatewayEvents[K]) => unknown;
-
 /**
- * Typed listeners of a gateway, the same `on()`/`off()` as the agent runtime's. A listener may be
+ * Typed listeners of a gateway: the SDKs' one emitter ({@link TypedEvents} of `@vespid/protocol`),
+ * the same `on()`/`off()` as the agent runtime's and the continuation runner's. A listener may be
  * async (a database write); its rejection is logged, like a throw.
  */
-export class GatewayEventEmitter {
-  readonly #listeners = new Map<keyof GatewayEvents, Set<Listener<never>>>();
-  readonly #logger: Logger;
+export type GatewayEventEmitter = TypedEvents<GatewayEvents>;
 
-  constructor(logger: Logger) {
-    this.#logger = logger;
-  }
-
-  on<K extends keyof GatewayEvents>(event: K, listener: Listener<K>): () => void {
-    let set = this.#listeners.get(event);
-    if (!set) {
-      set = new Set();
-      this.#listeners.set(event, set);
-    }
-    set.add(listener as Listener<never>);
-    return () => this.off(event, listener);
-  }
-
-  off<K extends keyof GatewayEvents>(event: K, listener: Listener<K>): void {
-    this.#listeners.get(event)?.delete(listener as Listener<never>);
-  }
-
-  /** Whether anyone listens: lets the core skip work (the liveness batch) nobody would receive. */
-  has(event: keyof GatewayEvents): boolean {
-    return (this.#listeners.get(event)?.size ?? 0) > 0;
-  }
-
-  readonly emit: EmitGatewayEvent = (event, payload) => {
-    const set = this.#listeners.get(event);
-    if (!set) return;
-    for (const listener of [...set]) {
-      try {
-        const r = (listener as Listener<typeof event>)(payload);
-        if (r && typeof (r as Promise<unknown>).catch === 'function')
-          (r as Promise<unknown>).catch((err: unknown) => this.#failed(event, err));
-      } catch (err) {
-        this.#failed(event, err);
-      }
-    }
-  };
-
-  #failed(event: keyof GatewayEvents, err: unknown): void {
-    this.#logger.warn({ event, err: errText(err) }, 'gateway event listener failed');
-  }
+/** The gateway's emitter; failed listeners are logged as `gateway event listener failed`. */
+export function gatewayEvents(logger: Logger): GatewayEventEmitter {
+  return new TypedEvents<GatewayEvents>({ logger, source: 'gateway' });
 }

@@ -22,7 +22,7 @@ import { Registry } from './core/registry.js';
 import { SessionManager } from './core/sessions.js';
 import { type RotationOutcome, TokenRotations } from './core/token-rotation.js';
 import { GatewayError } from './errors.js';
-import { GatewayEventEmitter, type GatewayEvents } from './gateway-events.js';
+import { type GatewayEvents, gatewayEvents } from './gateway-events.js';
 import type { DispatchAsyncOutcome, GatewayState, QueueInfo, SessionInfo } from './gateway-types.js';
 import { type GatewayOptions, resolveGatewayOptions } from './options.js';
 import { memoryResultStore } from './results/result-store.js';
@@ -138,7 +138,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   let state: GatewayState = cluster ? 'idle' : 'running';
   let starting: Promise<void> | null = null;
   let closing: Promise<void> | null = null;
-  const events = new GatewayEventEmitter(logger);
+  const events = gatewayEvents(logger);
   const registry = new Registry();
   const store = o.resultStore ?? memoryResultStore({ ttlSec: o.resultsTtlSec });
   const strategy = o.selection.name;
@@ -160,7 +160,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     metrics: o.metrics,
     isClosing: () => state !== 'running',
     orgMaxQueued: o.orgMaxQueued,
-    emit: events.emit,
+    emit: (event, payload) => events.emit(event, payload),
   });
   const rotations = new TokenRotations({ registry, rotator: o.tokenRotator, logger, ackTimeoutMs: o.rotationAckTimeoutMs });
   const sessions = new SessionManager({

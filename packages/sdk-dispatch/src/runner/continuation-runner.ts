@@ -1,4 +1,4 @@
-import { DispatchRequestSchema, type StoredResult, type TraceContext, noopLogger } from '@vespid/protocol';
+import { DispatchRequestSchema, type StoredResult, type TraceContext, TypedEvents, noopLogger } from '@vespid/protocol';
 import { DispatchError } from '../errors.js';
 import { inProcessQueue } from '../queue/in-process-queue.js';
 import type { ContinuationQueue, ContinuationStep } from '../queue/queue.js';
@@ -15,7 +15,6 @@ import {
   fromStored,
   type ResultSource,
 } from './options.js';
-import { RunnerEvents } from './events.js';
 import type { ResultSubscription } from './result-push.js';
 import { createDispatchTracing } from '../tracing.js';
 import { errorInfo, positive, rejectRemovedOptions, sweepBlocked } from './support.js';
@@ -102,7 +101,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
     p.finally(() => background.delete(p)).catch(() => undefined);
   }
   // Async listeners are tracked, so close() waits for e.g. a run event being written.
-  const events = new RunnerEvents<ContinuationRunnerEvents>(logger, track);
+  const events = new TypedEvents<ContinuationRunnerEvents>({ logger, source: 'runner', track });
 
   /** Applies a result (inside the apply span, a child of the cursor's block span, when tracing). */
   function apply(cursor: BlockedCursor, result: ContinuationResult, expectOrg?: string): Promise<boolean> {

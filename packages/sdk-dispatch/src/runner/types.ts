@@ -1,5 +1,5 @@
 import type { StoredResult } from '@vespid/protocol';
-import type { RunnerListener } from './events.js';
+import type { EventListener } from '@vespid/protocol';
 import type { BlockInput, BlockResult, ContinuationRunnerEvents, ResultSource } from './options.js';
 
 /**
@@ -39,8 +39,8 @@ export interface ContinuationRunner {
    * Observes the runner (`queued`, `dispatched`, `applied`); returns a function that removes the
    * listener. A listener that throws or rejects is logged; `close()` waits for async listeners.
    */
-  on<K extends keyof ContinuationRunnerEvents>(event: K, listener: RunnerListener<ContinuationRunnerEvents[K]>): () => void;
-  off<K extends keyof ContinuationRunnerEvents>(event: K, listener: RunnerListener<ContinuationRunnerEvents[K]>): void;
+  on<K extends keyof ContinuationRunnerEvents>(event: K, listener: EventListener<ContinuationRunnerEvents[K]>): () => void;
+  off<K extends keyof ContinuationRunnerEvents>(event: K, listener: EventListener<ContinuationRunnerEvents[K]>): void;
   /** Stops push, sweeper and queue (waiting up to `timeoutMs` for running steps). Does not close the client or store. */
   close(options?: { timeoutMs?: number }): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
