@@ -3,7 +3,7 @@
  * `dist/`, workspace packages and npm dependencies inlined, so `node dist/main.js` needs nothing but
  * Node (the container images copy only `dist/`). The Postgres migrations are copied beside it.
  */
-import { cpSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Options } from 'tsup';
 
@@ -11,6 +11,20 @@ const MIGRATIONS = fileURLToPath(new URL('../examples/db/migrations/', import.me
 
 /** Optional native or never-loaded modules that bundled dependencies mention; left as imports. */
 const EXTERNAL = ['pg-native', 'bufferutil', 'utf-8-validate', 'esbuild', 'playwright-core', 'cpu-features', 'ssh2'];
+
+const versionOf = (dir: string): string =>
+  (JSON.parse(readFileSync(new URL(`../${dir}/package.json`, import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * The version constants of the workspace packages (their src/version.ts), inlined as their own builds
+ * do: the hosts bundle those packages from source, and `node dist/main.js` in an image has no
+ * package.json to read them from.
+ */
+const VERSION_DEFINES = {
+  __VESPID_GATEWAY_VERSION__: JSON.stringify(versionOf('packages/sdk-gateway')),
+  __VESPID_AGENT_VERSION__: JSON.stringify(versionOf('packages/sdk-agent')),
+  __VESPID_NODE_AGENT_VERSION__: JSON.stringify(versionOf('examples/node-agent')),
+};
 
 /**
  * tsup options for a host.
@@ -33,6 +47,7 @@ export function hostBuild(options: { entry: Record<string, string>; onSuccess?: 
     dts: false,
     noExternal: [/.*/],
     external: EXTERNAL,
+    define: VERSION_DEFINES,
     // CommonJS dependencies inlined into ESM still call require() for Node built-ins.
     banner: {
       js: "import { createRequire as __vespidCreateRequire } from 'node:module'; const require = __vespidCreateRequire(import.meta.url);",

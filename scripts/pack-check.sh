@@ -4,7 +4,7 @@
 # into a scratch project OUTSIDE the workspace (third-party dependencies come from the npm registry),
 # and runs a gateway + agent + dispatch round trip there as ESM and as CommonJS, then the `/testing`
 # conformance suites with the user's own vitest, then the integrator guide's quickstart (Fastify).
-# Then the node-agent product (examples/node-agent, packed too): `npx` and `npm i -g` of the tarballs in
+# Then a dispatch-client-only worker (no ioredis/bullmq/pg), and the node-agent product (examples/node-agent, packed too): `npx` and `npm i -g` of the tarballs in
 # empty directories, pairing + a connector.action + status + remove, and the install size.
 # Set PACK_CHECK_SKIP_BUILD=1 when `pnpm build` just ran; PACK_CHECK_KEEP=1 keeps the scratch dir.
 set -euo pipefail
@@ -85,6 +85,21 @@ timeout 120 node node-agent.mjs "$scratch/lean-agent/node_modules/.bin/vespid-ag
 timeout 120 node node-agent.mjs "$scratch/global/bin/vespid-agent"
 npx_pkgs=(); for t in "${agent_deps[@]}"; do npx_pkgs+=(--package "$t"); done
 (cd "$scratch/npx" && timeout 180 node "$scratch/app/node-agent.mjs" npx --yes "${npx_pkgs[@]}" vespid-agent)
+# A dispatch-client-only worker: protocol + sdk-dispatch, without their optional peers (ioredis, bullmq,
+# pg). The root entry must not even mention them (a bundler or a plain require would then need them).
+mkdir -p "$scratch/lean-dispatch"
+printf '{ "name": "lean-dispatch", "private": true, "version": "0.0.0" }\n' > "$scratch/lean-dispatch/package.json"
+(cd "$scratch/lean-dispatch" && npm install --no-audit --no-fund --loglevel=error "$scratch"/tarballs/vespid-protocol-*.tgz "$scratch"/tarballs/vespid-sdk-dispatch-*.tgz >/dev/null)
+# (the root entry and the chunks it shares with the subpaths)
+lean_dist="$scratch/lean-dispatch/node_modules/@vespid/sdk-dispatch/dist"
+root_files=$(find "$lean_dist" -maxdepth 1 -type f \( -name 'index.js' -o -name 'index.cjs' -o -name 'chunk-*.js' -o -name 'chunk-*.cjs' \))
+# shellcheck disable=SC2086 # one path per word (no spaces in the scratch path's own names)
+if grep -EHn "(require\(|from |import\()[\"'](ioredis|bullmq|pg)[\"']" $root_files; then
+  echo "pack-check: @vespid/sdk-dispatch's root entry loads an optional peer" >&2; exit 1
+fi
+cp "$root/scripts/pack-check/lean-dispatch.mjs" "$scratch/lean-dispatch/"
+(cd "$scratch/lean-dispatch" && NODE_PATH='' timeout 60 node lean-dispatch.mjs)
+echo "sdk-dispatch: client-only install $(du -sh "$scratch/lean-dispatch/node_modules" | cut -f1) (no ioredis, bullmq, pg)"
 # What `npm install <package>` brings to a user, per library (dependencies only; optional peers left out).
 for lib in protocol sdk-gateway sdk-dispatch sdk-agent; do
   dir="$scratch/size-$lib"; mkdir -p "$dir"

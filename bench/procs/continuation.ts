@@ -8,11 +8,11 @@ import { num, nowMs, serve, str } from '../lib/rpc.js';
 import {
   type ContinuationRunner,
   type DispatchClient,
-  bullmqQueue,
   createContinuationRunner,
   createDispatchClient,
   memoryCursorStore,
 } from '@vespid/sdk-dispatch';
+import { bullmqQueue, redisResultPush } from '@vespid/sdk-dispatch/redis';
 
 let runner: ContinuationRunner | undefined;
 let client: DispatchClient | undefined;
@@ -27,9 +27,7 @@ serve({
     runner = createContinuationRunner({
       client,
       store: memoryCursorStore(),
-      redis: str(args, 'redisUrl'),
-      push: args.push === true,
-      channel: `${prefix}:results`,
+      ...(args.push === true ? { push: redisResultPush({ connection: str(args, 'redisUrl'), channel: `${prefix}:results` }) } : {}),
       queue: bullmqQueue({
         connection: str(args, 'redisUrl'),
         queueName: str(args, 'queueName'),

@@ -121,13 +121,12 @@ serve({
       });
     }
     // Cluster mode (scenario g): every replica of a run shares `<prefix>:cluster:` on the run's Redis, so
-    // the runner's cleanup removes presence and quota keys with the rest. Started before traffic.
+    // the runner's cleanup removes presence and quota keys with the rest. Started (gateway.start()) before traffic.
     const replicaId = str(args, 'replicaId');
     let cluster: ReturnType<typeof redisCluster> | undefined;
     if (replicaId) {
       if (!redis) throw new Error('cluster mode needs the Redis result store');
       cluster = redisCluster({ redis, replicaId, keyPrefix: `${str(args, 'prefix')}:cluster:` });
-      await cluster.start();
     }
     gateway = createGateway({
       authenticator: fleetAuthenticator(str(args, 'fleetSecret'), num(args, 'maxInFlight', 1000), str(args, 'organizationId') || undefined),
@@ -136,6 +135,7 @@ serve({
       maxPendingUpgrades: num(args, 'maxPendingUpgrades', 1000),
       ...(cluster ? { cluster } : {}),
     });
+    await gateway.start();
     server.on('request', gateway.httpHandler);
     gateway.attach(server, { path: '/ws' });
     await new Promise<void>((resolve, reject) => {

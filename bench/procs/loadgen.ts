@@ -2,7 +2,7 @@
  * Load generator process: the caller side of every latency/throughput scenario. Runs a bounded
  * number of operations (count and time) at a fixed concurrency and returns raw latency samples (ms).
  *   echo     — raw `ws` round trips (baseline of a)
- *   dispatch — `createDispatchClient().dispatchAndWait` against the gateway (a, b), or spread over
+ *   dispatch — `createDispatchClient().dispatch` (waits for the result) against the gateway (a, b), or spread over
  *              several gateway replicas with `httpUrls` (g)
  *   bullmq   — `queue.add` + `job.waitUntilFinished` with the worker in another process (f)
  */
@@ -108,7 +108,7 @@ serve({
     const r = await drive(num(args, 'n', 1000), concurrency, num(args, 'durationMs', 30_000), async (i) => {
       const t0 = nowMs();
       const at = i % cs.length;
-      const res = await (cs[at] as DispatchClient).dispatchAndWait({
+      const res = await (cs[at] as DispatchClient).dispatch({
         organizationId: BENCH_ORG,
         requestId: `${tag}:${i}`,
         kind: NOOP_KIND,

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+// The version constant (src/version.ts) is inlined from package.json, so it cannot drift from it.
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
 // The npm package: the `vespid-agent` bin and the programmatic entry, ESM, dependencies left external
 // (@vespid/sdk-agent, commander, pino…). `@vespid/sdk-agent/docker` stays a lazy import (chunk-free:
@@ -8,6 +12,7 @@ export default defineConfig({
   entry: { cli: 'src/cli.ts', index: 'src/index.ts' },
   format: ['esm'],
   target: 'node20',
+  define: { __VESPID_NODE_AGENT_VERSION__: JSON.stringify(version) },
   platform: 'node',
   clean: true,
   sourcemap: true,

@@ -39,7 +39,7 @@ async function main() {
 
   const client = createDispatchClient({ gatewayHttpUrl: `http://127.0.0.1:${port}`, serviceToken });
   try {
-    const result = await client.dispatchAndWait({ organizationId: 'acme', requestId: 'pack:cjs:0', kind: 'pack.echo', payload: { n: 1 } });
+    const result = await client.dispatch({ organizationId: 'acme', requestId: 'pack:cjs:0', kind: 'pack.echo', payload: { n: 1 } });
     assert.deepEqual(result.output, { echo: { n: 1 }, format: 'cjs' });
     process.stdout.write(`cjs round trip ok: ${JSON.stringify(result.output)}\n`);
   } finally {

@@ -37,7 +37,7 @@ await connected;
 
 const client = createDispatchClient({ gatewayHttpUrl: `http://127.0.0.1:${port}`, serviceToken });
 try {
-  const result = await client.dispatchAndWait({ organizationId: 'acme', requestId: 'pack:esm:0', kind: 'pack.echo', payload: { n: 1 } });
+  const result = await client.dispatch({ organizationId: 'acme', requestId: 'pack:esm:0', kind: 'pack.echo', payload: { n: 1 } });
   assert.deepEqual(result.output, { echo: { n: 1 }, format: 'esm' });
   process.stdout.write(`esm round trip ok: ${JSON.stringify(result.output)}\n`);
 } finally {

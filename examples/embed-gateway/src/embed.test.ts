@@ -37,7 +37,7 @@ describe.each(hosts)('gateway embedded in %s', (name, start) => {
 
     const client = createDispatchClient({ gatewayHttpUrl: host.httpUrl, serviceToken });
     cleanups.push(() => client.close());
-    const result = await client.dispatchAndWait({
+    const result = await client.dispatch({
       organizationId: 'acme',
       requestId: `r-${name}`,
       kind: 'example.echo',

@@ -22,6 +22,7 @@ export async function startExpressApp(options: EmbedOptions): Promise<EmbeddedGa
     ...(options.selection ? { selection: options.selection } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
+  await gateway.start(); // at once here; with a `cluster` it subscribes first and rejects if it cannot
   const app = express();
   app.use(express.json({ limit: '2mb' }));
   app.use(gateway.httpHandler);

@@ -21,6 +21,7 @@ export async function startFastifyApp(options: EmbedOptions): Promise<EmbeddedGa
     ...(options.selection ? { selection: options.selection } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
+  await gateway.start(); // at once here; with a `cluster` it subscribes first and rejects if it cannot
   const app = Fastify({ bodyLimit: 2 * 1024 * 1024 });
 
   app.all('/internal/v1/*', async (request, reply) => {

@@ -21,6 +21,9 @@ export async function startNodeHttpGateway(options: EmbedOptions): Promise<Embed
     ...(options.selection ? { selection: options.selection } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
+  // Typed observational events, like the agent's `on()`: identities and codes, never payloads or secrets.
+  gateway.on('agent.connected', ({ agentId, agentVersion }) => options.logger?.info({ agentId, agentVersion }, 'agent connected'));
+  await gateway.start(); // at once here; with a `cluster` it subscribes first and rejects if it cannot
   const server = createServer(gateway.httpHandler);
   gateway.attach(server, { path: '/ws' });
   server.listen(options.port ?? 3002, options.host ?? '127.0.0.1');

@@ -41,7 +41,7 @@ export async function quickstart(options: { port?: number } = {}): Promise<unkno
   // 5. Your worker dispatches a node to the organization's agents and waits for the result.
   const client = createDispatchClient({ gatewayHttpUrl: host.httpUrl, serviceToken });
   try {
-    const result = await client.dispatchAndWait({
+    const result = await client.dispatch({
       organizationId: 'acme',
       requestId: 'run-1:greet:0',
       kind: 'greet',

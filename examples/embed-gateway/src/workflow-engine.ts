@@ -32,8 +32,8 @@ export interface RunRecord {
 /**
  * Your own workflow engine on top of `@vespid/sdk-dispatch`: each step is dispatched to a node-agent
  * and the run is parked on a blocked cursor; the continuation runner resumes it exactly once when the
- * result arrives (Redis push when `redis` is given, else polling; `NODE_EXECUTION_TIMEOUT` at the
- * deadline). This one keeps runs in memory; a real engine uses `postgresCursorStore` and writes its
+ * result arrives (polling here; `queue` and `push` from `@vespid/sdk-dispatch/redis` add a durable queue
+ * and Redis push; `NODE_EXECUTION_TIMEOUT` at the deadline). This one keeps runs in memory; a real engine uses `postgresCursorStore` and writes its
  * events through the `tx` it receives, so the cursor and the run advance commit together.
  *
  * @example
@@ -44,7 +44,7 @@ export interface RunRecord {
  * const record = await engine.finished('run-1');
  * ```
  */
-export function createTinyEngine(options: { gatewayHttpUrl: string; serviceToken: string; pollMs?: number; redis?: string }) {
+export function createTinyEngine(options: { gatewayHttpUrl: string; serviceToken: string; pollMs?: number }) {
   const runs = new Map<string, RunRecord>();
   const waiters = new Map<string, (run: RunRecord) => void>();
   const client = createDispatchClient({ gatewayHttpUrl: options.gatewayHttpUrl, serviceToken: options.serviceToken });
@@ -53,7 +53,6 @@ export function createTinyEngine(options: { gatewayHttpUrl: string; serviceToken
     client,
     store: memoryCursorStore(),
     pollMs: options.pollMs ?? 2_000,
-    ...(options.redis ? { redis: options.redis } : {}),
     onBlocked: ({ cursor, tx }) => tx.onCommit(() => runs.get(cursor.runId)?.events.push(`node_dispatched:${cursor.nodeId}`)),
     // Called exactly once per step attempt, whichever way the result came (push, poll, timeout).
     onResult: ({ cursor, result, tx }) => tx.onCommit(() => void advance(cursor.runId, cursor.nodeId, result)),

@@ -108,7 +108,8 @@ export async function startGatewayHost(
       );
     }
 
-    // Cluster mode: presence, selection and forwarding through Redis; started before any agent connects.
+    // Cluster mode: presence, selection and forwarding through Redis; `gateway.start()` below starts it
+    // before any agent connects.
     const cluster =
       redis && config.cluster
         ? redisCluster({
@@ -120,10 +121,7 @@ export async function startGatewayHost(
             ...(config.cluster.orgMaxInFlight ? { orgMaxInFlight: config.cluster.orgMaxInFlight } : {}),
           })
         : undefined;
-    if (cluster) {
-      cleanups.push(() => cluster.close());
-      await cluster.start();
-    }
+    if (cluster) cleanups.push(() => cluster.close());
 
     const { registry, metrics } = createGatewayMetrics();
     const sessionMetrics = createSessionMetrics(registry);
@@ -146,12 +144,6 @@ export async function startGatewayHost(
       logger,
       metrics: withDispatchLog(metrics, logger),
       agentSeenIntervalMs,
-      ...(agents ? { onAgentSeen: agents.touch } : {}),
-      onAgentHello: (info) => {
-        sessionMetrics.onAgentHello(info);
-        return agents?.hello(info);
-      },
-      onAgentDisconnected: sessionMetrics.onAgentDisconnected,
       // In-band rotation needs the agents table; a custom authenticator brings its own (or none).
       ...(pool && !overrides.authenticator
         ? { tokenRotator: postgresTokenRotator(pool, { overlapMs: config.tokenRotationOverlapMs }) }
@@ -159,6 +151,15 @@ export async function startGatewayHost(
       // Set explicitly: `config.cluster` (the env settings) must not reach the gateway options.
       cluster,
     });
+    // Listeners before start() and before the upgrade handler is attached: no hello goes unrecorded.
+    if (agents) gateway.on('agents.seen', agents.touch);
+    gateway.on('agent.connected', (info) => {
+      sessionMetrics.onAgentHello(info);
+      return agents?.hello(info);
+    });
+    gateway.on('agent.disconnected', sessionMetrics.onAgentDisconnected);
+    // Cluster mode: subscribes and starts presence refresh; a Redis failure fails the boot here.
+    await gateway.start();
 
     if (redis) {
       const sub = redis.duplicate();

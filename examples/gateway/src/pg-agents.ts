@@ -25,7 +25,9 @@ interface AgentRow {
  * @example
  * ```ts
  * const agents = postgresAgents(pool, logger);
- * createGateway({ authenticator: agents.authenticator, onAgentSeen: agents.touch, onAgentHello: agents.hello });
+ * const gateway = createGateway({ authenticator: agents.authenticator });
+ * gateway.on('agents.seen', agents.touch);
+ * gateway.on('agent.connected', agents.hello);
  * ```
  */
 export function postgresAgents(pool: Pool, logger: Logger, options: { overlapMs: number }) {

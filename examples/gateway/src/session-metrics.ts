@@ -1,7 +1,7 @@
 /**
  * Session-level gateway metrics the library's `GatewayMetrics` sink does not carry, gathered by the
- * host from the hooks it already has: the authenticator (auth failures), `onAgentHello` (reconnects)
- * and `onAgentDisconnected` (close codes). Registered on the host's registry next to `metrics.ts`.
+ * host from the hooks it already has: the authenticator (auth failures), the gateway's
+ * `agent.connected` (reconnects) and `agent.disconnected` (close codes) events. Registered on the host's registry next to `metrics.ts`.
  */
 import type { AgentAuthenticator, AgentHelloInfo } from '@vespid/sdk-gateway';
 import { Counter, type Registry } from 'prom-client';
@@ -9,7 +9,7 @@ import { Counter, type Registry } from 'prom-client';
 /** Agent ids remembered for reconnect counting; beyond this the oldest are forgotten. */
 const MAX_REMEMBERED = 100_000;
 
-/** The hooks to hand to `createGateway` (compose with the host's own). */
+/** The authenticator wrapper for `createGateway` and the listeners for `gateway.on()` (compose with the host's own). */
 export interface SessionMetrics {
   /** Wraps an authenticator so each refusal counts by reason (`invalid`, `revoked`, `expired`, `error`). */
   authenticator(inner: AgentAuthenticator): AgentAuthenticator;
@@ -24,7 +24,9 @@ export interface SessionMetrics {
  * @example
  * ```ts
  * const s = createSessionMetrics(registry);
- * createGateway({ authenticator: s.authenticator(auth), onAgentHello: s.onAgentHello, onAgentDisconnected: s.onAgentDisconnected });
+ * const gateway = createGateway({ authenticator: s.authenticator(auth) });
+ * gateway.on('agent.connected', s.onAgentHello);
+ * gateway.on('agent.disconnected', s.onAgentDisconnected);
  * ```
  */
 export function createSessionMetrics(registry: Registry): SessionMetrics {

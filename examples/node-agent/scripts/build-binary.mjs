@@ -5,7 +5,7 @@
 // Writes examples/node-agent/dist/vespid-agent (and dist/sea/ for the intermediate files).
 // `--bundle-only` stops after the bundle (dist/sea/vespid-agent.cjs): what the Dockerfile copies.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,9 @@ const output = join(pkgDir, 'dist', 'vespid-agent');
 if (process.platform !== 'linux' || process.arch !== 'x64') {
   console.warn(`build-binary: building for ${process.platform}-${process.arch} (the supported target is linux-x64)`);
 }
+const readVersion = (file) => JSON.parse(readFileSync(file, 'utf8')).version;
+const version = readVersion(join(pkgDir, 'package.json'));
+const agentVersion = readVersion(join(pkgDir, '..', '..', 'packages', 'sdk-agent', 'package.json'));
 rmSync(seaDir, { recursive: true, force: true });
 mkdirSync(seaDir, { recursive: true });
 
@@ -30,6 +33,13 @@ await build({
   outExtension: () => ({ js: '.cjs' }),
   platform: 'node',
   target: 'node20',
+  // `config: false` skips tsup.config.ts, so the version constants are inlined here: `--version` of the
+  // binary is package.json's version and nothing reads a package.json at run time (a SEA has none).
+  // sdk-agent's too: the tsconfig paths bundle it from source, where its constant is not inlined yet.
+  define: {
+    __VESPID_NODE_AGENT_VERSION__: JSON.stringify(version),
+    __VESPID_AGENT_VERSION__: JSON.stringify(agentVersion),
+  },
   // Everything in the one file: a SEA can `require` only Node's built-in modules.
   noExternal: [/.*/],
   // Optional native add-ons of ssh2 (via dockerode); their require() sits in a try/catch and falls
@@ -47,6 +57,10 @@ await build({
   config: false,
   tsconfig: join(pkgDir, 'tsconfig.json'),
 });
+
+// The bundle must answer --version without any package.json beside it: run it once from here.
+const reported = execFileSync(process.execPath, [bundle, '--version'], { cwd: seaDir, encoding: 'utf8' }).trim();
+if (reported !== version) throw new Error(`build-binary: the bundle reports version ${reported}, package.json says ${version}`);
 
 if (process.argv.includes('--bundle-only')) {
   console.log(`build-binary: ${bundle} (${(statSync(bundle).size / 1024 / 1024).toFixed(1)} MiB)`);

@@ -79,7 +79,8 @@ describe('vespid-agent CLI as the runbook runs it', () => {
 
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'vespid-home-'));
-    gateway = createGateway({ authenticator: auth, serviceToken: 'svc-cli-test-token', onAgentHello: (h) => void hellos.push(h) });
+    gateway = createGateway({ authenticator: auth, serviceToken: 'svc-cli-test-token' });
+    gateway.on('agent.connected', (h) => void hellos.push(h));
     gwServer = createServer(gateway.httpHandler);
     gateway.attach(gwServer, { path: '/ws' });
     await new Promise<void>((r) => gwServer.listen(0, '127.0.0.1', r));

@@ -62,7 +62,8 @@ describe('vespid-agent lifecycle (real processes, real gateway)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'vespid-life-'));
-    gateway = createGateway({ authenticator: auth, serviceToken: 'svc-life-token', onAgentHello: (h) => void hellos.push(h) });
+    gateway = createGateway({ authenticator: auth, serviceToken: 'svc-life-token' });
+    gateway.on('agent.connected', (h) => void hellos.push(h));
     gwServer = createServer(gateway.httpHandler);
     gateway.attach(gwServer, { path: '/ws' });
     // What a reverse proxy in front of the gateway answers for an upgrade on any other path.

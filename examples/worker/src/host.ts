@@ -11,14 +11,9 @@ import {
   githubConnector,
   httpConnector,
 } from '@vespid/sdk-agent';
-import {
-  bullmqQueue,
-  createContinuationRunner,
-  dispatchClientFromEnv,
-  type ContinuationRunner,
-  type DispatchClient,
-} from '@vespid/sdk-dispatch';
+import { createContinuationRunner, dispatchClientFromEnv, type ContinuationRunner, type DispatchClient } from '@vespid/sdk-dispatch';
 import { postgresCursorStore } from '@vespid/sdk-dispatch/postgres';
+import { bullmqQueue, redisResultPush } from '@vespid/sdk-dispatch/redis';
 import {
   createPool,
   kekFromEnv,
@@ -118,39 +113,38 @@ export async function startWorkerHost(options: WorkerHostOptions = {}): Promise<
     runner = createContinuationRunner<PoolClient>({
       client,
       store,
-      redis: config.redisUrl,
-      // Continuations under the same BULLMQ_PREFIX as runs: with the default prefix, workers of another
-      // deployment on this Redis took these jobs, found no cursor in their database and dropped them.
-      ...(config.redisUrl && bullPrefix
+      // Without REDIS_URL: the runner's in-process queue and polling.
+      ...(config.redisUrl
         ? {
             queue: bullmqQueue({
               connection: config.redisUrl,
               queueName: config.queueName,
               concurrency: config.concurrency,
-              prefix: bullPrefix,
+              // Continuations under the same BULLMQ_PREFIX as runs: with the default prefix, workers of another
+              // deployment on this Redis took these jobs, found no cursor in their database and dropped them.
+              ...(bullPrefix ? { prefix: bullPrefix } : {}),
               logger,
             }),
+            push: redisResultPush({ connection: config.redisUrl, channel: options.resultChannel ?? names.resultChannel, logger }),
           }
         : {}),
-      channel: options.resultChannel ?? names.resultChannel,
       nodeExecTimeoutMs: config.nodeExecTimeoutMs,
       pollMs: config.pollMs,
       concurrency: config.concurrency,
-      queueName: config.queueName,
       onBlocked: (e) => engine.onBlocked(e),
       onResult: (e) => engine.onResult(e),
-      onApplied: (e) => {
-        engine.onApplied(e);
-        metrics.resultApplied(e);
-      },
-      onQueued: (e) => recordNodeQueued(pool, e).then(() => undefined),
-      onDispatched: (e) => engine.onDispatched(e),
       resolveSecret: async (cursor) => {
         const secretId = (cursor.data as { secretId?: string } | undefined)?.secretId;
         return secretId ? loadSecret(cursor.organizationId, secretId) : undefined;
       },
       logger,
     });
+    runner.on('applied', (e) => {
+      engine.onApplied(e);
+      metrics.resultApplied(e);
+    });
+    runner.on('queued', (e) => recordNodeQueued(pool, e));
+    runner.on('dispatched', (e) => engine.onDispatched(e));
     engine.attachRunner(runner);
   }
 

@@ -14,7 +14,7 @@ const RUN_STATUSES = ['queued', 'running', 'blocked', 'succeeded', 'failed'];
 /** The worker's registry and the hook the host calls per committed remote result. */
 export interface WorkerMetrics {
   registry: Registry;
-  /** After a remote node's result is committed (the runner's `onApplied`). */
+  /** After a remote node's result is committed (the runner's `applied` event). */
   resultApplied(event: { cursor: BlockedCursor; result: ContinuationResult }): void;
 }
 
@@ -26,7 +26,7 @@ export interface WorkerMetrics {
  * @example
  * ```ts
  * const metrics = createWorkerMetrics(pool);
- * createContinuationRunner({ ..., onApplied: (e) => metrics.resultApplied(e) });
+ * runner.on('applied', (e) => metrics.resultApplied(e));
  * ```
  */
 export function createWorkerMetrics(pool: Pool): WorkerMetrics {

@@ -13,7 +13,7 @@ import type { Pool } from '@vespid/example-db';
  *
  * @example
  * ```ts
- * onApplied: ({ cursor, result }) => logNodeResult({ pool, logger }, cursor, result),
+ * runner.on('applied', ({ cursor, result }) => logNodeResult({ pool, logger }, cursor, result));
  * ```
  */
 export async function logNodeResult(

@@ -137,7 +137,7 @@ export const DispatchResponseSchema = z.strictObject({
 /**
  * @example
  * ```ts
- * const response: DispatchResponse = await client.dispatchAndWait(request);
+ * const response: DispatchResponse = await client.dispatch(request); // waits for the result
  * ```
  */
 export type DispatchResponse = z.infer<typeof DispatchResponseSchema>;
@@ -204,7 +204,7 @@ export const DispatchAsyncResponseSchema = z.strictObject({
 /**
  * @example
  * ```ts
- * const accepted: DispatchAsyncResponse = await client.dispatch(request);
+ * const accepted: DispatchAsyncResponse = await client.dispatchAsync(request);
  * ```
  */
 export type DispatchAsyncResponse = z.infer<typeof DispatchAsyncResponseSchema>;

@@ -196,3 +196,4 @@ export {
 } from './frames.js';
 export type { KnownFields } from './known-fields.js';
 export { noopLogger, childLogger, type Logger } from './logger.js';
+export { TypedEvents, type TypedEventsOptions, type EventListener } from './typed-events.js';

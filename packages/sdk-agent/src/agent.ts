@@ -1,4 +1,4 @@
-import { parseToken } from '@vespid/protocol';
+import { TypedEvents, parseToken } from '@vespid/protocol';
 import { type AgentOptions, type ResolvedAgentOptions, resolveAgentOptions } from './agent-options.js';
 import { fullJitterDelay } from './backoff.js';
 import type { AgentAuthError } from './errors.js';
@@ -7,7 +7,6 @@ import { createNetwork, type Network } from './network.js';
 import { ResultOutbox } from './outbox/outbox.js';
 import { Session, type SessionEnd } from './session.js';
 import { TaskRunner } from './task-runner.js';
-import { TypedEvents } from './typed-events.js';
 import { handleGatewayFrame } from './frame-handler.js';
 import { buildHello } from './hello.js';
 import { handleRotateToken } from './token-rotation.js';
@@ -130,11 +129,13 @@ class AgentRuntime implements Agent {
   #wakeLoop: (() => void) | undefined;
   #resolveDone!: (info: AgentStopInfo) => void;
   #outboxDrained: (() => void) | undefined;
+  /** Executors and the network released after a stop; close() resolves only once it has settled. */
+  #released: Promise<void> = Promise.resolve();
   readonly done: Promise<AgentStopInfo>;
 
   constructor(o: ResolvedAgentOptions) {
     this.#o = o;
-    this.#events = new TypedEvents(o.logger);
+    this.#events = new TypedEvents<AgentEvents>({ logger: o.logger, source: 'agent' });
     this.#executors = new Map(o.executors.map((e) => [e.kind, e]));
     this.#network = createNetwork({ ca: o.ca, proxyForUrl: o.proxyForUrl });
     this.#tokenOrg = parseToken(o.agentToken)?.organizationId;
@@ -322,7 +323,11 @@ class AgentRuntime implements Agent {
     this.#runner.abortAll(info.error ? 'agent credentials refused' : 'agent closed');
     this.#session?.close(1000, 'agent closing');
     this.#wakeLoop?.();
-    void Promise.allSettled([...this.#executors.values()].map((e) => e.close?.())).then(() => this.#network.close());
+    // Awaited by close() (an executor's close may kill containers); a stop by refused credentials has no
+    // caller to await it, so a failure is logged here rather than left unhandled.
+    this.#released = Promise.allSettled([...this.#executors.values()].map((e) => e.close?.()))
+      .then(() => this.#network.close())
+      .catch((err: unknown) => this.#o.logger.warn({ err: (err as Error)?.message }, 'closing the network failed'));
     // Unacknowledged results stay in the journal and are resent by the next start.
     this.#outbox.close();
     this.#events.emit('stopped', info);
@@ -330,7 +335,7 @@ class AgentRuntime implements Agent {
   }
 
   close(options: { timeoutMs?: number } = {}): Promise<void> {
-    if (this.closed) return this.#closing ?? Promise.resolve();
+    if (this.closed) return this.#closing ?? this.#released;
     this.#closing ??= this.#close(options.timeoutMs ?? 30_000);
     return this.#closing;
   }
@@ -361,6 +366,7 @@ class AgentRuntime implements Agent {
     if (this.#outbox.size > 0) this.#o.logger.warn({ pendingResults: this.#outbox.size }, 'closing with results the gateway never acked');
     this.#stop({ state: 'closed' });
     await this.#loop;
+    await this.#released;
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -27,7 +27,6 @@ export { agentOptionsFromEnv, expandHome, type AgentOptions, type PersistToken }
 export { saveTokenToConfigFile } from './token-rotation.js';
 export type { TracingOption } from './tracing.js';
 export { AgentError, AgentAuthError, toErrorInfo } from './errors.js';
-export { fullJitterDelay, type BackoffOptions } from './backoff.js';
 export { connectorActionExecutor, sandboxNotConfiguredExecutor, type ConnectorActionExecutorOptions } from './connector-executor.js';
 export {
   createConnectorRegistry,
@@ -42,15 +41,12 @@ export { httpConnector, type HttpConnectorOptions } from './connectors/http.js';
 export { githubConnector, type GithubConnectorOptions } from './connectors/github.js';
 export { pairAgent, type PairAgentOptions, type PairAgentResult } from './pairing.js';
 export { deregisterAgent, requestTokenRotation, type DeregisterAgentOptions } from './pairing.js';
-export { AgentConfigSchema, defaultAgentConfigPath, readAgentConfig, writeAgentConfig, type AgentConfig } from './config-file.js';
-export { createNetwork, readCaFile, type Network, type NetworkOptions } from './network.js';
+export { defaultAgentConfigPath, readAgentConfig, writeAgentConfig, type AgentConfig } from './config-file.js';
 export {
   createDestinationPolicy,
-  destinationNotAllowed,
   parseAllowlist,
   type DestinationPolicy,
   type DestinationPolicyOptions,
 } from './destination-policy.js';
-export { guardedDispatcher, type GuardedDispatcherOptions, type LookupAll } from './guarded-dispatcher.js';
 export { redactSecret } from './redact.js';
 export { AGENT_VERSION } from './version.js';

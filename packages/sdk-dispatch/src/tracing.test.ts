@@ -1,4 +1,4 @@
-import { createFakeGateway } from '@vespid/sdk-dispatch/testing';
+import { createFakeDispatchGateway } from '@vespid/sdk-dispatch/testing';
 import { describe, expect, it } from 'vitest';
 import { createDispatchClient } from './client/dispatch-client.js';
 import { createDispatchTracing } from './tracing.js';
@@ -9,10 +9,10 @@ describe('dispatch tracing', () => {
     expect(createDispatchTracing(undefined, () => loads++)).toBeNull();
     expect(createDispatchTracing(false, () => loads++)).toBeNull();
     expect(loads).toBe(0);
-    const gw = createFakeGateway({ serviceToken: 't' });
+    const gw = createFakeDispatchGateway({ serviceToken: 't' });
     const client = createDispatchClient({ gatewayHttpUrl: await gw.start(), serviceToken: 't' });
     try {
-      await client.dispatch({ organizationId: 'o', requestId: 'r:n:0', kind: 'agent.execute', payload: {} });
+      await client.dispatchAsync({ organizationId: 'o', requestId: 'r:n:0', kind: 'agent.execute', payload: {} });
       expect(gw.accepted[0]).not.toHaveProperty('trace');
     } finally {
       await client.close();

@@ -31,13 +31,14 @@ export interface QueueInfo {
 }
 
 /**
- * Lifecycle of a gateway.
+ * Lifecycle of a gateway. `idle`: a cluster gateway before `start()` resolved (a single replica starts
+ * `running`).
  * @example
  * ```ts
  * if (gateway.state === 'running') gateway.attach(server);
  * ```
  */
-export type GatewayState = 'running' | 'closing' | 'closed';
+export type GatewayState = 'idle' | 'running' | 'closing' | 'closed';
 
 /**
  * One connected agent session as reported by `listSessions()`.

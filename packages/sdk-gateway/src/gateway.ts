@@ -22,6 +22,7 @@ import { Registry } from './core/registry.js';
 import { SessionManager } from './core/sessions.js';
 import { type RotationOutcome, TokenRotations } from './core/token-rotation.js';
 import { GatewayError } from './errors.js';
+import { type GatewayEvents, gatewayEvents } from './gateway-events.js';
 import type { DispatchAsyncOutcome, GatewayState, QueueInfo, SessionInfo } from './gateway-types.js';
 import { type GatewayOptions, resolveGatewayOptions } from './options.js';
 import { memoryResultStore } from './results/result-store.js';
@@ -41,6 +42,20 @@ const asyncOutcome = (a: DispatchAsyncOutcome): string =>
  * ```
  */
 export interface Gateway extends AsyncDisposable {
+  /**
+   * Starts what can fail: in cluster mode, the cluster's subscription and presence refresh; until it
+   * resolves, a cluster gateway refuses upgrades (503), `connect()` and dispatches. Rejects with the
+   * cluster's error, so a host fails at boot instead of logging and serving half a gateway. Idempotent.
+   * Without a cluster it resolves at once (the gateway runs from `createGateway`).
+   */
+  start(): Promise<void>;
+  /**
+   * Listens to an observational event (agent connected/disconnected, liveness, request queued,
+   * dispatched, settled); returns the function that removes the listener. The agent runtime's `on()`.
+   */
+  on<K extends keyof GatewayEvents>(event: K, listener: (payload: GatewayEvents[K]) => unknown): () => void;
+  /** Removes a listener added with {@link Gateway.on}. */
+  off<K extends keyof GatewayEvents>(event: K, listener: (payload: GatewayEvents[K]) => unknown): void;
   /** Handles `upgrade` events of `server` for `path` (default `/ws`) only. Returns a detach function. */
   attach(server: Server, options?: { path?: string }): () => void;
   /** Handles one upgrade request (auth first, then WebSocket). For hosts that route upgrades themselves. */
@@ -117,11 +132,15 @@ function badRequest(err: { issues: readonly ZodIssueLike[] }, what: string): Gat
 export function createGateway(options: GatewayOptions): Gateway {
   const o = resolveGatewayOptions(options);
   const logger = o.logger;
-  let state: GatewayState = 'running';
+  const cluster = o.cluster;
+  // A cluster gateway serves nothing until start() has its subscription: a forward or a result
+  // published before it would be lost. A single replica has nothing to wait for.
+  let state: GatewayState = cluster ? 'idle' : 'running';
+  let starting: Promise<void> | null = null;
   let closing: Promise<void> | null = null;
+  const events = gatewayEvents(logger);
   const registry = new Registry();
   const store = o.resultStore ?? memoryResultStore({ ttlSec: o.resultsTtlSec });
-  const cluster = o.cluster;
   const strategy = o.selection.name;
   // Cluster mode selects inside Redis (one Lua script reserves atomically for every replica), so only
   // the built-in strategies it implements can run there; see the README's "Cluster mode".
@@ -141,6 +160,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     metrics: o.metrics,
     isClosing: () => state !== 'running',
     orgMaxQueued: o.orgMaxQueued,
+    emit: (event, payload) => events.emit(event, payload),
   });
   const rotations = new TokenRotations({ registry, rotator: o.tokenRotator, logger, ackTimeoutMs: o.rotationAckTimeoutMs });
   const sessions = new SessionManager({
@@ -154,11 +174,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxPayloadBytes: o.maxPayloadBytes,
     defaultMaxInFlight: o.defaultMaxInFlight,
     agentSeenIntervalMs: o.agentSeenIntervalMs,
-    onAgentSeen: o.onAgentSeen,
-    onAgentHello: o.onAgentHello,
-    onAgentDisconnected: o.onAgentDisconnected,
+    events,
     cluster,
   });
+  // Local timers only (stale sweep, liveness flush): they cannot fail, so they need no awaited start.
   sessions.start(o.sweepIntervalMs);
   if (cluster) {
     cluster.bind({
@@ -169,8 +188,24 @@ export function createGateway(options: GatewayOptions): Gateway {
       moved: (agentId, replicaId) => dispatcher.cluster?.redeliverTo(agentId, replicaId),
       capacity: (organizationId) => dispatcher.remoteCapacity(organizationId),
     });
-    cluster.start().catch((err: unknown) => logger.error({ err: errText(err) }, 'cluster start failed'));
   }
+
+  const start = (): Promise<void> => {
+    if (state === 'closing' || state === 'closed') return Promise.reject(new GatewayError('GATEWAY_SHUTDOWN', 'gateway is closed'));
+    starting ??= (async () => {
+      if (!cluster) return;
+      try {
+        await cluster.start();
+      } catch (err) {
+        // Startable again: the host may retry (Redis not up yet) or close.
+        starting = null;
+        throw err;
+      }
+      if (state === 'idle') state = 'running';
+    })();
+    return starting;
+  };
+  const notStarted = () => new GatewayError('GATEWAY_UNAVAILABLE', 'gateway not started: await gateway.start() first');
   const ws = new WsAdapter({
     authenticator: o.authenticator,
     logger,
@@ -182,6 +217,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
 
   const parse = (request: unknown) => {
+    if (state === 'idle') throw notStarted();
     const parsed = DispatchRequestSchema.safeParse(request);
     if (!parsed.success) throw badRequest(parsed.error, 'dispatch request');
     return parsed.data;
@@ -312,9 +348,11 @@ export function createGateway(options: GatewayOptions): Gateway {
         s.send(encodeMessage({ type: 'drain', reason: 'gateway shutting down' }));
         sessions.close(s, CloseCode.GoingAway, 'gateway shutting down');
       }
-      // Bounded wait for clean closes, then force: close() must always finish.
-      const deadline = Date.now() + timeoutMs;
-      while (registry.all.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      // Bounded wait for clean closes, then force: close() must always finish. The last session's
+      // close settles the wait (no polling); the timer only bounds it.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([sessions.whenEmpty(), new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
       for (const s of [...registry.all]) {
         s.connection.terminate();
         sessions.forget(s);
@@ -328,11 +366,15 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
 
   return {
+    start,
+    on: (event, listener) => events.on(event, listener),
+    off: (event, listener) => events.off(event, listener),
     attach: (server, attachOptions = {}) => ws.attach(server, attachOptions.path ?? '/ws'),
     handleUpgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
     httpHandler: createHttpHandler(core, o.maxPayloadBytes + 128 * 1024),
     handleInternalRequest: (req) => handleInternal(core, req),
     connect: (connection, agent) => {
+      if (state === 'idle') throw notStarted();
       if (state !== 'running') throw new GatewayError('GATEWAY_SHUTDOWN', 'gateway is shutting down');
       return sessions.connect(connection, agent);
     },

@@ -2,8 +2,9 @@
  * `@vespid/sdk-gateway` — the embeddable gateway router that Vespid node-agents reach over WebSocket:
  * authentication before upgrade, sessions with heartbeats, tag/kind/connector-aware selection,
  * idempotent dispatch with timeouts, and result storage. Framework-free core with thin adapters for
- * node:http, Express and Fastify. Redis result store at `@vespid/sdk-gateway/redis`, conformance
- * suites and fakes at `@vespid/sdk-gateway/testing`.
+ * node:http, Express and Fastify. Redis result store and cluster mode at `@vespid/sdk-gateway/redis`,
+ * the cluster contract (for cluster implementers) at `@vespid/sdk-gateway/cluster`, conformance suites
+ * and fakes at `@vespid/sdk-gateway/testing`.
  *
  * @example
  * ```ts
@@ -12,6 +13,8 @@
  *
  * const env = gatewayOptionsFromEnv(process.env);
  * const gateway = createGateway({ ...env, authenticator });
+ * gateway.on('agent.connected', ({ agentId }) => logger.info({ agentId }, 'agent connected'));
+ * await gateway.start();
  * const server = createServer(gateway.httpHandler);
  * gateway.attach(server, { path: '/ws' });
  * server.listen(env.port, env.host);
@@ -22,14 +25,8 @@
 export { createGateway, type Gateway } from './gateway.js';
 export type { TracingOption } from './tracing.js';
 export type { DispatchAsyncOutcome, GatewayState, QueueInfo, SessionInfo } from './gateway-types.js';
-export {
-  GatewayOptionsSchema,
-  resolveGatewayOptions,
-  type GatewayOptions,
-  type ResolvedGatewayOptions,
-  type AgentSeen,
-  type AgentHelloInfo,
-} from './options.js';
+export type { AgentHelloInfo, AgentSeen, GatewayEvents } from './gateway-events.js';
+export type { GatewayOptions } from './options.js';
 export { gatewayOptionsFromEnv, type GatewayEnvConfig } from './env.js';
 export {
   staticAuthenticator,
@@ -43,7 +40,6 @@ export {
   leastInFlightLru,
   type LeastInFlightLruOptions,
   roundRobin,
-  selectionByName,
   type SelectionStrategy,
   type SelectionCandidate,
   type SelectionName,
@@ -59,25 +55,7 @@ export {
 export { noopMetrics, type GatewayMetrics } from './metrics.js';
 export { GatewayError } from './errors.js';
 export type { AgentConnection, ConnectionHandle } from './core/connection.js';
-export type {
-  AgentPresence,
-  ClusterEnqueueOutcome,
-  ClusterHooks,
-  ForwardOutcome,
-  ForwardedExecute,
-  GatewayCluster,
-  ReserveOutcome,
-  ReserveRequest,
-} from './cluster/cluster-types.js';
 export type { Explanation, RoutingRequest } from './selection/candidates.js';
 export type { RotationOutcome } from './core/token-rotation.js';
-export { ExplainRequestSchema, type InternalRequest, type InternalResponse } from './adapters/http-adapter.js';
-
-/**
- * Version of this package.
- * @example
- * ```ts
- * import { PACKAGE_VERSION } from '@vespid/sdk-gateway';
- * ```
- */
-export const PACKAGE_VERSION = '0.1.0';
+export type { InternalRequest, InternalResponse } from './adapters/http-adapter.js';
+export { PACKAGE_VERSION } from './version.js';

@@ -8,39 +8,8 @@ import { noopMetrics } from './metrics.js';
 import type { ResultStore } from './results/result-store.js';
 import { SELECTION_NAMES, type SelectionStrategy, selectionByName } from './selection/strategy.js';
 
-/**
- * One agent seen since the last liveness flush.
- * @example
- * ```ts
- * createGateway({ authenticator, onAgentSeen: (batch: AgentSeen[]) => db.touch(batch.map((b) => b.agentId)) });
- * ```
- */
-export interface AgentSeen {
-  agentId: string;
-  organizationId: string;
-  /** Epoch ms of the latest frame. */
-  seenAt: number;
-}
-
-/**
- * What an agent reported in `hello` (hints for the control plane; never used for routing tags).
- * @example
- * ```ts
- * createGateway({ authenticator, onAgentHello: (info: AgentHelloInfo) => db.saveCapabilities(info.agentId, info.capabilities) });
- * ```
- */
-export interface AgentHelloInfo {
-  agentId: string;
-  organizationId: string;
-  sessionId: string;
-  name: string;
-  agentVersion: string;
-  capabilities: { kinds: string[]; connectors?: string[]; tags?: string[]; maxInFlight?: number };
-  /** Where the agent runs, when it reported it (`hello.host`). */
-  host?: { os: string; arch: string; hostname: string; nodeVersion: string };
-}
-
-const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', `${what} must be a function`);
+const removed = (option: string, event: string) =>
+  z.undefined({ error: `${option} was removed: use gateway.on('${event}', listener)` }).optional();
 const hasMethods = <T>(what: string, ...methods: string[]) =>
   z.custom<T>(
     (v) => !!v && typeof v === 'object' && methods.every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
@@ -109,10 +78,11 @@ export const GatewayOptionsSchema = z.object({
       z.object({ tracerProvider: hasMethods<{ getTracer(name: string): unknown }>('tracerProvider', 'getTracer').optional() }),
     ])
     .default(false),
-  onAgentSeen: fn<(batch: AgentSeen[]) => unknown>('onAgentSeen').optional(),
-  onAgentHello: fn<(info: AgentHelloInfo) => unknown>('onAgentHello').optional(),
-  onAgentDisconnected:
-    fn<(info: { agentId: string; organizationId: string; sessionId: string; code: number }) => void>('onAgentDisconnected').optional(),
+  // Removed in favour of `gateway.on()`. Unknown keys are ignored, so without these lines a host still
+  // passing one would silently lose its hook; the error names the event that replaces it.
+  onAgentSeen: removed('onAgentSeen', 'agents.seen'),
+  onAgentHello: removed('onAgentHello', 'agent.connected'),
+  onAgentDisconnected: removed('onAgentDisconnected', 'agent.disconnected'),
 });
 
 /**
@@ -127,7 +97,6 @@ export const GatewayOptionsSchema = z.object({
  *   resultStore: redisResultStore({ redis }),  // default: memoryResultStore({ ttlSec: resultsTtlSec })
  *   staleMs: 60_000,               // sessions silent longer than this are closed with 4408
  *   orgMaxQueued: 10_000,          // requests per org waiting for an agent (queueTimeoutMs); beyond: 429 QUEUE_FULL
- *   onAgentSeen: (batch) => db.touchAgents(batch), // coalesced, at most every agentSeenIntervalMs
  *   cluster: redisCluster({ redis }), // several replicas sharing Redis (see `@vespid/sdk-gateway/redis`)
  * };
  * ```

@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@vespid/protocol';
-import { type FakeGateway, createFakeGateway } from '@vespid/sdk-dispatch/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeDispatchGateway, createFakeDispatchGateway } from '@vespid/sdk-dispatch/testing';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DispatchError } from '../errors.js';
 import { requestIdFor } from '../request-id.js';
 import { type DispatchClient, createDispatchClient, dispatchClientFromEnv } from './dispatch-client.js';
@@ -32,9 +32,9 @@ afterEach(async () => {
 });
 
 async function setup(
-  opts: Partial<Parameters<typeof createFakeGateway>[0]> = {},
-): Promise<{ gw: FakeGateway; client: DispatchClient; logs: string[] }> {
-  const gw = createFakeGateway({ serviceToken: TOKEN, ...opts });
+  opts: Partial<Parameters<typeof createFakeDispatchGateway>[0]> = {},
+): Promise<{ gw: FakeDispatchGateway; client: DispatchClient; logs: string[] }> {
+  const gw = createFakeDispatchGateway({ serviceToken: TOKEN, ...opts });
   const url = await gw.start();
   const logs: string[] = [];
   const client = createDispatchClient({ gatewayHttpUrl: url, serviceToken: TOKEN, logger: captureLogger(logs) });
@@ -55,32 +55,49 @@ const request = (runId = 'run1') => ({
 });
 
 describe('createDispatchClient', () => {
-  it('dispatches asynchronously (201) and is idempotent per request id', async () => {
+  it('dispatchAsync sends without waiting (201) and is idempotent per request id', async () => {
     const { gw, client } = await setup();
-    const first = await client.dispatch(request());
+    const first = await client.dispatchAsync(request());
     expect(first).toEqual({ requestId: 'run1:fetch:0', dispatched: true });
-    const again = await client.dispatch(request());
+    const again = await client.dispatchAsync(request());
     expect(again).toMatchObject({ requestId: 'run1:fetch:0', dispatched: false, inFlight: true });
     expect(gw.accepted).toHaveLength(1);
     expect(gw.accepted[0]?.hasSecret).toBe(true);
     expect(await client.getResult('run1:fetch:0')).toBeNull();
     gw.complete('run1:fetch:0', { status: 'succeeded', output: { rows: 3 } });
     expect(await client.getResult('run1:fetch:0')).toMatchObject({ requestId: 'run1:fetch:0', status: 'succeeded', output: { rows: 3 } });
-    expect(await client.dispatch(request())).toMatchObject({ dispatched: false, cached: true });
+    expect(await client.dispatchAsync(request())).toMatchObject({ dispatched: false, cached: true });
   });
 
-  it('dispatchAndWait returns the execution result', async () => {
+  it('dispatch waits for the execution result, as gateway.dispatch() does', async () => {
     const { client } = await setup({
       execute: async () => ({ status: 'failed', error: { code: 'HTTP_REQUEST_FAILED', message: 'boom' } }),
     });
-    const res = await client.dispatchAndWait(request('run2'));
+    const res = await client.dispatch(request('run2'));
     expect(res).toEqual({ requestId: 'run2:fetch:0', status: 'failed', error: { code: 'HTTP_REQUEST_FAILED', message: 'boom' } });
+  });
+
+  it('dispatch settles only when the result exists; dispatchAsync answers while the node still runs', async () => {
+    // No `execute`: a request runs until the test completes it.
+    const { gw, client } = await setup();
+    expect(await client.dispatchAsync(request('later'))).toEqual({ requestId: 'later:fetch:0', dispatched: true });
+    expect(await client.getResult('later:fetch:0')).toBeNull();
+
+    let settled = false;
+    const waiting = client.dispatch(request('now')).finally(() => {
+      settled = true;
+    });
+    await vi.waitFor(() => expect(gw.accepted.map((a) => a.requestId)).toContain('now:fetch:0'));
+    expect(settled).toBe(false);
+    gw.complete('now:fetch:0', { status: 'succeeded', output: { rows: 1 } });
+    expect(await waiting).toEqual({ requestId: 'now:fetch:0', status: 'succeeded', output: { rows: 1 } });
   });
 
   it('maps 503 to NO_AGENT_AVAILABLE (retryable) and 401 to UNAUTHORIZED', async () => {
     const { gw, client } = await setup({ agents: 0 });
-    const noAgent = await caught(client.dispatch(request()));
-    expect(noAgent).toMatchObject({ code: 'NO_AGENT_AVAILABLE', retryable: true, httpStatus: 503 });
+    for (const call of [client.dispatch(request()), client.dispatchAsync(request())]) {
+      expect(await caught(call)).toMatchObject({ code: 'NO_AGENT_AVAILABLE', retryable: true, httpStatus: 503 });
+    }
     const wrong = createDispatchClient({ gatewayHttpUrl: gw.url, serviceToken: 'not-the-token' });
     closers.push(() => wrong.close());
     expect(await caught(wrong.getResult('x:y:0'))).toMatchObject({ code: 'UNAUTHORIZED', retryable: false });
@@ -94,7 +111,7 @@ describe('createDispatchClient', () => {
     const logs: string[] = [];
     const client = createDispatchClient({ gatewayHttpUrl: `http://127.0.0.1:${port}`, serviceToken: TOKEN, logger: captureLogger(logs) });
     closers.push(() => client.close());
-    const err = await caught(client.dispatch(request()));
+    const err = await caught(client.dispatchAsync(request()));
     expect(err).toMatchObject({ code: 'GATEWAY_UNAVAILABLE', retryable: true });
     const seen = JSON.stringify([err.message, err.toJSON(), logs]);
     expect(seen).not.toContain(TOKEN);
@@ -117,7 +134,7 @@ describe('createDispatchClient', () => {
     const client = createDispatchClient({ gatewayHttpUrl: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, serviceToken: TOKEN });
     closers.push(() => client.close());
     for (let n = 0; n < bodies.length; n++) {
-      expect(await caught(client.dispatch(request()))).toMatchObject({ code: 'GATEWAY_RESPONSE_INVALID', retryable: true });
+      expect(await caught(client.dispatchAsync(request()))).toMatchObject({ code: 'GATEWAY_RESPONSE_INVALID', retryable: true });
     }
   });
 
@@ -150,7 +167,7 @@ describe('createDispatchClient', () => {
   it('honours an abort signal', async () => {
     const { client } = await setup();
     const ac = new AbortController();
-    const p = client.dispatchAndWait(request('slow'), { signal: ac.signal });
+    const p = client.dispatch(request('slow'), { signal: ac.signal });
     setTimeout(() => ac.abort(), 20);
     expect(await caught(p)).toMatchObject({ code: 'TASK_CANCELLED' });
   });

@@ -25,7 +25,7 @@ import { createDispatchTracing } from '../tracing.js';
  *
  * @example
  * ```ts
- * await client.dispatchAndWait(request, { signal: AbortSignal.timeout(5000) });
+ * await client.dispatch(request, { signal: AbortSignal.timeout(5000) });
  * ```
  */
 export interface CallOptions {
@@ -43,13 +43,17 @@ export interface CallOptions {
  */
 export interface DispatchClient {
   /**
-   * Sends a request without waiting for its execution (`POST /internal/v1/dispatch-async`). Idempotent per `requestId`.
+   * Sends a request and waits for its result (`POST /internal/v1/dispatch`), like `gateway.dispatch()`.
+   * The HTTP call may take up to `queueTimeoutMs + timeoutMs + waitMarginMs`.
+   */
+  dispatch(request: DispatchRequestInput, options?: CallOptions): Promise<DispatchResponse>;
+  /**
+   * Sends a request without waiting for its execution (`POST /internal/v1/dispatch-async`), like
+   * `gateway.dispatchAsync()`; fetch the result later with {@link DispatchClient.getResult}. Idempotent per `requestId`.
    * With `queueTimeoutMs` and no eligible agent the answer is `{dispatched: false, queued: true, position, explanation}`
    * (HTTP 202): the gateway assigns it when capacity appears, or stores `NO_AGENT_AVAILABLE` at the queue timeout.
    */
-  dispatch(request: DispatchRequestInput, options?: CallOptions): Promise<DispatchAsyncResponse>;
-  /** Sends a request and waits for its result (`POST /internal/v1/dispatch`). */
-  dispatchAndWait(request: DispatchRequestInput, options?: CallOptions): Promise<DispatchResponse>;
+  dispatchAsync(request: DispatchRequestInput, options?: CallOptions): Promise<DispatchAsyncResponse>;
   /** Withdraws a request still waiting in the gateway's queue (`POST /internal/v1/cancel`); `cancelled: false` if it is not queued. */
   cancel(request: { organizationId: string; requestId: string }, options?: CallOptions): Promise<CancelResponse>;
   /** The stored result of a request, or `null` while it is not ready (`RESULT_NOT_READY`). */
@@ -85,8 +89,10 @@ function validRequest(input: DispatchRequestInput): DispatchRequest {
  * ```ts
  * const client = createDispatchClient({ gatewayHttpUrl: 'http://localhost:3002', serviceToken });
  * const requestId = requestIdFor({ runId, nodeId, attempt: 0 });
- * await client.dispatch({ organizationId, requestId, kind: 'connector.action', payload, timeoutMs: 60_000 });
- * const result = await client.getResult(requestId); // null until the agent answered
+ * const { status, output } = await client.dispatch({ organizationId, requestId, kind: 'connector.action', payload, timeoutMs: 60_000 });
+ * // or without waiting: send now, read the result later
+ * await client.dispatchAsync({ organizationId, requestId: requestIdFor({ runId, nodeId, attempt: 1 }), kind: 'connector.action', payload });
+ * const later = await client.getResult(requestIdFor({ runId, nodeId, attempt: 1 })); // null until the agent answered
  * await client.close();
  * ```
  */
@@ -133,12 +139,12 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
     }
   }
 
-  async function dispatch(input: DispatchRequestInput, call: CallOptions = {}): Promise<DispatchAsyncResponse> {
+  async function dispatchAsync(input: DispatchRequestInput, call: CallOptions = {}): Promise<DispatchAsyncResponse> {
     ensureOpen();
-    return traced(validRequest(input), (request) => dispatchValid(request, call), asyncOutcome);
+    return traced(validRequest(input), (request) => dispatchAsyncValid(request, call), asyncOutcome);
   }
 
-  async function dispatchValid(request: DispatchRequest, call: CallOptions): Promise<DispatchAsyncResponse> {
+  async function dispatchAsyncValid(request: DispatchRequest, call: CallOptions): Promise<DispatchAsyncResponse> {
     const route = `POST ${ROUTES.dispatchAsync}`;
     const answer = await http.call({
       method: 'POST',
@@ -173,16 +179,16 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
     return body;
   }
 
-  async function dispatchAndWait(input: DispatchRequestInput, call: CallOptions = {}): Promise<DispatchResponse> {
+  async function dispatch(input: DispatchRequestInput, call: CallOptions = {}): Promise<DispatchResponse> {
     ensureOpen();
     return traced(
       validRequest(input),
-      (request) => dispatchAndWaitValid(request, call),
+      (request) => dispatchValid(request, call),
       (r) => r.status,
     );
   }
 
-  async function dispatchAndWaitValid(request: DispatchRequest, call: CallOptions): Promise<DispatchResponse> {
+  async function dispatchValid(request: DispatchRequest, call: CallOptions): Promise<DispatchResponse> {
     const route = `POST ${ROUTES.dispatch}`;
     const answer = await http.call({
       method: 'POST',
@@ -231,7 +237,7 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
 
   return {
     dispatch,
-    dispatchAndWait,
+    dispatchAsync,
     cancel,
     getResult,
     get state() {
@@ -296,7 +302,7 @@ function failingClient(error: DispatchError): DispatchClient {
   };
   return {
     dispatch: fail,
-    dispatchAndWait: fail,
+    dispatchAsync: fail,
     cancel: fail,
     getResult: fail,
     get state() {

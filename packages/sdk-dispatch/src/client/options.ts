@@ -32,9 +32,9 @@ export interface DispatchClientOptions {
   logger?: Logger;
   /** Keep-alive connections kept to the gateway. @default 16 */
   connections?: number;
-  /** Timeout of calls that do not wait for execution (`dispatch`, `getResult`). @default 10000 */
+  /** Timeout of calls that do not wait for execution (`dispatchAsync`, `cancel`, `getResult`). @default 10000 */
   requestTimeoutMs?: number;
-  /** Extra time `dispatchAndWait` allows beyond the request's own `timeoutMs`. @default 5000 */
+  /** Extra time `dispatch()` (which waits) allows beyond the request's own `timeoutMs`. @default 5000 */
   waitMarginMs?: number;
   /** Largest response body accepted; bigger ones are `GATEWAY_RESPONSE_INVALID`. @default 16 MiB */
   maxResponseBytes?: number;

@@ -49,7 +49,7 @@ describe('dispatch client: queued dispatch', () => {
     const client = createDispatchClient({ gatewayHttpUrl: gw.url, serviceToken: TOKEN });
     closers.push(() => client.close());
     const request = { organizationId: 'o', requestId: 'run1:n1:0', kind: 'agent.execute', payload: {}, queueTimeoutMs: 300_000 };
-    const answer = await client.dispatch(request);
+    const answer = await client.dispatchAsync(request);
     expect(answer).toMatchObject({ requestId: 'run1:n1:0', dispatched: false, queued: true, position: 3, explanation: { connected: 0 } });
     expect(gw.seen[0]).toMatchObject({ path: '/internal/v1/dispatch-async', body: { queueTimeoutMs: 300_000 } });
     expect(await client.cancel({ organizationId: 'o', requestId: 'run1:n1:0' })).toEqual({ requestId: 'run1:n1:0', cancelled: true });

@@ -1,5 +1,5 @@
 import type { Logger } from '@vespid/protocol';
-import { type FakeGateway, createFakeGateway } from '@vespid/sdk-dispatch/testing';
+import { type FakeDispatchGateway, createFakeDispatchGateway } from '@vespid/sdk-dispatch/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type DispatchClient, createDispatchClient, dispatchClientFromEnv } from '../client/dispatch-client.js';
 import { memoryCursorStore } from '../store/memory-store.js';
@@ -31,8 +31,8 @@ function logger(lines: string[]): Logger {
   return { debug: push, info: push, warn: push, error: push };
 }
 
-async function harness(gwOpts: Partial<Parameters<typeof createFakeGateway>[0]> = {}) {
-  const gw: FakeGateway = createFakeGateway({ serviceToken: TOKEN, ...gwOpts });
+async function harness(gwOpts: Partial<Parameters<typeof createFakeDispatchGateway>[0]> = {}) {
+  const gw: FakeDispatchGateway = createFakeDispatchGateway({ serviceToken: TOKEN, ...gwOpts });
   await gw.start();
   const client: DispatchClient = createDispatchClient({ gatewayHttpUrl: gw.url, serviceToken: TOKEN });
   const store = memoryCursorStore();
@@ -108,12 +108,11 @@ describe('createContinuationRunner (in-process queue, polling)', () => {
     expect(everything).not.toContain(TOKEN);
   });
 
-  it('reports the agent the gateway chose to onDispatched once, and not at all when the answer names none', async () => {
+  it('reports the agent the gateway chose as `dispatched` once, and not at all when the answer names none', async () => {
     const h = await harness({ agent: { agentId: 'agent-7', agentName: 'edge-7' } });
     const seen: Array<{ requestId: string; agentId: string; agentName?: string | undefined }> = [];
-    const runner = await h.makeRunner({
-      onDispatched: ({ cursor, agentId, agentName }) => void seen.push({ requestId: cursor.requestId, agentId, agentName }),
-    });
+    const runner = await h.makeRunner();
+    runner.on('dispatched', ({ cursor, agentId, agentName }) => void seen.push({ requestId: cursor.requestId, agentId, agentName }));
     await runner.block(node('r9'));
     await runner.block(node('r9'));
     await waitFor(() => seen.length === 1);
@@ -124,7 +123,8 @@ describe('createContinuationRunner (in-process queue, polling)', () => {
 
     const anonymous = await harness();
     const none: unknown[] = [];
-    const other = await anonymous.makeRunner({ onDispatched: (e) => void none.push(e) });
+    const other = await anonymous.makeRunner();
+    other.on('dispatched', (e) => void none.push(e));
     await other.block(node('r10'));
     anonymous.gw.complete('r10:fetch:0', { status: 'succeeded' });
     await waitFor(() => anonymous.events.length === 2);

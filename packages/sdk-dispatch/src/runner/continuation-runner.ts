@@ -1,6 +1,5 @@
-import { DispatchRequestSchema, RESULT_CHANNEL, type StoredResult, type TraceContext, noopLogger } from '@vespid/protocol';
+import { DispatchRequestSchema, type StoredResult, type TraceContext, TypedEvents, noopLogger } from '@vespid/protocol';
 import { DispatchError } from '../errors.js';
-import { bullmqQueue } from '../queue/bullmq-queue.js';
 import { inProcessQueue } from '../queue/in-process-queue.js';
 import type { ContinuationQueue, ContinuationStep } from '../queue/queue.js';
 import { Semaphore } from '../queue/semaphore.js';
@@ -11,13 +10,14 @@ import {
   type BlockResult,
   CONTINUATION_DEFAULTS,
   type ContinuationResult,
+  type ContinuationRunnerEvents,
   type ContinuationRunnerOptions,
   fromStored,
   type ResultSource,
 } from './options.js';
-import { type ResultSubscription, subscribeResults } from './push.js';
+import type { ResultSubscription } from './result-push.js';
 import { createDispatchTracing } from '../tracing.js';
-import { errorInfo, positive, sweepBlocked } from './support.js';
+import { errorInfo, positive, rejectRemovedOptions, sweepBlocked } from './support.js';
 import type { ContinuationRunner, RunnerState } from './types.js';
 
 /** A cursor this process watches for a push (see `watched` below). */
@@ -42,11 +42,13 @@ interface Watched {
  * const runner = createContinuationRunner({
  *   client: dispatchClientFromEnv(process.env),
  *   store: postgresCursorStore({ pool }),
- *   redis: process.env.REDIS_URL,
+ *   queue: bullmqQueue({ connection: process.env.REDIS_URL! }),      // from '@vespid/sdk-dispatch/redis'
+ *   push: redisResultPush({ connection: process.env.REDIS_URL! }),   // idem; without it: polling only
  *   ...continuationOptionsFromEnv(process.env),
  *   onBlocked: ({ cursor, tx }) => appendEvent(tx, cursor.runId, 'node_dispatched', { requestId: cursor.requestId }),
  *   onResult: ({ cursor, result, tx }) => appendEvent(tx, cursor.runId, `node_${result.status}`, result),
  * });
+ * runner.on('applied', ({ cursor }) => wakeRun(cursor.runId));
  * await runner.start();
  * await runner.block({ organizationId, runId, nodeId, attempt: 0, kind: 'connector.action', payload, secret });
  * ```
@@ -55,6 +57,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
   if (!options?.client || !options.store || typeof options.onResult !== 'function') {
     throw new DispatchError('BAD_REQUEST', 'createContinuationRunner needs client, store and onResult');
   }
+  rejectRemovedOptions(options);
   const { client, store } = options;
   const logger = options.logger ?? noopLogger;
   const pollMs = positive(options.pollMs, CONTINUATION_DEFAULTS.pollMs, 'pollMs');
@@ -69,20 +72,15 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
     Math.min(30_000, Math.max(1000, Math.floor(nodeExecTimeoutMs / 4))),
     'sweepIntervalMs',
   );
-  const channel = options.channel ?? RESULT_CHANNEL;
-  const queue: ContinuationQueue =
-    options.queue ??
-    (options.redis
-      ? bullmqQueue({ connection: options.redis, queueName: options.queueName ?? CONTINUATION_DEFAULTS.queueName, concurrency, logger })
-      : inProcessQueue({ concurrency, logger }));
+  const queue: ContinuationQueue = options.queue ?? inProcessQueue({ concurrency, logger });
   const pushLimiter = new Semaphore(concurrency);
   // Null unless `tracing` is on: loads @opentelemetry/api then, and only then.
   const tracing = createDispatchTracing(options.tracing);
   // Requests whose first dispatch is under way in this process: the poller must not re-send them yet.
   const dispatching = new Set<string>();
-  // Queued requests already reported to onQueued by this process (each poll re-dispatches them).
+  // Queued requests already reported as `queued` by this process (each poll re-dispatches them).
   const reportedQueued = new Set<string>();
-  // Requests whose agent was already reported to onDispatched by this process.
+  // Requests whose agent was already reported as `dispatched` by this process.
   const reportedAgent = new Set<string>();
   // Cursors this process blocked (or polled) and has not seen completed. A push for one of them is
   // applied from this copy without reading the store; a push for any other request is left to the
@@ -102,6 +100,8 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
     background.add(p);
     p.finally(() => background.delete(p)).catch(() => undefined);
   }
+  // Async listeners are tracked, so close() waits for e.g. a run event being written.
+  const events = new TypedEvents<ContinuationRunnerEvents>({ logger, source: 'runner', track });
 
   /** Applies a result (inside the apply span, a child of the cursor's block span, when tracing). */
   function apply(cursor: BlockedCursor, result: ContinuationResult, expectOrg?: string): Promise<boolean> {
@@ -148,11 +148,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       { requestId, runId: done.cursor.runId, nodeId: done.cursor.nodeId, status: result.status, source: result.source },
       'result applied',
     );
-    try {
-      options.onApplied?.({ cursor: done.cursor, result });
-    } catch (err) {
-      logger.warn({ requestId, err: (err as Error).message }, 'onApplied threw');
-    }
+    events.emit('applied', { cursor: done.cursor, result }, { requestId });
     return true;
   }
 
@@ -186,7 +182,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
   /** Sends the request; a definitive refusal becomes the node's failed result. Returns false when it should be retried. */
   async function send(cursor: BlockedCursor, secret: string | undefined): Promise<boolean> {
     try {
-      const answer = await client.dispatch({
+      const answer = await client.dispatchAsync({
         organizationId: cursor.organizationId,
         requestId: cursor.requestId,
         kind: cursor.request.kind,
@@ -201,15 +197,10 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
         // Left undispatched on purpose: each poll re-dispatches the same id (never queued twice), which
         // rebuilds a queue lost with a gateway replica. The first answer that is not `queued` marks it.
         logger.info({ requestId: cursor.requestId, position: answer.position }, 'node queued by the gateway');
-        const onQueued = options.onQueued;
-        if (onQueued && answer.explanation && !reportedQueued.has(cursor.requestId)) {
+        if (answer.explanation && events.has('queued') && !reportedQueued.has(cursor.requestId)) {
           reportedQueued.add(cursor.requestId);
           const event = { cursor, position: answer.position ?? 1, explanation: answer.explanation };
-          track(
-            Promise.resolve()
-              .then(() => onQueued(event))
-              .catch((err: unknown) => logger.warn({ requestId: cursor.requestId, err: (err as Error).message }, 'onQueued failed')),
-          );
+          events.emit('queued', event, { requestId: cursor.requestId });
         }
         return true;
       }
@@ -241,17 +232,11 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
     }
   }
 
-  /** Hands the gateway's choice of agent to onDispatched, once per request and process, without blocking the dispatch. */
+  /** Reports the gateway's choice of agent as `dispatched`, once per request and process. */
   function reportAgent(cursor: BlockedCursor, agentId: string, agentName: string | undefined): void {
-    const onDispatched = options.onDispatched;
-    if (!onDispatched || reportedAgent.has(cursor.requestId)) return;
+    if (!events.has('dispatched') || reportedAgent.has(cursor.requestId)) return;
     reportedAgent.add(cursor.requestId);
-    const event = { cursor, agentId, ...(agentName ? { agentName } : {}) };
-    track(
-      Promise.resolve()
-        .then(() => onDispatched(event))
-        .catch((err: unknown) => logger.warn({ requestId: cursor.requestId, err: (err as Error).message }, 'onDispatched failed')),
-    );
+    events.emit('dispatched', { cursor, agentId, ...(agentName ? { agentName } : {}) }, { requestId: cursor.requestId });
   }
 
   async function step(requestId: string): Promise<ContinuationStep> {
@@ -436,17 +421,20 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       await close({ timeoutMs: 1000 });
       throw err;
     }
-    logger.info({ queue: queue.name, push: subscription ? channel : false, pollMs }, 'continuation runner started');
+    logger.info({ queue: queue.name, push: subscription ? options.push?.name : false, pollMs }, 'continuation runner started');
   }
 
   async function startParts(): Promise<void> {
     await queue.start(step);
-    if (options.redis && options.push !== false) {
-      subscription = await subscribeResults(options.redis, channel, onPublished, logger, () => {
-        // Redis came back: a restart may have lost queued continuations and publications made meanwhile.
-        // Re-queue every blocked cursor and look now instead of waiting for the deadline or the next sweep.
-        if (state === 'running')
-          track(sweep({ promote: true }).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'sweep failed')));
+    if (options.push) {
+      subscription = await options.push.subscribe({
+        onResult: onPublished,
+        onReconnect: () => {
+          // Redis came back: a restart may have lost queued continuations and publications made meanwhile.
+          // Re-queue every blocked cursor and look now instead of waiting for the deadline or the next sweep.
+          if (state === 'running')
+            track(sweep({ promote: true }).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'sweep failed')));
+        },
       });
     }
     // Resume what a previous process left blocked, then keep checking for cursors that lost their continuation.
@@ -486,6 +474,8 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
     get closed() {
       return state === 'closed';
     },
+    on: (event, listener) => events.on(event, listener),
+    off: (event, listener) => events.off(event, listener),
     close,
     [Symbol.asyncDispose]: () => close(),
   };

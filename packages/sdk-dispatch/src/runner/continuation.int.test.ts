@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_URL, REDIS_URL, describeWith, uniquePrefix } from '../../../../test/services.js';
 import { type DispatchClient, createDispatchClient, dispatchClientFromEnv } from '../client/dispatch-client.js';
 import { postgresCursorStore } from '../postgres/postgres-store.js';
-import { bullmqQueue } from '../queue/bullmq-queue.js';
+import { bullmqQueue, redisResultPush } from '../redis/index.js';
 import { createContinuationRunner } from './continuation-runner.js';
 import type { ContinuationRunner } from './types.js';
 import type { BlockInput, ContinuationRunnerOptions } from './options.js';
@@ -72,12 +72,11 @@ await describeWith(['postgres', 'redis'], 'continuation runner against the real 
     ).rows;
   const terminal = async (runId: string) => (await events(runId)).filter((e) => e.type !== 'node_dispatched');
 
-  function runner(over: Partial<ContinuationRunnerOptions<pg.PoolClient>> = {}): ContinuationRunner {
+  function runner(over: Partial<ContinuationRunnerOptions<pg.PoolClient>> = {}, { push = true } = {}): ContinuationRunner {
     const r = createContinuationRunner<pg.PoolClient>({
       client,
       store: store(),
-      redis: REDIS_URL,
-      channel,
+      ...(push ? { push: redisResultPush({ connection: REDIS_URL, channel, logger }) } : {}),
       queue: bullmqQueue({ connection: REDIS_URL, queueName: `${prefix}-q${queueSeq}`, concurrency: 10, logger }),
       pollMs: 60_000,
       deadlineGraceMs: 0,
@@ -185,7 +184,7 @@ await describeWith(['postgres', 'redis'], 'continuation runner against the real 
 
     it('still applies the result by polling when push is disabled', async () => {
       queueSeq++;
-      const r = runner({ push: false, pollMs: 50 });
+      const r = runner({ pollMs: 50 }, { push: false });
       await r.start();
       await r.block(node('poll-1', 'echo'));
       await waitFor(async () => (await terminal('poll-1')).length === 1, { timeoutMs: 10_000 });
@@ -194,7 +193,7 @@ await describeWith(['postgres', 'redis'], 'continuation runner against the real 
 
     it('still applies the result by polling when the push message is lost', async () => {
       queueSeq++;
-      const r = runner({ channel: `${prefix}:nobody-publishes-here`, pollMs: 50 });
+      const r = runner({ push: redisResultPush({ connection: REDIS_URL, channel: `${prefix}:nobody-publishes-here` }), pollMs: 50 });
       await r.start();
       await r.block(node('lost-1', 'slow', { payload: { connectorId: 'test', actionId: 'slow', input: { delayMs: 100, value: 'x' } } }));
       await waitFor(async () => (await terminal('lost-1')).length === 1, { timeoutMs: 10_000 });

@@ -23,7 +23,7 @@ function setup(over: Partial<ContinuationRunnerOptions<MemoryTx>> = {}) {
   const store = memoryCursorStore();
   const results = new Map<string, StoredResult>();
   const client = {
-    dispatch: async (req: { requestId: string }) => ({ requestId: req.requestId, dispatched: true, agentId: 'a1' }),
+    dispatchAsync: async (req: { requestId: string }) => ({ requestId: req.requestId, dispatched: true, agentId: 'a1' }),
     getResult: async (id: string) => results.get(id) ?? null,
     close: async () => {},
   } as unknown as DispatchClient;
@@ -52,9 +52,10 @@ function setup(over: Partial<ContinuationRunnerOptions<MemoryTx>> = {}) {
     queue,
     pollMs: 50,
     onResult: async () => undefined,
-    onApplied: ({ cursor, result }) =>
-      applied.push({ requestId: cursor.requestId, source: result.source, dispatchedAt: cursor.dispatchedAt }),
     ...over,
+  });
+  runner.on('applied', ({ cursor, result }) => {
+    applied.push({ requestId: cursor.requestId, source: result.source, dispatchedAt: cursor.dispatchedAt });
   });
   const input = (runId: string) => ({
     organizationId: 'o',

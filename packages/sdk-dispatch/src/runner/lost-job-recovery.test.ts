@@ -24,7 +24,7 @@ it('finds a cursor left without a continuation and dispatches it before its dead
   const sent: string[] = [];
   let ready: StoredResult | null = null;
   const client = {
-    dispatch: async (req: { requestId: string; organizationId: string }) => {
+    dispatchAsync: async (req: { requestId: string; organizationId: string }) => {
       sent.push(req.requestId);
       ready = {
         requestId: req.requestId,

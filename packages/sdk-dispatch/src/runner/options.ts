@@ -1,8 +1,8 @@
 import type { ErrorInfo, Logger, PlacementExplanation, Selector, StoredResult } from '@vespid/protocol';
-import type { Redis } from 'ioredis';
 import type { DispatchClient } from '../client/dispatch-client.js';
 import { DispatchError } from '../errors.js';
 import type { ContinuationQueue } from '../queue/queue.js';
+import type { ResultPush } from './result-push.js';
 import type { BlockedCursor, CursorStore } from '../store/cursor.js';
 import type { TracingOption } from '../tracing.js';
 
@@ -73,7 +73,7 @@ export interface ResultEvent<Tx> {
  * @example
  * ```ts
  * const options: ContinuationRunnerOptions<pg.PoolClient> = {
- *   client, store: postgresCursorStore({ pool }), redis: process.env.REDIS_URL,
+ *   client, store: postgresCursorStore({ pool }), queue: bullmqQueue({ connection: process.env.REDIS_URL! }),
  *   pollMs: 2000, nodeExecTimeoutMs: 60_000, concurrency: 10,
  *   onResult: async ({ cursor, result, tx }) => { await tx.query('…', [cursor.runId, result.status]); },
  * };
@@ -87,35 +87,23 @@ export interface ContinuationRunnerOptions<Tx> {
   /**
    * Called exactly once per request, inside the store's transaction: append `node_succeeded` /
    * `node_failed` and advance the run here. If it throws, nothing is committed and it is called again later.
+   * An option rather than an event: it is the processing step (its writes commit with the cursor), not an
+   * observation; `runner.on('applied')` observes the outcome after commit.
    */
   onResult: (event: ResultEvent<Tx>) => Promise<void> | void;
   /** Called inside the transaction that persists a new cursor (e.g. append `node_dispatched`). */
   onBlocked?: (event: { cursor: BlockedCursor; tx: Tx }) => Promise<void> | void;
   /**
-   * Called when the gateway queued the request (it carried `queueTimeoutMs` and no agent was eligible),
-   * with its position and the placement explanation (e.g. append `node_queued`). Best effort, outside
-   * any transaction; once per request and process (a runner that took over after a crash reports it again).
+   * Where continuations wait between checks: `bullmqQueue()` from `@vespid/sdk-dispatch/redis` (durable,
+   * shared by every worker) or the default in-process queue (timers; a restarted worker finds its
+   * cursors again by sweeping the store). @default inProcessQueue({ concurrency })
    */
-  onQueued?: (event: { cursor: BlockedCursor; position: number; explanation: PlacementExplanation }) => Promise<void> | void;
-  /**
-   * Called when the gateway answered with the agent it chose (`agentName` when the answering replica
-   * holds that agent's session), e.g. to name the agent on `node_dispatched`. Best effort, outside any
-   * transaction, at most once per request and process; a request queued by the gateway is reported when
-   * a later re-dispatch finds it assigned (a result that arrives first names the agent anyway).
-   */
-  onDispatched?: (event: DispatchedEvent) => Promise<void> | void;
-  /** Called after a result was committed (best effort; e.g. wake the run's next step). */
-  onApplied?: (event: { cursor: BlockedCursor; result: ContinuationResult }) => void;
-  /** Redis for push (subscription) and, unless `queue` is given, the BullMQ queue. Without it: in-process queue and polling. */
-  redis?: string | Redis | undefined;
-  /** Subscribe to result publications when `redis` is set. @default true */
-  push?: boolean;
-  /** Channel the gateway publishes results on. @default 'gateway:results' */
-  channel?: string;
-  /** An explicit continuation queue (overrides the one derived from `redis`). */
   queue?: ContinuationQueue;
-  /** BullMQ queue name (`WORKFLOW_CONTINUATION_QUEUE_NAME`). @default 'workflow-continuations' */
-  queueName?: string;
+  /**
+   * Where results are pushed the moment the gateway stores them: `redisResultPush()` from
+   * `@vespid/sdk-dispatch/redis`. Without it the runner polls every `pollMs`.
+   */
+  push?: ResultPush;
   /** Continuations processed at once (`WORKFLOW_CONTINUATION_CONCURRENCY`). @default 10 */
   concurrency?: number;
   /** Result polling interval while blocked (`WORKFLOW_CONTINUATION_POLL_MS`). @default 2000 */
@@ -141,17 +129,72 @@ export interface ContinuationRunnerOptions<Tx> {
 }
 
 /**
- * What `onDispatched` receives: the cursor and the agent the gateway chose.
+ * Payload of the runner's `dispatched` event: the cursor and the agent the gateway chose.
  *
  * @example
  * ```ts
- * onDispatched: ({ cursor, agentId, agentName }) => log.info({ requestId: cursor.requestId, agentId, agentName }, 'assigned')
+ * runner.on('dispatched', ({ cursor, agentId, agentName }) => log.info({ requestId: cursor.requestId, agentId, agentName }, 'assigned'));
  * ```
  */
 export interface DispatchedEvent {
   cursor: BlockedCursor;
   agentId: string;
   agentName?: string | undefined;
+}
+
+/**
+ * Payload of the runner's `queued` event: the gateway holds the request until an agent is eligible.
+ *
+ * @example
+ * ```ts
+ * runner.on('queued', ({ cursor, position, explanation }) => appendEvent(cursor.runId, 'node_queued', { position, explanation }));
+ * ```
+ */
+export interface QueuedEvent {
+  cursor: BlockedCursor;
+  /** 1-based place in the organization's queue when the gateway answered. */
+  position: number;
+  explanation: PlacementExplanation;
+}
+
+/**
+ * Payload of the runner's `applied` event: a result committed by `onResult`.
+ *
+ * @example
+ * ```ts
+ * runner.on('applied', ({ cursor, result }) => wakeRun(cursor.runId, result.status));
+ * ```
+ */
+export interface AppliedEvent {
+  cursor: BlockedCursor;
+  result: ContinuationResult;
+}
+
+/**
+ * The runner's events (`runner.on(event, listener)`): observations, each best effort and outside any
+ * transaction. A listener that throws or rejects is logged; an async listener is awaited by `close()`.
+ *
+ * @example
+ * ```ts
+ * runner.on('applied', ({ cursor, result }) => metrics.resultApplied(cursor, result));
+ * ```
+ */
+export interface ContinuationRunnerEvents {
+  /**
+   * The gateway queued the request (it carried `queueTimeoutMs` and no agent was eligible), with its
+   * position and the placement explanation (e.g. append `node_queued`). Once per request and process
+   * (a runner that took over after a crash reports it again).
+   */
+  queued: QueuedEvent;
+  /**
+   * The gateway answered with the agent it chose (`agentName` when the answering replica holds that
+   * agent's session), e.g. to name the agent on `node_dispatched`. At most once per request and
+   * process; a request queued by the gateway is reported when a later re-dispatch finds it assigned
+   * (a result that arrives first names the agent anyway).
+   */
+  dispatched: DispatchedEvent;
+  /** A result was committed (after `onResult`'s transaction; e.g. wake the run's next step). */
+  applied: AppliedEvent;
 }
 
 /**
@@ -256,7 +299,7 @@ export interface ContinuationEnvOptions {
  *
  * @example
  * ```ts
- * const runner = createContinuationRunner({ client, store, onResult, redis: process.env.REDIS_URL, ...continuationOptionsFromEnv(process.env) });
+ * const runner = createContinuationRunner({ client, store, onResult, ...continuationOptionsFromEnv(process.env) });
  * ```
  */
 export function continuationOptionsFromEnv(env: Record<string, string | undefined> = process.env): ContinuationEnvOptions {

@@ -17,13 +17,13 @@ function queueingClient() {
   let assigned = false;
   let result: StoredResult | null = null;
   const client: DispatchClient = {
-    async dispatch(request) {
+    async dispatchAsync(request) {
       sent.push(request);
       if (!assigned)
         return { requestId: request.requestId, dispatched: false, queued: true, position: 1, explanation } as DispatchAsyncResponse;
       return { requestId: request.requestId, dispatched: false, inFlight: true };
     },
-    dispatchAndWait: () => Promise.reject(new Error('not used')),
+    dispatch: () => Promise.reject(new Error('not used')),
     cancel: async (r) => ({ requestId: r.requestId, cancelled: false }),
     getResult: async () => result,
     state: 'open',
@@ -47,7 +47,7 @@ afterEach(async () => {
 });
 
 describe('continuation runner: queued dispatch', () => {
-  it('sends queueTimeoutMs, extends the deadline by it, re-dispatches the same id while queued, reports onQueued once, applies once', async () => {
+  it('sends queueTimeoutMs, extends the deadline by it, re-dispatches the same id while queued, reports `queued` once, applies once', async () => {
     const gw = queueingClient();
     const store = memoryCursorStore();
     const queued: Array<{ position: number; message: string }> = [];
@@ -60,9 +60,9 @@ describe('continuation runner: queued dispatch', () => {
       onResult: ({ cursor }) => {
         results.push(cursor.requestId);
       },
-      onQueued: ({ position, explanation: why }) => {
-        queued.push({ position, message: why.message });
-      },
+    });
+    runner.on('queued', ({ position, explanation: why }) => {
+      queued.push({ position, message: why.message });
     });
     await runner.start();
     const before = Date.now();

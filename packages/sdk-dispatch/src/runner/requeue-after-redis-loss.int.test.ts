@@ -10,6 +10,7 @@ import { afterAll, expect, it } from 'vitest';
 import { startOwnRedis } from '../../../../test/chaos/lib/infra.js';
 import { describeWith } from '../../../../test/services.js';
 import type { DispatchClient } from '../client/dispatch-client.js';
+import { bullmqQueue, redisResultPush } from '../redis/index.js';
 import { memoryCursorStore } from '../store/memory-store.js';
 import { createContinuationRunner } from './continuation-runner.js';
 import { waitFor } from '../../../../test/support/wait-for.js';
@@ -26,7 +27,7 @@ await describeWith(['redis'], 'continuation runner across a Redis restart', () =
     let ready: StoredResult | null = null;
     // The gateway side: accepts the dispatch; holds the result once "the agent" has answered.
     const client = {
-      dispatch: async (req: { requestId: string }) => ({ requestId: req.requestId, dispatched: true }),
+      dispatchAsync: async (req: { requestId: string }) => ({ requestId: req.requestId, dispatched: true }),
       getResult: async () => ready,
       close: async () => {},
     } as unknown as DispatchClient;
@@ -34,7 +35,8 @@ await describeWith(['redis'], 'continuation runner across a Redis restart', () =
     const runner = createContinuationRunner({
       client,
       store: memoryCursorStore(),
-      redis: redis.url,
+      queue: bullmqQueue({ connection: redis.url }),
+      push: redisResultPush({ connection: redis.url }),
       // Far beyond the test: only the reconnect sweep can find the result in time.
       pollMs: 600_000,
       sweepIntervalMs: 600_000,

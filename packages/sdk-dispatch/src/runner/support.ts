@@ -43,3 +43,30 @@ export async function sweepBlocked<Tx>(
   }
   return seen;
 }
+
+/**
+ * Options removed in 0.2 (see the changeset), refused rather than ignored: a runner silently without
+ * its Redis queue, push or observers would look healthy and behave differently.
+ */
+const REMOVED_OPTIONS: Record<string, string> = {
+  redis: 'pass queue: bullmqQueue({ connection }) and push: redisResultPush({ connection }) from @vespid/sdk-dispatch/redis',
+  channel: 'pass it to redisResultPush({ connection, channel }) from @vespid/sdk-dispatch/redis',
+  onQueued: "use runner.on('queued', listener)",
+  onDispatched: "use runner.on('dispatched', listener)",
+  onApplied: "use runner.on('applied', listener)",
+};
+
+export function rejectRemovedOptions(options: object): void {
+  for (const [name, instead] of Object.entries(REMOVED_OPTIONS)) {
+    if ((options as Record<string, unknown>)[name] !== undefined) {
+      throw new DispatchError('BAD_REQUEST', `createContinuationRunner: the ${name} option was removed; ${instead}`);
+    }
+  }
+  const push = (options as { push?: unknown }).push;
+  if (push !== undefined && (typeof push !== 'object' || push === null)) {
+    throw new DispatchError(
+      'BAD_REQUEST',
+      'createContinuationRunner: push is a ResultPush now (redisResultPush() from @vespid/sdk-dispatch/redis), not a boolean',
+    );
+  }
+}

@@ -20,7 +20,7 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DATABASE_URL, REDIS_URL, describeWith, uniquePrefix } from '../../../../test/services.js';
 import { type DispatchClient, createDispatchClient } from '../client/dispatch-client.js';
 import { postgresCursorStore } from '../postgres/postgres-store.js';
-import { bullmqQueue } from '../queue/bullmq-queue.js';
+import { bullmqQueue, redisResultPush } from '../redis/index.js';
 import { createContinuationRunner } from './continuation-runner.js';
 import type { ContinuationRunner } from './types.js';
 
@@ -93,8 +93,7 @@ await describeWith(['postgres', 'redis'], 'tracing: one trace from the worker th
     runner = createContinuationRunner<pg.PoolClient>({
       client,
       store,
-      redis: REDIS_URL,
-      channel,
+      push: redisResultPush({ connection: REDIS_URL, channel }),
       queue: bullmqQueue({ connection: REDIS_URL, queueName: `${prefix}-q`, concurrency: 4 }),
       pollMs: 60_000,
       tracing,

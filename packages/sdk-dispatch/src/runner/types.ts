@@ -1,5 +1,6 @@
 import type { StoredResult } from '@vespid/protocol';
-import type { BlockInput, BlockResult, ResultSource } from './options.js';
+import type { EventListener } from '@vespid/protocol';
+import type { BlockInput, BlockResult, ContinuationRunnerEvents, ResultSource } from './options.js';
 
 /**
  * Lifecycle state of a runner.
@@ -17,6 +18,7 @@ export type RunnerState = 'idle' | 'running' | 'closing' | 'closed';
  * @example
  * ```ts
  * const runner = createContinuationRunner({ client, store, onResult });
+ * runner.on('dispatched', ({ cursor, agentId }) => log.info({ requestId: cursor.requestId, agentId }, 'assigned'));
  * await runner.start();
  * const { state } = await runner.block({ organizationId, runId, nodeId, attempt: 0, kind: 'connector.action', payload });
  * await runner.close({ timeoutMs: 10_000 });
@@ -33,6 +35,12 @@ export interface ContinuationRunner {
   sweep(options?: { promote?: boolean }): Promise<number>;
   readonly state: RunnerState;
   readonly closed: boolean;
+  /**
+   * Observes the runner (`queued`, `dispatched`, `applied`); returns a function that removes the
+   * listener. A listener that throws or rejects is logged; `close()` waits for async listeners.
+   */
+  on<K extends keyof ContinuationRunnerEvents>(event: K, listener: EventListener<ContinuationRunnerEvents[K]>): () => void;
+  off<K extends keyof ContinuationRunnerEvents>(event: K, listener: EventListener<ContinuationRunnerEvents[K]>): void;
   /** Stops push, sweeper and queue (waiting up to `timeoutMs` for running steps). Does not close the client or store. */
   close(options?: { timeoutMs?: number }): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;

@@ -70,9 +70,6 @@ interface Core {
   cancelQueued(requestId: string, organizationId?: string): boolean;
 }
 
-// The request schema is the protocol's; re-exported here for code that imported it from the gateway.
-export { ExplainRequestSchema };
-
 // The expected token's digest is computed once per token, not per request (the compare stays constant-time).
 let cachedToken: string | undefined;
 let cachedDigest: Buffer | undefined;

@@ -129,8 +129,8 @@ export type ClusterEnqueueOutcome = { ok: true; origin: string; position: number
  * ```ts
  * import { redisCluster } from '@vespid/sdk-gateway/redis';
  * const cluster: GatewayCluster = redisCluster({ redis, replicaId: 'gw-1' });
- * await cluster.start();
  * const gateway = createGateway({ authenticator, serviceToken, resultStore, cluster });
+ * await gateway.start(); // starts the cluster
  * ```
  */
 export interface GatewayCluster {

@@ -1,6 +1,7 @@
 import type { DispatchRequest, Logger } from '@vespid/protocol';
 import type { GatewayCluster } from '../cluster/cluster-types.js';
 import { GatewayError } from '../errors.js';
+import type { EmitGatewayEvent } from '../gateway-events.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { SelectionStrategy } from '../selection/strategy.js';
 import { type Explanation, explainRouting } from '../selection/candidates.js';
@@ -33,6 +34,8 @@ interface Deps {
   logger: Logger;
   metrics: GatewayMetrics;
   maxPerOrg: number;
+  /** `request.queued` for the gateway's `on()` listeners (the replica that holds the request reports it). */
+  emit?: EmitGatewayEvent | undefined;
 }
 
 /**
@@ -115,6 +118,12 @@ export class ClusterWaiting {
         { requestId: req.requestId, organizationId: req.organizationId, position: r.position },
         'no agent available; request queued',
       );
+      this.deps.emit?.('request.queued', {
+        requestId: req.requestId,
+        organizationId: req.organizationId,
+        kind: req.kind,
+        position: r.position,
+      });
     }
     // Other replicas learn that this org waits (their freed slots get announced from now on), and a slot
     // freed between the failed reservation and the enqueue is not missed: one local pump.

@@ -2,7 +2,8 @@ import { CloseCode, type Logger } from '@vespid/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { staticAuthenticator } from '../authenticator.js';
 import { type Gateway, createGateway } from '../gateway.js';
-import type { AgentSeen, GatewayOptions } from '../options.js';
+import type { AgentSeen } from '../gateway-events.js';
+import type { GatewayOptions } from '../options.js';
 import { type FakeAgent, fakeAgent } from '../testing/index.js';
 import { waitFor } from '../../../../test/support/wait-for.js';
 
@@ -83,7 +84,7 @@ describe('gateway core with fake connections', () => {
 
   it('reports liveness coalesced: one entry per agent per flush, no matter how many pings', async () => {
     const batches: AgentSeen[][] = [];
-    make({ onAgentSeen: (b) => void batches.push(b), agentSeenIntervalMs: 30 });
+    make({ agentSeenIntervalMs: 30 }).on('agents.seen', (b) => void batches.push(b));
     const a = ready('a');
     const b = ready('b');
     for (let i = 0; i < 500; i++) {
@@ -95,9 +96,9 @@ describe('gateway core with fake connections', () => {
     expect(a.frames('pong')).toHaveLength(500);
   });
 
-  it('reports hello capabilities through onAgentHello', () => {
+  it("reports hello capabilities through on('agent.connected')", () => {
     const hellos: unknown[] = [];
-    make({ onAgentHello: (info) => void hellos.push(info) });
+    make().on('agent.connected', (info) => void hellos.push(info));
     ready('a', {}, { kinds: ['agent.execute'], tags: ['claimed'] });
     expect(hellos).toEqual([
       expect.objectContaining({ agentId: 'a', organizationId: ORG, capabilities: expect.objectContaining({ tags: ['claimed'] }) }),

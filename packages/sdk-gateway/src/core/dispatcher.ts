@@ -1,6 +1,7 @@
 import { AGENT_FEATURES, type DispatchRequest, type Logger, type StoredResult, encodeMessage } from '@vespid/protocol';
 import type { GatewayCluster } from '../cluster/cluster-types.js';
 import { GatewayError } from '../errors.js';
+import type { EmitGatewayEvent } from '../gateway-events.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { DispatchRecord, ResultStore } from '../results/result-store.js';
 import { explainRouting, selectSession } from '../selection/candidates.js';
@@ -27,6 +28,8 @@ interface Deps {
   isClosing: () => boolean;
   /** Bound of the per-organization queue of requests waiting for an agent. */
   orgMaxQueued: number;
+  /** The gateway's `on()` listeners (queued, dispatched, settled); spread into the parts that report them. */
+  emit?: EmitGatewayEvent | undefined;
   /** Cluster mode: selection, reservation and forwarding go through the cluster. */
   cluster?: { cluster: GatewayCluster; strategy: SelectionName } | undefined;
 }

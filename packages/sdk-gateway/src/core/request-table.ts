@@ -1,6 +1,7 @@
 import { type DispatchRequest, type Logger, type StoredResult, encodeMessage } from '@vespid/protocol';
 import type { GatewayCluster } from '../cluster/cluster-types.js';
 import { GatewayError } from '../errors.js';
+import type { EmitGatewayEvent } from '../gateway-events.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { ResultStore } from '../results/result-store.js';
 import type { RequestTrace } from '../tracing.js';
@@ -37,6 +38,8 @@ interface Deps {
   store: ResultStore;
   logger: Logger;
   metrics: GatewayMetrics;
+  /** `request.dispatched` and `request.settled` for the gateway's `on()` listeners. */
+  emit?: EmitGatewayEvent | undefined;
   /** Cluster mode: an expired request routed to another replica is cancelled there. */
   cluster?: GatewayCluster | undefined;
 }
@@ -101,6 +104,13 @@ export class RequestTable {
     if (to.replicaId !== undefined) entry.replicaId = to.replicaId;
     this.arm(entry, ms);
     this.deps.metrics.inFlight(this.inflight.size);
+    this.deps.emit?.('request.dispatched', {
+      requestId: entry.requestId,
+      organizationId: entry.organizationId,
+      kind: entry.kind,
+      agentId: to.agentId,
+      ...(to.replicaId ? { replicaId: to.replicaId } : {}),
+    });
   }
 
   /** Arms the entry's one timer; by default its execution deadline ({@link expire}). */
@@ -185,6 +195,15 @@ export class RequestTable {
     });
     this.deps.metrics.inFlight(this.inflight.size);
     this.deps.logger.debug({ requestId: entry.requestId, status: result.status, durationMs }, 'request settled');
+    this.deps.emit?.('request.settled', {
+      requestId: entry.requestId,
+      organizationId: entry.organizationId,
+      kind: entry.kind,
+      status: result.status,
+      ...(result.error ? { code: result.error.code } : {}),
+      durationMs,
+      ...(entry.agentId ? { agentId: entry.agentId } : {}),
+    });
     for (const w of entry.waiters) w.resolve(result);
   }
 

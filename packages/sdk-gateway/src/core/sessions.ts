@@ -3,7 +3,7 @@ import { CloseCode, type Hello, type Logger, encodeMessage, parseAgentMessage } 
 import type { AuthenticatedAgent } from '../authenticator.js';
 import type { GatewayCluster } from '../cluster/cluster-types.js';
 import type { GatewayMetrics } from '../metrics.js';
-import type { AgentHelloInfo, AgentSeen } from '../options.js';
+import type { AgentHelloInfo, AgentSeen, GatewayEventEmitter } from '../gateway-events.js';
 import type { AgentConnection, ConnectionHandle } from './connection.js';
 import { presenceOf } from '../selection/candidates.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -25,9 +25,8 @@ interface Deps {
   maxPayloadBytes: number;
   defaultMaxInFlight: number;
   agentSeenIntervalMs: number;
-  onAgentSeen: ((batch: AgentSeen[]) => unknown) | undefined;
-  onAgentHello: ((info: AgentHelloInfo) => unknown) | undefined;
-  onAgentDisconnected: ((info: { agentId: string; organizationId: string; sessionId: string; code: number }) => void) | undefined;
+  /** The gateway's `on()` listeners: connected, disconnected and the coalesced liveness batch. */
+  events: Pick<GatewayEventEmitter, 'emit' | 'has'>;
   /** Cluster mode: ready sessions are published so that every replica can select them. */
   cluster?: GatewayCluster | undefined;
   rotations: TokenRotations;
@@ -35,7 +34,7 @@ interface Deps {
 
 /**
  * Session protocol: hello → hello_ack, ping → pong, results to the dispatcher, stale sweep, revocation,
- * replacement (4409) and the coalesced liveness hook. Transport-free: it talks to AgentConnection only.
+ * replacement (4409) and the coalesced liveness event. Transport-free: it talks to AgentConnection only.
  */
 export class SessionManager {
   /** Revoked agent ids: never routed again in this process, even if a stale authenticator says ok. */
@@ -48,6 +47,8 @@ export class SessionManager {
   private readonly seen = new Map<string, AgentSeen>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
+  /** Resolvers of {@link whenEmpty}: settled by the last session's close, not by polling the registry. */
+  private emptyWaiters: Array<() => void> = [];
 
   constructor(private readonly deps: Deps) {}
 
@@ -55,10 +56,9 @@ export class SessionManager {
     if (this.sweepTimer) return;
     this.sweepTimer = setInterval(() => this.sweep(Date.now()), sweepIntervalMs);
     this.sweepTimer.unref?.();
-    if (this.deps.onAgentSeen) {
-      this.flushTimer = setInterval(() => this.flushSeen(), this.deps.agentSeenIntervalMs);
-      this.flushTimer.unref?.();
-    }
+    // Always armed: an `agents.seen` listener may be added at any time; with none, a flush is a no-op.
+    this.flushTimer = setInterval(() => this.flushSeen(), this.deps.agentSeenIntervalMs);
+    this.flushTimer.unref?.();
   }
 
   stop(): void {
@@ -66,6 +66,12 @@ export class SessionManager {
     if (this.flushTimer) clearInterval(this.flushTimer);
     this.sweepTimer = this.flushTimer = null;
     this.flushSeen();
+  }
+
+  /** Resolves once no session is left (at once if none is): close() waits on it instead of polling. */
+  whenEmpty(): Promise<void> {
+    if (this.deps.registry.all.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.emptyWaiters.push(resolve));
   }
 
   /** Registers a new authenticated connection. The session becomes routable after its `hello`. */
@@ -182,6 +188,10 @@ export class SessionManager {
       case 'rotate_token_ack':
         this.deps.rotations.onAck(session, msg);
         return;
+      default:
+        // A frame type added to the protocol without a case here fails to compile instead of being
+        // silently ignored (parseAgentMessage has already rejected anything unknown at runtime).
+        msg satisfies never;
     }
   }
 
@@ -218,8 +228,7 @@ export class SessionManager {
     this.deps.dispatcher().capacity(session.organizationId, true);
     // The control plane asked for a new token (or the agent used its previous one): rotate in-band now.
     if (session.agent.rotateToken) this.deps.rotations.start(session);
-    const onHello = this.deps.onAgentHello;
-    if (onHello) {
+    if (this.deps.events.has('agent.connected')) {
       const info: AgentHelloInfo = {
         agentId: session.agentId,
         organizationId: session.organizationId,
@@ -229,7 +238,7 @@ export class SessionManager {
         capabilities: structuredClone(caps),
       };
       if (msg.host) info.host = { ...msg.host };
-      this.hook(() => onHello(info), 'onAgentHello');
+      this.deps.events.emit('agent.connected', info);
     }
   }
 
@@ -244,10 +253,16 @@ export class SessionManager {
     this.deps.dispatcher().results.onSessionClosed(session);
     this.deps.rotations.onClosed(session);
     this.deps.logger.info({ agentId: session.agentId, sessionId: session.sessionId, code }, 'agent session closed');
-    const onGone = this.deps.onAgentDisconnected;
-    if (onGone) {
-      const info = { agentId: session.agentId, organizationId: session.organizationId, sessionId: session.sessionId, code };
-      this.hook(() => onGone(info), 'onAgentDisconnected');
+    this.deps.events.emit('agent.disconnected', {
+      agentId: session.agentId,
+      organizationId: session.organizationId,
+      sessionId: session.sessionId,
+      code,
+    });
+    if (this.deps.registry.all.size === 0 && this.emptyWaiters.length > 0) {
+      const waiters = this.emptyWaiters;
+      this.emptyWaiters = [];
+      for (const resolve of waiters) resolve();
     }
   }
 
@@ -290,27 +305,16 @@ export class SessionManager {
 
   /** Coalesces liveness: at most one entry per agent per flush, however many pings arrive. */
   private markSeen(session: Session, now: number, force = false): void {
-    if (!this.deps.onAgentSeen) return;
+    if (!this.deps.events.has('agents.seen')) return;
     const prev = this.seen.get(session.agentId);
     if (prev && !force) prev.seenAt = now;
     else this.seen.set(session.agentId, { agentId: session.agentId, organizationId: session.organizationId, seenAt: now });
   }
 
   flushSeen(): void {
-    const onSeen = this.deps.onAgentSeen;
-    if (!onSeen || this.seen.size === 0) return;
+    if (this.seen.size === 0) return;
     const batch = [...this.seen.values()];
     this.seen.clear();
-    this.hook(() => onSeen(batch), 'onAgentSeen');
-  }
-
-  private hook(fn: () => unknown, name: string): void {
-    try {
-      const r = fn();
-      if (r && typeof (r as Promise<void>).catch === 'function')
-        (r as Promise<void>).catch((err: unknown) => this.deps.logger.warn({ hook: name, err: errText(err) }, 'hook failed'));
-    } catch (err) {
-      this.deps.logger.warn({ hook: name, err: errText(err) }, 'hook failed');
-    }
+    this.deps.events.emit('agents.seen', batch);
   }
 }

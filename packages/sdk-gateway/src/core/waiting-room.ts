@@ -1,5 +1,6 @@
 import { type DispatchRequest, LIMITS, type Logger, type StoredResult } from '@vespid/protocol';
 import { GatewayError } from '../errors.js';
+import type { EmitGatewayEvent } from '../gateway-events.js';
 import type { GatewayMetrics } from '../metrics.js';
 import type { ResultStore } from '../results/result-store.js';
 import type { SelectionStrategy } from '../selection/strategy.js';
@@ -33,6 +34,8 @@ interface Deps {
   logger: Logger;
   metrics: GatewayMetrics;
   maxPerOrg: number;
+  /** `request.queued` for the gateway's `on()` listeners. */
+  emit?: EmitGatewayEvent | undefined;
 }
 
 /** The stored result of a request whose queue timeout passed: NO_AGENT_AVAILABLE with the placement explanation. */
@@ -117,6 +120,12 @@ export class WaitingRoom {
       { requestId: req.requestId, organizationId: req.organizationId, kind: req.kind, position: r.position },
       'no agent available; request queued',
     );
+    this.deps.emit?.('request.queued', {
+      requestId: req.requestId,
+      organizationId: req.organizationId,
+      kind: req.kind,
+      position: r.position,
+    });
     return { kind: 'queued', position: r.position, explanation: why };
   }
 

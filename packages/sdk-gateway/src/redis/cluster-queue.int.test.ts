@@ -23,7 +23,6 @@ await describeWith(['redis'], 'queued dispatch across gateway replicas (cluster 
     const p = `${root}:${++n}`;
     for (let i = 0; i < count; i++) {
       const cluster = redisCluster({ redis, replicaId: `r${i}`, keyPrefix: `${p}:cluster:` });
-      await cluster.start();
       const resultStore = redisResultStore({
         redis,
         keyPrefix: `${p}:results:`,

@@ -9,9 +9,11 @@
  * const resultStore = redisResultStore({ redis, ttlSec: 900 });
  * const cluster = redisCluster({ redis, replicaId: 'gw-1' });
  * const gateway = createGateway({ authenticator, serviceToken, resultStore, cluster });
+ * await gateway.start(); // subscribes; rejects if Redis is unreachable
  * ```
  *
  * @packageDocumentation
  */
 export { redisResultStore, type RedisResultStoreOptions } from './redis-result-store.js';
 export { redisCluster, type RedisClusterOptions } from './redis-cluster.js';
+export type { GatewayCluster } from '../cluster/cluster-types.js';

@@ -1,6 +1,6 @@
 import type { StoredResult } from '@vespid/protocol';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it, vi } from 'vitest';
 import { REDIS_URL, describeWith, uniquePrefix } from '../../../../test/services.js';
 import { type StaticAgentEntry, staticAuthenticator } from '../authenticator.js';
 import type { GatewayOptions } from '../options.js';
@@ -46,7 +46,6 @@ await describeWith(['redis'], 'gateway cluster mode (replicas in one process, re
         logger,
         ...(orgMaxInFlight ? { orgMaxInFlight } : {}),
       });
-      await cluster.start();
       const resultStore = redisResultStore({
         redis,
         keyPrefix: `${p}:results:`,
@@ -103,6 +102,26 @@ await describeWith(['redis'], 'gateway cluster mode (replicas in one process, re
     expect(res.status).toBe(200);
     expect(res.body.status).toBe('succeeded');
     expect(logs.join('\n')).not.toContain(SECRET);
+  });
+
+  it('reports a forwarded request on the replica that accepted it: dispatched to the owner replica, then settled', async () => {
+    await startCluster(2);
+    (await agent(1, 'b')).autoRespond();
+    const events: Array<{ event: string; payload: object }> = [];
+    replicas[0]!.gateway.on('request.dispatched', (payload) => void events.push({ event: 'dispatched', payload }));
+    replicas[0]!.gateway.on('request.settled', (payload) => void events.push({ event: 'settled', payload }));
+    const body = req({ secret: SECRET });
+    expect((await replicas[0]!.gateway.dispatch(body)).status).toBe('succeeded');
+    await vi.waitFor(() => expect(events.map((e) => e.event)).toEqual(['dispatched', 'settled']));
+    expect(events[0]!.payload).toEqual({
+      requestId: body.requestId,
+      organizationId: ORG,
+      kind: 'agent.execute',
+      agentId: 'b',
+      replicaId: 'r1',
+    });
+    expect(events[1]!.payload).toMatchObject({ requestId: body.requestId, status: 'succeeded', agentId: 'b' });
+    expect(JSON.stringify(events)).not.toContain(SECRET);
   });
 
   it('least-in-flight picks the idle agent wherever it is connected, and frees slots on results', async () => {

@@ -69,7 +69,8 @@ const list = (items: readonly string[]) => `|${items.join('|')}|`;
  * organization's in-flight requests across all replicas (`RATE_LIMITED` beyond it).
  *
  * Pass it to `createGateway({ cluster })` with a shared result store (`redisResultStore`), and
- * `await cluster.start()` before accepting traffic. `gateway.close()` drains and closes it. The
+ * `await gateway.start()` (which starts the cluster) before accepting traffic. `gateway.close()` drains
+ * and closes it. The
  * client is yours: the cluster never closes it (it opens one duplicate connection for subscribing).
  *
  * @example
@@ -79,8 +80,8 @@ const list = (items: readonly string[]) => `|${items.join('|')}|`;
  *
  * const redis = new Redis(process.env.REDIS_URL!);
  * const cluster = redisCluster({ redis, replicaId: process.env.GATEWAY_REPLICA_ID });
- * await cluster.start();
  * const gateway = createGateway({ authenticator, serviceToken, resultStore: redisResultStore({ redis }), cluster });
+ * await gateway.start(); // rejects if the subscription cannot be made
  * ```
  */
 export function redisCluster(options: RedisClusterOptions): GatewayCluster {

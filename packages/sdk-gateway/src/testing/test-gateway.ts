@@ -43,6 +43,7 @@ export async function startTestGateway(options: Partial<GatewayOptions> = {}): P
   const auth = staticAuthenticator([]);
   const serviceToken = `svc-${Math.random().toString(36).slice(2)}-${Date.now()}`;
   const gateway = createGateway({ authenticator: auth, serviceToken, ...options });
+  await gateway.start();
   const server = createServer(gateway.httpHandler);
   gateway.attach(server, { path: '/ws' });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

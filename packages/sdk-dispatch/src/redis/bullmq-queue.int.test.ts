@@ -3,7 +3,7 @@ import { afterAll, afterEach, expect, it } from 'vitest';
 import { REDIS_URL, describeWith, uniquePrefix } from '../../../../test/services.js';
 import { continuationJobId } from '../request-id.js';
 import { bullmqQueue } from './bullmq-queue.js';
-import type { ContinuationQueue } from './queue.js';
+import type { ContinuationQueue } from '../queue/queue.js';
 import { waitFor } from '../../../../test/support/wait-for.js';
 
 await describeWith(['redis'], 'bullmqQueue', () => {

@@ -1,8 +1,9 @@
 import { type Logger, noopLogger } from '@vespid/protocol';
-import { DelayedError, type Job, Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Job, Queue, Worker } from 'bullmq';
+import type { Redis, RedisOptions } from 'ioredis';
+import type { ContinuationHandler, ContinuationQueue } from '../queue/queue.js';
 import { continuationJobId } from '../request-id.js';
-import type { ContinuationHandler, ContinuationQueue } from './queue.js';
+import { type RedisPeers, loadRedisPeer } from './load.js';
 
 /**
  * The runbook default of `WORKFLOW_CONTINUATION_QUEUE_NAME`.
@@ -47,6 +48,8 @@ interface JobData {
  *
  * @example
  * ```ts
+ * import { bullmqQueue } from '@vespid/sdk-dispatch/redis';
+ *
  * const queue = bullmqQueue({ connection: process.env.REDIS_URL!, queueName: 'workflow-continuations', concurrency: 10 });
  * const runner = createContinuationRunner({ client, store, onResult, queue });
  * ```
@@ -56,14 +59,24 @@ export function bullmqQueue(options: BullmqQueueOptions): ContinuationQueue {
   const logger = options.logger ?? noopLogger;
   const errorRetryMs = options.errorRetryMs ?? 1000;
   const prefix = options.prefix ?? 'bull';
+  // The optional peers are loaded on first use, so a missing one rejects start() (and so
+  // runner.start()) with OPTIONAL_DEPENDENCY_MISSING; nothing is opened before they are there.
+  let peers: Promise<[RedisPeers['ioredis'], RedisPeers['bullmq']]> | undefined;
+  const load = () => (peers ??= Promise.all([loadRedisPeer('ioredis'), loadRedisPeer('bullmq')]));
   // BullMQ's blocking worker connection requires maxRetriesPerRequest: null.
-  const open = () =>
+  const open = (RedisClass: new (url: string, opts: RedisOptions) => Redis): Redis =>
     typeof options.connection === 'string'
-      ? new Redis(options.connection, { maxRetriesPerRequest: null, lazyConnect: false })
+      ? new RedisClass(options.connection, { maxRetriesPerRequest: null, lazyConnect: false })
       : options.connection.duplicate({ maxRetriesPerRequest: null });
-  const queueConnection = open();
-  const queue = new Queue<JobData>(name, { connection: queueConnection, prefix });
-  queue.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'continuation queue error'));
+  let queueConnection: Redis | undefined;
+  let queue: Promise<Queue<JobData>> | undefined;
+  const getQueue = () =>
+    (queue ??= load().then(([{ Redis }, { Queue }]) => {
+      queueConnection = open(Redis);
+      const q: Queue<JobData> = new Queue<JobData>(name, { connection: queueConnection, prefix });
+      q.on('error', (err) => logger.warn({ queue: name, err: err.message }, 'continuation queue error'));
+      return q;
+    }));
   let worker: Worker<JobData> | undefined;
   let workerConnection: Redis | undefined;
   let closing: Promise<void> | undefined;
@@ -80,6 +93,7 @@ export function bullmqQueue(options: BullmqQueueOptions): ContinuationQueue {
     if (retryAt === undefined) return;
     // Same job, later: the id stays taken, so a sweeper's add() cannot create a twin.
     await job.moveToDelayed(Math.max(retryAt, Date.now() + 1), token);
+    const [, { DelayedError }] = await load();
     throw new DelayedError();
   }
 
@@ -87,7 +101,10 @@ export function bullmqQueue(options: BullmqQueueOptions): ContinuationQueue {
     name: `bullmq:${name}`,
     async start(handler) {
       if (worker || closing) return;
-      workerConnection = open();
+      const [{ Redis }, { Worker }] = await load();
+      await getQueue();
+      if (worker || closing) return;
+      workerConnection = open(Redis);
       worker = new Worker<JobData>(name, (job, token) => process(handler, job, token), {
         connection: workerConnection,
         prefix,
@@ -98,6 +115,7 @@ export function bullmqQueue(options: BullmqQueueOptions): ContinuationQueue {
     },
     async schedule(requestId, runAt, opts = {}) {
       if (closing) return;
+      const queue = await getQueue();
       const jobId = continuationJobId(requestId);
       const delay = Math.max(0, runAt - Date.now());
       // add() with a taken jobId is a no-op in BullMQ, which is exactly "ensure it exists".
@@ -121,6 +139,7 @@ export function bullmqQueue(options: BullmqQueueOptions): ContinuationQueue {
     },
     async cancel(requestId) {
       if (closing) return;
+      const queue = await getQueue();
       try {
         await queue.remove(continuationJobId(requestId));
       } catch (err) {
@@ -138,7 +157,9 @@ export function bullmqQueue(options: BullmqQueueOptions): ContinuationQueue {
           if ((await Promise.race([graceful, forced])) === 'timeout') await worker.close(true);
           clearTimeout(timer);
         }
-        await queue.close();
+        // Never created (never used, or its peers are missing): nothing to close.
+        const opened = await queue?.catch(() => undefined);
+        await opened?.close();
         for (const c of [queueConnection, workerConnection]) if (c && c.status !== 'end') await c.quit().catch(() => c.disconnect());
       })();
       return closing;
