@@ -370,7 +370,21 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
       what: 'dead presence expired',
       timeoutMs: 10_000,
     });
-    await sleep(1600);
+    // The live replica keeps refreshing its own agents: each kept entry's TTL is seen rising again
+    // (a refresh, not a fixed pause), and the entry still names that replica.
+    const ttls = async () => Promise.all(kept.map((id) => redis.pttl(`${keyPrefix}a:${id}`)));
+    const lowest = await ttls();
+    const refreshed = new Set<number>();
+    await waitFor(
+      async () => {
+        (await ttls()).forEach((t, i) => {
+          if (t > lowest[i]!) refreshed.add(i);
+          lowest[i] = Math.min(lowest[i]!, t);
+        });
+        return refreshed.size === kept.length;
+      },
+      { what: 'kept presence refreshed', timeoutMs: 10_000, intervalMs: 50 },
+    );
     expect(await Promise.all(kept.map((id) => redis.hget(`${keyPrefix}a:${id}`, 'r')))).toEqual(kept.map(() => replicas[0]!.replicaId));
   });
 

@@ -151,7 +151,12 @@ await describeWith(['redis'], 'gateway cluster mode (replicas in one process, re
     expect(sent).toHaveLength(6);
     expect(new Set(refused.map((r) => (r.reason as { code: string }).code))).toEqual(new Set(['NO_AGENT_AVAILABLE']));
     await waitFor(() => held.every((a) => a.received.filter((m) => m.type === 'execute').length === 2));
-    await new Promise((r) => setTimeout(r, 100));
+    // Every dispatch call has settled; a ping answered by each agent's replica proves no execute frame
+    // was still on its way to that agent (a replica writes an agent's frames in order).
+    for (const a of held) {
+      a.send({ type: 'ping', ts: 1 });
+      await a.next('pong');
+    }
     for (const a of held) expect(a.received.filter((m) => m.type === 'execute')).toHaveLength(2);
     // Each replica counts what runs on its own agents, whichever replica routed it.
     for (const r of replicas) expect(r.gateway.listSessions().map((x) => x.inFlight)).toEqual([2]);
