@@ -31,10 +31,14 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: process faults on th
 
   beforeAll(async () => {
     target = await startTarget();
-    // Retries span ~15 s (0.5+1+2+4+8) so a node survives a host restart; deadlines are 10 s (20 s full).
+    // Retries span ~15 s (0.5+1+2+4+8) so a node survives a host restart. Deadlines (45 s, 60 s full) must
+    // outlast the gateway-kill test's outage: its nodes are held until most are in flight (slower on a busy
+    // machine), then the gateway is down while they finish, then the agents reconnect with full jitter (after
+    // a few seconds down the next attempt can be 8–16 s away). A 10 s deadline failed nodes whose task had
+    // run and whose result was waiting in the agent's outbox (succeeded < target hits).
     stack = await startChaosStack({
       name: 'faults',
-      env: { WORKFLOW_NODE_MAX_ATTEMPTS: '6', NODE_EXEC_TIMEOUT_MS: FULL ? '20000' : '10000' },
+      env: { WORKFLOW_NODE_MAX_ATTEMPTS: '6', NODE_EXEC_TIMEOUT_MS: FULL ? '60000' : '45000' },
     });
     canaries.push(stack.serviceToken, stack.accessToken);
     await stack.start();
@@ -69,26 +73,23 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: process faults on th
 
   it('kill -9 of the gateway with nodes in flight: every run ends, results produced in the outage are delivered', async () => {
     const n = SCALE.gatewayKillInFlight;
-    // Tasks last long enough for n runs to be queued, dispatched and running at once (longer at full size).
-    const holdMs = FULL ? 8000 : 2500;
-    const wf = await stack.workflow('gw-kill', [
-      httpNode('slow', target.url, 'gw-kill', { delayMs: holdMs, selector: { group: 'http' }, secretId }),
-    ]);
+    // The target holds every call until released, so nodes stay in flight however slowly a loaded machine
+    // dispatches them (a fixed hold let early calls finish before the last were sent).
+    const wf = await stack.workflow('gw-kill', [httpNode('slow', target.url, 'gw-kill', { hold: true, selector: { group: 'http' }, secretId })]);
     const runIds = await Promise.all(Array.from({ length: n }, () => stack.startRun(wf)));
     allRunIds.push(...runIds);
-    // Wait until most nodes are executing on the agents (the target holds them).
     await waitFor(() => (target.pending() >= Math.floor(n * 0.8) ? true : undefined), {
       what: 'nodes in flight',
-      timeoutMs: 60_000,
+      timeoutMs: 90_000,
       intervalMs: 50,
     });
     const inFlight = target.pending();
     await stack.hosts.gateway!.kill9();
-    // The agents finish their tasks while the gateway is down: these results must survive. The target
-    // answering every held call is the signal (a fixed pause was too short on a loaded machine).
-    await waitFor(() => target.pending() === 0, { what: 'the in-flight tasks to finish in the outage', timeoutMs: holdMs + 30_000 });
+    // The agents finish their tasks while the gateway is down: these results must survive.
+    target.release();
+    await waitFor(() => target.pending() === 0, { what: 'the in-flight tasks to finish in the outage', timeoutMs: 30_000 });
     await stack.startGateway();
-    const runs = await stack.waitRuns(runIds, 120_000);
+    const runs = await stack.waitRuns(runIds, 150_000);
     const inv = runInvariants(runs);
     const hits = target.hits.get('/gw-kill') ?? 0;
     record('fault.gateway-kill-9', { ...inv, inFlightAtKill: inFlight, targetHits: hits, dispatchedRequestIds: dispatchedIds(runs).size });
@@ -104,7 +105,7 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: process faults on th
     ).toEqual([]);
     expect(inv.succeeded).toBeGreaterThan(inFlight / 2);
     expect(target.authorizations.every((a) => a === `Bearer ${canary}`)).toBe(true);
-  }, 240_000);
+  }, 300_000);
 
   it('kill -9 of the worker 4× under load (mid-dispatch and while blocked): runs resume exactly once', async () => {
     const n = SCALE.workerKillRuns;
