@@ -75,7 +75,9 @@ await describeWith(['postgres', 'redis', 'docker'], 'chaos: process faults on th
     const n = SCALE.gatewayKillInFlight;
     // The target holds every call until released, so nodes stay in flight however slowly a loaded machine
     // dispatches them (a fixed hold let early calls finish before the last were sent).
-    const wf = await stack.workflow('gw-kill', [httpNode('slow', target.url, 'gw-kill', { hold: true, selector: { group: 'http' }, secretId })]);
+    const wf = await stack.workflow('gw-kill', [
+      httpNode('slow', target.url, 'gw-kill', { hold: true, selector: { group: 'http' }, secretId }),
+    ]);
     const runIds = await Promise.all(Array.from({ length: n }, () => stack.startRun(wf)));
     allRunIds.push(...runIds);
     await waitFor(() => (target.pending() >= Math.floor(n * 0.8) ? true : undefined), {
