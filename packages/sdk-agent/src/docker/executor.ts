@@ -5,7 +5,7 @@ import { AgentExecutePayloadSchema, BuiltinKinds, VespidError, formatZodIssues }
 import type { Executor, ExecutorContext, ExecutorResult, ExecutorTask } from '../executor.js';
 import { type PooledSpec, containerCreateOptions, pooledContainerCreateOptions } from './container-spec.js';
 import { ImageFactsCache, ensureImage, removeContainer } from './engine.js';
-import { DockerSandboxError, dockerFailed } from './errors.js';
+import { DockerSandboxError, dockerFailed, engineStatus } from './errors.js';
 import { launcherPreamble } from './launcher.js';
 import { type DockerSandboxOptions, resolveDockerSandboxOptions } from './options.js';
 import { abortCode, errorToResult, outcomeToResult } from './outcome.js';
@@ -101,18 +101,22 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
   const leases = new Map<string, { requestId: string; deadline: number }>();
   const pool = new WarmPool(o.poolSize, {
     logger: o.logger,
-    async create(key) {
-      const spec = poolSpecs.get(key);
-      if (!spec) throw new Error('unknown warm pool key');
-      const docker = await engine();
-      try {
-        return await docker.createContainer(pooledContainerCreateOptions(o, spec));
-      } catch (err) {
-        throw dockerFailed('create', err);
-      }
-    },
+    create: (key) => createPooled(key),
     remove: removeContainer,
   });
+  // A container with the launcher: no task in its config, whether pre-created or created for a task
+  // that found the pool empty (so with a pool, env values never reach Config.Env).
+  async function createPooled(key: string): Promise<Dockerode.Container> {
+    const spec = poolSpecs.get(key);
+    if (!spec) throw new Error('unknown warm pool key');
+    const docker = await engine();
+    try {
+      return await docker.createContainer(pooledContainerCreateOptions(o, spec));
+    } catch (err) {
+      if (engineStatus(err) === 404) throw new DockerSandboxError('DOCKER_IMAGE_NOT_FOUND', 'the sandbox image disappeared before create');
+      throw dockerFailed('create', err);
+    }
+  }
   const poolKeyOf = (image: string, network: 'none' | 'bridge', volumes: readonly string[]) => {
     const key = createHash('sha256')
       .update(JSON.stringify([image, network, [...volumes].sort()]))
@@ -166,8 +170,16 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
 
     const docker = await engine();
     const imageFacts = await ensureImage(docker, image, o.allowPull, signal, images);
-    const warmContainer = warm ? pool.take(poolKeyOf(image, network, imageFacts.volumes)) : undefined;
-    if (warmContainer) {
+    if (warm) {
+      const key = poolKeyOf(image, network, imageFacts.volumes);
+      // The pool is empty (a burst, or just started): the same kind of container, created now.
+      let warmContainer: Dockerode.Container;
+      try {
+        warmContainer = pool.take(key) ?? (await createPooled(key));
+      } catch (err) {
+        if (err instanceof DockerSandboxError && err.code === 'DOCKER_IMAGE_NOT_FOUND') images.forget(image);
+        throw err;
+      }
       const deadline = Date.now() + timeoutMs + o.killGraceMs;
       leases.set(warmContainer.id, { requestId: task.requestId, deadline });
       try {
@@ -185,8 +197,11 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
           signal,
           logger,
         });
-        logFinished(logger, outcome, true);
+        logFinished(logger, outcome, 'pooled');
         return outcomeToResult(outcome, timeoutMs, o);
+      } catch (err) {
+        if (err instanceof DockerSandboxError && err.code === 'DOCKER_IMAGE_NOT_FOUND') images.forget(image);
+        throw err;
       } finally {
         leases.delete(warmContainer.id);
       }
@@ -218,7 +233,7 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
         signal,
         logger,
       });
-      logFinished(logger, outcome, false);
+      logFinished(logger, outcome, 'cold');
       return outcomeToResult(outcome, timeoutMs, o);
     } catch (err) {
       // The image was removed while its facts were cached: the next run inspects (and reports) it afresh.
@@ -320,7 +335,7 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
   return executor;
 }
 
-function logFinished(logger: ExecutorContext['logger'], outcome: RunOutcome, warm: boolean): void {
+function logFinished(logger: ExecutorContext['logger'], outcome: RunOutcome, path: 'pooled' | 'cold'): void {
   logger.info(
     {
       exitCode: outcome.exitCode,
@@ -329,7 +344,7 @@ function logFinished(logger: ExecutorContext['logger'], outcome: RunOutcome, war
       oomKilled: outcome.oomKilled,
       stdoutTruncated: outcome.stdoutTruncated,
       stderrTruncated: outcome.stderrTruncated,
-      warm,
+      path,
     },
     'docker sandbox finished',
   );

@@ -16,14 +16,20 @@ describe('warm container launcher preamble', () => {
     const lines = text.trimEnd().split('\n');
     expect(lines[0]).toBe(`printf '%s' 'echo '\\''hi'\\''' > /vespid/task.sh || exit 125`);
     expect(lines[1]).toMatch(/^chmod 0444 \/vespid\/task\.sh && chmod 0555 \/vespid/);
-    expect(lines.slice(2)).toEqual(["export A='1'", "export SECRET='x'\\''y'", "export EMPTY=''", "exec 'sh' /vespid/task.sh"]);
+    expect(lines.slice(2)).toEqual([
+      'unset SHLVL',
+      "export A='1'",
+      "export SECRET='x'\\''y'",
+      "export EMPTY=''",
+      "exec 'sh' /vespid/task.sh",
+    ]);
   });
 
   it('gives the exported env exactly the values of the entries (evaluated by a real sh)', () => {
     const env = ['A=1', 'Q=it\'s "quoted" $HOME', 'NL=a\nb', 'EQ=x=y'];
     const lines = launcherPreamble({ env, script: 'true', shell: 'sh' }).toString('utf8').trimEnd().split('\n');
-    // Without the script write (lines 1–2) and the exec (last line): only the exports.
-    const exports = lines.slice(2, -1).join('\n');
+    // Without the script write (lines 1–2), the unset and the exec (last line): only the exports.
+    const exports = lines.slice(3, -1).join('\n');
     const printed = sh(`${exports}\nprintf '%s\\0' "A=$A" "Q=$Q" "NL=$NL" "EQ=$EQ"`);
     expect(printed.split('\0').filter(Boolean)).toEqual(env);
   });

@@ -43,6 +43,8 @@ export function launcherPreamble(input: { env: readonly string[]; script: string
   const lines = [
     `printf '%s' ${shQuote(input.script)} > ${file} || exit ${LAUNCHER_SETUP_FAILED}`,
     `chmod 0444 ${file} && chmod 0555 ${POOLED_SCRIPT_DIR} || exit ${LAUNCHER_SETUP_FAILED}`,
+    // The launcher shell exported SHLVL=1; unset, the task shell starts at 1 as in a cold run.
+    'unset SHLVL',
   ];
   for (const entry of input.env) {
     const eq = entry.indexOf('=');

@@ -52,9 +52,10 @@ const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
  */
 export async function runContainer(input: RunContainerInput): Promise<RunOutcome> {
   const { docker, signal, logger } = input;
-  if (signal.aborted) throw signal.reason;
-  let container: Dockerode.Container;
   const target = input.target;
+  // A given (warm) container is removed below even when the run never starts.
+  if (signal.aborted && !('container' in target)) throw signal.reason;
+  let container: Dockerode.Container;
   const stdin = 'stdin' in target ? target.stdin : undefined;
   if ('container' in target) container = target.container;
   else {
