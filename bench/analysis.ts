@@ -170,6 +170,17 @@ create/start/wait/remove; the executor now caches the image inspect for 10 s per
 it makes two of them per run (attach for output, inspect for the exit code and \`OOMKilled\`, which
 can be true with exit code 0 — both needed). The saved call (≈ 1 ms) is below this scenario's noise.
 
+Issue 21, warm pool (\`poolSize\`, sandbox21; \`pnpm bench --only e\` on a shared engine, load average
+12–18 on 2 vCPUs, so absolute times are 5–10× those above — compare ratios). Before (executor
+without a pool): p50 573.2 ms vs raw 517 ms = **1.109×**. After, same run: warm pool (\`poolSize 2\`)
+p50 920.5 ms vs raw 1083 ms = **0.85×** (a first run: 0.859×), MISS of the ≤ 0.5× target; cold
+(\`poolSize 0\`) 1.112×. A warm task skips create and remove (remove runs in the background) but still
+pays attach, start, the container's run and exit, and inspect; start dominates (steps measured under
+the same load, medians: create 94, attach 10, start 514, launcher run + exit 296, inspect 19,
+remove 132 ms). A throw-away measurement of containers started ahead and blocked on the launcher's
+stdin read gave 0.26× raw against 0.94× for never-started ones in the same loop: the target needs
+started (not only created) warm containers, which the issue's lever excludes.
+
 ### sel — selection (owner: sdk-gateway)
 
 Fixed (fix 2). Before: selection grew ≈ 7–20× from 10 to 10,000 candidates although it stops at the

@@ -1,7 +1,8 @@
 /**
  * Scenario e: `agent.execute` of `true` through `dockerSandboxExecutor`, against the raw Engine API
  * (create → start → wait → remove) with the very same hardened create options, alternating one run of
- * each so engine drift hits both alike.
+ * each so engine drift hits both alike. The executor runs twice: cold (`poolSize: 0`, a container created
+ * per task) and warm (`poolSize: 2`, pre-created containers; used ones removed in the background).
  */
 import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,16 +33,25 @@ serve({
     const n = num(args, 'n', 10);
     const root = await mkdtemp(join(tmpdir(), 'vespid-bench-sbx-'));
     const docker = new Docker();
-    const executor = dockerSandboxExecutor({ image, workdirRoot: root, sweepIntervalMs: 0 });
+    const executor = dockerSandboxExecutor({
+      image,
+      workdirRoot: root,
+      sweepIntervalMs: 0,
+      poolSize: 2,
+      scope: `bench-warm-${process.pid}`,
+    });
+    const coldExecutor = dockerSandboxExecutor({ image, workdirRoot: root, sweepIntervalMs: 0, scope: `bench-cold-${process.pid}` });
     const opts = resolveDockerSandboxOptions({ image, workdirRoot: root, sweepIntervalMs: 0 });
     const dirs = await rawSetup(root);
     await executor.start?.();
+    await coldExecutor.start?.();
     const viaExecutor: number[] = [];
+    const viaCold: number[] = [];
     const raw: number[] = [];
     const failures: string[] = [];
-    const runExecutor = async (i: number) => {
+    const runExecutor = async (i: number, cold = false) => {
       const t = nowMs();
-      const res = await executor.execute(
+      const res = await (cold ? coldExecutor : executor).execute(
         {
           requestId: `sbx${process.pid}r${i + 1}:n:0`,
           organizationId: 'bench',
@@ -51,8 +61,8 @@ serve({
         },
         { signal: AbortSignal.timeout(30_000), logger: noopLogger, deadline: Date.now() + 30_000 },
       );
-      if (res.status !== 'succeeded') failures.push(`executor: ${res.error.code}`);
-      else viaExecutor.push(nowMs() - t);
+      if (res.status !== 'succeeded') failures.push(`executor${cold ? ' (cold)' : ''}: ${res.error.code}`);
+      else (cold ? viaCold : viaExecutor).push(nowMs() - t);
     };
     const rawPlus: number[] = [];
     // `extra`: also the Engine calls the executor needs beyond create/start/wait/remove — image
@@ -103,19 +113,22 @@ serve({
       await runRaw(-1);
       await runRaw(-1, true);
       await runExecutor(-1);
+      await runExecutor(-1, true);
       viaExecutor.length = 0;
+      viaCold.length = 0;
       raw.length = 0;
       rawPlus.length = 0;
       // Rotating order so no variant always runs right after another.
-      const variants = [() => runRaw(0), () => runRaw(0, true), () => runExecutor(0)];
+      const variants = [() => runRaw(0), () => runRaw(0, true), () => runExecutor(0), () => runExecutor(0, true)];
       for (let i = 0; i < n; i++) {
         for (let k = 0; k < variants.length; k++) await variants[(i + k) % variants.length]?.();
       }
     } finally {
       await executor.close?.();
+      await coldExecutor.close?.();
       await rm(root, { recursive: true, force: true });
     }
-    return { executor: viaExecutor, raw, rawPlus, failures };
+    return { executor: viaExecutor, cold: viaCold, raw, rawPlus, failures };
   },
   stop() {
     setImmediate(() => process.exit(0));

@@ -23,32 +23,41 @@ export async function sandbox(ctx: BenchContext): Promise<void> {
   const image = process.env.BENCH_SANDBOX_IMAGE ?? DEFAULT_IMAGE;
   ensureImage(image, ctx.log);
   const proc = await child(ctx, 'sandbox-e', 'sandbox');
-  const out = await proc.call<{ executor: number[]; raw: number[]; rawPlus: number[]; failures: string[] }>(
+  const out = await proc.call<{ executor: number[]; cold: number[]; raw: number[]; rawPlus: number[]; failures: string[] }>(
     'run',
     { n: ctx.quick ? 3 : 20, image },
     120_000,
   );
   await stopAll(ctx.children);
   const ex = summarize(out.executor);
+  const cold = summarize(out.cold);
   const raw = summarize(out.raw);
   const rawPlus = summarize(out.rawPlus);
-  ctx.details.e = { executor: ex, raw, rawPlusExecutorEngineCalls: rawPlus, failures: out.failures };
+  ctx.details.e = { executor: ex, cold, raw, rawPlusExecutorEngineCalls: rawPlus, failures: out.failures };
   ctx.figures.push(
+    // Issue 21: warm containers (poolSize 2) take the create and the remove off a task's path.
     figure({
       scenario: 'e',
-      metric: 'sandbox `true` p50',
+      metric: 'sandbox `true` p50 (warm pool)',
       unit: 'ms',
       value: ex.p50,
       baseline: { label: 'raw create/start/wait/remove p50', value: raw.p50 },
-      target: '≤ 1.1× raw',
-      check: (_v, r) => r !== undefined && r <= 1.1,
+      target: '≤ 0.5× raw',
+      check: (_v, r) => r !== undefined && r <= 0.5,
     }),
     figure({
       scenario: 'e',
-      metric: 'sandbox `true` mean',
+      metric: 'sandbox `true` mean (warm pool)',
       unit: 'ms',
       value: ex.mean,
       baseline: { label: 'raw mean', value: raw.mean },
+    }),
+    figure({
+      scenario: 'e',
+      metric: 'sandbox `true` p50 (cold, poolSize 0)',
+      unit: 'ms',
+      value: cold.p50,
+      baseline: { label: 'raw create/start/wait/remove p50', value: raw.p50 },
       target: '≤ 1.1× raw',
       check: (_v, r) => r !== undefined && r <= 1.1,
     }),

@@ -1,4 +1,5 @@
 import type { ContainerCreateOptions } from 'dockerode';
+import { LAUNCHER, POOLED_SCRIPT_DIR } from './launcher.js';
 import type { ResolvedDockerSandboxOptions } from './options.js';
 
 /**
@@ -17,6 +18,8 @@ export const LABELS = {
   requestId: 'dev.vespid.sandbox.request-id',
   workdir: 'dev.vespid.sandbox.workdir',
   scriptDir: 'dev.vespid.sandbox.script-dir',
+  /** On a pre-created (warm) container: its pool key. Such a container carries no per-task label. */
+  pool: 'dev.vespid.sandbox.pool',
 } as const;
 
 // Paths we mount ourselves; an image VOLUME on one of them is already covered.
@@ -120,6 +123,69 @@ export function containerCreateOptions(opts: ResolvedDockerSandboxOptions, run: 
       RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
       // No AutoRemove: State.OOMKilled must be read before the container is removed.
       AutoRemove: false,
+    },
+  };
+}
+
+/** What a warm container is created with: everything that does not depend on the task. */
+export interface PooledSpec {
+  readonly image: string;
+  readonly user: string;
+  readonly network: 'none' | 'bridge';
+  readonly scope: string;
+  readonly instanceId: string;
+  /** Identifies image + network (+ image volumes): a container only serves tasks of its key. */
+  readonly poolKey: string;
+  readonly imageVolumes?: readonly string[];
+}
+
+// The script of a pooled container lives in memory: at most 256 Ki characters of 4 UTF-8 bytes.
+const POOLED_SCRIPT_TMPFS_MB = 2;
+
+/**
+ * The create options of a warm container: the same hardening as {@link containerCreateOptions} (it is
+ * derived from it, so the two cannot drift), but no task in it: no `Env` (the image's only), no
+ * per-task label, no host mount. Its command is the fixed launcher that reads the task's env and
+ * script from stdin (see `launcher.ts`), so stdin is opened once for the attach. Needs a bounded
+ * `/work` (a tmpfs): a per-run host directory cannot be mounted after create.
+ */
+export function pooledContainerCreateOptions(opts: ResolvedDockerSandboxOptions, spec: PooledSpec): ContainerCreateOptions {
+  if (opts.workdirMaxMb <= 0) throw new TypeError('a pooled sandbox container needs a bounded /work (workdirMaxMb > 0)');
+  const base = containerCreateOptions(opts, {
+    image: spec.image,
+    shell: 'sh',
+    user: spec.user,
+    network: spec.network,
+    workdir: '/nonexistent',
+    scriptDir: '/nonexistent',
+    env: [],
+    requestId: '',
+    scope: spec.scope,
+    instanceId: spec.instanceId,
+    deadline: 0,
+    ...(spec.imageVolumes ? { imageVolumes: spec.imageVolumes } : {}),
+  });
+  const [uid, gid] = spec.user.split(':');
+  const { Env: _env, ...rest } = base;
+  return {
+    ...rest,
+    Cmd: ['sh', '-c', LAUNCHER],
+    OpenStdin: true,
+    StdinOnce: true, // the engine closes the container's stdin when our attach half-closes it
+    AttachStdin: true,
+    Labels: {
+      [LABELS.sandbox]: '1',
+      [LABELS.scope]: spec.scope,
+      [LABELS.instance]: spec.instanceId,
+      [LABELS.pool]: spec.poolKey,
+    },
+    HostConfig: {
+      ...base.HostConfig,
+      Tmpfs: {
+        ...base.HostConfig?.Tmpfs,
+        [POOLED_SCRIPT_DIR]: `rw,noexec,nosuid,nodev,size=${POOLED_SCRIPT_TMPFS_MB}m,mode=0700,uid=${uid},gid=${gid}`,
+      },
+      Mounts: [],
     },
   };
 }

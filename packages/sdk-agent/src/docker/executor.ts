@@ -3,15 +3,17 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentExecutePayloadSchema, BuiltinKinds, VespidError, formatZodIssues } from '@vespid/protocol';
 import type { Executor, ExecutorContext, ExecutorResult, ExecutorTask } from '../executor.js';
-import { containerCreateOptions } from './container-spec.js';
-import { ImageFactsCache, ensureImage } from './engine.js';
-import { DockerSandboxError } from './errors.js';
+import { type PooledSpec, containerCreateOptions, pooledContainerCreateOptions } from './container-spec.js';
+import { ImageFactsCache, ensureImage, removeContainer } from './engine.js';
+import { DockerSandboxError, dockerFailed, engineStatus } from './errors.js';
+import { launcherPreamble } from './launcher.js';
 import { type DockerSandboxOptions, resolveDockerSandboxOptions } from './options.js';
 import { abortCode, errorToResult, outcomeToResult } from './outcome.js';
 import { buildSandboxEnv, resolveImage, resolveNetwork, resolveTimeoutMs } from './policy.js';
-import { runContainer } from './run-container.js';
+import { type RunOutcome, runContainer } from './run-container.js';
 import { formatSandboxUser, resolveSandboxUser } from './sandbox-user.js';
 import { sweepOrphans } from './sweeper.js';
+import { WarmPool } from './warm-pool.js';
 import { type DirOwner, locateRun, prepareWorkdir, removeDir, removeWorkdir, workdirPath } from './workdir.js';
 import { loadDockerode } from './load-dockerode.js';
 import type Dockerode from 'dockerode';
@@ -92,6 +94,43 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
   let state: DockerSandboxState = 'idle';
   let sweepTimer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
+  // Warm containers need a bounded /work (a tmpfs): a per-run host directory cannot be mounted after create.
+  const warm = o.poolSize > 0 && o.workdirMaxMb > 0;
+  const poolSpecs = new Map<string, PooledSpec>();
+  // Warm containers running a task → the task's deadline: the per-task labels they cannot carry.
+  const leases = new Map<string, { requestId: string; deadline: number }>();
+  const pool = new WarmPool(o.poolSize, {
+    logger: o.logger,
+    create: (key) => createPooled(key),
+    remove: removeContainer,
+  });
+  // A container with the launcher: no task in its config, whether pre-created or created for a task
+  // that found the pool empty (so with a pool, env values never reach Config.Env).
+  async function createPooled(key: string): Promise<Dockerode.Container> {
+    const spec = poolSpecs.get(key);
+    if (!spec) throw new Error('unknown warm pool key');
+    const docker = await engine();
+    try {
+      return await docker.createContainer(pooledContainerCreateOptions(o, spec));
+    } catch (err) {
+      if (engineStatus(err) === 404) throw new DockerSandboxError('DOCKER_IMAGE_NOT_FOUND', 'the sandbox image disappeared before create');
+      throw dockerFailed('create', err);
+    }
+  }
+  const poolKeyOf = (image: string, network: 'none' | 'bridge', volumes: readonly string[]) => {
+    const key = createHash('sha256')
+      .update(JSON.stringify([image, network, [...volumes].sort()]))
+      .digest('hex')
+      .slice(0, 16);
+    if (!poolSpecs.has(key)) poolSpecs.set(key, { image, user, network, scope, instanceId, poolKey: key, imageVolumes: volumes });
+    return key;
+  };
+  // Spared by the periodic sweep: idle in the pool, or running a task that is not overdue.
+  const holdsPooled = (id: string) => {
+    if (pool.isIdle(id)) return true;
+    const lease = leases.get(id);
+    return lease !== undefined && Date.now() <= lease.deadline + o.sweepGraceMs;
+  };
 
   const sweep = async (all: boolean) =>
     sweepOrphans({
@@ -103,7 +142,15 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
       workdirRoot: o.workdirRoot,
       keepWorkdirs: o.keepWorkdirs,
       logger: o.logger,
+      holdsPooled,
     });
+
+  // Fills the pool of the default image and network at start, so the first task is warm too.
+  async function prewarm(): Promise<void> {
+    const network = o.networkDefault;
+    const facts = await ensureImage(await engine(), o.image, false, AbortSignal.timeout(30_000), images);
+    pool.fill(poolKeyOf(o.image, network, facts.volumes));
+  }
 
   async function run(task: ExecutorTask, ctx: ExecutorContext, signal: AbortSignal): Promise<ExecutorResult> {
     const parsed = AgentExecutePayloadSchema.safeParse(task.payload);
@@ -123,6 +170,42 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
 
     const docker = await engine();
     const imageFacts = await ensureImage(docker, image, o.allowPull, signal, images);
+    if (warm) {
+      const key = poolKeyOf(image, network, imageFacts.volumes);
+      // The pool is empty (a burst, or just started): the same kind of container, created now.
+      let warmContainer: Dockerode.Container;
+      try {
+        warmContainer = pool.take(key) ?? (await createPooled(key));
+      } catch (err) {
+        if (err instanceof DockerSandboxError && err.code === 'DOCKER_IMAGE_NOT_FOUND') images.forget(image);
+        throw err;
+      }
+      const deadline = Date.now() + timeoutMs + o.killGraceMs;
+      leases.set(warmContainer.id, { requestId: task.requestId, deadline });
+      try {
+        const outcome = await runContainer({
+          docker,
+          // Env and script go over stdin: never into the container's config, labels or the host disk.
+          target: {
+            container: warmContainer,
+            stdin: launcherPreamble({ env: env.entries, script: shellTask.script, shell: shellTask.shell ?? 'sh' }),
+          },
+          remove: (c) => pool.retire(c),
+          timeoutMs: Math.max(1, Math.min(timeoutMs, ctx.deadline - Date.now())),
+          killGraceMs: o.killGraceMs,
+          outputMaxChars: o.outputMaxChars,
+          signal,
+          logger,
+        });
+        logFinished(logger, outcome, 'pooled');
+        return outcomeToResult(outcome, timeoutMs, o);
+      } catch (err) {
+        if (err instanceof DockerSandboxError && err.code === 'DOCKER_IMAGE_NOT_FOUND') images.forget(image);
+        throw err;
+      } finally {
+        leases.delete(warmContainer.id);
+      }
+    }
     const scriptDir = join(o.workdirRoot, SCRIPTS_DIR, randomUUID());
     try {
       await prepareWorkdir(o.workdirRoot, workdir, scriptDir, shellTask.script, owner);
@@ -142,7 +225,7 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
       });
       const outcome = await runContainer({
         docker,
-        createOptions,
+        target: { createOptions },
         // Image checks and workdir setup used part of the runtime's deadline.
         timeoutMs: Math.max(1, Math.min(timeoutMs, ctx.deadline - Date.now())),
         killGraceMs: o.killGraceMs,
@@ -150,17 +233,7 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
         signal,
         logger,
       });
-      logger.info(
-        {
-          exitCode: outcome.exitCode,
-          durationMs: outcome.durationMs,
-          timedOut: outcome.timedOut,
-          oomKilled: outcome.oomKilled,
-          stdoutTruncated: outcome.stdoutTruncated,
-          stderrTruncated: outcome.stderrTruncated,
-        },
-        'docker sandbox finished',
-      );
+      logFinished(logger, outcome, 'cold');
       return outcomeToResult(outcome, timeoutMs, o);
     } catch (err) {
       // The image was removed while its facts were cached: the next run inspects (and reports) it afresh.
@@ -189,7 +262,8 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
         // Script files of a crashed agent: nothing of this instance runs yet, so all of them are stale.
         await rm(join(o.workdirRoot, SCRIPTS_DIR), { recursive: true, force: true });
         const removed = await sweep(true);
-        o.logger.info({ scope, removed }, 'docker sandbox ready');
+        o.logger.info({ scope, removed, poolSize: warm ? o.poolSize : 0 }, 'docker sandbox ready');
+        if (warm) await prewarm().catch((err) => o.logger.warn({ scope, err: String(err) }, 'could not pre-create warm containers'));
       } catch (err) {
         // Not installed is not transient: say so at start, not at the first task.
         if (VespidError.is(err) && err.code === 'OPTIONAL_DEPENDENCY_MISSING') {
@@ -248,6 +322,8 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
           }),
         ]);
         clearTimeout(timer);
+        // Idle warm containers, and the removals of used ones still in flight.
+        await pool.close();
         state = 'closed';
       })();
       return closing;
@@ -257,4 +333,19 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
     },
   };
   return executor;
+}
+
+function logFinished(logger: ExecutorContext['logger'], outcome: RunOutcome, path: 'pooled' | 'cold'): void {
+  logger.info(
+    {
+      exitCode: outcome.exitCode,
+      durationMs: outcome.durationMs,
+      timedOut: outcome.timedOut,
+      oomKilled: outcome.oomKilled,
+      stdoutTruncated: outcome.stdoutTruncated,
+      stderrTruncated: outcome.stderrTruncated,
+      path,
+    },
+    'docker sandbox finished',
+  );
 }

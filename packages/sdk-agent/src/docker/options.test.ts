@@ -47,6 +47,7 @@ describe('docker sandbox options', () => {
       VESPID_AGENT_KEEP_WORKDIRS: '1',
       VESPID_AGENT_DOCKER_WORKDIR_MAX_MB: '0',
       VESPID_AGENT_DOCKER_ALLOW_PULL: 'yes',
+      VESPID_AGENT_DOCKER_POOL_SIZE: '3',
     };
     const o = resolveDockerSandboxOptions(dockerSandboxOptionsFromEnv(env));
     expect(o).toMatchObject({
@@ -62,6 +63,7 @@ describe('docker sandbox options', () => {
       allowNetwork: true,
       keepWorkdirs: true,
       allowPull: true,
+      poolSize: 3,
     });
     expect(o.env).toBe(env);
   });
@@ -70,6 +72,8 @@ describe('docker sandbox options', () => {
     expect(() => dockerSandboxOptionsFromEnv({ VESPID_AGENT_DOCKER_CPUS: 'lots' })).toThrow(/VESPID_AGENT_DOCKER_CPUS/);
     expect(() => dockerSandboxOptionsFromEnv({ VESPID_AGENT_DOCKER_NETWORK_DEFAULT: 'host' })).toThrow(/none or bridge/);
     expect(() => dockerSandboxOptionsFromEnv({ VESPID_AGENT_KEEP_WORKDIRS: 'maybe' })).toThrow(/true or false/);
+    expect(() => resolveDockerSandboxOptions({ poolSize: 17 })).toThrow(/poolSize/);
+    expect(resolveDockerSandboxOptions({}).poolSize).toBe(0);
     expect(() => resolveDockerSandboxOptions({ pids: 0 })).toThrow(
       expect.objectContaining({ code: 'BAD_REQUEST', message: expect.stringMatching(/pids/) }),
     );

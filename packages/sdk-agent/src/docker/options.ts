@@ -60,6 +60,15 @@ export const DockerSandboxOptionsSchema = z.strictObject({
    * limit exists for); `keepWorkdirs` needs it. @default 512 (0 when `keepWorkdirs` is set)
    */
   workdirMaxMb: z.number().int().min(0).max(1_048_576).optional(),
+  /**
+   * Warm containers kept per image and network (`VESPID_AGENT_DOCKER_POOL_SIZE`): created (never
+   * started) ahead of tasks with the same hardening, so a task skips the container create. Each serves
+   * one task and is removed after it, off the task's critical path; the pool refills in the background.
+   * The task's env and script reach a warm container over its stdin, never its config (see the README).
+   * Needs a bounded `/work` (`workdirMaxMb` > 0) and a `sh` in the image; otherwise tasks run cold.
+   * `0` disables the pool. @default 0
+   */
+  poolSize: z.number().int().min(0).max(16).default(0),
   /** Size of the `/tmp` tmpfs; it counts against the memory limit. @default 64 */
   tmpSizeMb: z.number().int().min(1).max(65_536).default(64),
   /** `nofile` ulimit (soft = hard). @default 1024 */
@@ -207,6 +216,7 @@ function str(env: NodeJS.ProcessEnv, name: string): string | undefined {
  * | `VESPID_AGENT_DOCKER_ALLOW_NETWORK` (true/false) | allowNetwork | false |
  * | `VESPID_AGENT_KEEP_WORKDIRS` (true/false) | keepWorkdirs | false |
  * | `VESPID_AGENT_DOCKER_ALLOW_PULL` (true/false) | allowPull | false |
+ * | `VESPID_AGENT_DOCKER_POOL_SIZE` (0 = no warm containers) | poolSize | 0 |
  *
  * The `env` option (where passthrough values come from) is set to the same `env`.
  *
@@ -242,6 +252,7 @@ export function dockerSandboxOptionsFromEnv(env: NodeJS.ProcessEnv): DockerSandb
   set('allowNetwork', bool(env, 'VESPID_AGENT_DOCKER_ALLOW_NETWORK'));
   set('keepWorkdirs', bool(env, 'VESPID_AGENT_KEEP_WORKDIRS'));
   set('allowPull', bool(env, 'VESPID_AGENT_DOCKER_ALLOW_PULL'));
+  set('poolSize', num(env, 'VESPID_AGENT_DOCKER_POOL_SIZE'));
   return o;
 }
 

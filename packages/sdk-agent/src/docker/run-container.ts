@@ -21,8 +21,17 @@ export interface RunOutcome {
 /** Inputs of {@link runContainer}. */
 export interface RunContainerInput {
   readonly docker: Dockerode;
-  /** Contains env values: never logged. */
-  readonly createOptions: Dockerode.ContainerCreateOptions;
+  /**
+   * A cold run: the container to create. Contains env values: never logged. Or a warm run: a
+   * pre-created, never started container and the preamble its launcher reads from stdin (contains env
+   * values and the script: never logged).
+   */
+  readonly target: { createOptions: Dockerode.ContainerCreateOptions } | { container: Dockerode.Container; stdin: Buffer };
+  /**
+   * Removes the finished container. Default: awaited before the outcome is returned. A warm run hands
+   * the removal to the pool, which runs it off the critical path (and waits for it on close).
+   */
+  readonly remove?: (container: Dockerode.Container, id: string) => Promise<void>;
   readonly timeoutMs: number;
   readonly killGraceMs: number;
   readonly outputMaxChars: number;
@@ -43,13 +52,19 @@ const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
  */
 export async function runContainer(input: RunContainerInput): Promise<RunOutcome> {
   const { docker, signal, logger } = input;
-  if (signal.aborted) throw signal.reason;
+  const target = input.target;
+  // A given (warm) container is removed below even when the run never starts.
+  if (signal.aborted && !('container' in target)) throw signal.reason;
   let container: Dockerode.Container;
-  try {
-    container = await docker.createContainer(input.createOptions);
-  } catch (err) {
-    if (engineStatus(err) === 404) throw new DockerSandboxError('DOCKER_IMAGE_NOT_FOUND', 'the sandbox image disappeared before create');
-    throw dockerFailed('create', err);
+  const stdin = 'stdin' in target ? target.stdin : undefined;
+  if ('container' in target) container = target.container;
+  else {
+    try {
+      container = await docker.createContainer(target.createOptions);
+    } catch (err) {
+      if (engineStatus(err) === 404) throw new DockerSandboxError('DOCKER_IMAGE_NOT_FOUND', 'the sandbox image disappeared before create');
+      throw dockerFailed('create', err);
+    }
   }
   const id = container.id.slice(0, 12);
   const waitAbort = new AbortController();
@@ -75,7 +90,11 @@ export async function runContainer(input: RunContainerInput): Promise<RunOutcome
     const stderr = new CappedText(input.outputMaxChars);
     const demux = new DockerDemuxer(stdout, stderr);
     try {
-      stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
+      // A warm container reads its task from stdin: hijack the connection so its write side can be
+      // half-closed (without it, output written after the EOF is lost).
+      stream = (await container.attach(
+        stdin ? { stream: true, stdin: true, stdout: true, stderr: true, hijack: true } : { stream: true, stdout: true, stderr: true },
+      )) as NodeJS.ReadableStream;
     } catch (err) {
       throw dockerFailed('attach', err);
     }
@@ -98,6 +117,8 @@ export async function runContainer(input: RunContainerInput): Promise<RunOutcome
       throw dockerFailed('start', err);
     }
     const startedAt = Date.now();
+    // The launcher blocks on its stdin until the preamble and the EOF arrive.
+    if (stdin) (stream as NodeJS.ReadWriteStream).end(stdin);
     timers.push(setTimeout(() => stop('timeout'), input.timeoutMs));
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) stop('abort');
@@ -129,7 +150,7 @@ export async function runContainer(input: RunContainerInput): Promise<RunOutcome
     for (const t of timers) clearTimeout(t);
     waitAbort.abort();
     (stream as { destroy?: () => void } | undefined)?.destroy?.();
-    await removeContainer(container).catch((err) =>
+    await (input.remove ?? removeContainer)(container, id).catch((err) =>
       logger.warn({ containerId: id, err: String(err) }, 'remove failed; the sweeper will retry'),
     );
   }

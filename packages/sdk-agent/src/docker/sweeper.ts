@@ -18,6 +18,12 @@ export interface SweepInput {
   readonly workdirRoot: string;
   readonly keepWorkdirs: boolean;
   readonly logger: Logger;
+  /**
+   * For this instance's warm (pooled) containers, which carry no deadline label: whether the executor
+   * still holds `id` (idle in its pool, or running a task that is not overdue). One it does not hold
+   * (its removal failed) is swept once older than `graceMs`. Default: all are held.
+   */
+  readonly holdsPooled?: (id: string) => boolean;
 }
 
 /**
@@ -42,7 +48,10 @@ export async function sweepOrphans(input: SweepInput): Promise<number> {
     const ours = labels[LABELS.instance] === input.instanceId;
     const deadline = Number(labels[LABELS.deadline]);
     const overdue = Number.isFinite(deadline) && now > deadline + input.graceMs;
-    if (!(overdue || (input.all && !ours))) continue;
+    // A warm container of ours that we no longer hold (and that is not still being created).
+    const stray =
+      ours && labels[LABELS.pool] !== undefined && !(input.holdsPooled?.(info.Id) ?? true) && now - info.Created * 1000 > input.graceMs;
+    if (!(overdue || stray || (input.all && !ours))) continue;
     try {
       await removeContainer(input.docker.getContainer(info.Id));
     } catch (err) {
