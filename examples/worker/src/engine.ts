@@ -12,7 +12,7 @@ import type { Pool, PoolClient } from '@vespid/example-db';
 import { type NodeOutcome, agentAndDurations, appendEvent, nameDispatchAgent, retryWaitMs } from './events.js';
 import { nodeRequest } from './payloads.js';
 import { isRetryableFailure } from './retry-policy.js';
-import { inTransaction, lockRun, type RunRow } from './runs.js';
+import { inTransaction, loadDsl, lockRun, type RunRow } from './runs.js';
 import { logNodeResult } from './result-log.js';
 
 /** A unit of work on the run queue: continue this run from wherever it stands. */
@@ -96,15 +96,26 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
   const namedAgent = new Set<string>();
 
   // Parsed DSL by published version (versions never change): validating a 50-node DSL on every run
-  // lock was a visible share of a node's CPU. Bounded by clearing, as a hot set refills at once.
+  // lock was a visible share of a node's CPU, and so was reading it: a run whose version is parsed
+  // here is locked without its DSL. Both maps are bounded by clearing, as a hot set refills at once.
   const parsedNodes = new Map<string, WorkflowNode[]>();
-  function nodesOf(run: RunRow): WorkflowNode[] {
+  const versionOfRun = new Map<string, string>();
+
+  /** Locks the run (see lockRun) and returns it with its parsed nodes. */
+  async function lock(tx: PoolClient, runId: string, organizationId: string): Promise<{ run: RunRow; nodes: WorkflowNode[] } | undefined> {
+    const known = versionOfRun.get(runId);
+    const run = await lockRun(tx, runId, organizationId, known !== undefined && parsedNodes.has(known) ? known : undefined);
+    if (!run) return undefined;
+    if (versionOfRun.size >= 10_000) versionOfRun.clear();
+    versionOfRun.set(runId, run.version_id);
     const cached = parsedNodes.get(run.version_id);
-    if (cached) return cached;
-    const nodes = WorkflowDslSchema.parse(run.dsl).nodes;
+    if (cached) return { run, nodes: cached };
+    // Left out because this process knew the version, and the parsed copy was cleared meanwhile.
+    const dsl = run.dsl ?? (await loadDsl(tx, run.version_id));
+    const nodes = WorkflowDslSchema.parse(dsl).nodes;
     if (parsedNodes.size >= 1000) parsedNodes.clear();
     parsedNodes.set(run.version_id, nodes);
-    return nodes;
+    return { run, nodes };
   }
 
   async function finishRun(tx: PoolClient, run: RunRow, status: 'succeeded' | 'failed', error?: ErrorInfo): Promise<void> {
@@ -113,18 +124,20 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
             blocked_request_id = NULL, blocked_node_id = NULL, blocked_attempt = NULL, blocked_timeout_at = NULL`,
       params: [status, error ? JSON.stringify(error) : null],
     });
+    versionOfRun.delete(run.id);
     logger.info({ runId: run.id, status, code: error?.code }, `run ${status}`);
   }
 
   /** Under the run lock: start the run if new, finish it if past the last node, else name the next node. */
   async function nextStep(job: RunJob): Promise<Step> {
     return inTransaction(pool, async (tx) => {
-      const run = await lockRun(tx, job.runId, job.organizationId);
-      if (!run || run.status === 'blocked' || run.status === 'succeeded' || run.status === 'failed') return { kind: 'done' };
+      const locked = await lock(tx, job.runId, job.organizationId);
+      if (!locked) return { kind: 'done' };
+      const { run, nodes } = locked;
+      if (run.status === 'blocked' || run.status === 'succeeded' || run.status === 'failed') return { kind: 'done' };
       if (run.status === 'queued') {
         await appendEvent(tx, run, 'run_started', null, {}, { set: `status = 'running', updated_at = now()` });
       }
-      const nodes = nodesOf(run);
       const node = nodes[run.cursor_node_index];
       if (!node) {
         await finishRun(tx, run, 'succeeded');
@@ -154,10 +167,12 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     dispatch?: { createdAt: number },
     startNext = false,
   ): Promise<{ delayMs: number; next?: NodeStep } | undefined> {
-    const run = await lockRun(tx, where.runId, where.organizationId);
-    if (!run || run.status !== where.expect) return undefined;
+    const locked = await lock(tx, where.runId, where.organizationId);
+    if (!locked) return undefined;
+    const { run, nodes } = locked;
+    if (run.status !== where.expect) return undefined;
     if (where.expect === 'blocked' && run.blocked_request_id !== where.requestId) return undefined;
-    const node = nodesOf(run)[run.cursor_node_index];
+    const node = nodes[run.cursor_node_index];
     if (!node || node.id !== where.nodeId || run.attempt !== where.attempt) return undefined;
 
     const base = { requestId: where.requestId, attempt: where.attempt, ...agentAndDurations(result, dispatch) };
@@ -180,7 +195,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       if (!startNext) return { delayMs: 0 };
       // In the same transaction: finish the run, or start its next node, so the continuation needs no
       // transaction of its own before it runs that node.
-      const following = nodesOf(run)[run.cursor_node_index + 1];
+      const following = nodes[run.cursor_node_index + 1];
       if (!following) {
         await finishRun(tx, run, 'succeeded');
         return undefined;
@@ -370,7 +385,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       while (inProcess.size > 0) await Promise.allSettled([...inProcess]);
     },
     async onBlocked({ cursor, tx }) {
-      const run = await lockRun(tx, cursor.runId, cursor.organizationId);
+      const run = await lockRun(tx, cursor.runId, cursor.organizationId, '*');
       if (run?.status !== 'running') return;
       await appendEvent(
         tx,
