@@ -9,7 +9,7 @@ import type { Executor } from '@vespid/sdk-agent';
 import type { BlockedCursor, ContinuationResult, ContinuationRunner, DispatchedEvent } from '@vespid/sdk-dispatch';
 import { WorkflowDslSchema, type WorkflowNode } from '@vespid/example-api';
 import type { Pool, PoolClient } from '@vespid/example-db';
-import { type NodeOutcome, agentAndDurations, appendEvent, nameDispatchAgent, retryWaitMs } from './events.js';
+import { type NodeOutcome, agentAndDurations, appendEvent, appendEvents, nameDispatchAgent, retryWaitMs } from './events.js';
 import { nodeRequest } from './payloads.js';
 import { isRetryableFailure } from './retry-policy.js';
 import { inTransaction, loadDsl, lockRun, type RunRow } from './runs.js';
@@ -75,6 +75,12 @@ type Step =
  * attempt, so every path that (re)arms the wait — the result callback, the engine loop, the sweeper —
  * adds the same job instead of one each.
  */
+/**
+ * How long the naming of the agent on `node_dispatched` waits for the node's result, which names it
+ * in the same statement as `node_succeeded` (a fast node then costs no update of its own).
+ */
+const NAME_AGENT_AFTER_MS = 100;
+
 const retryStepKey = (nodeId: string, attempt: number) => `retry-${nodeId}-a${attempt}`;
 
 export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
@@ -94,6 +100,18 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
   let draining = false;
   // Requests whose node_dispatched onDispatched already named (in this process): no second update at the result.
   const namedAgent = new Set<string>();
+  // Gateway answers whose naming waits NAME_AGENT_AFTER_MS for the result to name the agent instead.
+  const pendingNames = new Map<string, { timer: NodeJS.Timeout; name: () => Promise<void> }>();
+  async function nameNow(cursor: BlockedCursor, agent: { agentId: string; agentName?: string | undefined }): Promise<void> {
+    try {
+      await nameDispatchAgent(pool, cursor, agent);
+    } catch (err) {
+      logger.warn({ requestId: cursor.requestId, err: (err as Error).message }, 'could not name the agent on node_dispatched');
+      return;
+    }
+    // Bounded: entries leave when the result is applied here; a result applied elsewhere leaves one behind.
+    if (namedAgent.size < 10_000) namedAgent.add(cursor.requestId);
+  }
 
   // Parsed DSL by published version (versions never change): validating a 50-node DSL on every run
   // lock was a visible share of a node's CPU, and so was reading it: a run whose version is parsed
@@ -176,33 +194,35 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     if (!node || node.id !== where.nodeId || run.attempt !== where.attempt) return undefined;
 
     const base = { requestId: where.requestId, attempt: where.attempt, ...agentAndDurations(result, dispatch) };
-    // A node that waited in the gateway's queue learns its agent only now: name it on node_dispatched too.
-    if (where.expect === 'blocked' && !namedAgent.delete(where.requestId)) await nameDispatchAgent(tx, where, result);
+    // Name the agent on node_dispatched unless onDispatched did already (here): a node that waited in
+    // the gateway's queue, or whose result beat the naming, learns its agent only now.
+    const nameAgent = where.expect === 'blocked' && !namedAgent.delete(where.requestId);
     const unblock = 'blocked_request_id = NULL, blocked_node_id = NULL, blocked_attempt = NULL, blocked_timeout_at = NULL';
     if (result.status === 'succeeded') {
-      await appendEvent(
-        tx,
-        run,
-        'node_succeeded',
-        node.id,
-        { ...base, output: result.output ?? null },
-        {
-          set: `status = 'running', cursor_node_index = cursor_node_index + 1, attempt = 0,
-                node_outputs = node_outputs || jsonb_build_object($4::text, $6::jsonb), ${unblock}, updated_at = now()`,
-          params: [JSON.stringify(result.output ?? null)],
-        },
-      );
-      if (!startNext) return { delayMs: 0 };
-      // In the same transaction: finish the run, or start its next node, so the continuation needs no
-      // transaction of its own before it runs that node.
-      const following = nodes[run.cursor_node_index + 1];
-      if (!following) {
-        await finishRun(tx, run, 'succeeded');
+      const succeeded = { type: 'node_succeeded', nodeId: node.id, payload: { ...base, output: result.output ?? null } } as const;
+      const advance = (p: number) => `cursor_node_index = cursor_node_index + 1, attempt = 0,
+                node_outputs = node_outputs || jsonb_build_object($4::text, $${p}::jsonb), ${unblock}, updated_at = now()`;
+      const output = [JSON.stringify(result.output ?? null)];
+      const named = nameAgent ? { requestId: where.requestId, agentId: result.agentId, agentName: result.agentName } : undefined;
+      // With startNext, in the same statement: finish the run, or start its next node, so the
+      // continuation needs no transaction of its own before it runs that node.
+      const following = startNext ? nodes[run.cursor_node_index + 1] : undefined;
+      if (startNext && !following) {
+        await appendEvents(tx, run, [succeeded, { type: 'run_succeeded', nodeId: null, payload: {} }], {
+          set: (p) => `status = 'succeeded', error = NULL, finished_at = now(), ${advance(p)}`,
+          params: output,
+        }, named);
+        versionOfRun.delete(run.id);
+        logger.info({ runId: run.id, status: 'succeeded' }, 'run succeeded');
         return undefined;
       }
-      await appendEvent(tx, run, 'node_started', following.id, { attempt: 0, type: following.type }, undefined, true);
-      return { delayMs: 0, next: { node: following, attempt: 0 } };
+      const started = following
+        ? [{ type: 'node_started', nodeId: following.id, payload: { attempt: 0, type: following.type }, onceForAttempt: true } as const]
+        : [];
+      await appendEvents(tx, run, [succeeded, ...started], { set: (p) => `status = 'running', ${advance(p)}`, params: output }, named);
+      return following ? { delayMs: 0, next: { node: following, attempt: 0 } } : { delayMs: 0 };
     }
+    if (nameAgent) await nameDispatchAgent(tx, where, result);
     const error: ErrorInfo = result.error ?? { code: ErrorCodes.INTERNAL_ERROR, message: 'node failed without an error' };
     const willRetry = isRetryableFailure(error, node) && where.attempt + 1 < options.nodeMaxAttempts;
     await appendEvent(tx, run, 'node_failed', node.id, { ...base, error: { code: error.code, message: error.message }, willRetry });
@@ -382,6 +402,10 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     processRun,
     async drain() {
       draining = true;
+      const names = [...pendingNames.values()];
+      pendingNames.clear();
+      for (const n of names) clearTimeout(n.timer);
+      await Promise.allSettled(names.map((n) => n.name()));
       while (inProcess.size > 0) await Promise.allSettled([...inProcess]);
     },
     async onBlocked({ cursor, tx }) {
@@ -420,11 +444,25 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       pendingAfterCommit.set(cursor.requestId, next);
     },
     async onDispatched({ cursor, agentId, agentName }) {
-      await nameDispatchAgent(pool, cursor, { agentId, agentName });
-      // Bounded: entries leave when the result is applied here; a result applied elsewhere leaves one behind.
-      if (namedAgent.size < 10_000) namedAgent.add(cursor.requestId);
+      // Deferred: most results arrive within milliseconds, and the result's own statement names the
+      // agent then (one round trip less per node); a node still running after NAME_AGENT_AFTER_MS is
+      // named by its own update, as before.
+      if (draining) return nameNow(cursor, { agentId, agentName });
+      if (pendingNames.has(cursor.requestId)) return;
+      const timer = setTimeout(() => {
+        pendingNames.delete(cursor.requestId);
+        void nameNow(cursor, { agentId, agentName });
+      }, NAME_AGENT_AFTER_MS);
+      timer.unref();
+      pendingNames.set(cursor.requestId, { timer, name: () => nameNow(cursor, { agentId, agentName }) });
     },
     onApplied({ cursor, result }) {
+      // The result's transaction named the agent (see applyOutcome): nothing left to name.
+      const pendingName = pendingNames.get(cursor.requestId);
+      if (pendingName) {
+        clearTimeout(pendingName.timer);
+        pendingNames.delete(cursor.requestId);
+      }
       void logNodeResult({ pool, logger }, cursor, result);
       const next = pendingAfterCommit.get(cursor.requestId);
       pendingAfterCommit.delete(cursor.requestId);
