@@ -409,8 +409,9 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       while (inProcess.size > 0) await Promise.allSettled([...inProcess]);
     },
     async onBlocked({ cursor, tx }) {
-      const run = await lockRun(tx, cursor.runId, cursor.organizationId, '*');
-      if (run?.status !== 'running') return;
+      // No separate run lock: the statement's UPDATE takes it, checks the run still runs (else nothing
+      // is appended) and numbers the event under it (see appendEvent).
+      const run = { id: cursor.runId, organization_id: cursor.organizationId };
       await appendEvent(
         tx,
         run,
@@ -421,6 +422,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
           // $4 is the event's node id, the cursor's node.
           set: `status = 'blocked', blocked_request_id = $6, blocked_node_id = $4, blocked_attempt = $7,
                 blocked_timeout_at = to_timestamp($8::double precision / 1000), updated_at = now()`,
+          where: `status = 'running'`,
           params: [cursor.requestId, cursor.attempt, cursor.deadlineAt],
         },
       );

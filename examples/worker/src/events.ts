@@ -14,8 +14,23 @@ export type RunEventType =
   | 'run_failed';
 
 /**
- * Appends one event. Must run in a transaction that already holds the run row lock
- * (`SELECT … FOR UPDATE`): that lock is what makes `max(seq) + 1` safe.
+ * The run's next event seq, as a SET item of an UPDATE of workflow_runs (`$1` = run id): kept in
+ * `last_event_seq` (migration 0009) by the statement that appends the events, under the row lock the
+ * UPDATE takes. Before the run's first worker event, max(seq) (the api's `run_queued`).
+ */
+const bumpSeq = (n: number) =>
+  `last_event_seq = COALESCE(last_event_seq, (SELECT MAX(seq) FROM workflow_run_events WHERE run_id = $1), 0) + ${n}`;
+
+/** Condition that skips an event row `e` when its node already has one of its type for its attempt. */
+const ONCE_FOR_ATTEMPT = `NOT EXISTS (SELECT 1 FROM workflow_run_events x
+   WHERE x.run_id = $1 AND x.type = e.type AND x.node_id = e.node_id AND x.payload->>'attempt' = e.payload->>'attempt')`;
+
+/**
+ * Appends one event, with the run's own change in the same statement (one round trip). The seq
+ * comes from the run row's `last_event_seq`, which the statement's UPDATE bumps under the row lock,
+ * so it is right whether or not the caller locked the run (`SELECT … FOR UPDATE`) first. `runUpdate.set`
+ * is a SET list of workflow_runs whose parameters start at $6; `runUpdate.where` an extra condition on
+ * the run (e.g. its status): when it does not hold, nothing is appended and the result is undefined.
  */
 export async function appendEvent(
   tx: PoolClient,
@@ -23,22 +38,19 @@ export async function appendEvent(
   type: RunEventType,
   nodeId: string | null,
   payload: Record<string, unknown> = {},
-  runUpdate?: { set: string; params?: unknown[] },
+  runUpdate?: { set?: string; where?: string; params?: unknown[] },
   /** Skip the event when this node already has one of this type for `payload.attempt` (the run update still runs). */
   onceForAttempt = false,
 ): Promise<number | undefined> {
-  // The run's own change rides in the same statement (one round trip): `runUpdate.set` is a SET list
-  // of workflow_runs whose parameters start at $6.
   const { rows } = await tx.query<{ seq: number }>(
-    `${runUpdate ? `WITH run_update AS (UPDATE workflow_runs SET ${runUpdate.set} WHERE id = $1) ` : ''}
+    `WITH run_update AS (
+       UPDATE workflow_runs SET ${runUpdate?.set ? `${runUpdate.set}, ` : ''}${bumpSeq(1)}
+        WHERE id = $1 AND organization_id = $2 ${runUpdate?.where ? `AND (${runUpdate.where})` : ''}
+        RETURNING last_event_seq)
      INSERT INTO workflow_run_events (run_id, organization_id, seq, type, node_id, payload)
-     SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5 FROM workflow_run_events WHERE run_id = $1
-     ${
-       onceForAttempt
-         ? `HAVING NOT EXISTS (SELECT 1 FROM workflow_run_events WHERE run_id = $1 AND type = $3 AND node_id = $4
-                                 AND payload->>'attempt' = $5::jsonb->>'attempt')`
-         : ''
-     }
+     SELECT $1, $2, run_update.last_event_seq, e.type, e.node_id, e.payload
+       FROM run_update, (VALUES ($3::text, $4::text, $5::jsonb)) AS e(type, node_id, payload)
+     ${onceForAttempt ? `WHERE ${ONCE_FOR_ATTEMPT}` : ''}
      RETURNING seq`,
     [run.id, run.organization_id, type, nodeId, JSON.stringify(payload), ...(runUpdate?.params ?? [])],
   );
@@ -58,8 +70,9 @@ export interface NewRunEvent {
  * Appends several events (consecutive seqs, in order), the run's own change and, optionally, the
  * agent's name on a `node_dispatched` (as {@link nameDispatchAgent}) in one statement: a remote
  * node's result (`node_succeeded`, then `node_started` of the next node or `run_succeeded`) costs
- * one round trip instead of three. Same lock rule as {@link appendEvent}. `runUpdate.set` gets the
- * number of its first parameter (`$3` is the first event's type, `$4` its node id).
+ * one round trip instead of three. Seqs as in {@link appendEvent} (a skipped once-per-attempt event
+ * leaves a gap). `runUpdate.set` gets the number of its first parameter (`$3` is the first event's
+ * type, `$4` its node id).
  */
 export async function appendEvents(
   tx: PoolClient,
@@ -75,12 +88,16 @@ export async function appendEvents(
     const n = at();
     return `(${i + 1}, $${n - 2}::text, $${n - 1}::text, $${n}::jsonb, ${e.onceForAttempt === true})`;
   });
-  const ctes: string[] = [];
+  let set = bumpSeq(events.length);
   if (runUpdate) {
     const first = at() + 1;
     params.push(...(runUpdate.params ?? []));
-    ctes.push(`run_update AS (UPDATE workflow_runs SET ${runUpdate.set(first)} WHERE id = $1)`);
+    set = `${runUpdate.set(first)}, ${set}`;
   }
+  const ctes = [
+    `run_update AS (UPDATE workflow_runs SET ${set} WHERE id = $1 AND organization_id = $2
+       RETURNING last_event_seq - ${events.length} AS seq)`,
+  ];
   if (nameAgent?.agentId) {
     params.push(JSON.stringify({ agentId: nameAgent.agentId, ...(nameAgent.agentName ? { agentName: nameAgent.agentName } : {}) }));
     params.push(nameAgent.requestId);
@@ -88,15 +105,12 @@ export async function appendEvents(
       WHERE run_id = $1 AND organization_id = $2 AND type = 'node_dispatched' AND payload->>'requestId' = $${at()}
         AND NOT (payload ? 'agentId'))`);
   }
-  ctes.push('last AS (SELECT COALESCE(MAX(seq), 0) AS seq FROM workflow_run_events WHERE run_id = $1)');
   await tx.query(
     `WITH ${ctes.join(',\n')}
      INSERT INTO workflow_run_events (run_id, organization_id, seq, type, node_id, payload)
-     SELECT $1, $2, last.seq + e.ord, e.type, e.node_id, e.payload
-       FROM last, (VALUES ${rows.join(', ')}) AS e(ord, type, node_id, payload, once)
-      WHERE NOT e.once OR NOT EXISTS (
-        SELECT 1 FROM workflow_run_events x
-         WHERE x.run_id = $1 AND x.type = e.type AND x.node_id = e.node_id AND x.payload->>'attempt' = e.payload->>'attempt')`,
+     SELECT $1, $2, run_update.seq + e.ord, e.type, e.node_id, e.payload
+       FROM run_update, (VALUES ${rows.join(', ')}) AS e(ord, type, node_id, payload, once)
+      WHERE NOT e.once OR ${ONCE_FOR_ATTEMPT}`,
     params,
   );
 }
