@@ -175,6 +175,56 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
   }
 
   /**
+   * A node's success in one statement: `node_succeeded` and the run's advance, plus (with `startNext`)
+   * `node_started` of the next node or the run's end, and the agent's name on `node_dispatched` when
+   * not named yet. `guard` is a condition on the run (with its parameters); false when it did not hold.
+   */
+  async function succeed(
+    tx: PoolClient,
+    run: { id: string; organization_id: string },
+    nodes: WorkflowNode[],
+    index: number,
+    where: { nodeId: string; attempt: number; requestId: string; expect: 'running' | 'blocked' },
+    result: NodeOutcome,
+    dispatch: { createdAt: number } | undefined,
+    guard?: { where: (firstParam: number) => string; params: unknown[] },
+    startNext = true,
+  ): Promise<{ delayMs: number; next?: NodeStep } | undefined | false> {
+    const base = { requestId: where.requestId, attempt: where.attempt, ...agentAndDurations(result, dispatch) };
+    const unblock = 'blocked_request_id = NULL, blocked_node_id = NULL, blocked_attempt = NULL, blocked_timeout_at = NULL';
+    const succeeded = { type: 'node_succeeded', nodeId: where.nodeId, payload: { ...base, output: result.output ?? null } } as const;
+    // $4 is node_succeeded's node id; $p the output, then the guard's parameters.
+    const advance = (p: number) => `cursor_node_index = cursor_node_index + 1, attempt = 0,
+              node_outputs = node_outputs || jsonb_build_object($4::text, $${p}::jsonb), ${unblock}, updated_at = now()`;
+    const params = [JSON.stringify(result.output ?? null), ...(guard?.params ?? [])];
+    // Named here unless onDispatched named it already: a node that waited in the gateway's queue, or
+    // whose result came before the naming, learns its agent only now. Checked after the guard held.
+    const mayName = where.expect === 'blocked' && !namedAgent.has(where.requestId);
+    const named = mayName ? { requestId: where.requestId, agentId: result.agentId, agentName: result.agentName } : undefined;
+    // With startNext, in the same statement: finish the run, or start its next node, so the
+    // continuation needs no transaction of its own before it runs that node.
+    const following = startNext ? nodes[index + 1] : undefined;
+    const last = startNext && !following;
+    const events = last
+      ? [succeeded, { type: 'run_succeeded', nodeId: null, payload: {} } as const]
+      : following
+        ? [succeeded, { type: 'node_started', nodeId: following.id, payload: { attempt: 0, type: following.type }, onceForAttempt: true } as const]
+        : [succeeded];
+    const set = last
+      ? (p: number) => `status = 'succeeded', error = NULL, finished_at = now(), ${advance(p)}`
+      : (p: number) => `status = 'running', ${advance(p)}`;
+    const appended = await appendEvents(tx, run, events, { set, params, ...(guard ? { where: guard.where } : {}) }, named);
+    if (appended === 0) return false;
+    namedAgent.delete(where.requestId);
+    if (last) {
+      versionOfRun.delete(run.id);
+      logger.info({ runId: run.id, status: 'succeeded' }, 'run succeeded');
+      return undefined;
+    }
+    return following ? { delayMs: 0, next: { node: following, attempt: 0 } } : { delayMs: 0 };
+  }
+
+  /**
    * Applies a node outcome under the run lock: terminal event, then advance, retry or fail the run.
    * Returns the delay before the run should continue, or undefined when there is nothing to continue.
    */
@@ -185,6 +235,21 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     dispatch?: { createdAt: number },
     startNext = false,
   ): Promise<{ delayMs: number; next?: NodeStep } | undefined> {
+    // A remote node's success in a run whose version this process knows needs no run lock first: the
+    // statement's UPDATE checks what the lock was read for (still blocked on this request, at this
+    // node and attempt). When it matches nothing, the locked path below decides, as for everything else.
+    if (where.expect === 'blocked' && result.status === 'succeeded' && startNext) {
+      const version = versionOfRun.get(where.runId);
+      const known = version === undefined ? undefined : parsedNodes.get(version);
+      const index = known?.findIndex((n) => n.id === where.nodeId) ?? -1;
+      if (known && index >= 0) {
+        const next = await succeed(tx, { id: where.runId, organization_id: where.organizationId }, known, index, where, result, dispatch, {
+          where: (p) => `status = 'blocked' AND blocked_request_id = $${p + 1} AND cursor_node_index = $${p + 2} AND attempt = $${p + 3}`,
+          params: [where.requestId, index, where.attempt],
+        });
+        if (next !== false) return next;
+      }
+    }
     const locked = await lock(tx, where.runId, where.organizationId);
     if (!locked) return undefined;
     const { run, nodes } = locked;
@@ -194,34 +259,14 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     if (!node || node.id !== where.nodeId || run.attempt !== where.attempt) return undefined;
 
     const base = { requestId: where.requestId, attempt: where.attempt, ...agentAndDurations(result, dispatch) };
+    if (result.status === 'succeeded') {
+      const next = await succeed(tx, run, nodes, run.cursor_node_index, where, result, dispatch, undefined, startNext);
+      return next === false ? undefined : next;
+    }
     // Name the agent on node_dispatched unless onDispatched did already (here): a node that waited in
     // the gateway's queue, or whose result beat the naming, learns its agent only now.
     const nameAgent = where.expect === 'blocked' && !namedAgent.delete(where.requestId);
     const unblock = 'blocked_request_id = NULL, blocked_node_id = NULL, blocked_attempt = NULL, blocked_timeout_at = NULL';
-    if (result.status === 'succeeded') {
-      const succeeded = { type: 'node_succeeded', nodeId: node.id, payload: { ...base, output: result.output ?? null } } as const;
-      const advance = (p: number) => `cursor_node_index = cursor_node_index + 1, attempt = 0,
-                node_outputs = node_outputs || jsonb_build_object($4::text, $${p}::jsonb), ${unblock}, updated_at = now()`;
-      const output = [JSON.stringify(result.output ?? null)];
-      const named = nameAgent ? { requestId: where.requestId, agentId: result.agentId, agentName: result.agentName } : undefined;
-      // With startNext, in the same statement: finish the run, or start its next node, so the
-      // continuation needs no transaction of its own before it runs that node.
-      const following = startNext ? nodes[run.cursor_node_index + 1] : undefined;
-      if (startNext && !following) {
-        await appendEvents(tx, run, [succeeded, { type: 'run_succeeded', nodeId: null, payload: {} }], {
-          set: (p) => `status = 'succeeded', error = NULL, finished_at = now(), ${advance(p)}`,
-          params: output,
-        }, named);
-        versionOfRun.delete(run.id);
-        logger.info({ runId: run.id, status: 'succeeded' }, 'run succeeded');
-        return undefined;
-      }
-      const started = following
-        ? [{ type: 'node_started', nodeId: following.id, payload: { attempt: 0, type: following.type }, onceForAttempt: true } as const]
-        : [];
-      await appendEvents(tx, run, [succeeded, ...started], { set: (p) => `status = 'running', ${advance(p)}`, params: output }, named);
-      return following ? { delayMs: 0, next: { node: following, attempt: 0 } } : { delayMs: 0 };
-    }
     if (nameAgent) await nameDispatchAgent(tx, where, result);
     const error: ErrorInfo = result.error ?? { code: ErrorCodes.INTERNAL_ERROR, message: 'node failed without an error' };
     const willRetry = isRetryableFailure(error, node) && where.attempt + 1 < options.nodeMaxAttempts;

@@ -72,15 +72,16 @@ export interface NewRunEvent {
  * node's result (`node_succeeded`, then `node_started` of the next node or `run_succeeded`) costs
  * one round trip instead of three. Seqs as in {@link appendEvent} (a skipped once-per-attempt event
  * leaves a gap). `runUpdate.set` gets the number of its first parameter (`$3` is the first event's
- * type, `$4` its node id).
+ * type, `$4` its node id), and so does `runUpdate.where`, a condition on the run: when it does not
+ * hold, nothing is appended. Returns the number of events appended.
  */
 export async function appendEvents(
   tx: PoolClient,
   run: { id: string; organization_id: string },
   events: readonly NewRunEvent[],
-  runUpdate?: { set: (firstParam: number) => string; params?: unknown[] },
+  runUpdate?: { set: (firstParam: number) => string; where?: (firstParam: number) => string; params?: unknown[] },
   nameAgent?: { requestId: string; agentId?: string | undefined; agentName?: string | undefined },
-): Promise<void> {
+): Promise<number> {
   const params: unknown[] = [run.id, run.organization_id];
   const at = () => params.length; // the number of the parameter pushed last
   const rows = events.map((e, i) => {
@@ -89,13 +90,15 @@ export async function appendEvents(
     return `(${i + 1}, $${n - 2}::text, $${n - 1}::text, $${n}::jsonb, ${e.onceForAttempt === true})`;
   });
   let set = bumpSeq(events.length);
+  let where = '';
   if (runUpdate) {
     const first = at() + 1;
     params.push(...(runUpdate.params ?? []));
     set = `${runUpdate.set(first)}, ${set}`;
+    if (runUpdate.where) where = `AND (${runUpdate.where(first)})`;
   }
   const ctes = [
-    `run_update AS (UPDATE workflow_runs SET ${set} WHERE id = $1 AND organization_id = $2
+    `run_update AS (UPDATE workflow_runs SET ${set} WHERE id = $1 AND organization_id = $2 ${where}
        RETURNING last_event_seq - ${events.length} AS seq)`,
   ];
   if (nameAgent?.agentId) {
@@ -105,7 +108,7 @@ export async function appendEvents(
       WHERE run_id = $1 AND organization_id = $2 AND type = 'node_dispatched' AND payload->>'requestId' = $${at()}
         AND NOT (payload ? 'agentId'))`);
   }
-  await tx.query(
+  const { rowCount } = await tx.query(
     `WITH ${ctes.join(',\n')}
      INSERT INTO workflow_run_events (run_id, organization_id, seq, type, node_id, payload)
      SELECT $1, $2, run_update.seq + e.ord, e.type, e.node_id, e.payload
@@ -113,6 +116,7 @@ export async function appendEvents(
       WHERE NOT e.once OR ${ONCE_FOR_ATTEMPT}`,
     params,
   );
+  return rowCount ?? 0;
 }
 
 /** Whether an event of `type` exists for the node attempt (to keep `node_started` once per attempt). */
