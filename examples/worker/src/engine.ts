@@ -208,7 +208,10 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     const events = last
       ? [succeeded, { type: 'run_succeeded', nodeId: null, payload: {} } as const]
       : following
-        ? [succeeded, { type: 'node_started', nodeId: following.id, payload: { attempt: 0, type: following.type }, onceForAttempt: true } as const]
+        ? [
+            succeeded,
+            { type: 'node_started', nodeId: following.id, payload: { attempt: 0, type: following.type }, onceForAttempt: true } as const,
+          ]
         : [succeeded];
     const set = last
       ? (p: number) => `status = 'succeeded', error = NULL, finished_at = now(), ${advance(p)}`

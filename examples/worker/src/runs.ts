@@ -21,12 +21,7 @@ export interface RunRow {
  * DSL are read: both were sent and JSON-parsed on every lock, twice per remote node. `'*'` leaves
  * the DSL out whatever the version (for callers that only look at the run's state).
  */
-export async function lockRun(
-  tx: PoolClient,
-  runId: string,
-  organizationId: string,
-  knownVersionId?: string,
-): Promise<RunRow | undefined> {
+export async function lockRun(tx: PoolClient, runId: string, organizationId: string, knownVersionId?: string): Promise<RunRow | undefined> {
   const { rows } = await tx.query<RunRow>(
     `SELECT r.id, r.organization_id, r.workflow_id, r.status, r.cursor_node_index,
             r.blocked_request_id, r.attempt, r.version_id,
