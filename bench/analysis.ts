@@ -107,6 +107,53 @@ What limits the rest:
   within one after-run. The same folds would also speed cloud nodes; they were left on the remote
   path only, so the cloud baseline stays today's.
 
+#### w, second round (issue 23, worker23)
+
+Before = ad9f295, after = this branch; \`pnpm bench --only w\` runs on a machine shared with other
+sessions (load average 7–16 on 2 vCPUs throughout, so absolute figures moved by ±30 % between runs;
+compare within a run). Three before runs (one alone, two paired with after runs, sources swapped
+between them) and two paired after runs:
+
+| measure (per remote node) | before (3 runs) | after (2 paired runs) |
+|---|---|---|
+| wall ÷ cloud node, same run | 2.03× / 1.41× / 1.77× | 1.62× / 1.48× |
+| CPU, all processes | 17.6 / 20.1 / 17.6 ms | 17.1 / 16.5 ms |
+| … worker | 6.4 / 6.8 / 6.2 ms | 5.8 / 5.1 ms |
+| … Postgres backends of the worker | 4.5 / 5.4 / 4.7 ms | 3.9 / 3.5 ms |
+| … Redis (whole server) | 0.80 / 0.59 / 0.50 ms | 0.57 / 0.53 ms |
+| … gateway / agent (not changed here) | 3.3–3.7 / 2.6–3.6 ms | 3.6–3.7 / 3.1–3.7 ms |
+| Postgres round trips | 12.15–12.17 (cloud 8.1) | 8.10–8.11 (cloud 8.1) |
+| burst of 50 single-node remote runs | 73 / 32 / 70 runs/s (cloud 150 / 73 / 132) | 59 / 62 runs/s (cloud 103 / 95) |
+
+Levers that paid (each measured by one run after it, so the split is indicative): (1) the run lock
+no longer reads \`node_outputs\` (they grow with every node) nor, when this process holds the version
+parsed, the DSL: worker 6.4 → 5.0 ms in the run after it, cloud nodes got cheaper too; (2) a remote
+node's success is one statement (\`node_succeeded\` + \`node_started\` of the next node or
+\`run_succeeded\`, the run's advance, and the agent's name on \`node_dispatched\`), and the naming from
+the dispatch answer waits 100 ms for that statement instead of an update of its own: round trips
+12.2 → 10.1; (3) events numbered from \`workflow_runs.last_event_seq\` (migration 0009), bumped by the
+appending statement's UPDATE under the row lock, so \`node_dispatched\` needs no run lock first: 10.1 →
+9.1; (4) the success applied without a run lock first when this process knows the run (the UPDATE's
+WHERE checks request, node and attempt; the locked path otherwise): 9.1 → 8.1, Postgres CPU per
+remote node ≈ 4.5–5.4 → 3.5–3.9 ms. (5) The runner sends the request \`block()\` validated without the
+client parsing it again: one zod parse less per node (≈ 0.15 ms in a profile), below this machine's
+noise; kept because it costs nothing.
+
+Targets: CPU per remote node ≈ 16.5–17 ms against ≤ 11.3 — MISS; the worker, Postgres and Redis
+together went from ≈ 11.4–12.8 to ≈ 9.2–10.3 ms, but gateway + agent (≈ 6.5–7.4 ms, other owners) are
+already two thirds of the target. Wall ratio 1.48–1.62× — MISS (≤ 1.3×); round trips now equal a cloud
+node's, so what is left is the extra hops and processes on two busy cores. Burst ≥ 82 runs/s: MISS in
+every run of the day, before and after, because the cloud burst itself ran at 73–150 runs/s under this
+load; the remote/cloud ratio stayed ≈ 0.5–0.65.
+
+What did not pay or was not done: counting Postgres statement time needs pg_stat_statements, which
+the shared server does not preload (not restarted for this); the push message's zod parse and the
+cursor store's \`RETURNING *\` (request JSON parsed back on insert and completion) are in
+sdk-dispatch's redis and postgres modules, outside this issue's files; folding \`run_started\` and the
+first \`node_started\` into one statement (one round trip less per run, what the burst pays) is the
+next small step; a dispatch answer that arrives after the result was applied still schedules a
+naming update that finds nothing to do (≈ 0.01 round trips per node).
+
 ### a, b, f — round trip, throughput, tail latency (owner: sdk-gateway, sdk-agent)
 
 - **Hop count sets the floor of a.** The echo baseline is 2 process wake-ups. A dispatch is at least 8:

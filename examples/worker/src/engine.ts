@@ -9,10 +9,10 @@ import type { Executor } from '@vespid/sdk-agent';
 import type { BlockedCursor, ContinuationResult, ContinuationRunner, DispatchedEvent } from '@vespid/sdk-dispatch';
 import { WorkflowDslSchema, type WorkflowNode } from '@vespid/example-api';
 import type { Pool, PoolClient } from '@vespid/example-db';
-import { type NodeOutcome, agentAndDurations, appendEvent, nameDispatchAgent, retryWaitMs } from './events.js';
+import { type NodeOutcome, agentAndDurations, appendEvent, appendEvents, nameDispatchAgent, retryWaitMs } from './events.js';
 import { nodeRequest } from './payloads.js';
 import { isRetryableFailure } from './retry-policy.js';
-import { inTransaction, lockRun, type RunRow } from './runs.js';
+import { inTransaction, loadDsl, lockRun, type RunRow } from './runs.js';
 import { logNodeResult } from './result-log.js';
 
 /** A unit of work on the run queue: continue this run from wherever it stands. */
@@ -75,6 +75,12 @@ type Step =
  * attempt, so every path that (re)arms the wait — the result callback, the engine loop, the sweeper —
  * adds the same job instead of one each.
  */
+/**
+ * How long the naming of the agent on `node_dispatched` waits for the node's result, which names it
+ * in the same statement as `node_succeeded` (a fast node then costs no update of its own).
+ */
+const NAME_AGENT_AFTER_MS = 100;
+
 const retryStepKey = (nodeId: string, attempt: number) => `retry-${nodeId}-a${attempt}`;
 
 export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
@@ -94,17 +100,40 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
   let draining = false;
   // Requests whose node_dispatched onDispatched already named (in this process): no second update at the result.
   const namedAgent = new Set<string>();
+  // Gateway answers whose naming waits NAME_AGENT_AFTER_MS for the result to name the agent instead.
+  const pendingNames = new Map<string, { timer: NodeJS.Timeout; name: () => Promise<void> }>();
+  async function nameNow(cursor: BlockedCursor, agent: { agentId: string; agentName?: string | undefined }): Promise<void> {
+    try {
+      await nameDispatchAgent(pool, cursor, agent);
+    } catch (err) {
+      logger.warn({ requestId: cursor.requestId, err: (err as Error).message }, 'could not name the agent on node_dispatched');
+      return;
+    }
+    // Bounded: entries leave when the result is applied here; a result applied elsewhere leaves one behind.
+    if (namedAgent.size < 10_000) namedAgent.add(cursor.requestId);
+  }
 
   // Parsed DSL by published version (versions never change): validating a 50-node DSL on every run
-  // lock was a visible share of a node's CPU. Bounded by clearing, as a hot set refills at once.
+  // lock was a visible share of a node's CPU, and so was reading it: a run whose version is parsed
+  // here is locked without its DSL. Both maps are bounded by clearing, as a hot set refills at once.
   const parsedNodes = new Map<string, WorkflowNode[]>();
-  function nodesOf(run: RunRow): WorkflowNode[] {
+  const versionOfRun = new Map<string, string>();
+
+  /** Locks the run (see lockRun) and returns it with its parsed nodes. */
+  async function lock(tx: PoolClient, runId: string, organizationId: string): Promise<{ run: RunRow; nodes: WorkflowNode[] } | undefined> {
+    const known = versionOfRun.get(runId);
+    const run = await lockRun(tx, runId, organizationId, known !== undefined && parsedNodes.has(known) ? known : undefined);
+    if (!run) return undefined;
+    if (versionOfRun.size >= 10_000) versionOfRun.clear();
+    versionOfRun.set(runId, run.version_id);
     const cached = parsedNodes.get(run.version_id);
-    if (cached) return cached;
-    const nodes = WorkflowDslSchema.parse(run.dsl).nodes;
+    if (cached) return { run, nodes: cached };
+    // Left out because this process knew the version, and the parsed copy was cleared meanwhile.
+    const dsl = run.dsl ?? (await loadDsl(tx, run.version_id));
+    const nodes = WorkflowDslSchema.parse(dsl).nodes;
     if (parsedNodes.size >= 1000) parsedNodes.clear();
     parsedNodes.set(run.version_id, nodes);
-    return nodes;
+    return { run, nodes };
   }
 
   async function finishRun(tx: PoolClient, run: RunRow, status: 'succeeded' | 'failed', error?: ErrorInfo): Promise<void> {
@@ -113,18 +142,20 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
             blocked_request_id = NULL, blocked_node_id = NULL, blocked_attempt = NULL, blocked_timeout_at = NULL`,
       params: [status, error ? JSON.stringify(error) : null],
     });
+    versionOfRun.delete(run.id);
     logger.info({ runId: run.id, status, code: error?.code }, `run ${status}`);
   }
 
   /** Under the run lock: start the run if new, finish it if past the last node, else name the next node. */
   async function nextStep(job: RunJob): Promise<Step> {
     return inTransaction(pool, async (tx) => {
-      const run = await lockRun(tx, job.runId, job.organizationId);
-      if (!run || run.status === 'blocked' || run.status === 'succeeded' || run.status === 'failed') return { kind: 'done' };
+      const locked = await lock(tx, job.runId, job.organizationId);
+      if (!locked) return { kind: 'done' };
+      const { run, nodes } = locked;
+      if (run.status === 'blocked' || run.status === 'succeeded' || run.status === 'failed') return { kind: 'done' };
       if (run.status === 'queued') {
         await appendEvent(tx, run, 'run_started', null, {}, { set: `status = 'running', updated_at = now()` });
       }
-      const nodes = nodesOf(run);
       const node = nodes[run.cursor_node_index];
       if (!node) {
         await finishRun(tx, run, 'succeeded');
@@ -144,6 +175,59 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
   }
 
   /**
+   * A node's success in one statement: `node_succeeded` and the run's advance, plus (with `startNext`)
+   * `node_started` of the next node or the run's end, and the agent's name on `node_dispatched` when
+   * not named yet. `guard` is a condition on the run (with its parameters); false when it did not hold.
+   */
+  async function succeed(
+    tx: PoolClient,
+    run: { id: string; organization_id: string },
+    nodes: WorkflowNode[],
+    index: number,
+    where: { nodeId: string; attempt: number; requestId: string; expect: 'running' | 'blocked' },
+    result: NodeOutcome,
+    dispatch: { createdAt: number } | undefined,
+    guard?: { where: (firstParam: number) => string; params: unknown[] },
+    startNext = true,
+  ): Promise<{ delayMs: number; next?: NodeStep } | undefined | false> {
+    const base = { requestId: where.requestId, attempt: where.attempt, ...agentAndDurations(result, dispatch) };
+    const unblock = 'blocked_request_id = NULL, blocked_node_id = NULL, blocked_attempt = NULL, blocked_timeout_at = NULL';
+    const succeeded = { type: 'node_succeeded', nodeId: where.nodeId, payload: { ...base, output: result.output ?? null } } as const;
+    // $4 is node_succeeded's node id; $p the output, then the guard's parameters.
+    const advance = (p: number) => `cursor_node_index = cursor_node_index + 1, attempt = 0,
+              node_outputs = node_outputs || jsonb_build_object($4::text, $${p}::jsonb), ${unblock}, updated_at = now()`;
+    const params = [JSON.stringify(result.output ?? null), ...(guard?.params ?? [])];
+    // Named here unless onDispatched named it already: a node that waited in the gateway's queue, or
+    // whose result came before the naming, learns its agent only now. Checked after the guard held.
+    const mayName = where.expect === 'blocked' && !namedAgent.has(where.requestId);
+    const named = mayName ? { requestId: where.requestId, agentId: result.agentId, agentName: result.agentName } : undefined;
+    // With startNext, in the same statement: finish the run, or start its next node, so the
+    // continuation needs no transaction of its own before it runs that node.
+    const following = startNext ? nodes[index + 1] : undefined;
+    const last = startNext && !following;
+    const events = last
+      ? [succeeded, { type: 'run_succeeded', nodeId: null, payload: {} } as const]
+      : following
+        ? [
+            succeeded,
+            { type: 'node_started', nodeId: following.id, payload: { attempt: 0, type: following.type }, onceForAttempt: true } as const,
+          ]
+        : [succeeded];
+    const set = last
+      ? (p: number) => `status = 'succeeded', error = NULL, finished_at = now(), ${advance(p)}`
+      : (p: number) => `status = 'running', ${advance(p)}`;
+    const appended = await appendEvents(tx, run, events, { set, params, ...(guard ? { where: guard.where } : {}) }, named);
+    if (appended === 0) return false;
+    namedAgent.delete(where.requestId);
+    if (last) {
+      versionOfRun.delete(run.id);
+      logger.info({ runId: run.id, status: 'succeeded' }, 'run succeeded');
+      return undefined;
+    }
+    return following ? { delayMs: 0, next: { node: following, attempt: 0 } } : { delayMs: 0 };
+  }
+
+  /**
    * Applies a node outcome under the run lock: terminal event, then advance, retry or fail the run.
    * Returns the delay before the run should continue, or undefined when there is nothing to continue.
    */
@@ -154,40 +238,39 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     dispatch?: { createdAt: number },
     startNext = false,
   ): Promise<{ delayMs: number; next?: NodeStep } | undefined> {
-    const run = await lockRun(tx, where.runId, where.organizationId);
-    if (!run || run.status !== where.expect) return undefined;
+    // A remote node's success in a run whose version this process knows needs no run lock first: the
+    // statement's UPDATE checks what the lock was read for (still blocked on this request, at this
+    // node and attempt). When it matches nothing, the locked path below decides, as for everything else.
+    if (where.expect === 'blocked' && result.status === 'succeeded' && startNext) {
+      const version = versionOfRun.get(where.runId);
+      const known = version === undefined ? undefined : parsedNodes.get(version);
+      const index = known?.findIndex((n) => n.id === where.nodeId) ?? -1;
+      if (known && index >= 0) {
+        const next = await succeed(tx, { id: where.runId, organization_id: where.organizationId }, known, index, where, result, dispatch, {
+          where: (p) => `status = 'blocked' AND blocked_request_id = $${p + 1} AND cursor_node_index = $${p + 2} AND attempt = $${p + 3}`,
+          params: [where.requestId, index, where.attempt],
+        });
+        if (next !== false) return next;
+      }
+    }
+    const locked = await lock(tx, where.runId, where.organizationId);
+    if (!locked) return undefined;
+    const { run, nodes } = locked;
+    if (run.status !== where.expect) return undefined;
     if (where.expect === 'blocked' && run.blocked_request_id !== where.requestId) return undefined;
-    const node = nodesOf(run)[run.cursor_node_index];
+    const node = nodes[run.cursor_node_index];
     if (!node || node.id !== where.nodeId || run.attempt !== where.attempt) return undefined;
 
     const base = { requestId: where.requestId, attempt: where.attempt, ...agentAndDurations(result, dispatch) };
-    // A node that waited in the gateway's queue learns its agent only now: name it on node_dispatched too.
-    if (where.expect === 'blocked' && !namedAgent.delete(where.requestId)) await nameDispatchAgent(tx, where, result);
-    const unblock = 'blocked_request_id = NULL, blocked_node_id = NULL, blocked_attempt = NULL, blocked_timeout_at = NULL';
     if (result.status === 'succeeded') {
-      await appendEvent(
-        tx,
-        run,
-        'node_succeeded',
-        node.id,
-        { ...base, output: result.output ?? null },
-        {
-          set: `status = 'running', cursor_node_index = cursor_node_index + 1, attempt = 0,
-                node_outputs = node_outputs || jsonb_build_object($4::text, $6::jsonb), ${unblock}, updated_at = now()`,
-          params: [JSON.stringify(result.output ?? null)],
-        },
-      );
-      if (!startNext) return { delayMs: 0 };
-      // In the same transaction: finish the run, or start its next node, so the continuation needs no
-      // transaction of its own before it runs that node.
-      const following = nodesOf(run)[run.cursor_node_index + 1];
-      if (!following) {
-        await finishRun(tx, run, 'succeeded');
-        return undefined;
-      }
-      await appendEvent(tx, run, 'node_started', following.id, { attempt: 0, type: following.type }, undefined, true);
-      return { delayMs: 0, next: { node: following, attempt: 0 } };
+      const next = await succeed(tx, run, nodes, run.cursor_node_index, where, result, dispatch, undefined, startNext);
+      return next === false ? undefined : next;
     }
+    // Name the agent on node_dispatched unless onDispatched did already (here): a node that waited in
+    // the gateway's queue, or whose result beat the naming, learns its agent only now.
+    const nameAgent = where.expect === 'blocked' && !namedAgent.delete(where.requestId);
+    const unblock = 'blocked_request_id = NULL, blocked_node_id = NULL, blocked_attempt = NULL, blocked_timeout_at = NULL';
+    if (nameAgent) await nameDispatchAgent(tx, where, result);
     const error: ErrorInfo = result.error ?? { code: ErrorCodes.INTERNAL_ERROR, message: 'node failed without an error' };
     const willRetry = isRetryableFailure(error, node) && where.attempt + 1 < options.nodeMaxAttempts;
     await appendEvent(tx, run, 'node_failed', node.id, { ...base, error: { code: error.code, message: error.message }, willRetry });
@@ -367,11 +450,16 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     processRun,
     async drain() {
       draining = true;
+      const names = [...pendingNames.values()];
+      pendingNames.clear();
+      for (const n of names) clearTimeout(n.timer);
+      await Promise.allSettled(names.map((n) => n.name()));
       while (inProcess.size > 0) await Promise.allSettled([...inProcess]);
     },
     async onBlocked({ cursor, tx }) {
-      const run = await lockRun(tx, cursor.runId, cursor.organizationId);
-      if (run?.status !== 'running') return;
+      // No separate run lock: the statement's UPDATE takes it, checks the run still runs (else nothing
+      // is appended) and numbers the event under it (see appendEvent).
+      const run = { id: cursor.runId, organization_id: cursor.organizationId };
       await appendEvent(
         tx,
         run,
@@ -382,6 +470,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
           // $4 is the event's node id, the cursor's node.
           set: `status = 'blocked', blocked_request_id = $6, blocked_node_id = $4, blocked_attempt = $7,
                 blocked_timeout_at = to_timestamp($8::double precision / 1000), updated_at = now()`,
+          where: `status = 'running'`,
           params: [cursor.requestId, cursor.attempt, cursor.deadlineAt],
         },
       );
@@ -405,11 +494,25 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       pendingAfterCommit.set(cursor.requestId, next);
     },
     async onDispatched({ cursor, agentId, agentName }) {
-      await nameDispatchAgent(pool, cursor, { agentId, agentName });
-      // Bounded: entries leave when the result is applied here; a result applied elsewhere leaves one behind.
-      if (namedAgent.size < 10_000) namedAgent.add(cursor.requestId);
+      // Deferred: most results arrive within milliseconds, and the result's own statement names the
+      // agent then (one round trip less per node); a node still running after NAME_AGENT_AFTER_MS is
+      // named by its own update, as before.
+      if (draining) return nameNow(cursor, { agentId, agentName });
+      if (pendingNames.has(cursor.requestId)) return;
+      const timer = setTimeout(() => {
+        pendingNames.delete(cursor.requestId);
+        void nameNow(cursor, { agentId, agentName });
+      }, NAME_AGENT_AFTER_MS);
+      timer.unref();
+      pendingNames.set(cursor.requestId, { timer, name: () => nameNow(cursor, { agentId, agentName }) });
     },
     onApplied({ cursor, result }) {
+      // The result's transaction named the agent (see applyOutcome): nothing left to name.
+      const pendingName = pendingNames.get(cursor.requestId);
+      if (pendingName) {
+        clearTimeout(pendingName.timer);
+        pendingNames.delete(cursor.requestId);
+      }
       void logNodeResult({ pool, logger }, cursor, result);
       const next = pendingAfterCommit.get(cursor.requestId);
       pendingAfterCommit.delete(cursor.requestId);

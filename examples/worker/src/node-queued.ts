@@ -19,7 +19,7 @@ export async function recordNodeQueued(
 ): Promise<boolean> {
   const { cursor, position, explanation } = event;
   return inTransaction(pool, async (tx) => {
-    const run = await lockRun(tx, cursor.runId, cursor.organizationId);
+    const run = await lockRun(tx, cursor.runId, cursor.organizationId, '*');
     if (run?.status !== 'blocked' || run.blocked_request_id !== cursor.requestId) return false;
     if (await hasNodeEvent(tx, run.id, 'node_queued', cursor.nodeId, cursor.attempt)) return false;
     await appendEvent(tx, run, 'node_queued', cursor.nodeId, {

@@ -70,7 +70,21 @@ export interface DispatchClient {
 const asyncOutcome = (a: DispatchAsyncResponse): string =>
   a.dispatched ? 'dispatched' : a.queued ? 'queued' : a.cached ? 'cached' : a.inFlight ? 'in_flight' : 'accepted';
 
+/**
+ * Requests this package has just built from a successful `DispatchRequestSchema` parse (the runner's
+ * `block()` validates a node request before it stores the cursor): the client sends them without
+ * parsing them a second time. Internal, never exported from the package.
+ */
+const validated = new WeakSet<object>();
+
+/** Marks a request that came out of `DispatchRequestSchema` unchanged (see `validated`). */
+export function asValidatedRequest(request: DispatchRequest): DispatchRequest {
+  validated.add(request);
+  return request;
+}
+
 function validRequest(input: DispatchRequestInput): DispatchRequest {
+  if (validated.has(input)) return input as DispatchRequest;
   const parsed = DispatchRequestSchema.safeParse(input);
   if (!parsed.success) {
     // Paths and messages only, never values, so a secret cannot leak through them.

@@ -1,4 +1,12 @@
-import { DispatchRequestSchema, type StoredResult, type TraceContext, TypedEvents, noopLogger } from '@vespid/protocol';
+import {
+  type DispatchRequest,
+  DispatchRequestSchema,
+  type StoredResult,
+  type TraceContext,
+  TypedEvents,
+  noopLogger,
+} from '@vespid/protocol';
+import { asValidatedRequest } from '../client/dispatch-client.js';
 import { DispatchError } from '../errors.js';
 import { inProcessQueue } from '../queue/in-process-queue.js';
 import type { ContinuationQueue, ContinuationStep } from '../queue/queue.js';
@@ -180,19 +188,21 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
   }
 
   /** Sends the request; a definitive refusal becomes the node's failed result. Returns false when it should be retried. */
-  async function send(cursor: BlockedCursor, secret: string | undefined): Promise<boolean> {
+  async function send(cursor: BlockedCursor, secret: string | undefined, validRequest?: DispatchRequest): Promise<boolean> {
     try {
-      const answer = await client.dispatchAsync({
-        organizationId: cursor.organizationId,
-        requestId: cursor.requestId,
-        kind: cursor.request.kind,
-        payload: cursor.request.payload,
-        ...(secret === undefined ? {} : { secret }),
-        ...(cursor.request.selector ? { selector: cursor.request.selector } : {}),
-        timeoutMs: cursor.request.timeoutMs,
-        ...(cursor.request.queueTimeoutMs ? { queueTimeoutMs: cursor.request.queueTimeoutMs } : {}),
-        ...(cursor.request.trace ? { trace: cursor.request.trace } : {}),
-      });
+      const answer = await client.dispatchAsync(
+        validRequest ?? {
+          organizationId: cursor.organizationId,
+          requestId: cursor.requestId,
+          kind: cursor.request.kind,
+          payload: cursor.request.payload,
+          ...(secret === undefined ? {} : { secret }),
+          ...(cursor.request.selector ? { selector: cursor.request.selector } : {}),
+          timeoutMs: cursor.request.timeoutMs,
+          ...(cursor.request.queueTimeoutMs ? { queueTimeoutMs: cursor.request.queueTimeoutMs } : {}),
+          ...(cursor.request.trace ? { trace: cursor.request.trace } : {}),
+        },
+      );
       if (answer.queued) {
         // Left undispatched on purpose: each poll re-dispatches the same id (never queued twice), which
         // rebuilds a queue lost with a gateway replica. The first answer that is not `queued` marks it.
@@ -361,7 +371,9 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
     watched.set(requestId, local);
     dispatching.add(requestId);
     try {
-      await send(cursor, input.secret);
+      // The request block() parsed, sent as it is (the client does not parse it again); with a trace
+      // context the request is rebuilt from the cursor and parsed by the client as usual.
+      await send(cursor, input.secret, trace ? undefined : asValidatedRequest(parsed.data));
     } finally {
       dispatching.delete(requestId);
     }
