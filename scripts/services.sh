@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure the services the integration tests need are up on this machine: Postgres, Redis and a
-# Docker engine. Starts what is installed but stopped; installs Debian's docker.io when no engine
+# Docker engine, plus a local Redis Cluster (scripts/redis-cluster.sh). Starts what is installed but stopped; installs Debian's docker.io when no engine
 # exists. Safe to run repeatedly. Prints the env to use (DATABASE_URL, REDIS_URL).
 set -euo pipefail
 
@@ -53,5 +53,11 @@ if ! docker_up; then
   wait_for dockerd docker_up
 fi
 
+# Redis Cluster (3 masters + 3 replicas on 7000-7005) for the cluster-mode tests; idempotent.
+if [ -z "${REDIS_CLUSTER_NODES:-}" ] && command -v redis-server >/dev/null 2>&1; then
+  REDIS_CLUSTER_NODES=$(bash "$(dirname "$0")/redis-cluster.sh" | sed -n 's/^export REDIS_CLUSTER_NODES=//p') || log "Redis Cluster did not come up"
+fi
+
 echo "export DATABASE_URL=$DATABASE_URL"
 echo "export REDIS_URL=$REDIS_URL"
+if [ -n "${REDIS_CLUSTER_NODES:-}" ]; then echo "export REDIS_CLUSTER_NODES=$REDIS_CLUSTER_NODES"; fi

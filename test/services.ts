@@ -6,10 +6,13 @@
 import { Socket, connect } from 'node:net';
 import { describe } from 'vitest';
 
-export type Service = 'postgres' | 'redis' | 'docker';
+export type Service = 'postgres' | 'redis' | 'redis-cluster' | 'docker';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** Seed nodes of the test Redis Cluster (`scripts/redis-cluster.sh`), comma-separated `host:port`. */
+export const REDIS_CLUSTER_NODES =
+  process.env.REDIS_CLUSTER_NODES ?? '127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003,127.0.0.1:7004,127.0.0.1:7005';
 export const DOCKER_SOCKET = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
 
 function tcpReachable(url: string, defaultPort: number): Promise<boolean> {
@@ -48,12 +51,20 @@ const cache = new Map<Service, Promise<boolean>>();
 export async function serviceAvailable(service: Service): Promise<boolean> {
   let p = cache.get(service);
   if (!p) {
-    p = service === 'postgres' ? tcpReachable(DATABASE_URL, 5432) : service === 'redis' ? tcpReachable(REDIS_URL, 6379) : dockerReachable();
+    p =
+      service === 'postgres'
+        ? tcpReachable(DATABASE_URL, 5432)
+        : service === 'redis'
+          ? tcpReachable(REDIS_URL, 6379)
+          : service === 'redis-cluster'
+            ? tcpReachable(`redis://${REDIS_CLUSTER_NODES.split(',')[0]}`, 7000)
+            : dockerReachable();
     cache.set(service, p);
   }
   const ok = await p;
   if (!ok && process.env.CI) {
-    throw new Error(`${service} is required under CI=true but is not reachable (see README: "Services for the integration tests")`);
+    const hint = service === 'redis-cluster' ? 'bash scripts/redis-cluster.sh' : 'see README: "Services for the integration tests"';
+    throw new Error(`${service} is required under CI=true but is not reachable (${hint})`);
   }
   return ok;
 }

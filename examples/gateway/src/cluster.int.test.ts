@@ -154,7 +154,7 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
 
   /** The replica each agent is registered on (null = not present). */
   async function presence(keyPrefix: string): Promise<Array<string | null>> {
-    return Promise.all(agentIds.map((id) => redis.hget(`${keyPrefix}a:${id}`, 'r')));
+    return Promise.all(agentIds.map((id) => redis.hget(`${keyPrefix}a:{${ORG}}:${id}`, 'r')));
   }
 
   async function call(r: Replica, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
@@ -366,13 +366,13 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
     expect(kept.length).toBeGreaterThan(0);
     second.child.kill('SIGKILL');
     await Promise.all(agents.filter((_, i) => gone.includes(agentIds[i]!)).map((a) => a.close({ timeoutMs: 500 })));
-    await waitFor(async () => (await Promise.all(gone.map((id) => redis.exists(`${keyPrefix}a:${id}`)))).every((n) => n === 0), {
+    await waitFor(async () => (await Promise.all(gone.map((id) => redis.exists(`${keyPrefix}a:{${ORG}}:${id}`)))).every((n) => n === 0), {
       what: 'dead presence expired',
       timeoutMs: 10_000,
     });
     // The live replica keeps refreshing its own agents: each kept entry's TTL is seen rising again
     // (a refresh, not a fixed pause), and the entry still names that replica.
-    const ttls = async () => Promise.all(kept.map((id) => redis.pttl(`${keyPrefix}a:${id}`)));
+    const ttls = async () => Promise.all(kept.map((id) => redis.pttl(`${keyPrefix}a:{${ORG}}:${id}`)));
     const lowest = await ttls();
     const refreshed = new Set<number>();
     await waitFor(
@@ -385,7 +385,9 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
       },
       { what: 'kept presence refreshed', timeoutMs: 10_000, intervalMs: 50 },
     );
-    expect(await Promise.all(kept.map((id) => redis.hget(`${keyPrefix}a:${id}`, 'r')))).toEqual(kept.map(() => replicas[0]!.replicaId));
+    expect(await Promise.all(kept.map((id) => redis.hget(`${keyPrefix}a:{${ORG}}:${id}`, 'r')))).toEqual(
+      kept.map(() => replicas[0]!.replicaId),
+    );
   });
 
   it('queued dispatch: requests queued on a replica killed with -9 are recovered by their repeat (same id) on another replica and each runs once', async () => {

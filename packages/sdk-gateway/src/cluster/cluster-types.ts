@@ -86,7 +86,7 @@ export interface ForwardedExecute {
  * may have been sent, so it must not be sent again).
  * @example
  * ```ts
- * if ((await cluster.forward(replicaId, msg)) === 'unreachable') await cluster.forget(agentId, replicaId);
+ * if ((await cluster.forward(replicaId, msg)) === 'unreachable') await cluster.forget(agentId, replicaId, organizationId);
  * ```
  */
 export type ForwardOutcome = 'accepted' | 'refused' | 'unreachable' | 'unknown';
@@ -143,7 +143,7 @@ export interface GatewayCluster {
   /** Publishes (or refreshes) a local ready session. */
   register(presence: AgentPresence): Promise<void>;
   /** Withdraws a local session, unless the agent has since registered another session. */
-  unregister(agentId: string, sessionId: string): Promise<void>;
+  unregister(agentId: string, sessionId: string, organizationId: string): Promise<void>;
   /** Selects an agent cluster-wide and reserves one in-flight slot on it (and on the org quota). */
   reserve(request: ReserveRequest): Promise<ReserveOutcome>;
   /** Frees the slot of a request. Idempotent: any replica may call it, any number of times. */
@@ -155,11 +155,11 @@ export interface GatewayCluster {
   /** Tells the origin replica that a result was stored. */
   notifySettled(replicaId: string, result: StoredResult): Promise<void>;
   /** Where an agent is connected now, or null. */
-  locate(agentId: string): Promise<{ replicaId: string; sessionId: string } | null>;
+  locate(agentId: string, organizationId: string): Promise<{ replicaId: string; sessionId: string } | null>;
   /** Whether a replica is alive (listening on the bus). */
   isAlive(replicaId: string): Promise<boolean>;
   /** Removes the presence of an agent held by a replica that no longer answers. */
-  forget(agentId: string, replicaId: string): Promise<void>;
+  forget(agentId: string, replicaId: string, organizationId: string): Promise<void>;
   /**
    * Queued dispatch, cluster-wide index (optional: without it a clustered gateway does not queue). Adds
    * the request to the organization's FIFO in the cluster with this replica as its origin (the replica

@@ -50,7 +50,7 @@ export class ClusterDispatch {
       { requestId: req.requestId, agentId: entry.agentId, from: record.replicaId },
       'adopted a request of a dead replica',
     );
-    const at = await c.locate(entry.agentId);
+    const at = await c.locate(entry.agentId, entry.organizationId);
     // Not connected anywhere yet: its registration announces it and redeliverTo() runs then.
     if (at) await this.redeliver(entry, at.replicaId);
   }
@@ -61,7 +61,7 @@ export class ClusterDispatch {
    */
   private recheck(entry: InFlight): void {
     const c = this.deps.cluster;
-    c.locate(entry.agentId!)
+    c.locate(entry.agentId!, entry.organizationId)
       .then((at) => (at && at.replicaId !== entry.replicaId ? this.redeliver(entry, at.replicaId) : undefined))
       .catch((err: unknown) => this.deps.logger.warn({ requestId: entry.requestId, err: errText(err) }, 'redelivery failed'));
   }

@@ -90,7 +90,7 @@ export async function routeInCluster(deps: ClusterRouteDeps, req: DispatchReques
       if (s && s.state === 'ready' && s.organizationId === req.organizationId && s.send(executeFrame(req)))
         return { agentId: r.agentId, replicaId: r.replicaId, session: s };
       await cluster.release(slot);
-      await cluster.unregister(r.agentId, r.sessionId);
+      await cluster.unregister(r.agentId, r.sessionId, req.organizationId);
       continue;
     }
     const message: ForwardedExecute = {
@@ -111,7 +111,7 @@ export async function routeInCluster(deps: ClusterRouteDeps, req: DispatchReques
       return { agentId: r.agentId, replicaId: r.replicaId, session: null, uncertain: true };
     }
     await cluster.release(slot);
-    if (outcome === 'unreachable') await cluster.forget(r.agentId, r.replicaId);
+    if (outcome === 'unreachable') await cluster.forget(r.agentId, r.replicaId, req.organizationId);
     logger.debug({ requestId: req.requestId, agentId: r.agentId, replicaId: r.replicaId, outcome }, 'forward failed: selecting again');
   }
   throw new GatewayError(

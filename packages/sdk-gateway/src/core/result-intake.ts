@@ -80,7 +80,7 @@ export class ResultIntake {
       // and in cluster mode withdraw its presence so that no other replica selects it either.
       markDraining(registry, session);
       this.deps.cluster
-        ?.unregister(session.agentId, session.sessionId)
+        ?.unregister(session.agentId, session.sessionId, session.organizationId)
         .catch((err: unknown) => logger.warn({ ...log, err: errText(err) }, 'could not withdraw agent presence'));
       logger.info(log, 'agent is shutting down; no longer selected');
     }

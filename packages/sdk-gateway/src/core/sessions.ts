@@ -284,7 +284,7 @@ export class SessionManager {
   /** Cluster mode: withdraws the presence, unless the agent has registered a newer session since. */
   private withdraw(s: Session): void {
     this.deps.cluster
-      ?.unregister(s.agentId, s.sessionId)
+      ?.unregister(s.agentId, s.sessionId, s.organizationId)
       .catch((err: unknown) => this.deps.logger.warn({ agentId: s.agentId, err: errText(err) }, 'could not withdraw agent presence'));
   }
 

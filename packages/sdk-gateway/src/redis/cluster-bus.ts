@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Logger, StoredResultSchema, parseJsonSafe, formatZodIssues } from '@vespid/protocol';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ClusterHooks, ForwardOutcome, ForwardedExecute } from '../cluster/cluster-types.js';
 
@@ -22,12 +22,16 @@ const MessageSchema = z.discriminatedUnion('t', [
   z.object({ t: z.literal('a'), id: z.string(), ok: z.boolean() }),
   z.object({ t: z.literal('c'), requestId: z.string(), agentId: z.string(), reason: z.string() }),
   z.object({ t: z.literal('s'), r: StoredResultSchema }),
+  // A liveness probe: counted by the publish, ignored by the receiver.
+  z.object({ t: z.literal('p') }),
 ]);
 
 type BusMessage = z.infer<typeof MessageSchema>;
 
 interface Deps {
-  redis: Redis;
+  redis: Redis | Cluster;
+  /** Redis Cluster: the per-replica channels are sharded (SPUBLISH/SSUBSCRIBE); the broadcasts stay classic. */
+  sharded: boolean;
   channelPrefix: string;
   movedChannel: string;
   /** Queued dispatch: broadcasts of organizations that got capacity while requests of them wait. */
@@ -41,11 +45,13 @@ interface Deps {
 /**
  * Replica-to-replica messages over Redis pub/sub: one channel per replica. Pub/sub rather than a stream
  * because a forwarded execute may carry the request's secret, which must never be stored; PUBLISH also
- * says how many replicas listen, so a dead target is known at once (0) instead of after a timeout.
+ * says how many replicas listen, so a dead target is known at once (0) instead of after a timeout. On
+ * Redis Cluster the per-replica channel is a sharded channel: a message goes to the one shard that owns
+ * the channel instead of to every node, and SPUBLISH counts that shard's listeners just the same.
  */
 export class ClusterBus {
   private readonly pending = new Map<string, { resolve: (o: ForwardOutcome) => void; timer: NodeJS.Timeout }>();
-  private sub: Redis | null = null;
+  private sub: Redis | Cluster | null = null;
   private seq = 0;
   private readonly nonce = randomBytes(4).toString('hex');
 
@@ -56,7 +62,9 @@ export class ClusterBus {
   }
 
   async start(): Promise<void> {
-    const sub = this.deps.redis.duplicate();
+    const { redis, sharded } = this.deps;
+    // ioredis keeps one subscriber connection per shard (and re-subscribes after a failover) when asked to.
+    const sub = sharded ? (redis as Cluster).duplicate([], { shardedSubscribers: true }) : (redis as Redis).duplicate();
     sub.on('error', (err: Error) => this.deps.logger.warn({ err: err.message }, 'cluster subscriber error'));
     sub.on('message', (channel: string, text: string) => {
       if (channel === this.deps.movedChannel) this.moved(text);
@@ -64,11 +72,22 @@ export class ClusterBus {
       else this.receive(text);
     });
     this.sub = sub;
-    await sub.subscribe(this.channel(this.deps.replicaId), this.deps.movedChannel, this.deps.capacityChannel);
+    if (sharded) {
+      sub.on('smessage', (_channel: string, text: string) => this.receive(text));
+      await sub.ssubscribe(this.channel(this.deps.replicaId));
+      await sub.subscribe(this.deps.movedChannel, this.deps.capacityChannel);
+    } else await sub.subscribe(this.channel(this.deps.replicaId), this.deps.movedChannel, this.deps.capacityChannel);
   }
 
   async send(target: string, message: BusMessage): Promise<number> {
-    return this.deps.redis.publish(this.channel(target), JSON.stringify(message));
+    const text = JSON.stringify(message);
+    const channel = this.channel(target);
+    return this.deps.sharded ? Number(await this.deps.redis.spublish(channel, text)) : this.deps.redis.publish(channel, text);
+  }
+
+  /** How many replicas listen on `target`'s channel (0: it is gone). */
+  probe(target: string): Promise<number> {
+    return this.send(target, { t: 'p' });
   }
 
   /** Publishes an execute to its owner and waits for the acknowledgement (bounded by ackTimeoutMs). */
@@ -160,6 +179,8 @@ export class ClusterBus {
         return;
       case 's':
         hooks?.settled(msg.r);
+        return;
+      case 'p':
         return;
       default: {
         // Exhaustive: a message kind added to the bus fails to compile here until it is handled.

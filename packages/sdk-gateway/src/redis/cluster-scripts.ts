@@ -2,24 +2,28 @@
  * Lua scripts of the Redis cluster mode. Each runs atomically inside Redis, which is what makes a
  * selection and its in-flight reservation one step for every replica at once (no home-made locking).
  *
- * Layout under the prefix P:
- * - `P a:<agentId>` hash: r replica, s session, o org, m maxInFlight, k `|kinds|`, c `*` or `|connectors|`,
+ * Layout under the prefix P; every key of one organization carries the hash tag `{<org>}`, so on Redis
+ * Cluster one org's presence, pools, reservations, sequence and queue (queue-scripts.ts) live in one slot:
+ * - `P a:{<org>}:<agentId>` hash: r replica, s session, o org, m maxInFlight, k `|kinds|`, c `*` or `|connectors|`,
  *   t `|tags|`, p newline-separated pool keys. PEXPIREd; the owning replica refreshes it.
- * - `P pk:<org>:<kind>` and `P pt:<org>:<tag>`: zsets of agent ids scored by a global dispatch sequence,
- *   so ZRANGE gives least-recently-used first (round robin and LRU tie-break, cluster-wide).
- * - `P i:<agentId>` / `P oi:<org>`: zsets of in-flight request ids scored by their deadline, so a slot whose
- *   release was lost (both replicas died) frees itself at the deadline.
- * - `P seq`: the dispatch sequence.
+ * - `P pk:{<org>}:<kind>` and `P pt:{<org>}:<tag>`: zsets of agent ids scored by the org's dispatch
+ *   sequence, so ZRANGE gives least-recently-used first (round robin and LRU tie-break, cluster-wide).
+ * - `P i:{<org>}:<agentId>` / `P oi:{<org>}`: zsets of in-flight request ids scored by their deadline, so a
+ *   slot whose release was lost (both replicas died) frees itself at the deadline.
+ * - `P seq:{<org>}`: the org's dispatch sequence.
  *
- * Keys are derived inside the scripts, so this targets standalone Redis (or Sentinel), not Redis Cluster.
+ * Each script gets one key of the org in KEYS[1] (which is how a Redis Cluster client routes it to the
+ * slot's master) and derives the others from the prefix and the org, all in that same slot.
  */
 
-// ARGV: P, agentId, replica, session, org, max, kinds, connectors, tags, ttlMs, newline-joined pools, now.
-// When the agent has requests in flight, announces it on P..'moved' so their origins redeliver.
+// KEYS: the agent's hash. ARGV: P, agentId, replica, session, org, max, kinds, connectors, tags, ttlMs,
+// newline-joined pools, now. When the agent has requests in flight, announces it on P..'moved' (a classic,
+// cluster-wide broadcast) so their origins redeliver.
 export const REGISTER_SCRIPT = `
 local P = ARGV[1]
 local id = ARGV[2]
-local h = P .. 'a:' .. id
+local O = '{' .. ARGV[5] .. '}:'
+local h = KEYS[1]
 local newPools = {}
 for key in string.gmatch(ARGV[11], '[^\\n]+') do newPools[key] = true end
 local old = redis.call('HGET', h, 'p')
@@ -30,18 +34,18 @@ if old then
 end
 redis.call('HSET', h, 'r', ARGV[3], 's', ARGV[4], 'o', ARGV[5], 'm', ARGV[6], 'k', ARGV[7], 'c', ARGV[8], 't', ARGV[9], 'p', ARGV[11])
 redis.call('PEXPIRE', h, ARGV[10])
-local seq = redis.call('INCR', P .. 'seq')
+local seq = redis.call('INCR', P .. 'seq:' .. O)
 for key in pairs(newPools) do redis.call('ZADD', key, 'NX', seq, id) end
-local ik = P .. 'i:' .. id
+local ik = P .. 'i:' .. O .. id
 redis.call('ZREMRANGEBYSCORE', ik, '-inf', ARGV[12])
 if redis.call('ZCARD', ik) > 0 then redis.call('PUBLISH', P .. 'moved', id .. '\\n' .. ARGV[3]) end
 return 1`;
 
-// ARGV: P, agentId, field ('s' or 'r'), expected value. Removes the presence only if it is still that one.
+// KEYS: the agent's hash. ARGV: P, agentId, field ('s' or 'r'), expected value. Removes the presence only
+// if it is still that one.
 export const UNREGISTER_SCRIPT = `
-local P = ARGV[1]
 local id = ARGV[2]
-local h = P .. 'a:' .. id
+local h = KEYS[1]
 if redis.call('HGET', h, ARGV[3]) ~= ARGV[4] then return 0 end
 local pools = redis.call('HGET', h, 'p')
 if pools then
@@ -50,7 +54,7 @@ end
 redis.call('DEL', h)
 return 1`;
 
-// ARGV: P, now, strategy ('lil'|'rr'), pool key ('' when an agent id is given), org, kind, connector or '',
+// KEYS: the org's in-flight zset (P oi:{org}). ARGV: P, now, strategy ('lil'|'rr'), pool key ('' when an agent id is given), org, kind, connector or '',
 // tag or '', agentId or '', requestId, deadline, quota (0 = none), scanLimit, chunk
 // Returns {'ok', agentId, replica, session} | {'none'} | {'quota'}
 // check() is the eligibility filter of selection/candidates.ts (exclusionOf) over the published presence;
@@ -64,19 +68,20 @@ local pool = ARGV[4]
 local org, kind, conn, tag, wanted = ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local requestId, deadline, quota = ARGV[10], tonumber(ARGV[11]), tonumber(ARGV[12])
 local scanLimit, chunk = tonumber(ARGV[13]), tonumber(ARGV[14])
-local orgKey = P .. 'oi:' .. org
+local O = '{' .. org .. '}:'
+local orgKey = KEYS[1]
 if quota > 0 then
   redis.call('ZREMRANGEBYSCORE', orgKey, '-inf', now)
   if redis.call('ZCARD', orgKey) >= quota then return {'quota'} end
 end
 -- returns fields and in-flight count of an eligible agent, or nil; second value true when it is gone
 local function check(id)
-  local f = redis.call('HMGET', P .. 'a:' .. id, 'r', 's', 'o', 'm', 'k', 'c', 't')
+  local f = redis.call('HMGET', P .. 'a:' .. O .. id, 'r', 's', 'o', 'm', 'k', 'c', 't')
   if not f[1] then return nil, nil, true end
   if f[3] ~= org or not string.find(f[5], '|' .. kind .. '|', 1, true) then return nil end
   if conn ~= '' and f[6] ~= '*' and not string.find(f[6], '|' .. conn .. '|', 1, true) then return nil end
   if tag ~= '' and not string.find(f[7], '|' .. tag .. '|', 1, true) then return nil end
-  local ik = P .. 'i:' .. id
+  local ik = P .. 'i:' .. O .. id
   redis.call('ZREMRANGEBYSCORE', ik, '-inf', now)
   local n = redis.call('ZCARD', ik)
   if n >= tonumber(f[4]) then return nil end
@@ -121,10 +126,10 @@ local function hold(key)
   local ttl = redis.call('PTTL', key)
   if ttl < 0 or now + ttl < deadline + 60000 then redis.call('PEXPIREAT', key, deadline + 60000) end
 end
-hold(P .. 'i:' .. bestId)
+hold(P .. 'i:' .. O .. bestId)
 if quota > 0 then hold(orgKey) end
-local seq = redis.call('INCR', P .. 'seq')
-local pools = redis.call('HGET', P .. 'a:' .. bestId, 'p')
+local seq = redis.call('INCR', P .. 'seq:' .. O)
+local pools = redis.call('HGET', P .. 'a:' .. O .. bestId, 'p')
 if pools then
   for key in string.gmatch(pools, '[^\\n]+') do redis.call('ZADD', key, 'XX', seq, bestId) end
 end

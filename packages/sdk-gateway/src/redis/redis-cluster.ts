@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Logger, type StoredResult, noopLogger, formatZodIssues } from '@vespid/protocol';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 import type { AgentPresence, ClusterHooks, ForwardedExecute, GatewayCluster } from '../cluster/cluster-types.js';
 import { ClusterBus } from './cluster-bus.js';
@@ -9,9 +9,9 @@ import { REGISTER_SCRIPT, RESERVE_SCRIPT, UNREGISTER_SCRIPT } from './cluster-sc
 import { CAPACITY_SCRIPT, CLAIM_SCRIPT, ENQUEUE_SCRIPT, REQUEUE_SCRIPT } from './queue-scripts.js';
 
 const OptionsSchema = z.object({
-  redis: z.custom<Redis>(
+  redis: z.custom<Redis | Cluster>(
     (v) => !!v && typeof (v as Redis).evalsha === 'function' && typeof (v as Redis).duplicate === 'function',
-    'redis must be an ioredis client',
+    'redis must be an ioredis client (Redis or Cluster)',
   ),
   replicaId: z
     .string()
@@ -61,12 +61,18 @@ const CHUNK = 64;
 const list = (items: readonly string[]) => `|${items.join('|')}|`;
 
 /**
- * Cluster mode for several gateway replicas sharing one Redis (standalone or Sentinel). Agent presence
+ * Cluster mode for several gateway replicas sharing one Redis: standalone, Sentinel or a Redis Cluster
+ * (pass an ioredis `Cluster`; see `redisClientFromEnv`). Agent presence
  * and capacity live in Redis; selection plus in-flight reservation is one Lua script, so round robin,
  * least-in-flight and `maxInFlight` hold cluster-wide; a dispatch accepted by one replica for an agent
  * connected to another is forwarded over pub/sub with an acknowledgement; presence entries expire
  * `presenceTtlMs` after their replica stops refreshing them (it died). `orgMaxInFlight` caps each
  * organization's in-flight requests across all replicas (`RATE_LIMITED` beyond it).
+ *
+ * On Redis Cluster every key of one organization carries the hash tag `{<org>}` (its presence, pools,
+ * reservations and queue share one slot, and each Lua script touches that slot only), and the
+ * replica-to-replica messages use sharded pub/sub (`SPUBLISH`/`SSUBSCRIBE`, Redis 7+) on the channel of
+ * the target replica; the two broadcasts (an agent moved, capacity for a queue) stay classic pub/sub.
  *
  * Pass it to `createGateway({ cluster })` with a shared result store (`redisResultStore`), and
  * `await gateway.start()` (which starts the cluster) before accepting traffic. `gateway.close()` drains
@@ -89,6 +95,7 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
   if (!parsed.success) throw new TypeError(`invalid redisCluster options: ${formatZodIssues(parsed.error)}`);
   const o = parsed.data;
   const { redis, logger } = o;
+  const onCluster = (redis as Cluster).isCluster === true;
   const P = o.keyPrefix;
   const replicaId =
     o.replicaId ??
@@ -107,7 +114,7 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
   let draining = false;
   let closed = false;
 
-  const run = async (name: keyof typeof SCRIPTS, args: Array<string | number>, keys: string[] = []): Promise<unknown> => {
+  const run = async (name: keyof typeof SCRIPTS, args: Array<string | number>, keys: string[]): Promise<unknown> => {
     try {
       // EVALSHA sends 40 bytes instead of the script; the script is loaded on the first miss.
       return await redis.evalsha(SHAS[name], keys.length, ...keys, ...args);
@@ -116,40 +123,53 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
       return redis.eval(SCRIPTS[name], keys.length, ...keys, ...args);
     }
   };
-  // Queue keys of one org share the hash tag {org}: one slot per org on Redis Cluster.
+  // Every key of one org shares the hash tag {org}: one slot per org on Redis Cluster (cluster-scripts.ts).
   const queueKeys = (org: string) => [`${P}q:{${org}}`, `${P}qh:{${org}}`];
+  const agentKey = (org: string, agentId: string) => `${P}a:{${org}}:${agentId}`;
+  const orgInFlightKey = (org: string) => `${P}oi:{${org}}`;
   const capacityChannel = `${P}cap`;
 
   const poolsOf = (p: AgentPresence) => [
-    ...p.kinds.map((k) => `${P}pk:${p.organizationId}:${k}`),
-    ...p.tags.map((t) => `${P}pt:${p.organizationId}:${t}`),
+    ...p.kinds.map((k) => `${P}pk:{${p.organizationId}}:${k}`),
+    ...p.tags.map((t) => `${P}pt:{${p.organizationId}}:${t}`),
   ];
 
   const write = (p: AgentPresence) =>
-    run('register', [
-      P,
-      p.agentId,
-      replicaId,
-      p.sessionId,
-      p.organizationId,
-      p.maxInFlight,
-      list(p.kinds),
-      p.connectors === null ? '*' : list(p.connectors),
-      list(p.tags),
-      o.presenceTtlMs,
-      poolsOf(p).join('\n'),
-      Date.now(),
-    ]);
+    run(
+      'register',
+      [
+        P,
+        p.agentId,
+        replicaId,
+        p.sessionId,
+        p.organizationId,
+        p.maxInFlight,
+        list(p.kinds),
+        p.connectors === null ? '*' : list(p.connectors),
+        list(p.tags),
+        o.presenceTtlMs,
+        poolsOf(p).join('\n'),
+        Date.now(),
+      ],
+      [agentKey(p.organizationId, p.agentId)],
+    );
 
   // Refreshes every local presence a few times per TTL; one that vanished (Redis restart, a long pause)
   // is written again, so a live agent never stays invisible.
   const refresh = async () => {
     if (local.size === 0 || draining) return;
     const entries = [...local.values()];
-    const pipe = redis.pipeline();
-    for (const p of entries) pipe.pexpire(`${P}a:${p.agentId}`, o.presenceTtlMs);
-    const res = (await pipe.exec()) ?? [];
-    await Promise.all(entries.map((p, i) => (res[i]?.[1] === 0 && local.get(p.agentId) === p ? write(p) : null)));
+    const keys = entries.map((p) => agentKey(p.organizationId, p.agentId));
+    let res: number[];
+    if (onCluster) {
+      // A Redis Cluster pipeline must stay in one slot: one command each (the client writes them in one go).
+      res = await Promise.all(keys.map((k) => redis.pexpire(k, o.presenceTtlMs)));
+    } else {
+      const pipe = redis.pipeline();
+      for (const k of keys) pipe.pexpire(k, o.presenceTtlMs);
+      res = ((await pipe.exec()) ?? []).map((r) => Number(r[1]));
+    }
+    await Promise.all(entries.map((p, i) => (res[i] === 0 && local.get(p.agentId) === p ? write(p) : null)));
   };
 
   const cluster: GatewayCluster = {
@@ -168,6 +188,7 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
           channelPrefix: `${P}rx:`,
           movedChannel: `${P}moved`,
           capacityChannel,
+          sharded: onCluster,
           replicaId,
           ackTimeoutMs: o.ackTimeoutMs,
           logger,
@@ -189,36 +210,49 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
       local.set(p.agentId, copy);
       await write(copy);
     },
-    async unregister(agentId, sessionId) {
+    async unregister(agentId, sessionId, organizationId) {
       if (local.get(agentId)?.sessionId === sessionId) local.delete(agentId);
-      await run('unregister', [P, agentId, 's', sessionId]);
+      await run('unregister', [P, agentId, 's', sessionId], [agentKey(organizationId, agentId)]);
     },
     async reserve(r) {
       const quota = quotaFor(r.organizationId);
       const pool =
-        r.agentId !== undefined ? '' : r.tag !== undefined ? `${P}pt:${r.organizationId}:${r.tag}` : `${P}pk:${r.organizationId}:${r.kind}`;
-      const out = (await run('reserve', [
-        P,
-        Date.now(),
-        r.strategy === 'round_robin' ? 'rr' : 'lil',
-        pool,
-        r.organizationId,
-        r.kind,
-        r.connectorId ?? '',
-        r.tag ?? '',
-        r.agentId ?? '',
-        r.requestId,
-        r.deadline,
-        quota,
-        o.scanLimit,
-        CHUNK,
-      ])) as string[];
+        r.agentId !== undefined
+          ? ''
+          : r.tag !== undefined
+            ? `${P}pt:{${r.organizationId}}:${r.tag}`
+            : `${P}pk:{${r.organizationId}}:${r.kind}`;
+      const out = (await run(
+        'reserve',
+        [
+          P,
+          Date.now(),
+          r.strategy === 'round_robin' ? 'rr' : 'lil',
+          pool,
+          r.organizationId,
+          r.kind,
+          r.connectorId ?? '',
+          r.tag ?? '',
+          r.agentId ?? '',
+          r.requestId,
+          r.deadline,
+          quota,
+          o.scanLimit,
+          CHUNK,
+        ],
+        [orgInFlightKey(r.organizationId)],
+      )) as string[];
       if (out[0] === 'ok') return { ok: true, agentId: out[1]!, replicaId: out[2]!, sessionId: out[3]! };
       return out[0] === 'quota' ? { ok: false, reason: 'quota', quota } : { ok: false, reason: 'no_agent' };
     },
     async release(r) {
       // Both, always: a quota that changed since the reservation must not strand the org's entry.
-      await redis.pipeline().zrem(`${P}i:${r.agentId}`, r.requestId).zrem(`${P}oi:${r.organizationId}`, r.requestId).exec();
+      // Same slot ({org}): one pipeline on Redis Cluster too.
+      await redis
+        .pipeline()
+        .zrem(`${P}i:{${r.organizationId}}:${r.agentId}`, r.requestId)
+        .zrem(orgInFlightKey(r.organizationId), r.requestId)
+        .exec();
     },
     forward(target, message: ForwardedExecute) {
       if (!bus) return Promise.resolve('unknown' as const);
@@ -230,17 +264,19 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
     async notifySettled(target, result: StoredResult) {
       await bus?.send(target, { t: 's', r: result });
     },
-    async locate(agentId) {
-      const [r, s] = await redis.hmget(`${P}a:${agentId}`, 'r', 's');
+    async locate(agentId, organizationId) {
+      const [r, s] = await redis.hmget(agentKey(organizationId, agentId), 'r', 's');
       return r && s ? { replicaId: r, sessionId: s } : null;
     },
     async isAlive(target) {
       if (target === replicaId) return !closed;
+      // Sharded channels are counted by the shard that owns them: a probe message asks exactly that one.
+      if (onCluster) return bus ? (await bus.probe(target)) > 0 : false;
       const res = (await redis.pubsub('NUMSUB', `${P}rx:${target}`)) as Array<string | number>;
       return Number(res[1] ?? 0) > 0;
     },
-    async forget(agentId, target) {
-      await run('unregister', [P, agentId, 'r', target]);
+    async forget(agentId, target, organizationId) {
+      await run('unregister', [P, agentId, 'r', target], [agentKey(organizationId, agentId)]);
     },
     async enqueue(e) {
       const out = (await run('enqueue', [e.requestId, replicaId, e.deadline, Date.now(), e.max], queueKeys(e.organizationId))) as Array<
@@ -275,7 +311,9 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
       draining = true;
       const entries = [...local.values()];
       local.clear();
-      await Promise.all(entries.map((p) => run('unregister', [P, p.agentId, 's', p.sessionId]).catch(() => {})));
+      await Promise.all(
+        entries.map((p) => run('unregister', [P, p.agentId, 's', p.sessionId], [agentKey(p.organizationId, p.agentId)]).catch(() => {})),
+      );
     },
     async close() {
       if (closed) return;

@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { RESULT_CHANNEL, RESULT_KEY_PREFIX, type StoredResult, StoredResultSchema, parseJsonSafe, formatZodIssues } from '@vespid/protocol';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 import { turnBatcher } from '../adapters/turn-batching.js';
 import type { DispatchRecord, ResultStore, StoreClaim } from '../results/result-store.js';
 
 const OptionsSchema = z.object({
-  redis: z.custom<Redis>(
+  redis: z.custom<Redis | Cluster>(
     (v) => !!v && typeof (v as Redis).eval === 'function' && typeof (v as Redis).mget === 'function',
-    'redis must be an ioredis client',
+    'redis must be an ioredis client (Redis or Cluster)',
   ),
   ttlSec: z.number().int().min(1).default(900),
   keyPrefix: z.string().min(1).default(RESULT_KEY_PREFIX),
@@ -68,6 +68,16 @@ const RecordSchema = z.object({
   replicaId: z.string().optional(),
 });
 
+/** The part of a key Redis Cluster hashes: the first non-empty `{…}`, else the whole key. */
+export function hashTagOf(key: string): string {
+  const open = key.indexOf('{');
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) return key.slice(open + 1, close);
+  }
+  return key;
+}
+
 function decode<T>(schema: z.ZodType<T>, text: string | null): T | null {
   if (text === null) return null;
   try {
@@ -84,6 +94,11 @@ function decode<T>(schema: z.ZodType<T>, text: string | null): T | null {
  * and the same JSON is PUBLISHed on `channel` (default `gateway:results`) when stored, so a waiting
  * worker resumes at once. Results survive gateway restarts. The client is yours: the store never
  * closes it.
+ *
+ * With an ioredis `Cluster` the result key keeps its name (workers read `gateway:results:<requestId>`) and
+ * the request's dispatch record moves into the result key's slot
+ * (`gateway:dispatches:{gateway:results:<requestId>}`), so the scripts that touch both stay in one slot;
+ * the publication stays a classic PUBLISH, which Redis Cluster delivers to subscribers on every node.
  *
  * @example
  * ```ts
@@ -110,7 +125,10 @@ export function redisResultStore(options: RedisResultStoreOptions): ResultStore 
     batcher();
   };
   const resultKey = (id: string) => `${keyPrefix}${id}`;
-  const dispatchKey = (id: string) => `${dispatchKeyPrefix}${id}`;
+  const onCluster = (redis as Cluster).isCluster === true;
+  const dispatchKey = onCluster
+    ? (id: string) => `${dispatchKeyPrefix}{${hashTagOf(resultKey(id))}}`
+    : (id: string) => `${dispatchKeyPrefix}${id}`;
   const recordTtlMs = (record: DispatchRecord) => Math.max(1, record.deadline - Date.now()) + dispatchGraceSec * 1000;
   // EVALSHA sends 40 bytes instead of the script on every call; the script is loaded on first miss.
   const run = async (sha: string, script: string, args: readonly (string | number)[]): Promise<unknown> => {
