@@ -46,7 +46,10 @@ await describeWith(['redis', 'docker', 'postgres'], 'pnpm bench --quick', () => 
 
   it('runs every scenario and writes well-formed latest.json and SUMMARY.md without secrets', { timeout: 330_000 }, async () => {
     const { code, output } = await runQuickBench(outDir);
-    expect(code, output.slice(-4000)).toBe(0);
+    // A scenario that threw is named in latest.json's errors: put them first, the output tail is mostly the table.
+    const written = join(outDir, 'latest.json');
+    const errors = code !== 0 && existsSync(written) ? JSON.stringify(JSON.parse(readFileSync(written, 'utf8')).errors) : '';
+    expect(code, `${errors}\n${output.slice(-4000)}`).toBe(0);
     const results = JSON.parse(readFileSync(join(outDir, 'latest.json'), 'utf8'));
     expect(results).toMatchObject({ schema: 1, mode: 'quick', errors: [] });
     expect(new Set(results.figures.map((f: { scenario: string }) => f.scenario))).toEqual(
