@@ -56,6 +56,27 @@ const logger: Logger = {
   },
 };
 
+/**
+ * A run that did not end in time: its row and last events on stderr, so the failure names where the
+ * run stopped (a node never dispatched, a result never applied, a run job never picked up).
+ */
+async function reportUnfinished(ids: string[]): Promise<void> {
+  if (!pool) return;
+  for (const id of ids.slice(0, 3)) {
+    const run = await pool.query(
+      `SELECT status, cursor_node_index, attempt, blocked_request_id, updated_at FROM ${schema}.workflow_runs WHERE id = $1`,
+      [id],
+    );
+    const events = await pool.query(
+      `SELECT seq, type, node_id, created_at FROM ${schema}.workflow_run_events WHERE run_id = $1 ORDER BY seq DESC LIMIT 4`,
+      [id],
+    );
+    process.stderr.write(
+      `worker: run ${id} did not end: ${JSON.stringify({ run: run.rows[0], lastEvents: events.rows, now: new Date() })}\n`,
+    );
+  }
+}
+
 serve({
   /** Creates the schema and an organization; returns its id (the gateway's agents join it). */
   async prepare(args) {
@@ -129,6 +150,7 @@ serve({
       }),
     ]);
     clearTimeout(timer);
+    if (!finished) await reportUnfinished(ids.filter((id) => !ended.has(id)));
     const ends = ids.map((id) => ended.get(id));
     const last = Math.max(...ends.map((e) => e?.at ?? Number.NaN));
     const out = {
