@@ -54,7 +54,7 @@ if f[1] ~= ARGV[4] then return 0 end
 if f[2] then
   for key in string.gmatch(f[2], '[^\\n]+') do redis.call('ZREM', key, id) end
 end
-if f[3] then redis.call('ZREM', ARGV[1] .. 'full:{' .. f[3] .. '}:', id) end
+if f[3] then redis.call('ZREM', ARGV[1] .. 'full:{' .. f[3] .. '}', id) end
 redis.call('DEL', h)
 return 1`;
 

@@ -31,13 +31,15 @@
  * repeated by another replica) leaves it in each pool exactly once.
  */
 export const FREE_SLOT_INDEX_LUA = `
+-- O is '{<org>}:', the org part of the agent keys; the full set is P..'full:{<org>}'
+local function fullKey(P, O) return P .. 'full:' .. string.sub(O, 1, -2) end
 local function inFlight(P, O, id, now)
   local ik = P .. 'i:' .. O .. id
   redis.call('ZREMRANGEBYSCORE', ik, '-inf', now)
   return redis.call('ZCARD', ik)
 end
 local function reindex(P, O, id, pools, max, u, n)
-  local full = P .. 'full:' .. O
+  local full = fullKey(P, O)
   if n < max then
     for key in string.gmatch(pools or '', '[^\\n]+') do
       -- (a presence written by an older script has no u: it keeps its place, or joins at the front)
@@ -54,7 +56,7 @@ end
 -- dropped when its presence expired. Each pass removes at least one lapsed reservation per agent it
 -- reads, so the work is that of lost releases, never that of the busy agents. Returns how many it read.
 local function refileLapsed(P, O, now)
-  local full = P .. 'full:' .. O
+  local full = fullKey(P, O)
   local read = 0
   while true do
     local ids = redis.call('ZRANGEBYSCORE', full, '-inf', now, 'LIMIT', 0, 64)
@@ -78,11 +80,11 @@ end
 export const RELEASE_SCRIPT = `${FREE_SLOT_INDEX_LUA}
 local P, id, requestId, now = ARGV[1], ARGV[3], ARGV[4], tonumber(ARGV[5])
 local O = '{' .. ARGV[2] .. '}:'
-redis.call('ZREM', P .. 'oi:' .. O, requestId)
+redis.call('ZREM', P .. 'oi:{' .. ARGV[2] .. '}', requestId)
 if redis.call('ZREM', KEYS[1], requestId) == 0 then return 0 end
 local f = redis.call('HMGET', P .. 'a:' .. O .. id, 'm', 'p', 'u')
 if not f[1] then
-  redis.call('ZREM', P .. 'full:' .. O, id)
+  redis.call('ZREM', fullKey(P, O), id)
   return 1
 end
 reindex(P, O, id, f[2], tonumber(f[1]), tonumber(f[3]), inFlight(P, O, id, now))
