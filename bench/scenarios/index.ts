@@ -1,6 +1,7 @@
 import { roundTrip } from './a-roundtrip.js';
 import { throughput } from './b-throughput.js';
 import { connectionScale } from './c-scale.js';
+import { reserveCost } from './cap-reserve.js';
 import type { BenchContext } from './context.js';
 import { continuation } from './d-continuation.js';
 import { sandbox } from './e-sandbox.js';
@@ -27,5 +28,6 @@ export const SCENARIOS: Scenario[] = [
   { id: 'sel', title: 'selection cost alone', run: selectionCost },
   { id: 'w', title: 'workflow: remote node vs cloud node (wall, CPU per process, burst)', run: workflowNodeCost },
   { id: 'g', title: 'throughput with 1 vs 3 gateway replicas (cluster mode)', run: replicas, fullOnly: true },
+  { id: 'cap', title: 'cluster reserve with 10,000 vs 10 agents at capacity (free-slot index)', run: reserveCost, fullOnly: true },
   { id: 'q', title: 'queued dispatch: capacity freed → task assigned vs an immediate dispatch', run: queueHandOff, fullOnly: true },
 ];

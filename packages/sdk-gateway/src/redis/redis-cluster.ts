@@ -6,7 +6,9 @@ import { z } from 'zod';
 import type { AgentPresence, ClusterHooks, ForwardedExecute, GatewayCluster } from '../cluster/cluster-types.js';
 import { ClusterBus } from './cluster-bus.js';
 import { REGISTER_SCRIPT, RESERVE_SCRIPT, UNREGISTER_SCRIPT } from './cluster-scripts.js';
+import { RELEASE_SCRIPT } from './free-slot-index.js';
 import { CAPACITY_SCRIPT, CLAIM_SCRIPT, ENQUEUE_SCRIPT, REQUEUE_SCRIPT } from './queue-scripts.js';
+import { reserveCall, reserveOutcomeOf } from './reserve-call.js';
 
 const OptionsSchema = z.object({
   redis: z.custom<Redis | Cluster>(
@@ -49,14 +51,13 @@ const SCRIPTS = {
   register: REGISTER_SCRIPT,
   unregister: UNREGISTER_SCRIPT,
   reserve: RESERVE_SCRIPT,
+  release: RELEASE_SCRIPT,
   enqueue: ENQUEUE_SCRIPT,
   claim: CLAIM_SCRIPT,
   requeue: REQUEUE_SCRIPT,
   capacity: CAPACITY_SCRIPT,
 } as const;
 const SHAS = Object.fromEntries(Object.entries(SCRIPTS).map(([k, v]) => [k, sha1(v)])) as Record<keyof typeof SCRIPTS, string>;
-/** Pool page size inside the reserve script. */
-const CHUNK = 64;
 
 const list = (items: readonly string[]) => `|${items.join('|')}|`;
 
@@ -126,7 +127,6 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
   // Every key of one org shares the hash tag {org}: one slot per org on Redis Cluster (cluster-scripts.ts).
   const queueKeys = (org: string) => [`${P}q:{${org}}`, `${P}qh:{${org}}`];
   const agentKey = (org: string, agentId: string) => `${P}a:{${org}}:${agentId}`;
-  const orgInFlightKey = (org: string) => `${P}oi:{${org}}`;
   const capacityChannel = `${P}cap`;
 
   const poolsOf = (p: AgentPresence) => [
@@ -216,43 +216,14 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
     },
     async reserve(r) {
       const quota = quotaFor(r.organizationId);
-      const pool =
-        r.agentId !== undefined
-          ? ''
-          : r.tag !== undefined
-            ? `${P}pt:{${r.organizationId}}:${r.tag}`
-            : `${P}pk:{${r.organizationId}}:${r.kind}`;
-      const out = (await run(
-        'reserve',
-        [
-          P,
-          Date.now(),
-          r.strategy === 'round_robin' ? 'rr' : 'lil',
-          pool,
-          r.organizationId,
-          r.kind,
-          r.connectorId ?? '',
-          r.tag ?? '',
-          r.agentId ?? '',
-          r.requestId,
-          r.deadline,
-          quota,
-          o.scanLimit,
-          CHUNK,
-        ],
-        [orgInFlightKey(r.organizationId)],
-      )) as string[];
-      if (out[0] === 'ok') return { ok: true, agentId: out[1]!, replicaId: out[2]!, sessionId: out[3]! };
-      return out[0] === 'quota' ? { ok: false, reason: 'quota', quota } : { ok: false, reason: 'no_agent' };
+      const { keys, args } = reserveCall(P, r, quota, o.scanLimit);
+      const { examined: _, ...outcome } = reserveOutcomeOf((await run('reserve', args, keys)) as Array<string | number>, quota);
+      return outcome;
     },
     async release(r) {
-      // Both, always: a quota that changed since the reservation must not strand the org's entry.
-      // Same slot ({org}): one pipeline on Redis Cluster too.
-      await redis
-        .pipeline()
-        .zrem(`${P}i:{${r.organizationId}}:${r.agentId}`, r.requestId)
-        .zrem(orgInFlightKey(r.organizationId), r.requestId)
-        .exec();
+      // One script: the org quota and the agent's slot both, always (a quota that changed since the
+      // reservation must not strand the org's entry), and the agent back into the free-slot index.
+      await run('release', [P, r.organizationId, r.agentId, r.requestId, Date.now()], [`${P}i:{${r.organizationId}}:${r.agentId}`]);
     },
     forward(target, message: ForwardedExecute) {
       if (!bus) return Promise.resolve('unknown' as const);
