@@ -84,7 +84,8 @@ function closeServer(server: Server, forceAfterMs: number): Promise<void> {
 export function refuseOtherUpgrades(server: Server, served: readonly string[], hint: string): void {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
     const path = pathOf(req) ?? '/';
-    if (served.includes(path)) return;
+    // Served here, or already answered (the gateway refuses its channel path where it is not attached).
+    if (served.includes(path) || socket.writableEnded) return;
     const body = JSON.stringify({ code: 'NOT_FOUND', message: `no WebSocket endpoint at ${path}: ${hint}` });
     socket.on('error', () => socket.destroy());
     socket.end(

@@ -393,7 +393,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     start,
     on: (event, listener) => events.on(event, listener),
     off: (event, listener) => events.off(event, listener),
-    attach: (server, attachOptions = {}) => ws.attach(server, attachOptions.path ?? '/ws'),
+    attach: (server, attachOptions = {}) => {
+      const detachAgents = ws.attach(server, attachOptions.path ?? '/ws');
+      // Dispatch clients ask every gateway for the channel: where it is not attached, a 404 at once.
+      const stopRefusing = channels.refuseWhereNotAttached(server, ROUTES.channel);
+      return () => {
+        detachAgents();
+        stopRefusing();
+      };
+    },
     handleUpgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
     attachChannel: (server, attachOptions = {}) => channels.attach(server, attachOptions.path ?? ROUTES.channel),
     handleChannelUpgrade: (req, socket, head) => channels.handleUpgrade(req, socket, head),

@@ -15,6 +15,11 @@ const BACKOFF_MAX_MS = 30_000;
  * Where the dispatch channel stands: `open` carries dispatches; `idle` (not opened yet: the first call
  * opens it), `connecting`, `draining` (the gateway is closing), `down` (waiting for the
  * backoff) and `closed` send them over HTTP.
+ *
+ * @example
+ * ```ts
+ * if (client.channelState !== 'open') log.info({ channel: client.channelState }, 'dispatching over HTTP for now');
+ * ```
  */
 export type ChannelState = 'idle' | 'connecting' | 'open' | 'draining' | 'down' | 'closed';
 type State = ChannelState;

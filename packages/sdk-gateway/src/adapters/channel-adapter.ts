@@ -88,12 +88,28 @@ export class ChannelAdapter {
   }
 
   /**
+   * On a server where the channel is not attached, answers its upgrades 404 at once: every dispatch
+   * client asks for the channel, and an upgrade nobody answers would stall until the client's handshake
+   * timeout and hold the host's `server.close()` open meanwhile. The client then uses HTTP.
+   */
+  refuseWhereNotAttached(server: Server, path: string): () => void {
+    const listener = (req: IncomingMessage, socket: Duplex) => {
+      if ((req.url ?? '/').split('?')[0] !== path || this.attachments.has(server)) return;
+      socket.on('error', () => socket.destroy());
+      refuseUpgrade(socket, 404, 'NOT_FOUND', 'no dispatch channel on this listener: use the HTTP routes');
+    };
+    server.on('upgrade', listener);
+    return () => server.off('upgrade', listener);
+  }
+
+  /**
    * Drains every channel (in-flight requests are answered, then 1001) and resolves when all are
    * closed or `timeoutMs` passed; what is still open then is terminated (its client fails those
    * requests as retryable `GATEWAY_UNAVAILABLE`, as a broken HTTP connection).
    */
   async close(reason: string, timeoutMs: number): Promise<void> {
-    this.attachments.detachAll();
+    // Still attached: a client reconnecting after the drain is refused 503 at once. Detached, its
+    // upgrade would hang until the client's handshake timeout and hold up the host's server.close().
     for (const s of this.sessions.keys()) s.drain(reason);
     if (this.sessions.size > 0) {
       let timer: NodeJS.Timeout | undefined;

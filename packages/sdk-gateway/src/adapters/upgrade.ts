@@ -4,7 +4,8 @@ import type { Duplex } from 'node:stream';
 
 /** Writes a JSON HTTP error on a raw upgrade socket and closes it. */
 export function refuseUpgrade(socket: Duplex, status: number, code: string, message: string): void {
-  if (socket.destroyed) return;
+  // Already answered by another listener of the same server.
+  if (socket.destroyed || socket.writableEnded) return;
   const body = JSON.stringify({ code, message });
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -32,6 +33,10 @@ export class UpgradeAttachments {
   private readonly attached = new Map<Server, UpgradeHandler>();
 
   constructor(private readonly handle: UpgradeHandler) {}
+
+  has(server: Server): boolean {
+    return this.attached.has(server);
+  }
 
   attach(server: Server, path: string): () => void {
     if (this.attached.has(server)) return () => this.detach(server);
