@@ -138,6 +138,7 @@ serve({
     await gateway.start();
     server.on('request', gateway.httpHandler);
     gateway.attach(server, { path: '/ws' });
+    gateway.attachChannel(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(num(args, 'port', 0), '127.0.0.1', () => resolve());

@@ -3,7 +3,7 @@
  * number of operations (count and time) at a fixed concurrency and returns raw latency samples (ms).
  *   echo     — raw `ws` round trips (baseline of a)
  *   dispatch — `createDispatchClient().dispatch` (waits for the result) against the gateway (a, b), or spread over
- *              several gateway replicas with `httpUrls` (g)
+ *              several gateway replicas with `httpUrls` (g); `channel: 'ws'` over the dispatch channel, else HTTP
  *   bullmq   — `queue.add` + `job.waitUntilFinished` with the worker in another process (f)
  */
 import type { Job } from '../../packages/sdk-dispatch/node_modules/bullmq';
@@ -45,7 +45,7 @@ async function drive(
 }
 
 let echo: WebSocketT | undefined;
-/** One client per gateway URL, kept across calls (warm connections). */
+/** One client per gateway URL and transport, kept across calls (warm connections). */
 const clients = new Map<string, DispatchClient>();
 let queue: InstanceType<typeof Queue> | undefined;
 let events: InstanceType<typeof QueueEvents> | undefined;
@@ -60,6 +60,22 @@ async function echoSocket(url: string): Promise<WebSocketT> {
   });
   echo = ws;
   return ws;
+}
+
+/** Opens the client's channel (its first call goes over HTTP while it connects) before anything is measured. */
+async function channelOpen(c: DispatchClient): Promise<void> {
+  await c.dispatch({
+    organizationId: BENCH_ORG,
+    requestId: `warm-${process.pid}-${Date.now()}:0`,
+    kind: NOOP_KIND,
+    payload: {},
+    timeoutMs: 10_000,
+  });
+  const deadline = nowMs() + 10_000;
+  while (c.channelState !== 'open') {
+    if (nowMs() > deadline) throw new Error(`dispatch channel did not open (${c.channelState})`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 serve({
@@ -90,18 +106,24 @@ serve({
     // Several URLs (scenario g): operation i (request id `<tag>:<i>`) goes to replica i % n, so callers
     // are spread evenly and a gateway can tell which replica took a request from its id.
     const urls = Array.isArray(args.httpUrls) ? (args.httpUrls as string[]) : [str(args, 'httpUrl')];
-    const cs = urls.map((url) => {
-      let c = clients.get(url);
-      if (!c) {
-        c = createDispatchClient({
-          gatewayHttpUrl: url,
-          serviceToken: str(args, 'serviceToken'),
-          connections: Math.max(16, num(args, 'connections', 64)),
-        });
-        clients.set(url, c);
-      }
-      return c;
-    });
+    // HTTP unless asked: the rows measured before the channel existed stay comparable.
+    const channel = args.channel === 'ws' ? 'ws' : 'http';
+    const cs = await Promise.all(
+      urls.map(async (url) => {
+        let c = clients.get(`${channel} ${url}`);
+        if (!c) {
+          c = createDispatchClient({
+            gatewayHttpUrl: url,
+            serviceToken: str(args, 'serviceToken'),
+            connections: Math.max(16, num(args, 'connections', 64)),
+            channel,
+          });
+          clients.set(`${channel} ${url}`, c);
+          if (channel === 'ws') await channelOpen(c);
+        }
+        return c;
+      }),
+    );
     const tag = `r${process.pid}-${++runTag}-${Date.now()}`;
     const traced: Record<string, [number, number]> = {};
     const trace = args.trace === true;

@@ -26,6 +26,11 @@ export async function bullmqPeer(ctx: BenchContext): Promise<void> {
   await load.call('dispatch', { ...d, n: warm, concurrency: 1 });
   const oursSeq = await load.call<DriveResult>('dispatch', { ...d, n, concurrency: 1, durationMs: 30_000 });
   const oursTp = await bestWindow(load, 'dispatch', { ...d, concurrency: CONCURRENCY }, windows, durationMs);
+  // The same through the dispatch channel (one WebSocket instead of an HTTP request per call).
+  const c = { ...d, channel: 'ws' };
+  await load.call('dispatch', { ...c, n: warm, concurrency: 1 });
+  const chanSeq = await load.call<DriveResult>('dispatch', { ...c, n, concurrency: 1, durationMs: 30_000 });
+  const chanTp = await bestWindow(load, 'dispatch', { ...c, concurrency: CONCURRENCY }, windows, durationMs);
   await stopAll(ctx.children);
   // BullMQ.
   const q = { redisUrl: ctx.redisUrl, prefix: `${ctx.prefix}:peer`, queue: 'noop' };
@@ -41,6 +46,8 @@ export async function bullmqPeer(ctx: BenchContext): Promise<void> {
   const os = summarize(oursSeq.samples);
   const bs = summarize(bullSeq.samples);
   const otp = (oursTp.count / oursTp.elapsedMs) * 1000;
+  const cs = summarize(chanSeq.samples);
+  const ctp = (chanTp.count / chanTp.elapsedMs) * 1000;
   const btp = (bullTp.count / bullTp.elapsedMs) * 1000;
   ctx.details.f = {
     pick: 'throughput: best of the windows',
@@ -50,6 +57,13 @@ export async function bullmqPeer(ctx: BenchContext): Promise<void> {
       windowsPerSec: oursTp.windowsPerSec,
       throughputLatency: summarize(oursTp.samples),
       errors: oursSeq.errors + oursTp.totalErrors,
+    },
+    channel: {
+      sequential: cs,
+      throughput: ctp,
+      windowsPerSec: chanTp.windowsPerSec,
+      throughputLatency: summarize(chanTp.samples),
+      errors: chanSeq.errors + chanTp.totalErrors,
     },
     bullmq: {
       sequential: bs,
@@ -87,6 +101,30 @@ export async function bullmqPeer(ctx: BenchContext): Promise<void> {
       target: '> BullMQ',
       check: (_v, r) => r !== undefined && r > 1,
     }),
+    figure({
+      scenario: 'f',
+      metric: 'dispatch channel vs BullMQ job, p50',
+      unit: 'ms',
+      value: cs.p50,
+      baseline: { label: 'BullMQ p50', value: bs.p50 },
+    }),
+    figure({
+      scenario: 'f',
+      metric: 'dispatch channel vs BullMQ job, p99',
+      unit: 'ms',
+      value: cs.p99,
+      baseline: { label: 'BullMQ p99', value: bs.p99 },
+    }),
+    figure({
+      scenario: 'f',
+      metric: 'throughput vs BullMQ, c=64, dispatch channel',
+      unit: '/s',
+      value: ctp,
+      baseline: { label: 'BullMQ', value: btp },
+    }),
+  );
+  ctx.notes.push(
+    `f: the dispatch channel against HTTP (same run): p50 ${(cs.p50 / os.p50).toFixed(3)}×, p99 ${(cs.p99 / os.p99).toFixed(3)}×, throughput at c=64 ${(ctp / otp).toFixed(3)}×`,
   );
   if (bullSeq.errors + bullTp.totalErrors > 0)
     ctx.notes.push(`f: ${bullSeq.errors + bullTp.totalErrors} BullMQ jobs failed (${bullTp.firstError ?? bullSeq.firstError})`);

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { type Pool, createPool, migrate } from '@vespid/example-db';
-import type { Logger } from '@vespid/protocol';
+import { type Logger, ROUTES } from '@vespid/protocol';
 import { type AgentAuthenticator, type Gateway, createGateway, memoryResultStore } from '@vespid/sdk-gateway';
 import { redisCluster, redisResultStore } from '@vespid/sdk-gateway/redis';
 import { Redis } from 'ioredis';
@@ -202,9 +202,17 @@ export async function startGatewayHost(
       },
       (publicServer) => {
         gateway.attach(publicServer, { path: config.wsPath });
-        refuseOtherUpgrades(publicServer, config.wsPath);
+        // The dispatch channel lives with the internal API: on this listener only in single-port mode.
+        if (!config.internalListener) gateway.attachChannel(publicServer);
+        const served = config.internalListener ? [config.wsPath] : [config.wsPath, ROUTES.channel];
+        refuseOtherUpgrades(publicServer, served, `agents connect to ${config.wsPath} (check the agent's gateway URL)`);
       },
     );
+    if (config.internalListener) {
+      gateway.attachChannel(listeners.internal);
+      const hint = `this is the internal listener: agents connect to ${config.wsPath} on GATEWAY_PORT; workers' dispatch channel is ${ROUTES.channel}`;
+      refuseOtherUpgrades(listeners.internal, [ROUTES.channel], hint);
+    }
     const server = listeners.public;
     const url = listeners.internalUrl;
     const publicUrl = listeners.publicUrl;

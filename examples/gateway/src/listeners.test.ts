@@ -65,6 +65,8 @@ describe('gateway listeners', () => {
     const agent = await connectTestAgent({ url: host.wsUrl, token });
     expect((await get(`${host.url}${ROUTES.sessions}?organizationId=${ORG}`)).status).toBe(200);
     expect((await get(`${host.url}/metrics`)).text).toContain('vespid_gateway_connected_agents');
+    // The dispatch channel is served with the internal API (an agent token is not the service token).
+    expect((await upgradeAt(host.url, ROUTES.channel)).status).toBe(401);
     await agent.close();
   });
 
@@ -86,6 +88,9 @@ describe('gateway listeners', () => {
     expect((await get(`${host.url}/metrics`)).text).toContain('vespid_gateway_connected_agents');
     expect((await get(`${host.url}/readyz`)).status).toBe(200);
     await expect(connectTestAgent({ url: `${host.url.replace('http', 'ws')}/ws`, token })).rejects.toThrow();
+    // The workers' dispatch channel is internal: unknown on the public port, served (token first) on the internal one.
+    expect((await upgradeAt(host.publicUrl, ROUTES.channel)).status).toBe(404);
+    expect(await upgradeAt(host.url, ROUTES.channel)).toMatchObject({ status: 401, body: expect.stringContaining('UNAUTHORIZED') });
     await agent.close();
   });
 

@@ -76,17 +76,17 @@ function closeServer(server: Server, forceAfterMs: number): Promise<void> {
 }
 
 /**
- * Answers a WebSocket upgrade on any path but `wsPath` with 404 and closes the socket. The gateway's own
- * upgrade listener leaves other paths alone (an embedding server may own them); in this host nothing
- * else does, and without this answer an agent pointed at a wrong `GATEWAY_WS_URL` path would hang.
+ * Answers a WebSocket upgrade on any path but `served` with 404 (and `hint`) and closes the socket. The
+ * gateway's own upgrade listeners leave other paths alone (an embedding server may own them); in this
+ * host nothing else does, and without this answer an agent pointed at a wrong `GATEWAY_WS_URL` path
+ * would hang.
  */
-export function refuseOtherUpgrades(server: Server, wsPath: string): void {
+export function refuseOtherUpgrades(server: Server, served: readonly string[], hint: string): void {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
-    if (pathOf(req) === wsPath) return;
-    const body = JSON.stringify({
-      code: 'NOT_FOUND',
-      message: `no WebSocket endpoint at ${pathOf(req)}: agents connect to ${wsPath} (check the agent's gateway URL)`,
-    });
+    const path = pathOf(req) ?? '/';
+    // Served here, or already answered (the gateway refuses its channel path where it is not attached).
+    if (served.includes(path) || socket.writableEnded) return;
+    const body = JSON.stringify({ code: 'NOT_FOUND', message: `no WebSocket endpoint at ${path}: ${hint}` });
     socket.on('error', () => socket.destroy());
     socket.end(
       `HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,

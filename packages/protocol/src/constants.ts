@@ -85,6 +85,8 @@ export const ROUTES = {
   sessions: '/internal/v1/sessions',
   /** `POST {organizationId, requestId}` — withdraws a request still waiting in the queue. */
   cancel: '/internal/v1/cancel',
+  /** WebSocket upgrade — the persistent dispatch channel (`dispatch` / `dispatch_async` frames), an optimisation of the two dispatch routes. */
+  channel: '/internal/v1/channel',
 } as const;
 
 /**

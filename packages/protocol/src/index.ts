@@ -140,6 +140,21 @@ export {
   type ResultPublication,
 } from './dispatch.js';
 export {
+  ChannelIdSchema,
+  ChannelRequestFrameSchema,
+  ChannelCancelFrameSchema,
+  ChannelClientFrameSchema,
+  ChannelReadySchema,
+  ChannelResultSchema,
+  ChannelAcceptedSchema,
+  ChannelErrorSchema,
+  ChannelDrainSchema,
+  ChannelServerFrameSchema,
+  type ChannelRequestFrame,
+  type ChannelClientFrame,
+  type ChannelServerFrame,
+} from './dispatch-channel.js';
+export {
   CONTROL_CHANNEL,
   AgentRevokedEventSchema,
   AgentTagsUpdatedEventSchema,

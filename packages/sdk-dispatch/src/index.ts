@@ -49,6 +49,7 @@ export {
 } from './client/dispatch-client.js';
 export { DEFAULT_GATEWAY_HTTP_URL, dispatchClientOptionsFromEnv, type DispatchClientOptions } from './client/options.js';
 export type { TracingOption } from './tracing.js';
+export type { ChannelState } from './client/channel.js';
 export type {
   BlockedCursor,
   NewCursor,

@@ -5,12 +5,14 @@ import {
   type DispatchRequest,
   type DispatchRequestInput,
   DispatchRequestSchema,
+  ROUTES,
   RequestIdSchema,
   type StoredResult,
   encodeMessage,
   formatZodIssues,
   type ZodIssueLike,
 } from '@vespid/protocol';
+import { ChannelAdapter } from './adapters/channel-adapter.js';
 import { type InternalRequest, type InternalResponse, createHttpHandler, handleInternal } from './adapters/http-adapter.js';
 import { WsAdapter } from './adapters/ws-adapter.js';
 import type { AuthenticatedAgent } from './authenticator.js';
@@ -60,6 +62,15 @@ export interface Gateway extends AsyncDisposable {
   attach(server: Server, options?: { path?: string }): () => void;
   /** Handles one upgrade request (auth first, then WebSocket). For hosts that route upgrades themselves. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /**
+   * Serves the internal dispatch channel (`/internal/v1/channel`, a WebSocket authenticated with the
+   * service token) on `server`: `@vespid/sdk-dispatch` sends its dispatches over it instead of one HTTP
+   * request each, with the same semantics. Attach it where `httpHandler` serves the internal routes (the
+   * internal listener), never on a public one. Returns a detach function.
+   */
+  attachChannel(server: Server, options?: { path?: string }): () => void;
+  /** Handles one dispatch-channel upgrade request (service token first). For hosts that route upgrades themselves. */
+  handleChannelUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** `(req, res, next?)` for the internal routes; usable in node:http, Express and Fastify (raw req/res). */
   httpHandler: (req: IncomingMessage & { body?: unknown }, res: ServerResponse, next?: (err?: unknown) => void) => void;
   /** Framework-neutral form of the internal routes, for frameworks that parse bodies themselves. */
@@ -334,6 +345,15 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
 
   const core = { serviceToken: o.serviceToken, logger, dispatch, dispatchAsync, getResult, explain, listSessions, cancelQueued };
+  const channels = new ChannelAdapter({
+    core,
+    logger,
+    // The internal routes' body limit: a request frame carries the same body.
+    maxPayloadBytes: o.maxPayloadBytes + 128 * 1024,
+    maxInFlight: o.channelMaxInFlight,
+    highWaterBytes: 4 * 1024 * 1024,
+    isAccepting: () => state === 'running',
+  });
 
   const close = (opts: { timeoutMs?: number } = {}): Promise<void> => {
     if (closing) return closing;
@@ -342,6 +362,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     closing = (async () => {
       sessions.stop();
       dispatcher.shutdown();
+      // Channel requests are answered (waiting ones with GATEWAY_SHUTDOWN by the shutdown above) before
+      // their channels close, so a worker never loses an answer it could have had.
+      const channelsClosed = channels.close('gateway shutting down', timeoutMs);
       // Withdraw from the cluster first, so that no replica selects these agents while they move.
       await cluster?.drain().catch((err: unknown) => logger.warn({ err: errText(err) }, 'cluster drain failed'));
       for (const s of [...registry.all]) {
@@ -358,6 +381,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         sessions.forget(s);
       }
       ws.detachAll();
+      await channelsClosed;
       await cluster?.close().catch((err: unknown) => logger.warn({ err: errText(err) }, 'cluster close failed'));
       state = 'closed';
       logger.info({}, 'gateway closed');
@@ -369,8 +393,18 @@ export function createGateway(options: GatewayOptions): Gateway {
     start,
     on: (event, listener) => events.on(event, listener),
     off: (event, listener) => events.off(event, listener),
-    attach: (server, attachOptions = {}) => ws.attach(server, attachOptions.path ?? '/ws'),
+    attach: (server, attachOptions = {}) => {
+      const detachAgents = ws.attach(server, attachOptions.path ?? '/ws');
+      // Dispatch clients ask every gateway for the channel: where it is not attached, a 404 at once.
+      const stopRefusing = channels.refuseWhereNotAttached(server, ROUTES.channel);
+      return () => {
+        detachAgents();
+        stopRefusing();
+      };
+    },
     handleUpgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
+    attachChannel: (server, attachOptions = {}) => channels.attach(server, attachOptions.path ?? ROUTES.channel),
+    handleChannelUpgrade: (req, socket, head) => channels.handleUpgrade(req, socket, head),
     httpHandler: createHttpHandler(core, o.maxPayloadBytes + 128 * 1024),
     handleInternalRequest: (req) => handleInternal(core, req),
     connect: (connection, agent) => {

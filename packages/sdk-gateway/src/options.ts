@@ -46,6 +46,11 @@ export const GatewayOptionsSchema = z.object({
    */
   orgMaxQueued: z.number().int().min(1).max(10_000_000).default(10_000),
   agentSeenIntervalMs: z.number().int().min(10).default(5000),
+  /**
+   * Requests one dispatch channel (`attachChannel`) may have in flight; beyond it a request frame is
+   * answered 429 `RATE_LIMITED` (retryable). The client overflows to HTTP before it gets there.
+   */
+  channelMaxInFlight: z.number().int().min(1).max(1_000_000).default(4096),
   logger: hasMethods<Logger>('logger', 'debug', 'info', 'warn', 'error').default(noopLogger),
   metrics: hasMethods<GatewayMetrics>('metrics', 'connectedAgents', 'inFlight', 'dispatchCompleted', 'dispatchRejected').default(
     noopMetrics,

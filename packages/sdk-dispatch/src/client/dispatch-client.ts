@@ -16,6 +16,7 @@ import {
 } from '@vespid/protocol';
 import type { z } from 'zod';
 import { DispatchError } from '../errors.js';
+import { type ChannelCall, type ChannelState, DispatchChannel } from './channel.js';
 import { GatewayHttp, type HttpAnswer } from './http.js';
 import { type DispatchClientOptions, dispatchClientOptionsFromEnv, resolveDispatchClientOptions } from './options.js';
 import { createDispatchTracing } from '../tracing.js';
@@ -60,8 +61,18 @@ export interface DispatchClient {
   getResult(requestId: string, options?: CallOptions): Promise<StoredResult | null>;
   /** `'open'` until {@link DispatchClient.close}. */
   readonly state: 'open' | 'closed';
+  /**
+   * The dispatch channel (option `channel`): `'open'` while `dispatch()`/`dispatchAsync()` go over it;
+   * `'disabled'` with `channel: 'http'`; otherwise calls use HTTP for now (`'idle'` before the first
+   * call, `'connecting'`, `'down'` between reconnects or when the gateway has no channel, `'draining'`,
+   * `'closed'`). Optional so that hand-written clients (test doubles) need not have it.
+   */
+  readonly channelState?: 'disabled' | ChannelState;
   readonly closed: boolean;
-  /** Closes the keep-alive pool: waits for running calls up to `timeoutMs` (default 5000), then destroys it. */
+  /**
+   * Closes the keep-alive pool and the dispatch channel: waits for running calls up to `timeoutMs`
+   * (default 5000), then destroys them (calls still running fail with retryable `GATEWAY_UNAVAILABLE`).
+   */
   close(options?: { timeoutMs?: number }): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -113,6 +124,8 @@ function validRequest(input: DispatchRequestInput): DispatchRequest {
 export function createDispatchClient(options: DispatchClientOptions): DispatchClient {
   const opts = resolveDispatchClientOptions(options);
   const http = new GatewayHttp(opts);
+  // Null with `channel: 'http'`: every call is one HTTP request.
+  const channel = opts.channel === 'ws' ? new DispatchChannel(opts, (text) => http.scrub(text)) : null;
   const logger = opts.logger;
   // Null unless `tracing` is on: loads @opentelemetry/api then, and only then.
   const tracing = createDispatchTracing(opts.tracing);
@@ -153,6 +166,12 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
     }
   }
 
+  /** POSTs a dispatch over the channel when it can carry it, else over HTTP: the same answer either way. */
+  async function post(path: string, type: 'dispatch' | 'dispatch_async', request: DispatchRequest, call: ChannelCall): Promise<HttpAnswer> {
+    const viaChannel = channel ? await channel.request(type, request, call) : undefined;
+    return viaChannel ?? http.call({ method: 'POST', path, body: request, timeoutMs: call.timeoutMs, signal: call.signal });
+  }
+
   async function dispatchAsync(input: DispatchRequestInput, call: CallOptions = {}): Promise<DispatchAsyncResponse> {
     ensureOpen();
     return traced(validRequest(input), (request) => dispatchAsyncValid(request, call), asyncOutcome);
@@ -160,10 +179,8 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
 
   async function dispatchAsyncValid(request: DispatchRequest, call: CallOptions): Promise<DispatchAsyncResponse> {
     const route = `POST ${ROUTES.dispatchAsync}`;
-    const answer = await http.call({
-      method: 'POST',
-      path: ROUTES.dispatchAsync,
-      body: request,
+    const answer = await post(ROUTES.dispatchAsync, 'dispatch_async', request, {
+      route,
       timeoutMs: opts.requestTimeoutMs,
       signal: call.signal,
     });
@@ -204,10 +221,8 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
 
   async function dispatchValid(request: DispatchRequest, call: CallOptions): Promise<DispatchResponse> {
     const route = `POST ${ROUTES.dispatch}`;
-    const answer = await http.call({
-      method: 'POST',
-      path: ROUTES.dispatch,
-      body: request,
+    const answer = await post(ROUTES.dispatch, 'dispatch', request, {
+      route,
       // A queued request may wait up to queueTimeoutMs for an agent before its execution time starts.
       timeoutMs: (request.queueTimeoutMs ?? 0) + request.timeoutMs + opts.waitMarginMs,
       signal: call.signal,
@@ -242,9 +257,10 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
       const forced = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);
       });
-      const outcome = await Promise.race([http.close().then(() => 'closed' as const), forced]);
+      const graceful = Promise.all([http.close(), channel?.close()]).then(() => 'closed' as const);
+      const outcome = await Promise.race([graceful, forced]);
       clearTimeout(timer);
-      if (outcome === 'timeout') await http.destroy();
+      if (outcome === 'timeout') await Promise.all([http.destroy(), channel?.close(true)]);
     })();
     return closing;
   }
@@ -256,6 +272,9 @@ export function createDispatchClient(options: DispatchClientOptions): DispatchCl
     getResult,
     get state() {
       return state;
+    },
+    get channelState() {
+      return channel ? channel.state : 'disabled';
     },
     get closed() {
       return state === 'closed';
@@ -322,6 +341,7 @@ function failingClient(error: DispatchError): DispatchClient {
     get state() {
       return state;
     },
+    channelState: 'disabled',
     get closed() {
       return state === 'closed';
     },

@@ -39,6 +39,16 @@ export interface DispatchClientOptions {
   /** Largest response body accepted; bigger ones are `GATEWAY_RESPONSE_INVALID`. @default 16 MiB */
   maxResponseBytes?: number;
   /**
+   * How `dispatch()` and `dispatchAsync()` reach the gateway. `'ws'`: over one persistent WebSocket to
+   * the gateway's `/internal/v1/channel` (opened on first use, authenticated with the service token,
+   * every call multiplexed on it, reconnected with backoff), falling back to the HTTP routes whenever it
+   * is not open — a gateway without the channel answers its upgrade 404 and is asked again every 5
+   * minutes. `'http'`: one HTTP request per call, as before. Results and error codes are the same
+   * either way; `getResult()` and `cancel()` always use HTTP. Env: `GATEWAY_DISPATCH_CHANNEL`.
+   * @default 'ws'
+   */
+  channel?: 'ws' | 'http';
+  /**
    * A `vespid.dispatch` span per dispatch, its W3C context sent in the request's `trace` (the gateway
    * continues it). `true`: the global tracer provider; `{ tracerProvider }`: that one. Needs the
    * optional peer `@opentelemetry/api` (`OPTIONAL_DEPENDENCY_MISSING` otherwise). @default false
@@ -59,6 +69,7 @@ const schema = z.object({
     .min(1024)
     .default(16 * 1024 * 1024),
   tracing: z.custom<TracingOption>((v) => typeof v === 'boolean' || (!!v && typeof v === 'object')).optional(),
+  channel: z.enum(['ws', 'http']).default('ws'),
 });
 
 /** Options with every default applied. */
@@ -72,6 +83,7 @@ export interface ResolvedDispatchClientOptions {
   waitMarginMs: number;
   maxResponseBytes: number;
   tracing?: TracingOption | undefined;
+  channel: 'ws' | 'http';
 }
 
 /** Validates options once; missing URL or token is `GATEWAY_NOT_CONFIGURED`, anything else `BAD_REQUEST`. */
@@ -102,7 +114,8 @@ export function resolveDispatchClientOptions(options: DispatchClientOptions): Re
 }
 
 /**
- * Reads `GATEWAY_HTTP_URL` (default `http://localhost:3002`) and `GATEWAY_SERVICE_TOKEN` (no default).
+ * Reads `GATEWAY_HTTP_URL` (default `http://localhost:3002`), `GATEWAY_SERVICE_TOKEN` (no default) and
+ * `GATEWAY_DISPATCH_CHANNEL` (`ws` or `http`, default `ws`: see {@link DispatchClientOptions.channel}).
  * Throws `GATEWAY_NOT_CONFIGURED` naming both variables when the token is missing or the URL is empty.
  *
  * @example
@@ -115,5 +128,9 @@ export function dispatchClientOptionsFromEnv(env: Record<string, string | undefi
   const url = env.GATEWAY_HTTP_URL === undefined ? DEFAULT_GATEWAY_HTTP_URL : env.GATEWAY_HTTP_URL.trim();
   const token = env.GATEWAY_SERVICE_TOKEN?.trim();
   if (!url || !token) throw new DispatchError('GATEWAY_NOT_CONFIGURED', NOT_CONFIGURED);
-  return { gatewayHttpUrl: url, serviceToken: token };
+  const channel = env.GATEWAY_DISPATCH_CHANNEL?.trim().toLowerCase() || undefined;
+  if (channel !== undefined && channel !== 'ws' && channel !== 'http') {
+    throw new DispatchError('BAD_REQUEST', 'GATEWAY_DISPATCH_CHANNEL must be ws or http');
+  }
+  return { gatewayHttpUrl: url, serviceToken: token, ...(channel ? { channel } : {}) };
 }

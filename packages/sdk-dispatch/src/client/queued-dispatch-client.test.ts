@@ -46,7 +46,8 @@ async function queueingGateway() {
 describe('dispatch client: queued dispatch', () => {
   it('passes queueTimeoutMs, accepts 202 queued with position and explanation, and cancels', async () => {
     const gw = await queueingGateway();
-    const client = createDispatchClient({ gatewayHttpUrl: gw.url, serviceToken: TOKEN });
+    // A stand-in for the HTTP routes only (it reads a JSON body from every request, upgrades included).
+    const client = createDispatchClient({ gatewayHttpUrl: gw.url, serviceToken: TOKEN, channel: 'http' });
     closers.push(() => client.close());
     const request = { organizationId: 'o', requestId: 'run1:n1:0', kind: 'agent.execute', payload: {}, queueTimeoutMs: 300_000 };
     const answer = await client.dispatchAsync(request);

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type CancelResponse,
@@ -26,6 +25,7 @@ import {
 import type { z } from 'zod';
 import type { Explanation } from '../selection/candidates.js';
 import { errText } from '../core/err-text.js';
+import { serviceTokenMatches } from './service-token.js';
 import type { DispatchAsyncOutcome, QueueInfo, SessionInfo } from '../gateway-types.js';
 
 /**
@@ -59,7 +59,8 @@ export interface InternalResponse {
   body: unknown;
 }
 
-interface Core {
+/** What the internal routes (HTTP and the dispatch channel) need from the gateway. */
+export interface InternalCore {
   serviceToken: string | undefined;
   logger: Logger;
   dispatch(request: unknown, options?: { signal?: AbortSignal }): Promise<StoredResult>;
@@ -70,17 +71,6 @@ interface Core {
   cancelQueued(requestId: string, organizationId?: string): boolean;
 }
 
-// The expected token's digest is computed once per token, not per request (the compare stays constant-time).
-let cachedToken: string | undefined;
-let cachedDigest: Buffer | undefined;
-function serviceTokenMatches(expected: string, given: string): boolean {
-  if (cachedToken !== expected || !cachedDigest) {
-    cachedToken = expected;
-    cachedDigest = createHash('sha256').update(expected, 'utf8').digest();
-  }
-  return timingSafeEqual(createHash('sha256').update(given, 'utf8').digest(), cachedDigest);
-}
-
 const error = (status: number, code: ErrorCode, message: string): InternalResponse => ({
   status,
   body: { code, message } satisfies ErrorBody,
@@ -88,16 +78,24 @@ const error = (status: number, code: ErrorCode, message: string): InternalRespon
 
 const issues = (err: z.ZodError): string => formatZodIssues(err, { root: '(body)' });
 
-/** Routes one internal request. Never throws: every failure becomes `{code, message}`. */
-export async function handleInternal(core: Core, req: InternalRequest): Promise<InternalResponse> {
+/** Authenticates and routes one internal request. Never throws: every failure becomes `{code, message}`. */
+export async function handleInternal(core: InternalCore, req: InternalRequest): Promise<InternalResponse> {
+  // Constant-time compare; a gateway without a service token refuses every internal call.
+  if (!serviceTokenMatches(core.serviceToken, bearerToken(req.authorization))) {
+    return error(401, 'UNAUTHORIZED', 'missing or invalid service token');
+  }
+  return routeInternal(core, req);
+}
+
+/**
+ * Routes one request already authenticated (by its own header, or by the dispatch channel's upgrade).
+ * Never throws. The one place the internal routes are implemented, so a channel frame gets exactly
+ * the route's validation, status and body.
+ */
+export async function routeInternal(core: InternalCore, req: Omit<InternalRequest, 'authorization'>): Promise<InternalResponse> {
   const q = req.url.indexOf('?');
   const path = q === -1 ? req.url : req.url.slice(0, q);
   const method = req.method.toUpperCase();
-  const token = bearerToken(req.authorization);
-  // Constant-time compare; a gateway without a service token refuses every internal call.
-  if (!core.serviceToken || !token || !serviceTokenMatches(core.serviceToken, token)) {
-    return error(401, 'UNAUTHORIZED', 'missing or invalid service token');
-  }
   try {
     if (path === ROUTES.dispatch || path === ROUTES.dispatchAsync || path === ROUTES.explain) {
       if (method !== 'POST') return error(405, 'BAD_REQUEST', `${path} accepts POST only`);
@@ -208,7 +206,7 @@ function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
  * request/response. Requests outside `/internal/v1/` go to `next()` when given, else 404. A body
  * already parsed by the framework (`req.body`) is used as is.
  */
-export function createHttpHandler(core: Core, maxBodyBytes: number) {
+export function createHttpHandler(core: InternalCore, maxBodyBytes: number) {
   return (req: IncomingMessage & { body?: unknown }, res: ServerResponse, next?: (err?: unknown) => void): void => {
     const url = req.url ?? '/';
     if (!url.startsWith('/internal/v1/')) {

@@ -1,5 +1,4 @@
 import type { IncomingMessage, Server } from 'node:http';
-import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type Logger, bearerToken } from '@vespid/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -8,6 +7,7 @@ import type { ConnectionHandle, AgentConnection } from '../core/connection.js';
 import type { AuthenticatedAgent } from '../authenticator.js';
 import { errText } from '../core/err-text.js';
 import { turnBatcher } from './turn-batching.js';
+import { UpgradeAttachments, fitCloseReason, refuseUpgrade as refuse } from './upgrade.js';
 
 interface Deps {
   authenticator: AgentAuthenticator;
@@ -19,26 +19,6 @@ interface Deps {
   connect: (connection: AgentConnection, agent: AuthenticatedAgent) => ConnectionHandle;
 }
 
-/** Writes a JSON HTTP error on a raw upgrade socket and closes it. */
-function refuse(socket: Duplex, status: number, code: string, message: string): void {
-  if (socket.destroyed) return;
-  const body = JSON.stringify({ code, message });
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-  // end() flushes the response; destroy soon after so a client that keeps the socket open cannot hold it.
-  setTimeout(() => socket.destroy(), 1000).unref();
-}
-
-// A close frame carries at most 123 bytes of reason; ws throws on more, which turned a protocol
-// violation with a long reason into a dropped connection (1006) instead of its close code.
-function fitCloseReason(reason: string | undefined): string | undefined {
-  if (reason === undefined) return undefined;
-  let r = reason.slice(0, 123);
-  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
-  return r;
-}
-
 /**
  * The `ws` transport: authenticates before upgrading (401/403/503 with a JSON body), then wraps the
  * WebSocket in an AgentConnection for the core. No permessage-deflate (it costs ~30× throughput on
@@ -47,7 +27,7 @@ function fitCloseReason(reason: string | undefined): string | undefined {
 export class WsAdapter {
   private readonly wss: WebSocketServer;
   private pending = 0;
-  private readonly attached = new Map<Server, (req: IncomingMessage, socket: Duplex, head: Buffer) => void>();
+  private readonly attachments = new UpgradeAttachments((req, socket, head) => this.handleUpgrade(req, socket, head));
 
   constructor(private readonly deps: Deps) {
     this.wss = new WebSocketServer({
@@ -157,26 +137,11 @@ export class WsAdapter {
 
   /** Listens to `upgrade` on `server` for `path` only; other paths are left to other listeners. */
   attach(server: Server, path: string): () => void {
-    if (this.attached.has(server)) return () => this.detach(server);
-    const listener = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const url = req.url ?? '/';
-      const q = url.indexOf('?');
-      if ((q === -1 ? url : url.slice(0, q)) !== path) return;
-      this.handleUpgrade(req, socket, head);
-    };
-    server.on('upgrade', listener);
-    this.attached.set(server, listener);
-    return () => this.detach(server);
-  }
-
-  detach(server: Server): void {
-    const listener = this.attached.get(server);
-    if (listener) server.off('upgrade', listener);
-    this.attached.delete(server);
+    return this.attachments.attach(server, path);
   }
 
   /** Stops listening on every attached server. The servers themselves belong to the host. */
   detachAll(): void {
-    for (const server of [...this.attached.keys()]) this.detach(server);
+    this.attachments.detachAll();
   }
 }
