@@ -4,7 +4,7 @@
  * each so engine drift hits both alike. The executor runs twice: cold (`poolSize: 0`, a container created
  * per task) and warm (`poolSize: 2`, pre-created containers; used ones removed in the background).
  */
-import { chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { noopLogger } from '@vespid/protocol';
@@ -19,12 +19,9 @@ const user = isRoot ? '65534:65534' : `${process.getuid?.()}:${process.getgid?.(
 
 async function rawSetup(root: string) {
   const workdir = join(root, 'raw-work');
-  const scriptDir = join(root, 'raw-script');
   await mkdir(workdir, { recursive: true });
-  await mkdir(scriptDir, { recursive: true });
-  await writeFile(join(scriptDir, 'task.sh'), 'true\n', { mode: 0o644 });
   if (isRoot) await chown(workdir, 65534, 65534);
-  return { workdir, scriptDir };
+  return { workdir };
 }
 
 serve({
@@ -70,19 +67,16 @@ serve({
     const runRaw = async (i: number, extra = false) => {
       const t = nowMs();
       if (extra) await docker.getImage(image).inspect();
-      const spec = containerCreateOptions(opts, {
+      const hardened = containerCreateOptions(opts, {
         image,
-        shell: 'sh',
         user,
         network: 'none',
-        workdir: dirs.workdir,
-        scriptDir: dirs.scriptDir,
-        env: [],
-        requestId: `raw-${process.pid}-${i}`,
         scope: `bench${process.pid}`,
         instanceId: `bench${process.pid}`,
-        deadline: Date.now() + 30_000,
+        purpose: { kind: 'task', requestId: `raw-${process.pid}-${i}`, deadline: Date.now() + 30_000, workdir: dirs.workdir },
       });
+      // The executor's hardening, but the command run directly: the raw baseline has no stdin launcher.
+      const spec = { ...hardened, Cmd: ['sh', '-c', 'true'], OpenStdin: false, StdinOnce: false, AttachStdin: false };
       const container = await docker.createContainer(spec);
       try {
         const stream = extra

@@ -136,3 +136,16 @@ export async function removeContainer(container: Dockerode.Container): Promise<v
     if (!isGone(err)) throw dockerFailed('remove', err);
   }
 }
+
+/**
+ * Creates a sandbox container. The options never carry a secret (the task arrives over stdin), but
+ * they are still not logged. An image removed since it was inspected answers 404.
+ */
+export async function createContainer(docker: Dockerode, options: Dockerode.ContainerCreateOptions): Promise<Dockerode.Container> {
+  try {
+    return await docker.createContainer(options);
+  } catch (err) {
+    if (engineStatus(err) === 404) throw new DockerSandboxError('DOCKER_IMAGE_NOT_FOUND', 'the sandbox image disappeared before create');
+    throw dockerFailed('create', err);
+  }
+}

@@ -3,9 +3,9 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentExecutePayloadSchema, BuiltinKinds, VespidError, formatZodIssues } from '@vespid/protocol';
 import type { Executor, ExecutorContext, ExecutorResult, ExecutorTask } from '../executor.js';
-import { type PooledSpec, containerCreateOptions, pooledContainerCreateOptions } from './container-spec.js';
-import { ImageFactsCache, ensureImage, removeContainer } from './engine.js';
-import { DockerSandboxError, dockerFailed, engineStatus } from './errors.js';
+import { type ContainerSpec, containerCreateOptions } from './container-spec.js';
+import { ImageFactsCache, createContainer, ensureImage, removeContainer } from './engine.js';
+import { DockerSandboxError } from './errors.js';
 import { launcherPreamble } from './launcher.js';
 import { type DockerSandboxOptions, resolveDockerSandboxOptions } from './options.js';
 import { abortCode, errorToResult, outcomeToResult } from './outcome.js';
@@ -14,7 +14,7 @@ import { type RunOutcome, runContainer } from './run-container.js';
 import { formatSandboxUser, resolveSandboxUser } from './sandbox-user.js';
 import { sweepOrphans } from './sweeper.js';
 import { WarmPool } from './warm-pool.js';
-import { type DirOwner, locateRun, prepareWorkdir, removeDir, removeWorkdir, workdirPath } from './workdir.js';
+import { type DirOwner, locateRun, prepareWorkdir, removeWorkdir, workdirPath } from './workdir.js';
 import { loadDockerode } from './load-dockerode.js';
 import type Dockerode from 'dockerode';
 
@@ -52,14 +52,17 @@ export interface DockerSandboxExecutor extends Executor {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-// Script files live beside the run directories; org ids cannot start with a dot, so no clash.
-const SCRIPTS_DIR = '.vespid-scripts';
+// Where agents before the stdin launcher wrote script files, beside the run directories (org ids
+// cannot start with a dot, so no clash). Nothing writes there now; start() removes what is left.
+const LEGACY_SCRIPTS_DIR = '.vespid-scripts';
 
 /**
  * The Docker sandbox executor for `agent.execute`: runs the node's shell task in a hardened container
  * (read-only rootfs, `/work` = a size-limited tmpfs (or, unbounded, the per-run host directory), `/tmp` tmpfs, all capabilities dropped,
  * no-new-privileges, non-root, memory without swap, CPU, pids and nofile limits, no network unless
- * allowed, an init process) through the Engine API, with output capped while it streams.
+ * allowed, an init process) through the Engine API, with output capped while it streams. The task's env
+ * and script reach the container over its stdin (a fixed launcher command reads them), never its
+ * config: env values are not in `docker inspect` nor in the engine's files, and no script touches the host disk.
  * Results carry `{exitCode, stdout, stderr, stdoutTruncated, stderrTruncated, timedOut, oomKilled, durationMs}`;
  * failures use `DOCKER_EXIT_CODE:<n>`, `NODE_EXECUTION_TIMEOUT`, `DOCKER_OOM_KILLED`,
  * `DOCKER_IMAGE_NOT_FOUND`, `DOCKER_FAILED` (retryable), `ENV_NOT_ALLOWED`, `NETWORK_NOT_ALLOWED`, `IMAGE_NOT_ALLOWED`,
@@ -96,33 +99,25 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
   let closing: Promise<void> | undefined;
   // Warm containers need a bounded /work (a tmpfs): a per-run host directory cannot be mounted after create.
   const warm = o.poolSize > 0 && o.workdirMaxMb > 0;
-  const poolSpecs = new Map<string, PooledSpec>();
+  // Pool key → what its containers are created from (everything but the task).
+  const poolSpecs = new Map<string, Omit<ContainerSpec, 'purpose'>>();
   // Warm containers running a task → the task's deadline: the per-task labels they cannot carry.
   const leases = new Map<string, { requestId: string; deadline: number }>();
   const pool = new WarmPool(o.poolSize, {
     logger: o.logger,
-    create: (key) => createPooled(key),
+    create: async (key) => {
+      const spec = poolSpecs.get(key);
+      if (!spec) throw new Error('unknown warm pool key');
+      return createContainer(await engine(), containerCreateOptions(o, { ...spec, purpose: { kind: 'pool', poolKey: key } }));
+    },
     remove: removeContainer,
   });
-  // A container with the launcher: no task in its config, whether pre-created or created for a task
-  // that found the pool empty (so with a pool, env values never reach Config.Env).
-  async function createPooled(key: string): Promise<Dockerode.Container> {
-    const spec = poolSpecs.get(key);
-    if (!spec) throw new Error('unknown warm pool key');
-    const docker = await engine();
-    try {
-      return await docker.createContainer(pooledContainerCreateOptions(o, spec));
-    } catch (err) {
-      if (engineStatus(err) === 404) throw new DockerSandboxError('DOCKER_IMAGE_NOT_FOUND', 'the sandbox image disappeared before create');
-      throw dockerFailed('create', err);
-    }
-  }
   const poolKeyOf = (image: string, network: 'none' | 'bridge', volumes: readonly string[]) => {
     const key = createHash('sha256')
       .update(JSON.stringify([image, network, [...volumes].sort()]))
       .digest('hex')
       .slice(0, 16);
-    if (!poolSpecs.has(key)) poolSpecs.set(key, { image, user, network, scope, instanceId, poolKey: key, imageVolumes: volumes });
+    if (!poolSpecs.has(key)) poolSpecs.set(key, { image, user, network, scope, instanceId, imageVolumes: volumes });
     return key;
   };
   // Spared by the periodic sweep: idle in the pool, or running a task that is not overdue.
@@ -169,80 +164,52 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
     if (env.missingKeys.length > 0) logger.warn({ missing: env.missingKeys.length }, 'allowed env keys are not set on the agent');
 
     const docker = await engine();
-    const imageFacts = await ensureImage(docker, image, o.allowPull, signal, images);
-    if (warm) {
-      const key = poolKeyOf(image, network, imageFacts.volumes);
-      // The pool is empty (a burst, or just started): the same kind of container, created now.
-      let warmContainer: Dockerode.Container;
-      try {
-        warmContainer = pool.take(key) ?? (await createPooled(key));
-      } catch (err) {
-        if (err instanceof DockerSandboxError && err.code === 'DOCKER_IMAGE_NOT_FOUND') images.forget(image);
-        throw err;
-      }
-      const deadline = Date.now() + timeoutMs + o.killGraceMs;
-      leases.set(warmContainer.id, { requestId: task.requestId, deadline });
-      try {
-        const outcome = await runContainer({
-          docker,
-          // Env and script go over stdin: never into the container's config, labels or the host disk.
-          target: {
-            container: warmContainer,
-            stdin: launcherPreamble({ env: env.entries, script: shellTask.script, shell: shellTask.shell ?? 'sh' }),
-          },
-          remove: (c) => pool.retire(c),
-          timeoutMs: Math.max(1, Math.min(timeoutMs, ctx.deadline - Date.now())),
-          killGraceMs: o.killGraceMs,
-          outputMaxChars: o.outputMaxChars,
-          signal,
-          logger,
-        });
-        logFinished(logger, outcome, 'pooled');
-        return outcomeToResult(outcome, timeoutMs, o);
-      } catch (err) {
-        if (err instanceof DockerSandboxError && err.code === 'DOCKER_IMAGE_NOT_FOUND') images.forget(image);
-        throw err;
-      } finally {
-        leases.delete(warmContainer.id);
-      }
-    }
-    const scriptDir = join(o.workdirRoot, SCRIPTS_DIR, randomUUID());
-    try {
-      await prepareWorkdir(o.workdirRoot, workdir, scriptDir, shellTask.script, owner);
-      const createOptions = containerCreateOptions(o, {
-        image,
-        shell: shellTask.shell ?? 'sh',
-        user,
-        network,
-        workdir,
-        scriptDir,
-        env: env.entries,
-        requestId: task.requestId,
-        scope,
-        instanceId,
-        deadline: Date.now() + timeoutMs + o.killGraceMs,
-        imageVolumes: imageFacts.volumes,
-      });
-      const outcome = await runContainer({
-        docker,
-        target: { createOptions },
-        // Image checks and workdir setup used part of the runtime's deadline.
+    // Warm or cold, the task travels the same way: env and script over stdin to the fixed launcher,
+    // never into the container's config, labels or the host disk.
+    const launch = (container: Dockerode.Container, path: 'pooled' | 'cold', remove?: (c: Dockerode.Container) => Promise<void>) =>
+      runContainer({
+        container,
+        stdin: launcherPreamble({ env: env.entries, script: shellTask.script, shell: shellTask.shell ?? 'sh' }),
+        ...(remove ? { remove } : {}),
+        // Image checks, pool and workdir setup used part of the runtime's deadline.
         timeoutMs: Math.max(1, Math.min(timeoutMs, ctx.deadline - Date.now())),
         killGraceMs: o.killGraceMs,
         outputMaxChars: o.outputMaxChars,
         signal,
         logger,
+      }).then((outcome) => {
+        logFinished(logger, outcome, path);
+        return outcomeToResult(outcome, timeoutMs, o);
       });
-      logFinished(logger, outcome, 'cold');
-      return outcomeToResult(outcome, timeoutMs, o);
+    try {
+      const imageFacts = await ensureImage(docker, image, o.allowPull, signal, images);
+      const base = { image, user, network, scope, instanceId, imageVolumes: imageFacts.volumes };
+      const warmContainer = warm ? pool.take(poolKeyOf(image, network, imageFacts.volumes)) : undefined;
+      if (warmContainer) {
+        // Removed by the pool off the task's critical path; spared by the sweeper while leased.
+        leases.set(warmContainer.id, { requestId: task.requestId, deadline: Date.now() + timeoutMs + o.killGraceMs });
+        try {
+          return await launch(warmContainer, 'pooled', (c) => pool.retire(c));
+        } finally {
+          leases.delete(warmContainer.id);
+        }
+      }
+      // No pool, or it is empty (a burst, or just started): a container created for this task, whose
+      // labels tell the sweeper its request and deadline.
+      await prepareWorkdir(o.workdirRoot, workdir, owner);
+      try {
+        if (signal.aborted) throw signal.reason;
+        const deadline = Date.now() + timeoutMs + o.killGraceMs;
+        const options = containerCreateOptions(o, { ...base, purpose: { kind: 'task', requestId: task.requestId, deadline, workdir } });
+        return await launch(await createContainer(docker, options), 'cold');
+      } finally {
+        if (!o.keepWorkdirs)
+          await removeWorkdir(o.workdirRoot, workdir).catch((err) => logger.warn({ err: String(err) }, 'workdir cleanup failed'));
+      }
     } catch (err) {
       // The image was removed while its facts were cached: the next run inspects (and reports) it afresh.
       if (err instanceof DockerSandboxError && err.code === 'DOCKER_IMAGE_NOT_FOUND') images.forget(image);
       throw err;
-    } finally {
-      await removeDir(scriptDir);
-      if (!o.keepWorkdirs)
-        await removeWorkdir(o.workdirRoot, workdir).catch((err) => logger.warn({ err: String(err) }, 'workdir cleanup failed'));
     }
   }
 
@@ -259,8 +226,8 @@ export function dockerSandboxExecutor(options: DockerSandboxOptions = {}): Docke
       if (state !== 'idle') return;
       state = 'running';
       try {
-        // Script files of a crashed agent: nothing of this instance runs yet, so all of them are stale.
-        await rm(join(o.workdirRoot, SCRIPTS_DIR), { recursive: true, force: true });
+        // Script files an agent before the stdin launcher left behind when it crashed.
+        await rm(join(o.workdirRoot, LEGACY_SCRIPTS_DIR), { recursive: true, force: true });
         const removed = await sweep(true);
         o.logger.info({ scope, removed, poolSize: warm ? o.poolSize : 0 }, 'docker sandbox ready');
         if (warm) await prewarm().catch((err) => o.logger.warn({ scope, err: String(err) }, 'could not pre-create warm containers'));

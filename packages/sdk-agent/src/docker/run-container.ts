@@ -1,6 +1,6 @@
 import type { Logger } from '@vespid/protocol';
 import type Dockerode from 'dockerode';
-import { DockerSandboxError, dockerFailed, engineStatus } from './errors.js';
+import { dockerFailed } from './errors.js';
 import { killContainer, removeContainer } from './engine.js';
 import { CappedText, DockerDemuxer } from './output-capture.js';
 
@@ -20,13 +20,10 @@ export interface RunOutcome {
 
 /** Inputs of {@link runContainer}. */
 export interface RunContainerInput {
-  readonly docker: Dockerode;
-  /**
-   * A cold run: the container to create. Contains env values: never logged. Or a warm run: a
-   * pre-created, never started container and the preamble its launcher reads from stdin (contains env
-   * values and the script: never logged).
-   */
-  readonly target: { createOptions: Dockerode.ContainerCreateOptions } | { container: Dockerode.Container; stdin: Buffer };
+  /** A created, never started container whose command is the launcher (see `launcher.ts`). */
+  readonly container: Dockerode.Container;
+  /** The preamble the launcher reads from stdin. Contains env values and the script: never logged. */
+  readonly stdin: Buffer;
   /**
    * Removes the finished container. Default: awaited before the outcome is returned. A warm run hands
    * the removal to the pool, which runs it off the critical path (and waits for it on close).
@@ -46,26 +43,12 @@ const OOM_RECHECKS = 5;
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /**
- * Creates, runs and always removes one container. Attaches and registers the wait *before* start so a
- * fast script's output and exit are never missed. On timeout or abort: SIGTERM, then SIGKILL after
- * `killGraceMs`.
+ * Runs one container and always removes it (even when the run never starts). Attaches and registers
+ * the wait *before* start so a fast script's output and exit are never missed. On timeout or abort:
+ * SIGTERM, then SIGKILL after `killGraceMs`.
  */
 export async function runContainer(input: RunContainerInput): Promise<RunOutcome> {
-  const { docker, signal, logger } = input;
-  const target = input.target;
-  // A given (warm) container is removed below even when the run never starts.
-  if (signal.aborted && !('container' in target)) throw signal.reason;
-  let container: Dockerode.Container;
-  const stdin = 'stdin' in target ? target.stdin : undefined;
-  if ('container' in target) container = target.container;
-  else {
-    try {
-      container = await docker.createContainer(target.createOptions);
-    } catch (err) {
-      if (engineStatus(err) === 404) throw new DockerSandboxError('DOCKER_IMAGE_NOT_FOUND', 'the sandbox image disappeared before create');
-      throw dockerFailed('create', err);
-    }
-  }
+  const { container, stdin, signal, logger } = input;
   const id = container.id.slice(0, 12);
   const waitAbort = new AbortController();
   const timers: NodeJS.Timeout[] = [];
@@ -90,11 +73,9 @@ export async function runContainer(input: RunContainerInput): Promise<RunOutcome
     const stderr = new CappedText(input.outputMaxChars);
     const demux = new DockerDemuxer(stdout, stderr);
     try {
-      // A warm container reads its task from stdin: hijack the connection so its write side can be
+      // The launcher reads its task from stdin: hijack the connection so its write side can be
       // half-closed (without it, output written after the EOF is lost).
-      stream = (await container.attach(
-        stdin ? { stream: true, stdin: true, stdout: true, stderr: true, hijack: true } : { stream: true, stdout: true, stderr: true },
-      )) as NodeJS.ReadableStream;
+      stream = (await container.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })) as NodeJS.ReadableStream;
     } catch (err) {
       throw dockerFailed('attach', err);
     }
@@ -109,7 +90,7 @@ export async function runContainer(input: RunContainerInput): Promise<RunOutcome
       () => undefined,
       () => new Promise<void>(() => {}),
     );
-    // Cancelled while the container was being created: never start it (finally removes it).
+    // Cancelled while the container was being created or attached: never start it (finally removes it).
     if (signal.aborted) throw signal.reason;
     try {
       await container.start();
@@ -118,7 +99,7 @@ export async function runContainer(input: RunContainerInput): Promise<RunOutcome
     }
     const startedAt = Date.now();
     // The launcher blocks on its stdin until the preamble and the EOF arrive.
-    if (stdin) (stream as NodeJS.ReadWriteStream).end(stdin);
+    (stream as NodeJS.ReadWriteStream).end(stdin);
     timers.push(setTimeout(() => stop('timeout'), input.timeoutMs));
     signal.addEventListener('abort', onAbort, { once: true });
     if (signal.aborted) stop('abort');

@@ -60,6 +60,7 @@ export class WarmPool {
             if (this.closed || this.slots.get(key) !== slot) return this.deps.remove(container);
             slot.idle.push(container);
             this.idleIds.add(container.id);
+            this.deps.logger.debug({ containerId: container.id.slice(0, 12), idle: slot.idle.length }, 'warm sandbox container ready');
           },
           (err: unknown) => {
             slot.creating--;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,14 +38,13 @@ describe('per-run workdir', () => {
     );
   });
 
-  it('creates the directory and a read-only script, and refuses a symlink that leads outside the root', async () => {
+  it('creates the directory (and nothing else), and refuses a symlink that leads outside the root', async () => {
     const root = await tmp();
     const dir = join(root, 'o', 'r', 'n', '0');
-    const scripts = join(root, '.vespid-scripts', 'x');
-    await prepareWorkdir(root, dir, scripts, 'echo hi', undefined);
+    await prepareWorkdir(root, dir, undefined);
     expect(statSync(dir).isDirectory()).toBe(true);
-    expect(readFileSync(join(scripts, 'task.sh'), 'utf8')).toBe('echo hi');
-    expect(statSync(join(scripts, 'task.sh')).mode & 0o777).toBe(0o444);
+    expect(readdirSync(root)).toEqual(['o']);
+    expect(readdirSync(dir)).toEqual([]);
 
     // A link planted where a later run's level goes (e.g. inside a `<org>/<requestId>` run dir) must not
     // lead outside: nothing is created there, and cleanup does not delete the link's target.
@@ -55,8 +54,8 @@ describe('per-run workdir', () => {
     await mkdir(join(root, 'o2'));
     await symlink(outside, join(root, 'o2', 'r'));
     const escaped = join(root, 'o2', 'r', 'n', '0');
-    await expect(prepareWorkdir(root, escaped, scripts, 'x', undefined)).rejects.toMatchObject({ code: 'WORKDIR_ESCAPE' });
-    await expect(prepareWorkdir(root, join(root, 'o2', 'r', 'm', '1'), scripts, 'x', undefined)).rejects.toMatchObject({
+    await expect(prepareWorkdir(root, escaped, undefined)).rejects.toMatchObject({ code: 'WORKDIR_ESCAPE' });
+    await expect(prepareWorkdir(root, join(root, 'o2', 'r', 'm', '1'), undefined)).rejects.toMatchObject({
       code: 'WORKDIR_ESCAPE',
     });
     expect(existsSync(join(outside, 'm'))).toBe(false);

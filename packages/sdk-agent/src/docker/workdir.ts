@@ -1,4 +1,4 @@
-import { chmod, chown, lstat, mkdir, realpath, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chown, lstat, mkdir, realpath, rm, rmdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { DockerSandboxError } from './errors.js';
 
@@ -67,16 +67,11 @@ export interface DirOwner {
 }
 
 /**
- * Creates the run directory (owned by the sandbox user) and the script directory beside it, then
- * re-checks with `realpath` that no symlink planted by an earlier run redirects them outside the root.
+ * Creates the run directory (owned by the sandbox user), then re-checks with `realpath` that no
+ * symlink planted by an earlier run redirects it outside the root. The script never goes to the host
+ * disk: it reaches the container over stdin.
  */
-export async function prepareWorkdir(
-  root: string,
-  dir: string,
-  scriptDir: string,
-  script: string,
-  owner: DirOwner | undefined,
-): Promise<void> {
+export async function prepareWorkdir(root: string, dir: string, owner: DirOwner | undefined): Promise<void> {
   await mkdir(root, { recursive: true, mode: 0o755 });
   // A concurrent run's cleanup may rmdir a shared parent between our mkdir steps: retry a few times.
   for (let i = 0; ; i++) {
@@ -90,10 +85,6 @@ export async function prepareWorkdir(
   const [realRoot, realDir] = await Promise.all([realpath(root), realpath(dir)]);
   if (!isInside(realRoot, realDir)) throw new DockerSandboxError('WORKDIR_ESCAPE', 'the run directory resolves outside the workdir root');
   if (owner) await chown(dir, owner.uid, owner.gid);
-  await mkdir(scriptDir, { recursive: true, mode: 0o755 });
-  await chmod(scriptDir, 0o755);
-  // Read-only for everyone: the sandbox user may read it, nobody inside can change it.
-  await writeFile(join(scriptDir, 'task.sh'), script, { mode: 0o444 });
 }
 
 /**
@@ -144,7 +135,7 @@ export async function removeWorkdir(root: string, dir: string): Promise<void> {
   }
 }
 
-/** Removes a script directory and its parent if that became empty; never throws. */
+/** Removes a script directory (written by agents before the stdin launcher) and its parent if that became empty; never throws. */
 export async function removeDir(dir: string): Promise<void> {
   await rm(dir, { recursive: true, force: true, maxRetries: 2 }).catch(() => {});
   await rmdir(join(dir, '..')).catch(() => {}); // still in use by another run: keep it
