@@ -6,6 +6,7 @@
  * Exit 0 when the run succeeded; otherwise one line saying why and a non-zero exit.
  */
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +58,10 @@ async function main(): Promise<number> {
   // The embedded cluster runs as the `postgres` user when we are root: it must be able to traverse this.
   chmodSync(dataDir, 0o755);
   const logFile = `${dataDir}/stack.log`;
+  const logDestination = pino.destination({ dest: logFile, sync: false, mkdir: true });
+  // Opened asynchronously: an early failure's process.exit would otherwise make pino's exit flush throw
+  // ("sonic boom is not ready yet") over the demo's own message.
+  await once(logDestination, 'ready');
   const logger = pino(
     {
       level: 'info',
@@ -65,7 +70,7 @@ async function main(): Promise<number> {
         censor: '[redacted]',
       },
     },
-    pino.destination({ dest: logFile, sync: false, mkdir: true }),
+    logDestination,
   );
 
   say('Vespid demo: api + gateway + worker + a node-agent in its own process');
