@@ -3,10 +3,12 @@
  * tests that need it (with a visible reason); under `CI=true` a missing service is a failure, so a
  * green CI always means the tests ran against the real thing.
  */
+import { execFile } from 'node:child_process';
 import { Socket, connect } from 'node:net';
 import { describe } from 'vitest';
 
-export type Service = 'postgres' | 'redis' | 'redis-cluster' | 'docker';
+/** `redis-server`: the binary is installed, so a test can start its own private Redis Cluster. */
+export type Service = 'postgres' | 'redis' | 'redis-cluster' | 'redis-server' | 'docker';
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -45,6 +47,10 @@ function dockerReachable(): Promise<boolean> {
   });
 }
 
+function binaryInstalled(name: string): Promise<boolean> {
+  return new Promise((resolve) => execFile(name, ['--version'], (err) => resolve(!err)));
+}
+
 const cache = new Map<Service, Promise<boolean>>();
 
 /** Whether the service answers. Under CI a missing service throws, failing the test file. */
@@ -58,12 +64,19 @@ export async function serviceAvailable(service: Service): Promise<boolean> {
           ? tcpReachable(REDIS_URL, 6379)
           : service === 'redis-cluster'
             ? tcpReachable(`redis://${REDIS_CLUSTER_NODES.split(',')[0]}`, 7000)
-            : dockerReachable();
+            : service === 'redis-server'
+              ? binaryInstalled('redis-server')
+              : dockerReachable();
     cache.set(service, p);
   }
   const ok = await p;
   if (!ok && process.env.CI) {
-    const hint = service === 'redis-cluster' ? 'bash scripts/redis-cluster.sh' : 'see README: "Services for the integration tests"';
+    const hint =
+      service === 'redis-cluster'
+        ? 'bash scripts/redis-cluster.sh'
+        : service === 'redis-server'
+          ? 'apt-get install -y redis-server'
+          : 'see README: "Services for the integration tests"';
     throw new Error(`${service} is required under CI=true but is not reachable (${hint})`);
   }
   return ok;

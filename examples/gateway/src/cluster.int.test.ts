@@ -3,29 +3,22 @@
  * Redis, real sdk-agents behind a TCP load balancer, so they are spread over the replicas and move
  * when one dies. Outcomes are read from Redis and the internal HTTP routes.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { type Agent, type Executor, createAgent } from '@vespid/sdk-agent';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { REDIS_URL, describeWith, uniquePrefix } from '../../../test/services.js';
+import { collectResults } from '../test/collect-results.js';
+import { type ReplicaProcess, callReplica, startReplicaProcess, stopReplicaProcess } from '../test/replica-process.js';
 import { type TcpBalancer, startTcpBalancer } from '../test/tcp-balancer.js';
 import { waitFor } from '../../../test/support/wait-for.js';
 
-const dir = fileURLToPath(new URL('..', import.meta.url));
 const ORG = 'org-cluster';
 const SERVICE_TOKEN = 'cluster-service-canary-9c1e';
 const SECRET = 'cluster-secret-canary-4b7d';
 const AGENTS = 6;
 const MAX_IN_FLIGHT = 3;
 
-interface Replica {
-  child: ChildProcess;
-  url: string;
-  port: number;
-  replicaId: string;
-  output: () => string;
-}
+type Replica = ReplicaProcess;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -63,48 +56,23 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
     };
   }
 
-  async function startReplica(i: number, keyPrefix: string, selection: string): Promise<Replica> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/cluster-replica.ts'], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        GATEWAY_HOST: '127.0.0.1',
-        GATEWAY_PORT: '0',
-        GATEWAY_LOG_LEVEL: 'info',
-        GATEWAY_SERVICE_TOKEN: SERVICE_TOKEN,
-        GATEWAY_AGENT_SELECTION: selection,
-        GATEWAY_AGENT_STALE_MS: '3000',
-        GATEWAY_CLUSTER: 'redis',
-        GATEWAY_REPLICA_ID: `replica-${i}`,
-        GATEWAY_CLUSTER_KEY_PREFIX: keyPrefix,
-        GATEWAY_CLUSTER_PRESENCE_TTL_MS: '1500',
-        REDIS_URL,
-        DATABASE_URL: '',
-        TEST_AGENTS_JSON: JSON.stringify(tokens.map((token, n) => ({ token, agentId: agentIds[n], organizationId: ORG, tags: [] }))),
-      },
+  const startReplica = (i: number, keyPrefix: string, selection: string) =>
+    startReplicaProcess(i, {
+      NODE_ENV: 'production',
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_PORT: '0',
+      GATEWAY_LOG_LEVEL: 'info',
+      GATEWAY_SERVICE_TOKEN: SERVICE_TOKEN,
+      GATEWAY_AGENT_SELECTION: selection,
+      GATEWAY_AGENT_STALE_MS: '3000',
+      GATEWAY_CLUSTER: 'redis',
+      GATEWAY_REPLICA_ID: `replica-${i}`,
+      GATEWAY_CLUSTER_KEY_PREFIX: keyPrefix,
+      GATEWAY_CLUSTER_PRESENCE_TTL_MS: '1500',
+      REDIS_URL,
+      DATABASE_URL: '',
+      TEST_AGENTS_JSON: JSON.stringify(tokens.map((token, n) => ({ token, agentId: agentIds[n], organizationId: ORG, tags: [] }))),
     });
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-    });
-    child.stderr!.on('data', (d) => {
-      out += d;
-    });
-    const info = await new Promise<{ url: string; replicaId: string }>((resolve, reject) => {
-      const t = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`replica ${i} did not start: ${out.slice(-500)}`));
-      }, 30_000);
-      child.once('message', (m) => {
-        clearTimeout(t);
-        resolve(m as { url: string; replicaId: string });
-      });
-      child.once('exit', (code) => reject(new Error(`replica ${i} exited ${code}: ${out.slice(-500)}`)));
-    });
-    return { child, url: info.url, port: Number(new URL(info.url).port), replicaId: info.replicaId, output: () => out };
-  }
 
   async function startCluster(selection: string): Promise<string> {
     const keyPrefix = `${prefix}:${selection}:`;
@@ -141,15 +109,7 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
     agents = [];
     await lb?.close();
     lb = undefined;
-    await Promise.all(
-      replicas.filter(Boolean).map(async (r) => {
-        if (r.child.exitCode !== null || r.child.signalCode !== null) return;
-        const exited = new Promise((res) => r.child.once('exit', res));
-        r.child.kill('SIGTERM');
-        await Promise.race([exited, sleep(8000)]);
-        if (r.child.exitCode === null) r.child.kill('SIGKILL');
-      }),
-    );
+    await Promise.all(replicas.filter(Boolean).map((r) => stopReplicaProcess(r)));
   }
 
   /** The replica each agent is registered on (null = not present). */
@@ -157,15 +117,7 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
     return Promise.all(agentIds.map((id) => redis.hget(`${keyPrefix}a:{${ORG}}:${id}`, 'r')));
   }
 
-  async function call(r: Replica, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-    const res = await fetch(`${r.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${SERVICE_TOKEN}`, 'content-type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
+  const call = (r: Replica, method: string, path: string, body?: unknown) => callReplica(r, SERVICE_TOKEN, method, path, body);
 
   let seq = 0;
   const req = (extra: object = {}) => ({
@@ -324,27 +276,8 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
       what: 'agents moved',
       timeoutMs: 15_000,
     });
-    const survivors = live();
-    const results = new Map<string, { status: string; error?: { code: string } }>();
-    let lastRepeat = Date.now();
-    let pass = 0;
-    await waitFor(
-      async () => {
-        // Like sdk-dispatch, the client repeats a request still without a result (same requestId) now and
-        // then: in flight → nothing happens; routed by the dead replica → a live one adopts it.
-        const repeat = Date.now() - lastRepeat > 2000;
-        if (repeat) lastRepeat = Date.now();
-        pass++;
-        for (const id of ids) {
-          if (results.has(id)) continue;
-          const res = await call(survivors[0]!, 'GET', `/internal/v1/results/${encodeURIComponent(id)}`);
-          if (res.status === 200) results.set(id, res.body);
-          else if (repeat) await call(survivors[pass % survivors.length]!, 'POST', '/internal/v1/dispatch-async', bodies.get(id));
-        }
-        return results.size === ids.length;
-      },
-      { what: 'every result stored', timeoutMs: 20_000 },
-    );
+    // Read from the survivors; a request routed by the dead replica is adopted by a live one on its repeat.
+    const results = await collectResults({ bodies, replicas: live(), serviceToken: SERVICE_TOKEN, timeoutMs: 20_000 });
     // No result lost, nothing run twice.
     expect(results.size).toBe(TOTAL);
     for (const id of ids) expect(runs.get(id) ?? 0).toBeLessThanOrEqual(1);

@@ -58,6 +58,50 @@ describe('gateway host config', () => {
     );
   });
 
+  it('reads REDIS_CLUSTER_NODES (host:port seeds) as the Redis of results and cluster mode, and refuses a bad entry without echoing it', () => {
+    const seeds = { NODE_ENV: 'test', REDIS_CLUSTER_NODES: ' 10.0.0.1:7000,redis-2.internal:7001 , [::1]:7002' };
+    const c = gatewayHostConfigFromEnv(seeds);
+    expect(c.redisClusterNodes).toEqual([
+      { host: '10.0.0.1', port: 7000 },
+      { host: 'redis-2.internal', port: 7001 },
+      { host: '::1', port: 7002 },
+    ]);
+    expect(c.resultStore).toBe('redis');
+    expect(c.redisUrl).toBeUndefined();
+    // Cluster mode and production results accept the Cluster in place of REDIS_URL.
+    expect(gatewayHostConfigFromEnv({ ...seeds, GATEWAY_CLUSTER: 'redis' }).cluster).toMatchObject({ keyPrefix: 'gateway:cluster:' });
+    const prod = { NODE_ENV: 'production', GATEWAY_SERVICE_TOKEN: 'svc-token-for-config-test', REDIS_CLUSTER_NODES: '127.0.0.1:7000' };
+    expect(gatewayHostConfigFromEnv(prod).resultStore).toBe('redis');
+    expect(gatewayHostConfigFromEnv({ ...prod, GATEWAY_RESULT_STORE: 'redis' }).redisClusterNodes).toEqual([
+      { host: '127.0.0.1', port: 7000 },
+    ]);
+    // Unset or blank: standalone Redis as before.
+    expect(
+      gatewayHostConfigFromEnv({ NODE_ENV: 'test', REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CLUSTER_NODES: ' ' }).redisClusterNodes,
+    ).toBeUndefined();
+    const canary = 'cluster-pass-canary-51ad';
+    for (const bad of [
+      `redis://:${canary}@10.0.0.1:7000`,
+      `10.0.0.1:7000,10.0.0.2`,
+      '10.0.0.1:0',
+      '10.0.0.1:70000',
+      'host:7000,,host:7001',
+    ]) {
+      let message = '';
+      try {
+        gatewayHostConfigFromEnv({ NODE_ENV: 'test', REDIS_CLUSTER_NODES: bad });
+      } catch (err) {
+        expect(err).toBeInstanceOf(GatewayConfigError);
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(/^REDIS_CLUSTER_NODES entry \d+ of \d+ is not host:port/);
+      expect(message).not.toContain(canary);
+    }
+    expect(() => gatewayHostConfigFromEnv({ NODE_ENV: 'test', GATEWAY_CLUSTER: 'redis' })).toThrow(
+      /needs REDIS_URL or REDIS_CLUSTER_NODES/,
+    );
+  });
+
   it('refuses a production gateway without Redis unless memory results are chosen by name (GATEWAY_RESULT_STORE)', async () => {
     const prod = { NODE_ENV: 'production', GATEWAY_SERVICE_TOKEN: 'svc-token-for-config-test' };
     let message = '';

@@ -1,5 +1,6 @@
 import { type RedisNames, redisNamesFromEnv, tokenRotationOverlapMsFromEnv } from '@vespid/example-db';
 import { type GatewayEnvConfig, gatewayOptionsFromEnv } from '@vespid/sdk-gateway';
+import { type RedisClusterNode, parseClusterNodes } from './cluster-nodes.js';
 
 /** Everything the gateway host reads from its environment. */
 export interface GatewayHostConfig extends GatewayEnvConfig {
@@ -11,6 +12,13 @@ export interface GatewayHostConfig extends GatewayEnvConfig {
   autoMigrate: boolean;
   /** `REDIS_URL`: Redis result store and the `vespid:control` subscription when set; memory otherwise. */
   redisUrl: string | undefined;
+  /**
+   * `REDIS_CLUSTER_NODES`: seeds (`host:port,…`) of a Redis Cluster, used when `REDIS_URL` is unset: the
+   * gateway then keeps results, cluster-mode state and the control subscription on that Cluster (ioredis
+   * `Cluster` client). `REDIS_URL` wins when both are set, so a setup on standalone Redis (or Sentinel)
+   * never changes because the variable appears in its environment (the test services export it).
+   */
+  redisClusterNodes: RedisClusterNode[] | undefined;
   /**
    * Where results are kept (`GATEWAY_RESULT_STORE`): `redis` (survive a restart, for
    * `GATEWAY_RESULTS_TTL_SEC`) or `memory` (lost on restart). Default: `redis` when `REDIS_URL` is set,
@@ -68,10 +76,10 @@ function positiveInt(env: Record<string, string | undefined>, name: string, min:
 
 /**
  * Reads the runbook's Gateway variables (via `gatewayOptionsFromEnv`) plus `DATABASE_URL`,
- * `DATABASE_SCHEMA`, `REDIS_URL`, `NODE_ENV` and the cluster-mode variables (`GATEWAY_CLUSTER=redis`,
+ * `DATABASE_SCHEMA`, `REDIS_URL`, `REDIS_CLUSTER_NODES`, `NODE_ENV` and the cluster-mode variables (`GATEWAY_CLUSTER=redis`,
  * `GATEWAY_REPLICA_ID`, `GATEWAY_CLUSTER_KEY_PREFIX`, `GATEWAY_CLUSTER_PRESENCE_TTL_MS`, `GATEWAY_ORG_MAX_IN_FLIGHT`),
  * `GATEWAY_ORG_MAX_QUEUED`, `VESPID_REDIS_PREFIX` and `AGENT_TOKEN_ROTATION_OVERLAP_MS`. Refuses to run without `GATEWAY_SERVICE_TOKEN` unless
- * `NODE_ENV=test`, and with `NODE_ENV=production` but no `REDIS_URL` unless `GATEWAY_RESULT_STORE=memory`.
+ * `NODE_ENV=test`, and with `NODE_ENV=production` but no Redis (`REDIS_URL` or `REDIS_CLUSTER_NODES`) unless `GATEWAY_RESULT_STORE=memory`.
  *
  * @example
  * ```ts
@@ -91,7 +99,15 @@ export function gatewayHostConfigFromEnv(env: Record<string, string | undefined>
   }
   const schema = set(env.DATABASE_SCHEMA) ?? 'public';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new GatewayConfigError('DATABASE_SCHEMA must be a plain lower-case identifier');
-  const resultStore = resultStoreFrom(env);
+  let redisClusterNodes: RedisClusterNode[] | undefined;
+  const seeds = set(env.REDIS_URL) ? undefined : set(env.REDIS_CLUSTER_NODES);
+  try {
+    redisClusterNodes = seeds === undefined ? undefined : parseClusterNodes(seeds);
+  } catch (err) {
+    throw new GatewayConfigError((err as Error).message);
+  }
+  const hasRedis = Boolean(set(env.REDIS_URL) || redisClusterNodes);
+  const resultStore = resultStoreFrom(env, hasRedis);
   let names: RedisNames;
   try {
     names = redisNamesFromEnv(env);
@@ -102,8 +118,10 @@ export function gatewayHostConfigFromEnv(env: Record<string, string | undefined>
   const mode = set(env.GATEWAY_CLUSTER)?.toLowerCase();
   if (mode && mode !== 'off' && mode !== 'none') {
     if (mode !== 'redis') throw new GatewayConfigError(`GATEWAY_CLUSTER must be "redis" (or unset), got "${mode.slice(0, 20)}"`);
-    if (!set(env.REDIS_URL))
-      throw new GatewayConfigError('GATEWAY_CLUSTER=redis needs REDIS_URL (the replicas share presence and results there)');
+    if (!hasRedis)
+      throw new GatewayConfigError(
+        'GATEWAY_CLUSTER=redis needs REDIS_URL or REDIS_CLUSTER_NODES (the replicas share presence and results there)',
+      );
     if (resultStore === 'memory')
       throw new GatewayConfigError('GATEWAY_CLUSTER=redis needs GATEWAY_RESULT_STORE=redis (a result must be readable from every replica)');
     const replicaId = set(env.GATEWAY_REPLICA_ID);
@@ -137,6 +155,7 @@ export function gatewayHostConfigFromEnv(env: Record<string, string | undefined>
     databaseSchema: schema,
     autoMigrate: set(env.GATEWAY_AUTO_MIGRATE) !== 'false',
     redisUrl: set(env.REDIS_URL),
+    redisClusterNodes,
     resultStore,
     testMode,
     wsPath: new URL(base.wsUrl).pathname || '/ws',
@@ -150,17 +169,16 @@ export function gatewayHostConfigFromEnv(env: Record<string, string | undefined>
  * and lose them on every restart (a worker then waited for its node's timeout): there it refuses to
  * start unless memory is asked for by name.
  */
-function resultStoreFrom(env: Record<string, string | undefined>): 'redis' | 'memory' {
+function resultStoreFrom(env: Record<string, string | undefined>, hasRedis: boolean): 'redis' | 'memory' {
   const raw = set(env.GATEWAY_RESULT_STORE)?.toLowerCase();
-  const redisUrl = set(env.REDIS_URL);
   if (raw !== undefined && raw !== 'redis' && raw !== 'memory')
     throw new GatewayConfigError(`GATEWAY_RESULT_STORE must be "redis" or "memory", got "${raw.slice(0, 20)}"`);
-  if (raw === 'redis' && !redisUrl) throw new GatewayConfigError('GATEWAY_RESULT_STORE=redis needs REDIS_URL');
+  if (raw === 'redis' && !hasRedis) throw new GatewayConfigError('GATEWAY_RESULT_STORE=redis needs REDIS_URL or REDIS_CLUSTER_NODES');
   if (raw) return raw;
-  if (redisUrl) return 'redis';
+  if (hasRedis) return 'redis';
   if (env.NODE_ENV === 'production') {
     throw new GatewayConfigError(
-      'NODE_ENV=production without REDIS_URL would keep results in memory and lose them on restart; set REDIS_URL, or GATEWAY_RESULT_STORE=memory to accept that',
+      'NODE_ENV=production without REDIS_URL would keep results in memory and lose them on restart; set REDIS_URL (or REDIS_CLUSTER_NODES), or GATEWAY_RESULT_STORE=memory to accept that',
     );
   }
   return 'memory';

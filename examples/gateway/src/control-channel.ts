@@ -8,7 +8,7 @@ import {
   parseJsonSafe,
 } from '@vespid/protocol';
 import type { Gateway } from '@vespid/sdk-gateway';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 /** Redis channel on which the control plane publishes revocations, tag edits, pauses and rotation requests. */
 export { CONTROL_CHANNEL };
@@ -99,7 +99,8 @@ export function applyControlEvent(gateway: ControlTarget, message: string, logge
 }
 
 /**
- * Subscribes `subscriber` (a dedicated ioredis connection) to `vespid:control` and applies events.
+ * Subscribes `subscriber` (a dedicated ioredis connection, or a `Cluster` client: a classic channel
+ * reaches every node of a Redis Cluster) to `vespid:control` and applies events.
  * Returns an unsubscribe function.
  *
  * @example
@@ -107,7 +108,7 @@ export function applyControlEvent(gateway: ControlTarget, message: string, logge
  * const stop = await subscribeControl(redis.duplicate(), gateway, logger);
  * ```
  */
-export async function subscribeControl(subscriber: Redis, gateway: Gateway, logger: Logger, channel = CONTROL_CHANNEL) {
+export async function subscribeControl(subscriber: Redis | Cluster, gateway: Gateway, logger: Logger, channel = CONTROL_CHANNEL) {
   subscriber.on('message', (ch: string, message: string) => {
     if (ch === channel) applyControlEvent(gateway, message, logger);
   });

@@ -9,10 +9,10 @@ import { type Pool, createPool, migrate } from '@vespid/example-db';
 import { type Logger, ROUTES } from '@vespid/protocol';
 import { type AgentAuthenticator, type Gateway, createGateway, memoryResultStore } from '@vespid/sdk-gateway';
 import { redisCluster, redisResultStore } from '@vespid/sdk-gateway/redis';
-import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
 import { type GatewayHostConfig, gatewayHostConfigFromEnv } from './config.js';
 import { subscribeControl } from './control-channel.js';
+import { connectRedis } from './redis-client.js';
 import { refuseOtherUpgrades, startListeners } from './listeners.js';
 import { withDispatchLog } from './dispatch-log.js';
 import { createGatewayLogger } from './logger.js';
@@ -94,13 +94,11 @@ export async function startGatewayHost(
       logger.warn({}, 'DATABASE_URL is not set and no authenticator was given: every agent will be refused');
     }
 
-    let redis: Redis | undefined;
-    if (config.redisUrl) {
-      const r = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 5000 });
-      r.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
-      cleanups.push(() => r.quit());
-      redis = r;
-    }
+    // REDIS_URL, else REDIS_CLUSTER_NODES (a Redis Cluster); the library takes either client.
+    if (config.redisUrl && env.REDIS_CLUSTER_NODES?.trim())
+      logger.warn({}, 'REDIS_URL and REDIS_CLUSTER_NODES are both set: using REDIS_URL (unset it to use the Redis Cluster)');
+    const redis = connectRedis(config, logger) ?? undefined;
+    if (redis) cleanups.push(() => redis.quit());
     if (config.resultStore === 'memory') {
       logger.warn(
         { resultStore: 'memory', redis: Boolean(redis) },

@@ -77,7 +77,14 @@ await describeWith(['redis'], 'gateway host process (pnpm --filter @vespid/examp
 
   it('refuses to start in production without REDIS_URL, with one clear line naming GATEWAY_RESULT_STORE=memory', async () => {
     const p = startProcess(
-      { GATEWAY_HOST: '127.0.0.1', GATEWAY_PORT: '0', GATEWAY_SERVICE_TOKEN: 'smoke-canary-token-123', REDIS_URL: '' },
+      // No Redis at all: the test services export REDIS_CLUSTER_NODES, which would count as one.
+      {
+        GATEWAY_HOST: '127.0.0.1',
+        GATEWAY_PORT: '0',
+        GATEWAY_SERVICE_TOKEN: 'smoke-canary-token-123',
+        REDIS_URL: '',
+        REDIS_CLUSTER_NODES: '',
+      },
       true,
     );
     try {

@@ -1,4 +1,5 @@
 import { type DispatchRequest, type StoredResult, encodeMessage } from '@vespid/protocol';
+import type { ForwardOutcome } from '../cluster/cluster-types.js';
 import type { DispatchRecord } from '../results/result-store.js';
 import { ClusterOwner } from './cluster-owner.js';
 import { type ClusterRouteDeps, executeFrame, routeInCluster } from './cluster-route.js';
@@ -7,6 +8,9 @@ import { errText } from './err-text.js';
 import type { InFlight } from './in-flight.js';
 import { type RequestTable, retryStoreLater } from './request-table.js';
 import type { Session } from './session.js';
+
+/** Pause between two redeliveries of a request whose forward was not acknowledged. */
+const RECHECK_MS = 500;
 
 const slotOf = (e: InFlight) => ({ requestId: e.requestId, organizationId: e.organizationId, agentId: e.agentId! });
 
@@ -56,14 +60,29 @@ export class ClusterDispatch {
   }
 
   /**
-   * Cluster mode: a forward went unanswered (its replica may have died while the agent moved on). If
-   * the agent is now elsewhere, redeliver; if not, its next registration triggers redeliverTo().
+   * Cluster mode: a forward went unanswered. Its replica may have died while the agent moved on, or the
+   * message or its acknowledgement was lost while the Redis shard of a channel failed over (the target
+   * re-subscribes on the promoted replica). Redeliver wherever the agent is now, the same replica
+   * included: the owner checks the store first and the agent ignores a request it already runs or holds
+   * a result for. Again every {@link RECHECK_MS} until an owner answers or the request settles; an agent
+   * connected nowhere triggers redeliverTo() when it registers.
    */
   private recheck(entry: InFlight): void {
     const c = this.deps.cluster;
+    const again = () => {
+      const timer = setTimeout(() => {
+        if (this.table.holds(entry) && entry.status === 'sent') this.recheck(entry);
+      }, RECHECK_MS);
+      timer.unref?.();
+    };
     c.locate(entry.agentId!, entry.organizationId)
-      .then((at) => (at && at.replicaId !== entry.replicaId ? this.redeliver(entry, at.replicaId) : undefined))
-      .catch((err: unknown) => this.deps.logger.warn({ requestId: entry.requestId, err: errText(err) }, 'redelivery failed'));
+      .then(async (at) => {
+        if (at && (await this.redeliver(entry, at.replicaId)) === 'unknown') again();
+      })
+      .catch((err: unknown) => {
+        this.deps.logger.warn({ requestId: entry.requestId, err: errText(err) }, 'redelivery failed');
+        again();
+      });
   }
 
   /** Cluster mode: an agent with requests in flight (re)registered on `replicaId`. */
@@ -76,7 +95,8 @@ export class ClusterDispatch {
     }
   }
 
-  private async redeliver(entry: InFlight, replicaId: string): Promise<void> {
+  /** Sends the request again to the agent on `replicaId`: the forward's outcome, or 'local' when it is here. */
+  private async redeliver(entry: InFlight, replicaId: string): Promise<ForwardOutcome | 'local'> {
     const c = this.deps.cluster;
     const req = entry.req!;
     const current = () => this.table.holds(entry) && entry.status === 'sent';
@@ -86,19 +106,20 @@ export class ClusterDispatch {
         entry.replicaId = replicaId;
         entry.session = null;
       }
-      return;
+      return out;
     }
     const s = this.deps.registry.currentFor(entry.agentId!);
-    if (s?.state !== 'ready') return;
+    if (s?.state !== 'ready') return 'local';
     // Checked on the connection that stores this agent's results, right before sending: a result stored
     // first is found here, and its ack reaches the agent only after this execute (same socket, in order).
     const stored = await this.deps.store.get(req.requestId);
-    if (!current()) return;
+    if (!current()) return 'local';
     if (stored) this.table.settle(entry, stored);
     else if (s.send(executeFrame(req))) {
       entry.replicaId = replicaId;
       entry.session = s;
     }
+    return 'local';
   }
 
   /** Cluster mode: another replica stored the result of a request this replica dispatched. */

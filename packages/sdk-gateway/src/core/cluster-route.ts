@@ -5,6 +5,7 @@ import type { ResultStore } from '../results/result-store.js';
 import type { SelectionName } from '../selection/strategy.js';
 import { type RoutingRequest, targetOf } from '../selection/candidates.js';
 import type { Registry } from './registry.js';
+import { errText } from './err-text.js';
 import type { Session } from './session.js';
 
 /** Reservations tried per dispatch: each failed one (agent just left, replica died) removes a stale entry. */
@@ -64,6 +65,26 @@ export function reserveRequestOf(req: RoutingRequest & { requestId: string }, st
  * A forward without an answer counts as sent: sending again could run the request twice.
  */
 export async function routeInCluster(deps: ClusterRouteDeps, req: DispatchRequest): Promise<ClusterRoute> {
+  const recorded: { slot: { requestId: string; agentId: string; organizationId: string } | null } = { slot: null };
+  try {
+    return await place(deps, req, recorded);
+  } catch (err) {
+    // Every attempt failed (no agent reached, or Redis failed mid-way, e.g. a master failing over). A
+    // record left live for an agent that never got the request would make the caller's retry with the
+    // same id wait for a resend that never comes, until the deadline: expire it, so the retry dispatches.
+    if (recorded.slot)
+      await deps.store
+        .recordDispatch({ ...recorded.slot, deadline: 0, replicaId: deps.cluster.replicaId })
+        .catch((e: unknown) => deps.logger.warn({ requestId: req.requestId, err: errText(e) }, 'could not release dispatch record'));
+    throw err;
+  }
+}
+
+async function place(
+  deps: ClusterRouteDeps,
+  req: DispatchRequest,
+  recorded: { slot: { requestId: string; agentId: string; organizationId: string } | null },
+): Promise<ClusterRoute> {
   const { cluster, registry, store, logger } = deps;
   const deadline = Date.now() + req.timeoutMs;
   const base = reserveRequestOf(req, deps.strategy, deadline);
@@ -81,6 +102,7 @@ export async function routeInCluster(deps: ClusterRouteDeps, req: DispatchReques
     const slot = { requestId: req.requestId, agentId: r.agentId, organizationId: req.organizationId };
     try {
       await store.recordDispatch({ ...slot, deadline, replicaId: cluster.replicaId });
+      recorded.slot = slot;
     } catch (err) {
       await cluster.release(slot).catch(() => {});
       throw err;
