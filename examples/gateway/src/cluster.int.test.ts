@@ -285,7 +285,8 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
     for (const id of succeeded) expect(runs.get(id)).toBe(1);
     // Requests whose execute died with the killed process were redelivered (agent moved) or adopted (repeat).
     const failed = ids.filter((id) => results.get(id)?.status !== 'succeeded').map((id) => results.get(id));
-    expect(failed).toEqual([]);
+    // Named in full on failure (which error, after how long), not as `[ { …(6) } ]`.
+    expect(failed, JSON.stringify(failed)).toEqual([]);
     for (const id of agentIds) expect(peak.get(id)).toBeLessThanOrEqual(MAX_IN_FLIGHT);
 
     // 4. Presence of a dead replica expires: kill -9 another replica and stop its agents at once (they
