@@ -13,6 +13,51 @@ together got about 1 core (\`details.b.steps[n].cpuCores\`): they waited for CPU
 Throughput and tail latencies are therefore lower bounds for a quiet machine; the ratios, the CPU cost
 per dispatch and the syscall counts below are the figures to compare.
 
+### Before / after: the run of 2026-12-06T03:12 against the run of 2026-11-28T00:49 (issues 21, 22, 23)
+
+Both are full \`pnpm bench\` runs; only ratios within each run are compared, because the VM changed
+between them (2 × AMD EPYC then, 2 × Intel Xeon now: the raw ws echo p50 went 0.034 → 0.041 ms and b's
+single-agent throughput 12,569 → 5,634/s, so absolute figures are not comparable). Load average during
+this run 2.3–3.3 (\`details.loadavg1m\`), mostly the bench's own processes.
+
+| id | measure (ratio in its run) | 2026-11-28 | 2026-12-06 | target |
+|---|---|---|---|---|
+| a | round trip p50 ÷ ws echo p50 | 15.4× (HTTP) | 16.1× HTTP, **9.17× channel** | ≤ 6× — MISS |
+| a | round trip p99 ÷ ws echo p99 | 4.28× (HTTP) | 3.90× HTTP, **2.27× channel** | ≤ 3× — PASS (channel) |
+| f | dispatch p50 ÷ BullMQ p50 | 1.92× | 1.29× HTTP, **0.87× channel** | below BullMQ — PASS (channel); aim ≤ 0.7× — MISS |
+| f | dispatch p99 ÷ BullMQ p99 | 1.58× | 0.95× HTTP, **0.58× channel** | below BullMQ, aim ≤ 0.7× — PASS (channel) |
+| f | throughput ÷ BullMQ, c=64 | 1.71× | 1.59× HTTP, 1.70× channel | ≥ 2× — MISS |
+| b | CPU per dispatch, all processes, 1,000 agents | 200 µs | 304 µs (slower VM) | ≤ 100 µs — MISS |
+| e | \`true\` p50 ÷ raw create/start/wait/remove | 1.11× (cold) | 1.03× warm pool, 1.15× cold | ≤ 0.5× — MISS |
+| g | throughput, 3 replicas ÷ 1 | 0.79× | **1.22×** | ≥ 1.0× — PASS |
+| g | CPU per dispatch, 3 replicas ÷ 1 | 1.60× | **1.02×** | ≤ 1.2× — PASS |
+| g | Redis commands per dispatch, 3 replicas / 1 | 9.09 / 6.00 | 7.45 / 5.00 | — |
+| cap | cluster reserve, 10,000 vs 10 agents at capacity | 735× the time, 30,159 vs 33 commands (cabe02f, helper's timing) | **0.91×**, 3 vs 3 commands | independent of busy agents — PASS |
+| w | wall per remote node ÷ cloud node | 2.12× | 1.73× | ≤ 1.3× — MISS |
+| w | CPU per remote node, all processes | 22.5 ms | **9.08 ms** | ≤ 11.2 ms — PASS |
+| w | burst of 50 single-node remote runs | 51.9 runs/s | **190 runs/s** (cloud 238) | ≥ 82/s — PASS |
+
+What changed in between, each in its own branch and changeset:
+- **Dispatch channel** (\`dispatch-channel.md\`): \`@vespid/sdk-dispatch\` sends dispatches over one
+  persistent WebSocket per gateway (\`/internal/v1/channel\`, service token checked at the upgrade,
+  frames through the same route code as HTTP, out-of-order answers by correlation id, per-channel
+  in-flight bound and read pause on back-pressure, reconnect with backoff, HTTP fallback). In this run
+  the channel is 0.57× HTTP at p50 and 0.58× at p99 in a, 0.67× / 0.61× in f. Not done: merging
+  \`execute_received\` into \`execute_result\`, Redis off the critical path, cheaper validation (the
+  dispatch request is still parsed twice in the gateway). The stage trace above says where the rest
+  of a goes: the HTTP leg is gone on the channel, the Redis lookup and the Redis put + publish remain.
+- **Free-slot index** (\`redis-free-slot-index.md\`): a cluster reserve reads only agents with a free
+  slot, so its cost no longer grows with busy agents (scenario cap).
+- **Lost forwards re-sent** (failover work, \`cluster-forward-redelivery.md\`): fewer stalls in g; with the
+  index, 3 replicas now out-run one on this 2-core VM even with 61 % of dispatches forwarded.
+- **Sandbox** (\`docker-sandbox-stdin-launcher.md\`): every container, cold or pooled, gets its task
+  over stdin; e's warm pool p50 is ≈ 1× raw because \`start\` (not create or remove) dominates a
+  \`true\` task; started-ahead containers (0.26× raw in an earlier throwaway loop) would break the
+  issue's "never started" rule and were not adopted.
+- **w**: no change of its own since the second round; the channel and the VM account for the CPU and
+  burst figures, the wall ratio stays above target because the remote path crosses five processes on
+  two cores.
+
 ### Fixed since the run of 2026-11-27T23:59 (perf follow-up of issue 9)
 
 Four library fixes, each found by this suite; before = the committed run of 23:59 (load average
