@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { clusterNodes, deleteKeys } from '../../../packages/sdk-gateway/test/redis-backends.js';
 import { REDIS_CLUSTER_NODES, describeWith, uniquePrefix } from '../../../test/services.js';
 import { waitFor } from '../../../test/support/wait-for.js';
+import { clusterHostEnv } from '../test/cluster-host-env.js';
 import { type GatewayHost, startGatewayHost } from './host.js';
 
 const ORG = 'org-rc-host';
@@ -27,23 +28,10 @@ await describeWith(['redis-cluster'], 'example gateway on a Redis Cluster (REDIS
   let agent: Agent | undefined;
 
   const start = (i: number) =>
-    startGatewayHost(
-      {
-        NODE_ENV: 'production',
-        GATEWAY_HOST: '127.0.0.1',
-        GATEWAY_PORT: '0',
-        GATEWAY_LOG_LEVEL: 'info',
-        GATEWAY_SERVICE_TOKEN: SERVICE_TOKEN,
-        GATEWAY_CLUSTER: 'redis',
-        GATEWAY_REPLICA_ID: `rc-host-${i}`,
-        REDIS_CLUSTER_NODES,
-        VESPID_REDIS_PREFIX: prefix,
-      },
-      {
-        authenticator: staticAuthenticator([{ token, agentId: 'agent-rc', organizationId: ORG, tags: [] }]),
-        logDestination: { write: (line: string) => void logs.push(line) },
-      },
-    );
+    startGatewayHost(clusterHostEnv({ replicaId: `rc-host-${i}`, nodes: REDIS_CLUSTER_NODES, prefix, serviceToken: SERVICE_TOKEN }), {
+      authenticator: staticAuthenticator([{ token, agentId: 'agent-rc', organizationId: ORG, tags: [] }]),
+      logDestination: { write: (line: string) => void logs.push(line) },
+    });
 
   const call = async (host: GatewayHost, method: string, path: string, body?: unknown) => {
     const res = await fetch(`${host.url}${path}`, {

@@ -15,6 +15,7 @@ import { clusterNodes } from '../../../packages/sdk-gateway/test/redis-backends.
 import { describeWith, uniquePrefix } from '../../../test/services.js';
 import { type PrivateRedisCluster, startPrivateRedisCluster } from '../../../test/support/private-redis-cluster.js';
 import { waitFor } from '../../../test/support/wait-for.js';
+import { clusterHostEnv } from '../test/cluster-host-env.js';
 import { collectResults } from '../test/collect-results.js';
 import { type ReplicaProcess, callReplica, startReplicaProcess, stopReplicaProcess } from '../test/replica-process.js';
 
@@ -64,17 +65,9 @@ await describeWith(['redis-server'], 'failover: kill -9 of a Redis Cluster maste
     });
     await sub.subscribe(`${prefix}:gateway:results`);
     const env = (i: number) => ({
-      NODE_ENV: 'production',
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_PORT: '0',
-      GATEWAY_LOG_LEVEL: 'info',
-      GATEWAY_SERVICE_TOKEN: SERVICE_TOKEN,
-      GATEWAY_CLUSTER: 'redis',
-      GATEWAY_REPLICA_ID: `fo-${i}`,
-      REDIS_CLUSTER_NODES: cluster!.nodes,
+      ...clusterHostEnv({ replicaId: `fo-${i}`, nodes: cluster!.nodes, prefix, serviceToken: SERVICE_TOKEN }),
       REDIS_URL: '',
       DATABASE_URL: '',
-      VESPID_REDIS_PREFIX: prefix,
       TEST_AGENTS_JSON: JSON.stringify(tokens.map((token, n) => ({ token, agentId: agentIds[n], organizationId: ORG, tags: [] }))),
     });
     await Promise.all(
