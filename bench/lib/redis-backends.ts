@@ -36,10 +36,10 @@ export function clusterClient(nodes: string): ClusterT {
   return new Cluster(parseNodes(nodes), { redisOptions: { maxRetriesPerRequest: 1, connectTimeout: 5000 } });
 }
 
-/** The backends of this run and, when the cluster is left out, why. */
+/** The backends of this run (`clusterNodes`: `REDIS_CLUSTER_NODES`) and, when the cluster is left out, why. */
 export function redisBackends(
   redisUrl: string,
-  clusterNodes = process.env.REDIS_CLUSTER_NODES,
+  clusterNodes: string | undefined,
 ): {
   backends: RedisBackend[];
   skipped?: string;

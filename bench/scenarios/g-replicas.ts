@@ -121,7 +121,7 @@ async function measure(
 }
 
 export async function replicas(ctx: BenchContext): Promise<void> {
-  const { backends, skipped } = redisBackends(ctx.redisUrl);
+  const { backends, skipped } = redisBackends(ctx.redisUrl, process.env.REDIS_CLUSTER_NODES);
   const steps: Record<string, Record<string, Step>> = {};
   for (const backend of backends) steps[backend.name] = await onBackend(ctx, backend);
   ctx.details.g = {

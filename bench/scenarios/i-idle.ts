@@ -76,7 +76,7 @@ export async function idleAgents(ctx: BenchContext): Promise<void> {
   const fleets = await Promise.all(
     Array.from({ length: REPLICAS * fleetsPerReplica }, (_, i) => child(ctx, `agents-i${i}`, 'agents', ['--max-old-space-size=4096'])),
   );
-  const { backends, skipped } = redisBackends(ctx.redisUrl);
+  const { backends, skipped } = redisBackends(ctx.redisUrl, process.env.REDIS_CLUSTER_NODES);
   const steps: Record<string, IdleStep> = {};
   for (const backend of backends) {
     const step = await onBackend(ctx, backend, fleets, { per, fleetsPerReplica, windowMs });
