@@ -368,24 +368,25 @@ Candidates for the sdk-gateway owner: write batching on a Cluster (cork the node
 goes to, or use ioredis' \`enableAutoPipelining\`), and fewer forwards (a caller that reaches the
 replica holding the agent).
 
-**i, one run of 30,000 agents (2026-12-06 05:06, load 8.5–10.2, 166 s for both deployments)**: three
-replicas in cluster mode, 10,000 agents each from three fleet processes (\`ulimit -n\` is 20,000 per
-process here). All 30,000 connected in 20.6 s (standalone) and 25.2 s (cluster).
-- **Memory**: RSS per idle agent 10.4 / 9.8 / 9.5 KB by replica on standalone, 9.8 / 9.5 / 9.3 KB on
-  the cluster (mean 9.9 and 9.5 KB, target ≤ 16 KB as in c); heap 8.4–8.5 KB per agent; an empty
-  replica is ≈ 134–137 MB RSS. The same as c's 10.5 KB at 10,000 agents on one gateway: cluster mode
+**i, two runs of 30,000 agents (2026-12-06 05:06 and 05:22, load 5.2–10.2, 166 s each for both
+deployments)**: three replicas in cluster mode, 10,000 agents each from three fleet processes
+(\`ulimit -n\` is 20,000 per process here). All 30,000 connected in 15–21 s (standalone) and 25–45 s
+(cluster).
+- **Memory**: RSS per idle agent 9.5–10.4 KB per replica on standalone, 9.3–10.1 KB on the cluster
+  (means 9.9 / 10.2 and 9.5 / 9.8 KB, target ≤ 16 KB as in c); heap 8.4–8.6 KB per agent; an empty
+  replica is ≈ 129–138 MB RSS. The same as c's 10.5 KB at 10,000 agents on one gateway: cluster mode
   and the replica count add nothing per agent.
-- **Presence refresh**: the replicas sent 5,994 and 5,995 commands/s while idle, all \`PEXPIRE\` —
-  exactly one per agent per 5 s (a third of the 15 s TTL), as designed. On the cluster the servers ran
-  5,998 commands/s (3/s in the no-agent window before): the master holding \`{bench}\` spent 37 ms/s
-  (2 before) and its replica 21 ms/s (2 before), so one refresh costs ≈ 6 µs on the master and ≈ 3 µs on
-  its replica; all six processes 68 ms/s against 11 ms/s with no agent. On the standalone Redis the
-  no-agent window already had 53,000 commands/s and 256 ms/s of other users' load, which swamps the
-  refreshes: only the commands sent (5,994/s) are attributable there.
-- **Gateway CPU while idle**: 166 ms/s for the three replicas on standalone, 198 ms/s on the cluster
-  (≈ 5.5–6.6 µs per agent per second: the agents' keep-alive frames and the refresh; on the cluster
-  the refresh is one command per key instead of one pipeline, since a cluster pipeline must stay in one
-  slot). The fleets spent ≈ 80–95 ms/s for 30,000 agents.
+- **Presence refresh**: the replicas sent 5,994–5,995 commands/s while idle, all \`PEXPIRE\` — exactly
+  one per agent per 5 s (a third of the 15 s TTL), as designed. On the cluster the servers ran 5,998
+  commands/s (3/s in the no-agent window before): the master holding \`{bench}\` spent 29–37 ms/s
+  (≈ 2–3 with no agent) and its replica 15–21 ms/s (≈ 2–3), so one refresh costs ≈ 4–6 µs on the
+  master and ≈ 2–3 µs on its replica; all six processes 53–68 ms/s against 11–13 ms/s with no agent.
+  On the standalone Redis the no-agent window already had 53,000–65,000 commands/s and 256–287 ms/s
+  of other users' load, which swamps the refreshes: only the commands sent are attributable there.
+- **Gateway CPU while idle**: 166–198 ms/s for the three replicas together (≈ 5.5–6.6 µs per agent
+  per second: the agents' keep-alive frames and the refresh; on the cluster the refresh is one command
+  per key instead of one pipeline, since a cluster pipeline must stay in one slot). The fleets spent
+  ≈ 80–110 ms/s for 30,000 agents.
 Size and window are configurable (\`BENCH_IDLE_AGENTS\`, \`BENCH_IDLE_WINDOW_MS\`); the scenario has its own
 time limit of 600 s.
 
