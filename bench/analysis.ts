@@ -283,9 +283,12 @@ removal, iteration from the least recently used member): 1.06× (least_in_flight
 (round_robin) at 10,000 vs 10 candidates, ≈ 0.2 µs either way. The "all busy" row (≈ 5×) is the
 \`scanLimit\` of 64 at work: with every agent busy it compares 64 candidates instead of 10.
 
-### g — 1 vs 3 gateway replicas in cluster mode (no target; owner: sdk-gateway)
+### g — 1 vs 3 gateway replicas in cluster mode (targets of issue 22; owner: sdk-gateway)
 
-Issue 11 asks for the throughput with 1 vs 3 replicas, not for a target, so the target column is "—".
+Issue 11 asked for the throughput with 1 vs 3 replicas without a target; issue 22 sets two, on the
+standalone Redis and on the Redis Cluster: throughput of 3 replicas ≥ 1.0× one, CPU per dispatch ≤ 1.2×
+one. The text below is the standalone investigation of issue 11; the Redis Cluster rows and the runs of
+issue 22 are in the next section.
 Same agents (30, one fleet process), same caller (one load generator, concurrency 64), same Redis; the
 only change is 1 replica holding every agent and taking every call vs 3 replicas with a third of the
 agents each and the caller sending request i to replica i % 3. The share of dispatches that were
@@ -320,6 +323,72 @@ agent is idle, so the reserve script of least-in-flight checks every candidate o
 \`scanLimit\` 64), each with \`HMGET\` + \`ZREMRANGEBYSCORE\` + \`ZCARD\`. That cost is the same with
 1 or 3 replicas; it is a candidate for the sdk-gateway owner (e.g. a per-agent in-flight counter kept
 in one sorted set by load, so the least loaded agent is one \`ZRANGE\` away).
+
+### g on the Redis Cluster, and i — 30,000 idle agents over 3 replicas (issue 22)
+
+Both scenarios now run their steps twice in one run: on the standalone Redis (rows without suffix) and
+on the Redis Cluster of \`REDIS_CLUSTER_NODES\` (rows ", Redis Cluster"; 3 masters + 3 replicas on
+127.0.0.1:7000–7005, shared with other test runs). Without that variable the cluster rows are left out
+and a note says so. The gateway processes use an ioredis \`Cluster\`; their Redis commands are counted on
+the client's \`sendCommand\` (a Cluster routes every command, pipelined or not, from there), and the CPU
+of every redis-server of the deployment is summed (on the cluster all six: a replica applies each write
+of its master). The run's keys carry its random prefix; on the cluster the scenario deletes them with
+SCAN + UNLINK on every master.
+
+**g, six \`--only g\` runs of 2026-12-06 05:00–05:15** (load average 3.3–9.8 on 2 vCPUs: other helpers'
+test suites ran throughout; best of three 2 s windows per step):
+
+| run (load) | standalone: 3 ÷ 1 throughput | CPU/dispatch 3 ÷ 1 | Redis Cluster: 3 ÷ 1 throughput | CPU/dispatch 3 ÷ 1 |
+|---|---|---|---|---|
+| 1 (3.3–4.8) | 0.58× (744 vs 1,276/s) | 2.19× | 0.36× (513 vs 1,436/s) | 2.40× |
+| 2 (7.5–8.8) | 1.04× | 1.62× | 0.64× | 2.18× |
+| 3 (8.8–9.8) | 0.60× | 2.18× | 1.25× | 1.33× |
+| 4 (9.8–9.3) | 1.05× | 1.12× | 0.49× | 2.18× |
+| 5 (7.6–6.9) | 0.74× (1,398 vs 1,883/s) | 1.73× | 0.61× (662 vs 1,079/s) | 2.07× |
+| 6 (6.9–7.5) | 0.37× | 2.52× | 0.37× | 2.37× |
+
+So on this shared 2-core VM neither target is met on either deployment, except in single noisy runs;
+the committed run of 03:12 (load 2.3–3.3) had 1.22× and 1.02× on standalone Redis. Commands sent per
+dispatch are the same on both deployments (5.0 with 1 replica; 7.4–7.7 with 3 at 59–66 % forwarded:
+\`spublish\` on the cluster where standalone uses \`publish\`), and so are the commands Redis runs
+(≈ 92–103 per dispatch, inside the reserve script). What differs:
+- **One replica costs more on the cluster**: 1.18–1.72× the CPU per dispatch of one replica on
+  standalone Redis (runs 1, 5, 6: 1,232 vs 847, 1,363 vs 791, 1,183 vs 771 µs). The gateway spends
+  439–519 µs per dispatch against 291–308 (the Cluster client's slot routing, and
+  \`redisResultStore\`'s per-turn write batching does nothing on a Cluster: it corks \`redis.stream\`,
+  which a Cluster client does not have), and redis-server 448–519 µs against 257–266: the one master
+  that holds the \`{bench}\` slot runs every reserve script (0.35 cores at 1,079/s), its replica applies
+  them, and the other four processes add ≈ 0.15 cores of cluster-bus and cron work.
+- **Three replicas cost 2–2.5× one under load**: the gateways' summed CPU per dispatch goes from
+  ≈ 300–500 µs to ≈ 760–1,590 µs, more than the forwards' extra commands explain (≈ 11 vs 5 commands
+  for a forwarded dispatch). With three processes each serving a third of a smaller throughput, every
+  event-loop turn carries fewer dispatches, so the per-turn batching of frames and Redis writes pays
+  less; on a quiet machine (03:12) the same step cost 1.45× in the gateways and 1.02× in all.
+Candidates for the sdk-gateway owner: write batching on a Cluster (cork the node's socket the command
+goes to, or use ioredis' \`enableAutoPipelining\`), and fewer forwards (a caller that reaches the
+replica holding the agent).
+
+**i, two runs of 30,000 agents (2026-12-06 05:06 and 05:22, load 5.2–10.2, 166 s each for both
+deployments)**: three replicas in cluster mode, 10,000 agents each from three fleet processes
+(\`ulimit -n\` is 20,000 per process here). All 30,000 connected in 15–21 s (standalone) and 25–45 s
+(cluster).
+- **Memory**: RSS per idle agent 9.5–10.4 KB per replica on standalone, 9.3–10.1 KB on the cluster
+  (means 9.9 / 10.2 and 9.5 / 9.8 KB, target ≤ 16 KB as in c); heap 8.4–8.6 KB per agent; an empty
+  replica is ≈ 129–138 MB RSS. The same as c's 10.5 KB at 10,000 agents on one gateway: cluster mode
+  and the replica count add nothing per agent.
+- **Presence refresh**: the replicas sent 5,994–5,995 commands/s while idle, all \`PEXPIRE\` — exactly
+  one per agent per 5 s (a third of the 15 s TTL), as designed. On the cluster the servers ran 5,998
+  commands/s (3/s in the no-agent window before): the master holding \`{bench}\` spent 29–37 ms/s
+  (≈ 2–3 with no agent) and its replica 15–21 ms/s (≈ 2–3), so one refresh costs ≈ 4–6 µs on the
+  master and ≈ 2–3 µs on its replica; all six processes 53–68 ms/s against 11–13 ms/s with no agent.
+  On the standalone Redis the no-agent window already had 53,000–65,000 commands/s and 256–287 ms/s
+  of other users' load, which swamps the refreshes: only the commands sent are attributable there.
+- **Gateway CPU while idle**: 166–198 ms/s for the three replicas together (≈ 5.5–6.6 µs per agent
+  per second: the agents' keep-alive frames and the refresh; on the cluster the refresh is one command
+  per key instead of one pipeline, since a cluster pipeline must stay in one slot). The fleets spent
+  ≈ 80–110 ms/s for 30,000 agents.
+Size and window are configurable (\`BENCH_IDLE_AGENTS\`, \`BENCH_IDLE_WINDOW_MS\`); the scenario has its own
+time limit of 600 s.
 
 ### Also seen
 

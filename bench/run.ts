@@ -79,7 +79,8 @@ for (const s of selected.run) {
     await Promise.race([
       s.run(ctx),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`did not finish within ${SCENARIO_TIMEOUT_MS / 1000} s`)), SCENARIO_TIMEOUT_MS);
+        const limitMs = quick ? SCENARIO_TIMEOUT_MS : (s.timeoutMs ?? SCENARIO_TIMEOUT_MS);
+        timer = setTimeout(() => reject(new Error(`did not finish within ${limitMs / 1000} s`)), limitMs);
       }),
     ]);
     log(`scenario ${s.id} done in ${((performance.now() - ts) / 1000).toFixed(1)} s`);

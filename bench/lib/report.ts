@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { round } from './stats.js';
 
-export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'sel' | 'q' | 'w' | 'cap';
+export type ScenarioId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'i' | 'sel' | 'q' | 'w' | 'cap';
 
 export interface Figure {
   scenario: ScenarioId;

@@ -1,6 +1,7 @@
 /**
  * The gateway under test, in its own process: `createGateway` on node:http at 127.0.0.1, the fleet
- * authenticator, memory or Redis results, optionally in cluster mode (`redisCluster`, scenario g). Records upgrade attempts (reconnect-storm check) and the
+ * authenticator, memory or Redis results (standalone `redisUrl`, or a Redis Cluster from `redisClusterNodes`),
+ * optionally in cluster mode (`redisCluster`, scenarios g and i). Records upgrade attempts (reconnect-storm check) and the
  * moment each result store starts (continuation latency), and reports its own memory after GC.
  */
 import { createServer } from 'node:http';
@@ -8,12 +9,13 @@ import type { AddressInfo } from 'node:net';
 import type { StoredResult } from '@vespid/protocol';
 import { type Gateway, type ResultStore, createGateway, memoryResultStore } from '@vespid/sdk-gateway';
 import { redisCluster, redisResultStore } from '@vespid/sdk-gateway/redis';
-import { Redis, type RedisT } from '../lib/deps.js';
+import { Redis, type ClusterT, type RedisT } from '../lib/deps.js';
 import { fleetAuthenticator } from '../lib/fleet-auth.js';
+import { clusterClient } from '../lib/redis-backends.js';
 import { num, nowMs, serve, str } from '../lib/rpc.js';
 
 let gateway: Gateway | undefined;
-let redis: RedisT | undefined;
+let redis: RedisT | ClusterT | undefined;
 const server = createServer();
 const putStarted = new Map<string, number>();
 /** Per-request stage times (monotonic ms) when tracing: [lookupStart, lookupEnd, putStart, putEnd]. */
@@ -30,7 +32,10 @@ let recordUpgrades = false;
 let slot: { index: number; of: number } | null = null;
 let puts = 0;
 let forwardedIn = 0;
-/** Commands this process sent to Redis (every command, pipelined or not, goes through `sendCommand`). */
+/**
+ * Commands this process sent to Redis: every command, pipelined or not, goes through the client's
+ * `sendCommand` (an ioredis Cluster routes each one to its node from there).
+ */
 let redisCommands = 0;
 let redisByName: Record<string, number> = {};
 
@@ -102,15 +107,17 @@ serve({
     const store = str(args, 'store', 'memory');
     let resultStore: ResultStore = memoryResultStore({ ttlSec: 300 });
     if (store === 'redis') {
-      redis = new Redis(str(args, 'redisUrl'));
+      const nodes = str(args, 'redisClusterNodes');
+      const client = nodes ? clusterClient(nodes) : new Redis(str(args, 'redisUrl'));
+      redis = client;
       // Counted on the client: the server's counters also count each command a Lua script runs.
-      const send = redis.sendCommand.bind(redis);
-      redis.sendCommand = ((...a: Parameters<typeof send>) => {
+      const send = client.sendCommand.bind(client) as (...a: unknown[]) => unknown;
+      client.sendCommand = ((...a: unknown[]) => {
         redisCommands++;
         const name = (a[0] as { name?: string }).name ?? '?';
         redisByName[name] = (redisByName[name] ?? 0) + 1;
         return send(...a);
-      }) as typeof redis.sendCommand;
+      }) as typeof client.sendCommand;
       const prefix = str(args, 'prefix');
       resultStore = redisResultStore({
         redis,
@@ -120,8 +127,9 @@ serve({
         channel: `${prefix}:results`,
       });
     }
-    // Cluster mode (scenario g): every replica of a run shares `<prefix>:cluster:` on the run's Redis, so
-    // the runner's cleanup removes presence and quota keys with the rest. Started (gateway.start()) before traffic.
+    // Cluster mode (scenarios g, i): every replica of a run shares `<prefix>:cluster:` on the run's Redis, so
+    // the runner's cleanup (standalone) or the scenario's (Redis Cluster) removes presence and quota keys
+    // with the rest. Started (gateway.start()) before traffic.
     const replicaId = str(args, 'replicaId');
     let cluster: ReturnType<typeof redisCluster> | undefined;
     if (replicaId) {

@@ -43,7 +43,15 @@ export function gatewayProcess(ctx: BenchContext, name: string, extraFlags: stri
 export function listen(
   ctx: BenchContext,
   gw: BenchChild,
-  opts: { store?: 'memory' | 'redis'; port?: number; maxInFlight?: number; replicaId?: string; organizationId?: string } = {},
+  opts: {
+    store?: 'memory' | 'redis';
+    port?: number;
+    maxInFlight?: number;
+    replicaId?: string;
+    organizationId?: string;
+    /** Another Redis than the run's standalone one, e.g. a Redis Cluster (`RedisBackend.listenArgs`). */
+    redis?: { redisUrl: string } | { redisClusterNodes: string };
+  } = {},
 ): Promise<GatewayInfo> {
   return gw.call<GatewayInfo>('listen', {
     // A replica id puts the gateway in cluster mode (redisCluster on the run's Redis and prefix).
@@ -53,7 +61,7 @@ export function listen(
     store: opts.store ?? 'redis',
     port: opts.port ?? 0,
     maxInFlight: opts.maxInFlight ?? 1000,
-    redisUrl: ctx.redisUrl,
+    ...(opts.redis ?? { redisUrl: ctx.redisUrl }),
     prefix: ctx.prefix,
     serviceToken: ctx.serviceToken,
     fleetSecret: ctx.fleetSecret,

@@ -1,5 +1,5 @@
 import { type Logger, RESULT_CHANNEL, type StoredResult, StoredResultSchema, noopLogger, parseJsonSafe } from '@vespid/protocol';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { ResultPush, ResultSubscription } from '../runner/result-push.js';
 import { loadRedisPeer } from './load.js';
 
@@ -9,11 +9,15 @@ import { loadRedisPeer } from './load.js';
  * @example
  * ```ts
  * redisResultPush({ connection: 'redis://127.0.0.1:6379', channel: 'gateway:results' });
+ * redisResultPush({ connection: new Cluster([{ host: '10.0.0.1', port: 7000 }]) }); // a Redis Cluster
  * ```
  */
 export interface RedisResultPushOptions {
-  /** A Redis URL, or an ioredis client to copy settings from (the subscription opens its own connection). */
-  connection: string | Redis;
+  /**
+   * A Redis URL, or an ioredis client to copy settings from: a `Redis` (standalone, Sentinel) or a
+   * `Cluster`. The subscription opens its own connection; your client is never used or closed.
+   */
+  connection: string | Redis | Cluster;
   /** Channel the gateway publishes results on. @default 'gateway:results' */
   channel?: string;
   logger?: Logger;
@@ -25,6 +29,12 @@ export interface RedisResultPushOptions {
  * logged and dropped; while disconnected messages are lost, which is why the runner also polls.
  * ioredis re-subscribes after a reconnect on its own; `onReconnect` then lets the runner look for what
  * it missed. Needs the optional peer `ioredis` (`OPTIONAL_DEPENDENCY_MISSING` otherwise).
+ *
+ * On a Redis Cluster (pass an ioredis `Cluster`), the gateway's classic PUBLISH reaches subscribers on
+ * every node, so the subscription is one connection to any node (ioredis' cluster subscriber). When
+ * that node goes away, ioredis moves the subscription to another node without an event: `onReconnect`
+ * is called only when the whole cluster client reconnects, and what was published in between is found
+ * by the runner's polling.
  *
  * @example
  * ```ts
@@ -52,7 +62,7 @@ export function redisResultPush(options: RedisResultPushOptions): ResultPush {
 }
 
 async function subscribe(
-  sub: Redis,
+  sub: Redis | Cluster,
   channel: string,
   onResult: (result: StoredResult) => void,
   logger: Logger,
