@@ -300,7 +300,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const getResult = async (requestId: string) => {
     if (!RequestIdSchema.safeParse(requestId).success) throw new GatewayError('BAD_REQUEST', 'invalid requestId');
-    return store.get(requestId);
+    // A caller answered while its result is still being written reads the same result back.
+    return dispatcher.inflight.get(requestId)?.answer ?? store.get(requestId);
   };
 
   const explain = (request: RoutingRequest & { requestId?: string }) => ({
