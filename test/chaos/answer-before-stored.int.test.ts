@@ -101,6 +101,10 @@ await describeWith(['postgres', 'redis'], 'chaos: kill -9 of the gateway between
     const again = await dispatch(requestId);
     expect(again).toEqual({ status: 200, body: expect.objectContaining({ status: 'succeeded', output: answer.body.output }) });
     expect(target.hits.get('/early')).toBe(1);
-    record('fault.gateway-kill-9-answered-before-stored', { answered: answer.body.status, stored: result.status, targetHits: target.hits.get('/early') });
+    record('fault.gateway-kill-9-answered-before-stored', {
+      answered: answer.body.status,
+      stored: result.status,
+      targetHits: target.hits.get('/early'),
+    });
   }, 240_000);
 });

@@ -30,7 +30,9 @@ async function rawGateway(echo: boolean) {
       frames.push(m);
       if (m.type === 'hello') {
         const features = echo && m.capabilities.features?.includes('receipt_in_result') ? { features: ['receipt_in_result'] } : {};
-        ws.send(JSON.stringify({ type: 'hello_ack', sessionId: 's1', agentId: 'a1', organizationId: ORG, heartbeatMs: 10_000, ...features }));
+        ws.send(
+          JSON.stringify({ type: 'hello_ack', sessionId: 's1', agentId: 'a1', organizationId: ORG, heartbeatMs: 10_000, ...features }),
+        );
       }
       if (m.type === 'execute_result') ws.send(JSON.stringify({ type: 'execute_ack', requestId: m.requestId }));
     });

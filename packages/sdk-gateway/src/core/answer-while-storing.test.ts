@@ -38,7 +38,11 @@ function heldStore() {
       put: (r: StoredResult) => {
         if (!s.holding) return inner.put(r);
         return new Promise<boolean>((resolve, reject) => {
-          puts.push({ result: r, release: () => void inner.put(r).then(resolve, reject), fail: () => reject(new Error('Connection is closed.')) });
+          puts.push({
+            result: r,
+            release: () => void inner.put(r).then(resolve, reject),
+            fail: () => reject(new Error('Connection is closed.')),
+          });
         });
       },
     },
