@@ -164,6 +164,13 @@ describe('frame hygiene', () => {
     expect(() => parseJsonSafe('{"__proto__":1}')).toThrow(/__proto__/);
   });
 
+  it('refuses __proto__ keys written with \\u escapes, and keeps the text "__proto__" as a value', () => {
+    for (const raw of ['{"\\u005f_proto__":{"polluted":true}}', '{"a":[{"__pro\\u0074o__":1}]}', '{"\\u005F\\u005Fproto\\u005F\\u005F":1}'])
+      expect(() => parseJsonSafe(raw), raw).toThrow(/__proto__/);
+    expect(parseJsonSafe('{"note":"__proto__","b":"caf\\u00e9"}')).toEqual({ note: '__proto__', b: 'café' });
+    expect(parseJsonSafe('{"a":{"b":[1,"x"]}}')).toEqual({ a: { b: [1, 'x'] } });
+  });
+
   it('keeps "constructor" keys in payloads as plain data', () => {
     const r = parseAgentMessage(JSON.stringify({ ...valid.execute_result, output: { constructor: 'x' } }));
     expect(r.ok).toBe(true);

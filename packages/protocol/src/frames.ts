@@ -35,10 +35,16 @@ export type FrameResult<T> = { ok: true; message: T } | { ok: false; error: Fram
  * ```
  */
 export function parseJsonSafe(text: string): unknown {
-  return JSON.parse(text, function reviver(key, value) {
-    if (key === '__proto__') throw new SyntaxError('forbidden key "__proto__"');
-    return value;
-  });
+  // A key parses to "__proto__" only if the text holds it literally or writes part of it as a \u
+  // escape (JSON has no other escape for letters or "_"). Text with neither cannot hold one: plain
+  // JSON.parse, several times cheaper than calling a reviver on every value of every frame.
+  if (!text.includes('__proto__') && !text.includes('\\u')) return JSON.parse(text);
+  return JSON.parse(text, rejectProto);
+}
+
+function rejectProto(key: string, value: unknown): unknown {
+  if (key === '__proto__') throw new SyntaxError('forbidden key "__proto__"');
+  return value;
 }
 
 function toText(raw: unknown): string | null {

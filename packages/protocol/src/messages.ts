@@ -101,7 +101,9 @@ export const HelloSchema = z.strictObject({
  */
 export const PingSchema = z.strictObject({ type: z.literal('ping'), ts: timestamp });
 /**
- * The agent accepted an `execute`.
+ * The agent accepted an `execute`: from now on it resends the result after a reconnect. With the
+ * `receipt_in_result` feature agreed in `hello`/`hello_ack`, an agent may leave it out when the
+ * `execute_result` follows within the same loop turn: the gateway takes a result as its receipt.
  *
  * @example
  * ```ts
@@ -207,6 +209,14 @@ export const HelloAckSchema = z.strictObject({
   agentId: IdSchema,
   organizationId: OrganizationIdSchema,
   heartbeatMs: z.number().int().min(100).max(600_000),
+  /**
+   * The optional features of the agent's `hello.capabilities.features` this gateway also implements
+   * (only those, so an older agent, which announces none, never sees the field).
+   */
+  features: z
+    .array(z.string().regex(/^[a-z][a-z0-9_.-]{0,31}$/))
+    .max(32)
+    .optional(),
 });
 /**
  * Answer to `ping`, echoing its timestamp.
@@ -382,6 +392,13 @@ export const AGENT_FEATURES = Object.freeze({
   rotateToken: 'rotate_token',
   /** The agent reads `execute.trace` (W3C trace context) and continues the trace. */
   trace: 'trace',
+  /**
+   * Both sides take an `execute_result` as the request's receipt: a gateway that echoes it in
+   * `hello_ack.features` lets the agent skip `execute_received` for a task whose result is sent in the
+   * same loop turn (one frame instead of two). Without the echo (an older gateway) the agent always
+   * confirms first.
+   */
+  receiptInResult: 'receipt_in_result',
 } as const);
 
 /**

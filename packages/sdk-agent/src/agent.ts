@@ -5,7 +5,7 @@ import type { AgentAuthError } from './errors.js';
 import type { Executor } from './executor.js';
 import { createNetwork, type Network } from './network.js';
 import { ResultOutbox } from './outbox/outbox.js';
-import { Session, type SessionEnd } from './session.js';
+import { Session, type SessionEnd, withReceiptInResult } from './session.js';
 import { TaskRunner } from './task-runner.js';
 import { handleGatewayFrame } from './frame-handler.js';
 import { buildHello } from './hello.js';
@@ -233,7 +233,7 @@ class AgentRuntime implements Agent {
       const session = new Session({
         url: this.#o.gatewayWsUrl,
         token: this.#token,
-        hello: buildHello(this.#o, [...this.#executors.values()]),
+        hello: withReceiptInResult(buildHello(this.#o, [...this.#executors.values()])),
         network: this.#network,
         logger: this.#o.logger,
         maxPayloadBytes: this.#o.maxPayloadBytes,

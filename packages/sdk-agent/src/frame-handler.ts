@@ -28,7 +28,7 @@ export function handleGatewayFrame(msg: Exclude<GatewayMessage, { type: 'hello_a
   switch (msg.type) {
     case 'execute': {
       const { requestId } = msg;
-      ctx.session.send({ type: 'execute_received', requestId });
+      ctx.session.confirm(requestId);
       // A repeated execute (gateway retry after a reconnect) must not run the task twice.
       // A result still being synced to the journal goes out by itself when it is on disk.
       const finished = ctx.outbox.lookup(requestId);

@@ -1,4 +1,5 @@
 import {
+  AGENT_FEATURES,
   type AgentMessage,
   CloseCode,
   closeCodeName,
@@ -53,6 +54,10 @@ export class Session {
   #ready = false;
   /** Corks the socket for the rest of this loop turn (execute_received + execute_result… in one write). */
   #hold: () => void = () => {};
+  /** The gateway takes a result as its receipt (`receipt_in_result` echoed in `hello_ack`). */
+  #receiptInResult = false;
+  /** Receipts deferred to the end of this loop turn; a result sent first replaces its receipt. */
+  readonly #receipts = new Set<string>();
 
   constructor(params: SessionParams) {
     this.#p = params;
@@ -65,9 +70,32 @@ export class Session {
   /** Sends a frame if the session is ready; returns whether it was handed to the socket. */
   send(message: AgentMessage): boolean {
     if (!this.ready || !this.#ws) return false;
+    if (message.type === 'execute_result') this.#receipts.delete(message.requestId);
     this.#hold();
     this.#ws.send(encodeMessage(message));
     return true;
+  }
+
+  /**
+   * Confirms an `execute` (`execute_received`: from now on this agent resends its result after a
+   * reconnect). When the gateway takes a result as the receipt, the confirmation waits until the end of
+   * this loop turn (a `setImmediate`, the moment corked frames are flushed anyway) and is dropped if the
+   * task's result was sent meanwhile: a task finished within the turn costs one frame instead of two.
+   * A task still running then is confirmed as before, so a disconnect later behaves as it always did.
+   */
+  confirm(requestId: string): void {
+    if (!this.#receiptInResult) {
+      this.send({ type: 'execute_received', requestId });
+      return;
+    }
+    if (this.#receipts.size === 0) setImmediate(() => this.#flushReceipts());
+    this.#receipts.add(requestId);
+  }
+
+  #flushReceipts(): void {
+    const ids = [...this.#receipts];
+    this.#receipts.clear();
+    for (const requestId of ids) this.send({ type: 'execute_received', requestId });
   }
 
   /** Closes the socket (normal closure by default). */
@@ -167,6 +195,7 @@ export class Session {
           if (this.#ready) return;
           clearTimeout(helloTimer);
           this.#ready = true;
+          this.#receiptInResult = msg.features?.includes(AGENT_FEATURES.receiptInResult) === true;
           lastPongAt = Date.now();
           const every = p.heartbeatMs ?? msg.heartbeatMs;
           heartbeat = setInterval(() => {
@@ -218,6 +247,13 @@ export class Session {
       });
     });
   }
+}
+
+/** `hello` plus the `receipt_in_result` feature, which every session implements ({@link Session.confirm}). */
+export function withReceiptInResult(hello: SessionParams['hello']): SessionParams['hello'] {
+  const features = hello.capabilities.features ?? [];
+  if (features.includes(AGENT_FEATURES.receiptInResult)) return hello;
+  return { ...hello, capabilities: { ...hello.capabilities, features: [...features, AGENT_FEATURES.receiptInResult] } };
 }
 
 /** `{code, message}` bodies become "CODE: message"; anything else is cut short. */

@@ -27,6 +27,7 @@ import { GatewayError } from './errors.js';
 import { type GatewayEvents, gatewayEvents } from './gateway-events.js';
 import type { DispatchAsyncOutcome, GatewayState, QueueInfo, SessionInfo } from './gateway-types.js';
 import { type GatewayOptions, resolveGatewayOptions } from './options.js';
+import { isValidatedDispatchRequest } from './dispatch-request.js';
 import { memoryResultStore } from './results/result-store.js';
 import { SELECTION_NAMES, isSelectionName } from './selection/strategy.js';
 import { type RequestTrace, createGatewayTracing } from './tracing.js';
@@ -229,6 +230,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const parse = (request: unknown) => {
     if (state === 'idle') throw notStarted();
+    if (isValidatedDispatchRequest(request)) return request;
     const parsed = DispatchRequestSchema.safeParse(request);
     if (!parsed.success) throw badRequest(parsed.error, 'dispatch request');
     return parsed.data;
@@ -300,7 +302,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const getResult = async (requestId: string) => {
     if (!RequestIdSchema.safeParse(requestId).success) throw new GatewayError('BAD_REQUEST', 'invalid requestId');
-    return store.get(requestId);
+    // A caller answered while its result is still being written reads the same result back.
+    return dispatcher.inflight.get(requestId)?.answer ?? store.get(requestId);
   };
 
   const explain = (request: RoutingRequest & { requestId?: string }) => ({

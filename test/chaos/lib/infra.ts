@@ -1,7 +1,8 @@
 /**
  * Infrastructure the outage tests own: a second redis-server on its own port (never the shared 6379
  * one) that can be shut down and restarted, and a TCP proxy in front of the shared Postgres that can
- * cut every connection and refuse new ones for a while (Postgres itself is never stopped).
+ * cut every connection and refuse new ones for a while (Postgres itself is never stopped), or hold back
+ * either direction of the traffic.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -65,6 +66,9 @@ export interface TcpProxy {
   /** Requests still reach the target, but its answers are held back (never delivered) until `unhold()`. */
   hold(): void;
   unhold(): void;
+  /** The other way round: what clients send is swallowed (it never reaches the target) until `unstall()`. */
+  stall(): void;
+  unstall(): void;
   close(): Promise<void>;
   stats: { accepted: number; refused: number; dropped: number };
 }
@@ -76,6 +80,7 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
   const stats = { accepted: 0, refused: 0, dropped: 0 };
   let isDown = false;
   let holding = false;
+  let stalled = false;
   const server: Server = createServer((client) => {
     if (isDown) {
       stats.refused++;
@@ -93,7 +98,10 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
     };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
-    client.pipe(upstream);
+    // While stalled, requests are swallowed: the target never sees them (a write held in the network).
+    client.on('data', (chunk: Buffer) => {
+      if (!stalled) upstream.write(chunk);
+    });
     // While holding, answers are swallowed: the caller sees a request that never returns.
     upstream.on('data', (chunk: Buffer) => {
       if (!holding) client.write(chunk);
@@ -123,6 +131,12 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
     },
     unhold() {
       holding = false;
+    },
+    stall() {
+      stalled = true;
+    },
+    unstall() {
+      stalled = false;
     },
     async close() {
       for (const [a, b] of pairs) {

@@ -3,7 +3,6 @@ import {
   type CancelResponse,
   CancelRequestSchema,
   type DispatchAsyncResponse,
-  DispatchRequestSchema,
   type DispatchResponse,
   type ErrorBody,
   type ErrorCode,
@@ -25,6 +24,7 @@ import {
 import type { z } from 'zod';
 import type { Explanation } from '../selection/candidates.js';
 import { errText } from '../core/err-text.js';
+import { validateDispatchRequest } from '../dispatch-request.js';
 import { serviceTokenMatches } from './service-token.js';
 import type { DispatchAsyncOutcome, QueueInfo, SessionInfo } from '../gateway-types.js';
 
@@ -104,7 +104,8 @@ export async function routeInternal(core: InternalCore, req: Omit<InternalReques
         if (!parsed.success) return error(400, 'BAD_REQUEST', `invalid explain request: ${issues(parsed.error)}`);
         return { status: 200, body: core.explain(parsed.data) satisfies KnownFields<ExplainResponse> };
       }
-      const parsed = DispatchRequestSchema.safeParse(req.body);
+      // Marked as validated: the gateway's dispatch() takes it as is instead of parsing it again.
+      const parsed = validateDispatchRequest(req.body);
       if (!parsed.success) return error(400, 'BAD_REQUEST', `invalid dispatch request: ${issues(parsed.error)}`);
       if (path === ROUTES.dispatch) {
         const r = await core.dispatch(parsed.data, req.signal ? { signal: req.signal } : {});

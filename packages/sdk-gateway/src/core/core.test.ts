@@ -43,6 +43,14 @@ describe('gateway core with fake connections', () => {
     expect(byId).toEqual({ a: 3, b: 10 });
   });
 
+  it('echoes receipt_in_result in hello_ack only to an agent that announced it (an older agent never sees `features`)', () => {
+    make();
+    const a = ready('a', {}, { features: ['receipt_in_result', 'trace'] });
+    expect(a.frames('hello_ack')[0]).toMatchObject({ features: ['receipt_in_result'] });
+    const old = ready('b', {}, {});
+    expect(old.frames('hello_ack')[0]).not.toHaveProperty('features');
+  });
+
   it('finds the one matching agent among 2,000 of the same org, and rotates fairly among many', async () => {
     make({ selection: 'round_robin' });
     const agents: FakeAgent[] = [];

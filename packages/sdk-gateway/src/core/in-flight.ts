@@ -21,6 +21,8 @@ export interface InFlight {
   replicaId: string | null;
   /** Cluster mode: a result another replica stored while this one was still routing. */
   early: StoredResult | null;
+  /** The agent's result, already given to callers while it is being stored (see `RequestTable.storeAndSettle`). */
+  answer: StoredResult | null;
   /** Cluster mode: the request, kept while in flight so it can be redelivered if the agent moves. */
   req: DispatchRequest | null;
   /** Cluster mode: the dispatch record this entry was created from (a request routed by another replica). */

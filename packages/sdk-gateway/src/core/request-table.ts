@@ -80,6 +80,7 @@ export class RequestTable {
       timer: null,
       replicaId: null,
       early: null,
+      answer: null,
       req: null,
       record: null,
       waiters: [],
@@ -129,6 +130,7 @@ export class RequestTable {
   wait(requestId: string, signal: AbortSignal | undefined, onAbandoned: (entry: InFlight) => void): Promise<StoredResult> | null {
     const entry = this.inflight.get(requestId);
     if (!entry) return null;
+    if (entry.answer) return Promise.resolve(entry.answer);
     return new Promise<StoredResult>((resolve, reject) => {
       const waiter = { resolve, reject };
       entry.waiters.push(waiter);
@@ -146,21 +148,39 @@ export class RequestTable {
 
   /**
    * Stores the result, acks it to `session` (the agent that sent it) and settles. When the store refuses
-   * and an agent holds the result, the entry goes back to `sent` and {@link retryStoreLater} tries again.
+   * and an agent holds the result, {@link retryStoreLater} tries again.
+   *
+   * Answering early: when {@link answersEarly} holds, the waiting callers get the agent's result as soon
+   * as the write has started, not after it. The agent is still acked only once the result is stored, so
+   * a crash before that loses nothing (the agent resends after reconnecting), and the entry stays in the
+   * table (status `storing`) until then: a repeat of the request meanwhile gets the same answer, never
+   * a second run. Slot release, metrics and `request.settled` still come after the store, so
+   * `request.settled` keeps meaning "stored".
    */
   async storeAndSettle(entry: InFlight, stored: StoredResult, session: Session | null): Promise<void> {
     const traced = entry.trace?.result(stored);
     try {
       const { store, logger } = this.deps;
+      const early = this.answersEarly(entry, session);
+      let putting: Promise<boolean>;
+      try {
+        putting = store.put(stored);
+      } catch (err) {
+        putting = Promise.reject(err);
+      }
+      if (early) this.answer(entry, stored);
       let final = stored;
       try {
-        if (!(await store.put(stored))) final = (await store.get(stored.requestId)) ?? stored;
+        if (!(await putting)) final = (await store.get(stored.requestId)) ?? stored;
       } catch (err) {
         logger.error({ requestId: stored.requestId, err: errText(err) }, 'could not store result');
         if (session) {
-          entry.status = 'sent';
+          // An answered request keeps `storing` (its deadline must not store another outcome) and is
+          // retried for as long as it is here; otherwise the deadline ends the retries as before.
+          if (!early) entry.status = 'sent';
+          const status = entry.status;
           retryStoreLater(
-            () => this.holds(entry) && entry.status === 'sent',
+            () => this.holds(entry) && entry.status === status,
             () => {
               entry.status = 'storing';
               void this.storeAndSettle(entry, stored, session).catch(() => undefined);
@@ -169,11 +189,35 @@ export class RequestTable {
           return;
         }
       }
+      if (early && final !== stored)
+        logger.error({ requestId: stored.requestId }, 'a result was already stored for a request answered early; the stored one stands');
       if (session) session.send(encodeMessage({ type: 'execute_ack', requestId: stored.requestId }));
       this.settle(entry, final);
     } finally {
       traced?.();
     }
+  }
+
+  /**
+   * Whether `session`'s result may answer callers before it is stored. Only when nothing else can have
+   * stored a different result for the request, so the answer is the one that will be stored:
+   * - one replica: in cluster mode another replica may adopt the request (it judged this one dead) and
+   *   store a timeout, and results of forwarded requests are stored by the replica holding the agent;
+   * - sent by this table to this very session (not a resend on a later session, not an entry rebuilt from
+   *   a dispatch record after a restart), and accepted as its first result: its status went from `sent`
+   *   to `storing` before this call, so the deadline and the disconnect handling no longer write one.
+   */
+  private answersEarly(entry: InFlight, session: Session | null): session is Session {
+    return !this.deps.cluster && session !== null && entry.session === session && entry.record === null && this.holds(entry);
+  }
+
+  /** Resolves the current callers with `result` and answers later ones at once, until the entry settles. */
+  private answer(entry: InFlight, result: StoredResult): void {
+    if (entry.answer) return;
+    entry.answer = result;
+    const waiters = entry.waiters;
+    entry.waiters = [];
+    for (const w of waiters) w.resolve(result);
   }
 
   /** Ends the request with `result`: frees its slot, reports it and resolves its callers. Once only. */

@@ -100,6 +100,10 @@ export class ResultIntake {
         logger.warn({ ...log, expectedAgentId: entry.agentId }, 'result from an agent the request was not sent to: dropped');
         return;
       }
+      // A result is also the request's receipt (an agent may send it without `execute_received`): if its
+      // store fails and the session then closes, the agent still holds it and resends it, so the
+      // request must wait for that resend rather than fail as unconfirmed.
+      if (entry.session === session) entry.received = true;
       if (entry.status === 'storing') return; // a resend while the first copy is being stored
       entry.status = 'storing';
       await table.storeAndSettle(entry, stored, session);

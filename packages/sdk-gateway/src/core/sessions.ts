@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CloseCode, type Hello, type Logger, encodeMessage, parseAgentMessage } from '@vespid/protocol';
+import { AGENT_FEATURES, CloseCode, type Hello, type Logger, encodeMessage, parseAgentMessage } from '@vespid/protocol';
 import type { AuthenticatedAgent } from '../authenticator.js';
 import type { GatewayCluster } from '../cluster/cluster-types.js';
 import type { GatewayMetrics } from '../metrics.js';
@@ -216,6 +216,8 @@ export class SessionManager {
         agentId: session.agentId,
         organizationId: session.organizationId,
         heartbeatMs: this.deps.heartbeatMs,
+        // Echoed only to an agent that announced it: an older agent's strict schema has no `features`.
+        ...(caps.features?.includes(AGENT_FEATURES.receiptInResult) ? { features: [AGENT_FEATURES.receiptInResult] } : {}),
       }),
     );
     this.deps.metrics.connectedAgents(this.deps.registry.readyCount);

@@ -216,6 +216,23 @@ for (const backend of REDIS_BACKENDS)
       expect(refusals).toBeGreaterThanOrEqual(2);
     });
 
+    it('a result is the receipt: sent without execute_received, its store refused, then the agent gone, the request waits for the stored result', async () => {
+      let refusals = 0;
+      await startCluster(1, {}, undefined, (store) => ({
+        ...store,
+        put: (r) => (refusals++ < 1 ? Promise.reject(new Error('redis is restarting')) : store.put(r)),
+      }));
+      const a = await agent(0, 'rc');
+      const pending = replicas[0]!.gateway.dispatch(req({ timeoutMs: 30_000 }));
+      const exec = await a.next('execute');
+      // One frame, as an agent with receipt_in_result sends for a task finished at once.
+      a.send({ type: 'execute_result', requestId: exec.requestId, status: 'succeeded', output: { once: true } });
+      await waitFor(() => (refusals === 1 ? true : undefined), { what: 'the refused store' });
+      await a.close();
+      // Not failed as unconfirmed (AGENT_DISCONNECTED): the store is retried and the agent's result stands.
+      expect(await pending).toMatchObject({ status: 'succeeded', output: { once: true }, agentId: 'rc' });
+    });
+
     it('a replica that stopped answering is detected at dispatch: its agent is forgotten, no request is lost', async () => {
       await startCluster(2);
       (await agent(0, 'a')).autoRespond();
