@@ -331,7 +331,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     else if (next) await process(job);
   }
 
-  async function runRemote(job: RunJob, node: WorkflowNode, attempt: number): Promise<boolean> {
+  async function runRemote(job: RunJob, node: WorkflowNode, attempt: number, freshAttempt = false): Promise<boolean> {
     if (!runner) {
       // No gateway configured: the node fails with the runbook's code instead of hanging.
       const error = options.remoteUnavailable ?? {
@@ -381,6 +381,9 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       timeoutMs: req.timeoutMs,
       queueTimeoutMs: options.nodeQueueTimeoutMs,
       data: req.secretId ? { secretId: req.secretId } : undefined,
+      // An attempt our own result transaction just started has no cursor yet, and if this process dies
+      // before the insert commits the run sweeper blocks the same attempt again (same request id).
+      dispatchBeforeCommit: freshAttempt,
     });
     // A result may already have been applied (a repeated block of the same attempt): keep going then.
     return blocked.state === 'completed';
@@ -389,6 +392,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
   async function process(job: RunJob, first?: NodeStep): Promise<void> {
     let started: Step | undefined = first ? { kind: 'node', ...first } : undefined;
     for (let guard = 0; guard < 10_000; guard++) {
+      const fresh = started !== undefined;
       const step = started ?? (await nextStep(job));
       started = undefined;
       if (step.kind === 'done') return;
@@ -400,7 +404,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       }
       const mode = step.node.config.execution?.mode ?? 'cloud';
       if (mode === 'cloud') return runCloud(job, step.node, step.attempt);
-      const keepGoing = await runRemote(job, step.node, step.attempt);
+      const keepGoing = await runRemote(job, step.node, step.attempt, fresh);
       if (!keepGoing) return;
     }
   }
