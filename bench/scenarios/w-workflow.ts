@@ -126,10 +126,9 @@ export async function workflowNodeCost(ctx: BenchContext): Promise<void> {
           gw.call<Record<string, number[]>>('trace', { on: false }),
           agent.call<Record<string, number[]>>('trace', { on: false }),
         ]);
-        timeline[mode] = { wallPerNodeMs: round(m.wallMs / nodes), steps: timelineSteps(w, g, a, nodes) };
+        timeline[mode] = { wallPerNodeMs: round(m.wallMs / nodes), ...timelineSteps(w, g, a, nodes) };
       }
       ctx.details.wTimeline = timeline;
-      ctx.log(`w timeline: ${JSON.stringify(timeline, null, 1)}`);
     }
     const per: Record<Mode, { wallPerNodeMs: number[]; cpuMs: Record<string, number>; queries: number; nodes: number }> = {
       node: { wallPerNodeMs: [], cpuMs: {}, queries: 0, nodes: 0 },
@@ -252,10 +251,13 @@ function timelineSteps(worker: [number, string][], gateway: Record<string, numbe
     const key = `${all[i - 1]![1]}  →  ${all[i]![1]}`;
     sum.set(key, (sum.get(key) ?? 0) + all[i]![0] - all[i - 1]![0]);
   }
-  return Object.fromEntries(
+  const steps = Object.fromEntries(
     [...sum]
       .sort((x, y) => y[1] - x[1])
       .filter(([, v]) => v / nodes >= 0.01)
       .map(([k, v]) => [k, round(v / nodes)]),
   );
+  // The stamps themselves (ms from the first), for a per-node critical path.
+  const t0 = all[0]?.[0] ?? 0;
+  return { steps, stamps: all.map(([t, label]) => [Math.round((t - t0) * 1000) / 1000, label]) };
 }
