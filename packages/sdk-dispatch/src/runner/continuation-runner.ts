@@ -46,8 +46,8 @@ interface Watched {
 
 /** Runs `fn` now, or once the cursor's insert committed when it is still under way. */
 function afterInsert(local: Watched | undefined, fn: () => void): void {
-  if (!local?.inserted) return fn();
-  local.inserted.then(fn, () => undefined);
+  if (local?.inserted) local.inserted.then(fn, () => undefined);
+  else fn();
 }
 
 /**
