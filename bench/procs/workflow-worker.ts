@@ -22,12 +22,31 @@ let queries = 0;
 /** Queries by their first words (which statement), for the scenario's details. */
 let byStatement: Record<string, number> = {};
 const query = pg.Client.prototype.query;
+/** When tracing (`timeline` command): [monotonic ms, label] of every query's send and answer, and runner events. */
+let timeline: [number, string][] | null = null;
 pg.Client.prototype.query = function (this: unknown, ...a: unknown[]) {
   queries++;
   const text = typeof a[0] === 'string' ? a[0] : ((a[0] as { text?: string } | undefined)?.text ?? '?');
   const key = text.replace(/\s+/g, ' ').trim().slice(0, 70);
   byStatement[key] = (byStatement[key] ?? 0) + 1;
-  return query.apply(this, a);
+  if (!timeline) return query.apply(this, a);
+  const label = key.replace(/"[a-z0-9_]+"\./g, '').slice(0, 40);
+  const tl = timeline;
+  tl.push([nowMs(), `pg> ${label}`]);
+  const cb = a[a.length - 1];
+  if (typeof cb === 'function') {
+    a[a.length - 1] = (...r: unknown[]) => {
+      tl.push([nowMs(), `pg< ${label}`]);
+      return (cb as (...x: unknown[]) => unknown)(...r);
+    };
+    return query.apply(this, a);
+  }
+  const out = query.apply(this, a) as Promise<unknown> | undefined;
+  void out?.then?.(
+    () => tl.push([nowMs(), `pg< ${label}`]),
+    () => undefined,
+  );
+  return out;
 };
 
 let pool: Pool | undefined;
@@ -38,6 +57,7 @@ const appName = `bench-w-${randomBytes(4).toString('hex')}`;
 const ended = new Map<string, { at: number; status: string }>();
 const waiters = new Map<string, () => void>();
 let created: string[] = [];
+let sequential = false;
 
 const logger: Logger = {
   debug() {},
@@ -102,7 +122,26 @@ serve({
         WORKFLOW_HTTP_ALLOWLIST: '127.0.0.1',
       },
     });
+    // Variant `sequential` (BENCH_W_AB): the runner sends only after the cursor's insert committed, as before issue 23's third round.
+    const runner = host.runner;
+    if (runner) {
+      const block = runner.block.bind(runner);
+      runner.block = (input) => block(sequential ? { ...input, dispatchBeforeCommit: false } : input);
+    }
+    host.runner?.on('dispatched', () => void timeline?.push([nowMs(), 'runner: dispatched (gateway answered)']));
+    host.runner?.on('applied', () => void timeline?.push([nowMs(), 'runner: applied']));
     return true;
+  },
+  /** Selects the variant of remote nodes measured next (see `startHost`). */
+  variant(args) {
+    sequential = args.sequential === true;
+    return true;
+  },
+  /** Starts (on: true) or stops a timeline; returns what was recorded. */
+  timeline(args) {
+    const out = timeline ?? [];
+    timeline = args.on === true ? [] : null;
+    return out;
   },
   /** Backend pids of this worker's Postgres connections (their CPU is read by the parent from /proc). */
   async backends() {

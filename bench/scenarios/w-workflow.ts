@@ -9,6 +9,13 @@
  * CPU is read from /proc (worker, gateway, agent, and the Postgres backends of the worker's pool,
  * found by application_name) and from Redis `INFO cpu` (the whole server: other clients of the same
  * Redis count too). The target runs in its own process and is left out.
+ *
+ * Evidence runs (not part of the figures): `BENCH_W_AB=<rounds>` measures, within one run and
+ * interleaved, remote nodes sent after their cursor's commit (`sequential`, as before issue 23's third
+ * round) against sent during it (`overlapped`, the worker's default) and cloud nodes (medians in
+ * `details.wAB`); `BENCH_W_TIMELINE=1` stamps one 50-node run per mode in every process (worker
+ * queries and runner events, gateway lookup and result put, agent executor) and reports the mean
+ * time per node between consecutive stamps (`details.wTimeline`).
  */
 import { cpuSeconds } from '../lib/cpu.js';
 import { Redis } from '../lib/deps.js';
@@ -93,6 +100,36 @@ export async function workflowNodeCost(ctx: BenchContext): Promise<void> {
     // Warm-up: JIT, pool connections, BullMQ scripts, the agent's socket.
     await measure('node', 5, 1);
     await measure('cloud', 5, 1);
+    if (process.env.BENCH_W_AB) {
+      // Within one run: remote nodes sent after the cursor commit vs during it, and cloud nodes, interleaved.
+      const walls: Record<string, number[]> = { sequential: [], overlapped: [], cloud: [] };
+      for (let r = 0; r < Number(process.env.BENCH_W_AB); r++) {
+        for (const v of ['sequential', 'overlapped', 'cloud'] as const) {
+          await worker.call('variant', { sequential: v === 'sequential' });
+          const m = await measure(v === 'cloud' ? 'cloud' : 'node', nodes, 1);
+          walls[v]!.push(round(m.wallMs / nodes));
+        }
+      }
+      await worker.call('variant', { sequential: false });
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+      ctx.details.wAB = { walls, medians: Object.fromEntries(Object.entries(walls).map(([k, v]) => [k, median(v)])) };
+      ctx.log(`w A/B: ${JSON.stringify(ctx.details.wAB)}`);
+    }
+    if (process.env.BENCH_W_TIMELINE) {
+      // Where a node's wall time goes: every process stamps its steps on the shared monotonic clock.
+      const timeline: Record<string, unknown> = {};
+      for (const mode of ['node', 'cloud'] as const) {
+        await Promise.all([worker.call('timeline', { on: true }), gw.call('trace', { on: true }), agent.call('trace', { on: true })]);
+        const m = await measure(mode, nodes, 1);
+        const [w, g, a] = await Promise.all([
+          worker.call<[number, string][]>('timeline', { on: false }),
+          gw.call<Record<string, number[]>>('trace', { on: false }),
+          agent.call<Record<string, number[]>>('trace', { on: false }),
+        ]);
+        timeline[mode] = { wallPerNodeMs: round(m.wallMs / nodes), ...timelineSteps(w, g, a, nodes) };
+      }
+      ctx.details.wTimeline = timeline;
+    }
     const per: Record<Mode, { wallPerNodeMs: number[]; cpuMs: Record<string, number>; queries: number; nodes: number }> = {
       node: { wallPerNodeMs: [], cpuMs: {}, queries: 0, nodes: 0 },
       cloud: { wallPerNodeMs: [], cpuMs: {}, queries: 0, nodes: 0 },
@@ -196,4 +233,31 @@ export async function workflowNodeCost(ctx: BenchContext): Promise<void> {
   } finally {
     await redis.quit().catch(() => redis.disconnect());
   }
+}
+
+/**
+ * Mean time per node between consecutive stamps of all processes (worker queries and runner events,
+ * gateway lookup and result put, agent executor), keyed by the pair of stamps, largest first.
+ */
+function timelineSteps(worker: [number, string][], gateway: Record<string, number[]>, agent: Record<string, number[]>, nodes: number) {
+  const all: [number, string][] = [...worker];
+  const names = ['gateway: lookup start', 'gateway: lookup end', 'gateway: put start', 'gateway: put end'];
+  for (const t of Object.values(gateway)) for (const [i, v] of t.entries()) all.push([v, names[i] ?? `gateway ${i}`]);
+  for (const t of Object.values(agent))
+    for (const [i, v] of t.entries()) all.push([v, i === 0 ? 'agent: executor start' : 'agent: executor end']);
+  all.sort((x, y) => x[0] - y[0]);
+  const sum = new Map<string, number>();
+  for (let i = 1; i < all.length; i++) {
+    const key = `${all[i - 1]![1]}  →  ${all[i]![1]}`;
+    sum.set(key, (sum.get(key) ?? 0) + all[i]![0] - all[i - 1]![0]);
+  }
+  const steps = Object.fromEntries(
+    [...sum]
+      .sort((x, y) => y[1] - x[1])
+      .filter(([, v]) => v / nodes >= 0.01)
+      .map(([k, v]) => [k, round(v / nodes)]),
+  );
+  // The stamps themselves (ms from the first), for a per-node critical path.
+  const t0 = all[0]?.[0] ?? 0;
+  return { steps, stamps: all.map(([t, label]) => [Math.round((t - t0) * 1000) / 1000, label]) };
 }

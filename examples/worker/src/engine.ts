@@ -62,6 +62,11 @@ export interface WorkflowEngine {
 interface NodeStep {
   node: WorkflowNode;
   attempt: number;
+  /**
+   * This process's own transaction appended the attempt's `node_started` (no earlier processor
+   * started it, so it has no cursor yet): its request may leave before the cursor commits.
+   */
+  fresh?: boolean;
 }
 
 type Step =
@@ -169,8 +174,16 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
         if (delayMs > 0) return { kind: 'wait', node, attempt: run.attempt, delayMs };
       }
       // Appended once per attempt, whoever processes the run again (a duplicate job, a restarted worker).
-      await appendEvent(tx, run, 'node_started', node.id, { attempt: run.attempt, type: node.type }, { set: 'updated_at = now()' }, true);
-      return { kind: 'node', node, attempt: run.attempt };
+      const seq = await appendEvent(
+        tx,
+        run,
+        'node_started',
+        node.id,
+        { attempt: run.attempt, type: node.type },
+        { set: 'updated_at = now()' },
+        true,
+      );
+      return { kind: 'node', node, attempt: run.attempt, fresh: seq !== undefined };
     });
   }
 
@@ -224,7 +237,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       logger.info({ runId: run.id, status: 'succeeded' }, 'run succeeded');
       return undefined;
     }
-    return following ? { delayMs: 0, next: { node: following, attempt: 0 } } : { delayMs: 0 };
+    return following ? { delayMs: 0, next: { node: following, attempt: 0, fresh: true } } : { delayMs: 0 };
   }
 
   /**
@@ -331,7 +344,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
     else if (next) await process(job);
   }
 
-  async function runRemote(job: RunJob, node: WorkflowNode, attempt: number): Promise<boolean> {
+  async function runRemote(job: RunJob, node: WorkflowNode, attempt: number, freshAttempt = false): Promise<boolean> {
     if (!runner) {
       // No gateway configured: the node fails with the runbook's code instead of hanging.
       const error = options.remoteUnavailable ?? {
@@ -381,6 +394,9 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       timeoutMs: req.timeoutMs,
       queueTimeoutMs: options.nodeQueueTimeoutMs,
       data: req.secretId ? { secretId: req.secretId } : undefined,
+      // An attempt our own transaction just started has no cursor yet, and if this process dies before
+      // the insert commits, the run sweeper blocks the same attempt again (same request id).
+      dispatchBeforeCommit: freshAttempt,
     });
     // A result may already have been applied (a repeated block of the same attempt): keep going then.
     return blocked.state === 'completed';
@@ -400,7 +416,7 @@ export function createWorkflowEngine(options: EngineOptions): WorkflowEngine {
       }
       const mode = step.node.config.execution?.mode ?? 'cloud';
       if (mode === 'cloud') return runCloud(job, step.node, step.attempt);
-      const keepGoing = await runRemote(job, step.node, step.attempt);
+      const keepGoing = await runRemote(job, step.node, step.attempt, step.fresh === true);
       if (!keepGoing) return;
     }
   }

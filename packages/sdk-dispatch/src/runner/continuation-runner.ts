@@ -37,6 +37,17 @@ interface Watched {
   completed?: BlockedCursor;
   /** Handed to the continuation queue (by a due sweep, or because a step polled it). */
   queued?: boolean;
+  /**
+   * Set while the cursor's insert is under way and the request already left (`dispatchBeforeCommit`):
+   * the cursor is not in the store yet, so whatever needs it waits for this (rejects if the insert failed).
+   */
+  inserted?: Promise<unknown>;
+}
+
+/** Runs `fn` now, or once the cursor's insert committed when it is still under way. */
+function afterInsert(local: Watched | undefined, fn: () => void): void {
+  if (local?.inserted) local.inserted.then(fn, () => undefined);
+  else fn();
 }
 
 /**
@@ -134,6 +145,8 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
 
   async function applyUntraced(requestId: string, result: ContinuationResult, expectOrg?: string): Promise<boolean> {
     const local = watched.get(requestId);
+    // The request left before its cursor committed: the compare-and-set needs the row.
+    if (local?.inserted) await local.inserted;
     const outcome = {
       status: result.status,
       error: result.error,
@@ -210,7 +223,7 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
         if (answer.explanation && events.has('queued') && !reportedQueued.has(cursor.requestId)) {
           reportedQueued.add(cursor.requestId);
           const event = { cursor, position: answer.position ?? 1, explanation: answer.explanation };
-          events.emit('queued', event, { requestId: cursor.requestId });
+          afterInsert(watched.get(cursor.requestId), () => events.emit('queued', event, { requestId: cursor.requestId }));
         }
         return true;
       }
@@ -218,9 +231,11 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       // First send from block(): remembered here, stored only if its first poll finds it still blocked.
       if (local && dispatching.has(cursor.requestId)) local.dispatchedAt = Date.now();
       else await store.markDispatched(cursor.requestId, Date.now());
-      if (answer.agentId) reportAgent(cursor, answer.agentId, answer.agentName);
+      // Listeners and the queue's step read or write the cursor: not before it is in the store.
+      if (answer.agentId) afterInsert(local, () => reportAgent(cursor, answer.agentId!, answer.agentName));
       // The gateway already holds a result (a repeated block after a crash): look at it now, not in pollMs.
-      if (answer.cached) track(queue.schedule(cursor.requestId, Date.now(), { promote: true }).catch(() => undefined));
+      if (answer.cached)
+        afterInsert(local, () => track(queue.schedule(cursor.requestId, Date.now(), { promote: true }).catch(() => undefined)));
       logger.debug({ requestId: cursor.requestId, dispatched: answer.dispatched, cached: answer.cached ?? false }, 'node dispatched');
       return true;
     } catch (err) {
@@ -349,21 +364,29 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
       ...(trace ? { trace } : {}),
     };
     const onBlocked = options.onBlocked;
-    const { created, cursor } = await store.insert(
-      {
+    const fresh = {
+      requestId,
+      runId: input.runId,
+      nodeId: input.nodeId,
+      attempt: input.attempt,
+      organizationId: input.organizationId,
+      request: JSON.parse(JSON.stringify(request)),
+      // Time in the gateway's queue comes before the node's own timeout.
+      deadlineAt: now + queueTimeoutMs + timeoutMs + graceMs,
+      createdAt: now,
+      ...(input.data === undefined ? {} : { data: input.data }),
+    };
+    const insert = () => store.insert(fresh, onBlocked ? async (c, tx) => onBlocked({ cursor: c, tx }) : undefined);
+    if (input.dispatchBeforeCommit && !trace && !watched.has(requestId)) {
+      return blockSendingFirst(
         requestId,
-        runId: input.runId,
-        nodeId: input.nodeId,
-        attempt: input.attempt,
-        organizationId: input.organizationId,
-        request: JSON.parse(JSON.stringify(request)),
-        // Time in the gateway's queue comes before the node's own timeout.
-        deadlineAt: now + queueTimeoutMs + timeoutMs + graceMs,
-        createdAt: now,
-        ...(input.data === undefined ? {} : { data: input.data }),
-      },
-      onBlocked ? async (c, tx) => onBlocked({ cursor: c, tx }) : undefined,
-    );
+        input.secret,
+        parsed.data,
+        { ...fresh, status: 'blocked', dispatchedAt: null, completedAt: null, outcome: null },
+        insert,
+      );
+    }
+    const { created, cursor } = await insert();
     if (cursor.status === 'completed') return { requestId, cursor, created, state: 'completed' };
     // The committed cursor is the continuation: from here on a crash is covered by the due sweep of
     // any worker (no queue job per node). Watched before the request leaves, so an early push applies.
@@ -377,6 +400,55 @@ export function createContinuationRunner<Tx>(options: ContinuationRunnerOptions<
     } finally {
       dispatching.delete(requestId);
     }
+    const completed = local.completed;
+    if (completed) {
+      watched.delete(requestId);
+      return { requestId, cursor: completed, created, state: 'completed' };
+    }
+    return { requestId, cursor: { ...cursor, dispatchedAt: local.dispatchedAt ?? null }, created, state: 'blocked' };
+  }
+
+  /**
+   * `dispatchBeforeCommit`: the request leaves while the cursor is inserted. Until the insert commits
+   * the cursor is watched with `inserted` set, so a result that comes first waits for the row.
+   */
+  async function blockSendingFirst(
+    requestId: string,
+    secret: string | undefined,
+    request: DispatchRequest,
+    provisional: BlockedCursor,
+    insert: () => Promise<{ created: boolean; cursor: BlockedCursor }>,
+  ): Promise<BlockResult> {
+    const local: Watched = { cursor: provisional };
+    watched.set(requestId, local);
+    dispatching.add(requestId);
+    // The request first (its frame is written before send's first await), then the insert; nothing in
+    // send() reaches the store before an await, by which time `inserted` is set.
+    const sending = send(provisional, secret, asValidatedRequest(request)).finally(() => dispatching.delete(requestId));
+    // Awaited below, after the insert: a rejection meanwhile is not unhandled.
+    sending.catch(() => undefined);
+    const inserting = insert();
+    local.inserted = inserting;
+    let inserted: { created: boolean; cursor: BlockedCursor };
+    try {
+      inserted = await inserting;
+    } catch (err) {
+      // No cursor: nothing may apply a result to it. The host blocks the attempt again (same request id).
+      await sending.catch(() => undefined);
+      if (watched.get(requestId) === local) watched.delete(requestId);
+      throw err;
+    }
+    const { created, cursor } = inserted;
+    local.cursor = cursor;
+    delete local.inserted;
+    if (cursor.status === 'completed') {
+      // A repeated block of an attempt already applied: the gateway answers the re-send from the same
+      // request, and its publication finds nothing watched.
+      await sending.catch(() => undefined);
+      watched.delete(requestId);
+      return { requestId, cursor, created, state: 'completed' };
+    }
+    await sending;
     const completed = local.completed;
     if (completed) {
       watched.delete(requestId);

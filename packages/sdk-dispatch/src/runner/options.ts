@@ -227,6 +227,17 @@ export interface BlockInput {
   queueTimeoutMs?: number | undefined;
   /** Host context stored with the cursor (JSON, no secrets). */
   data?: unknown;
+  /**
+   * Send the request while the cursor's insert is under way instead of after its commit, so the
+   * insert's round trips leave the node's wall time. A result that arrives first is applied once the
+   * insert committed. The price: the action may start before its cursor exists, so if the insert fails
+   * or the process dies before the commit, the host must block the same attempt again (same request
+   * id: the gateway answers from the running request or its stored result, the action is not run
+   * twice). Use it only where that re-block is certain, e.g. for an attempt the host's own committed
+   * transaction has just started, so no earlier cursor of it can exist. Ignored with `tracing` (the
+   * request carries the block span, which is cursor data). @default false
+   */
+  dispatchBeforeCommit?: boolean | undefined;
 }
 
 /**
