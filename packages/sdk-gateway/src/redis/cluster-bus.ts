@@ -37,6 +37,8 @@ interface Deps {
   /** Queued dispatch: broadcasts of organizations that got capacity while requests of them wait. */
   capacityChannel: string;
   replicaId: string;
+  /** Per-turn write batching of the shared client (client-batching.ts). */
+  hold: () => void;
   ackTimeoutMs: number;
   logger: Logger;
   hooks: () => ClusterHooks | null;
@@ -82,6 +84,7 @@ export class ClusterBus {
   async send(target: string, message: BusMessage): Promise<number> {
     const text = JSON.stringify(message);
     const channel = this.channel(target);
+    this.deps.hold();
     return this.deps.sharded ? Number(await this.deps.redis.spublish(channel, text)) : this.deps.redis.publish(channel, text);
   }
 

@@ -4,6 +4,7 @@ import { type Logger, type StoredResult, noopLogger, formatZodIssues } from '@ve
 import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 import type { AgentPresence, ClusterHooks, ForwardedExecute, GatewayCluster } from '../cluster/cluster-types.js';
+import { turnHold } from './client-batching.js';
 import { ClusterBus } from './cluster-bus.js';
 import { REGISTER_SCRIPT, RESERVE_SCRIPT, UNREGISTER_SCRIPT } from './cluster-scripts.js';
 import { RELEASE_SCRIPT } from './free-slot-index.js';
@@ -32,6 +33,11 @@ const OptionsSchema = z.object({
     ])
     .optional(),
   scanLimit: z.number().int().min(1).default(64),
+  /**
+   * Coalesce the commands sent per event-loop turn into one write per socket (every master's socket on a
+   * `Cluster`), shared with a `redisResultStore` on the same client. @default true
+   */
+  batchWrites: z.boolean().default(true),
   logger: z
     .custom<Logger>((v) => !!v && typeof (v as Logger).warn === 'function', 'logger must be a pino-compatible logger')
     .default(noopLogger),
@@ -97,6 +103,7 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
   const o = parsed.data;
   const { redis, logger } = o;
   const onCluster = (redis as Cluster).isCluster === true;
+  const hold = turnHold(redis, o.batchWrites);
   const P = o.keyPrefix;
   const replicaId =
     o.replicaId ??
@@ -118,6 +125,7 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
   const run = async (name: keyof typeof SCRIPTS, args: Array<string | number>, keys: string[]): Promise<unknown> => {
     try {
       // EVALSHA sends 40 bytes instead of the script; the script is loaded on the first miss.
+      hold();
       return await redis.evalsha(SHAS[name], keys.length, ...keys, ...args);
     } catch (err) {
       if (!String((err as Error).message).includes('NOSCRIPT')) throw err;
@@ -160,15 +168,25 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
     if (local.size === 0 || draining) return;
     const entries = [...local.values()];
     const keys = entries.map((p) => agentKey(p.organizationId, p.agentId));
-    let res: number[];
-    if (onCluster) {
-      // A Redis Cluster pipeline must stay in one slot: one command each (the client writes them in one go).
-      res = await Promise.all(keys.map((k) => redis.pexpire(k, o.presenceTtlMs)));
-    } else {
-      const pipe = redis.pipeline();
-      for (const k of keys) pipe.pexpire(k, o.presenceTtlMs);
-      res = ((await pipe.exec()) ?? []).map((r) => Number(r[1]));
-    }
+    // A Redis Cluster pipeline must stay in one slot: one org's keys share its hash tag, so one pipeline
+    // per org (one write and one reply batch per org instead of one round trip per agent); standalone
+    // Redis takes them all in one.
+    const groups = new Map<string, number[]>();
+    entries.forEach((p, i) => {
+      const group = onCluster ? p.organizationId : '';
+      const at = groups.get(group);
+      if (at) at.push(i);
+      else groups.set(group, [i]);
+    });
+    const res: number[] = [];
+    await Promise.all(
+      [...groups.values()].map(async (indexes) => {
+        const pipe = redis.pipeline();
+        for (const i of indexes) pipe.pexpire(keys[i]!, o.presenceTtlMs);
+        const out = (await pipe.exec()) ?? [];
+        for (const [j, i] of indexes.entries()) res[i] = Number(out[j]?.[1]);
+      }),
+    );
     await Promise.all(entries.map((p, i) => (res[i] === 0 && local.get(p.agentId) === p ? write(p) : null)));
   };
 
@@ -189,6 +207,7 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
           movedChannel: `${P}moved`,
           capacityChannel,
           sharded: onCluster,
+          hold,
           replicaId,
           ackTimeoutMs: o.ackTimeoutMs,
           logger,
@@ -236,6 +255,7 @@ export function redisCluster(options: RedisClusterOptions): GatewayCluster {
       await bus?.send(target, { t: 's', r: result });
     },
     async locate(agentId, organizationId) {
+      hold();
       const [r, s] = await redis.hmget(agentKey(organizationId, agentId), 'r', 's');
       return r && s ? { replicaId: r, sessionId: s } : null;
     },

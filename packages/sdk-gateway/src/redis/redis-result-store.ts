@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Duplex } from 'node:stream';
 import { RESULT_CHANNEL, RESULT_KEY_PREFIX, type StoredResult, StoredResultSchema, parseJsonSafe, formatZodIssues } from '@vespid/protocol';
 import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
-import { turnBatcher } from '../adapters/turn-batching.js';
 import type { DispatchRecord, ResultStore, StoreClaim } from '../results/result-store.js';
+import { turnHold } from './client-batching.js';
 
 const OptionsSchema = z.object({
   redis: z.custom<Redis | Cluster>(
@@ -18,8 +17,8 @@ const OptionsSchema = z.object({
   dispatchGraceSec: z.number().int().min(0).default(60),
   /**
    * Coalesce the commands this store sends on the client's socket per event-loop turn (cork, uncork in
-   * `setImmediate`): under load many dispatches share one write syscall. Only delays writes to the end
-   * of the current turn. @default true
+   * `setImmediate`): under load many dispatches share one write syscall. On a `Cluster` every master's
+   * socket is held the same way. Only delays writes to the end of the current turn. @default true
    */
   batchWrites: z.boolean().default(true),
 });
@@ -117,18 +116,7 @@ export function redisResultStore(options: RedisResultStoreOptions): ResultStore 
   const parsed = OptionsSchema.safeParse(options);
   if (!parsed.success) throw new TypeError(`invalid redisResultStore options: ${formatZodIssues(parsed.error)}`);
   const { redis, ttlSec, keyPrefix, channel, dispatchKeyPrefix, dispatchGraceSec, batchWrites } = parsed.data;
-  // One batcher per socket: ioredis replaces its stream on reconnect.
-  const batchers = new WeakMap<Duplex, () => void>();
-  const hold = () => {
-    const stream = (redis as { stream?: Duplex }).stream;
-    if (!batchWrites || !stream || typeof stream.cork !== 'function') return;
-    let batcher = batchers.get(stream);
-    if (!batcher) {
-      batcher = turnBatcher(stream);
-      batchers.set(stream, batcher);
-    }
-    batcher();
-  };
+  const hold = turnHold(redis, batchWrites);
   const resultKey = (id: string) => `${keyPrefix}${id}`;
   const onCluster = (redis as Cluster).isCluster === true;
   const dispatchKey = onCluster
