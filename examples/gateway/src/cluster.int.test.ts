@@ -332,7 +332,8 @@ await describeWith(['redis'], 'gateway cluster: 3 replica processes on one Redis
     });
     // Every slot of every agent busy (held by the gate), routed by replica 0.
     const fill = Array.from({ length: AGENTS * MAX_IN_FLIGHT }, () => req());
-    for (const b of fill) expect((await call(replicas[0]!, 'POST', '/internal/v1/dispatch-async', b)).status).toBe(201);
+    // The whole answer, so that a refusal shows its error code.
+    for (const b of fill) expect(await call(replicas[0]!, 'POST', '/internal/v1/dispatch-async', b)).toMatchObject({ status: 201 });
     await waitFor(() => [...running.values()].reduce((a, b) => a + b, 0) === AGENTS * MAX_IN_FLIGHT, {
       what: 'all slots running',
       timeoutMs: 15_000,
