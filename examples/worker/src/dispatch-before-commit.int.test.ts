@@ -4,7 +4,6 @@
  * some earlier processor started (a worker that died) is sent after its cursor committed, as before.
  * Every node still runs and succeeds once.
  */
-import { type Server, createServer } from 'node:http';
 import { bootstrapOrganization } from '@vespid/example-api';
 import { type Pool, createPool, dropSchema, migrate } from '@vespid/example-db';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -12,12 +11,13 @@ import { DATABASE_URL, describeWith, uniquePrefix } from '../../../test/services
 import { waitFor } from '../../../test/support/wait-for.js';
 import { appendEvent } from './events.js';
 import { type WorkerHost, startWorkerHost } from './host.js';
+import { type PolledGateway, startPolledGateway } from '../test/polled-gateway.js';
 import { insertRun } from '../test/test-support.js';
 
 await describeWith(['postgres'], 'worker: dispatch before the cursor commits', () => {
   const schema = uniquePrefix('wdbc');
   let pool: Pool;
-  let gateway: Server;
+  let gateway: PolledGateway;
   let host: WorkerHost | undefined;
   let orgId = '';
   const dispatches = new Map<string, number>();
@@ -27,30 +27,18 @@ await describeWith(['postgres'], 'worker: dispatch before the cursor commits', (
     await migrate(pool, { schema });
     ({ orgId } = await bootstrapOrganization(pool, { orgName: 'd', email: `${schema}@d.test` }));
     // Stands in for the gateway: every dispatched request has its result at once (found by polling).
-    gateway = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => {
-        body += d;
-      });
-      req.on('end', () => {
-        const json = (status: number, value: unknown) =>
-          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
-        if (req.method === 'POST' && req.url === '/internal/v1/dispatch-async') {
-          const { requestId } = JSON.parse(body) as { requestId: string };
-          dispatches.set(requestId, (dispatches.get(requestId) ?? 0) + 1);
-          return json(201, { requestId, dispatched: true });
-        }
-        const id = decodeURIComponent(/^\/internal\/v1\/results\/(.+)$/.exec(req.url ?? '')?.[1] ?? '');
-        if (!dispatches.has(id)) return json(404, { code: 'RESULT_NOT_READY', message: 'not yet' });
-        return json(200, { requestId: id, organizationId: orgId, status: 'succeeded', output: { ok: true }, completedAt: Date.now() });
-      });
+    gateway = await startPolledGateway({
+      onDispatch: (id) => dispatches.set(id, (dispatches.get(id) ?? 0) + 1),
+      result: (id) =>
+        dispatches.has(id)
+          ? { requestId: id, organizationId: orgId, status: 'succeeded', output: { ok: true }, completedAt: Date.now() }
+          : null,
     });
-    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r));
   });
 
   afterAll(async () => {
     await host?.close();
-    await new Promise((r) => gateway.close(r));
+    await gateway.close();
     await dropSchema(pool, schema);
     await pool.end();
   });
@@ -74,7 +62,7 @@ await describeWith(['postgres'], 'worker: dispatch before the cursor commits', (
       pool,
       env: {
         DATABASE_SCHEMA: schema,
-        GATEWAY_HTTP_URL: `http://127.0.0.1:${(gateway.address() as { port: number }).port}`,
+        GATEWAY_HTTP_URL: gateway.url,
         GATEWAY_SERVICE_TOKEN: 'svc-token-for-dispatch-before-commit-test',
         GATEWAY_DISPATCH_CHANNEL: 'http',
         WORKFLOW_CONTINUATION_POLL_MS: '20',

@@ -8,12 +8,13 @@ import { type Pool, createPool, dropSchema, migrate } from '@vespid/example-db';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DATABASE_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { type WorkerHost, startWorkerHost } from './host.js';
+import { type PolledGateway, startPolledGateway } from '../test/polled-gateway.js';
 import { insertRun } from '../test/test-support.js';
 
 await describeWith(['postgres'], 'worker: in-process continuation', () => {
   const schema = uniquePrefix('wcont');
   let pool: Pool;
-  let gateway: Server;
+  let gateway: PolledGateway;
   let target: Server;
   let host: WorkerHost | undefined;
   let orgId = '';
@@ -31,24 +32,13 @@ await describeWith(['postgres'], 'worker: in-process continuation', () => {
     await migrate(pool, { schema });
     ({ orgId } = await bootstrapOrganization(pool, { orgName: 'c', email: `${schema}@c.test` }));
     // Stands in for the gateway: every dispatched request has its result at once (found by polling).
-    gateway = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => {
-        body += d;
-      });
-      req.on('end', () => {
-        const json = (status: number, value: unknown) =>
-          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
-        if (req.method === 'POST' && req.url === '/internal/v1/dispatch-async') {
-          const { requestId } = JSON.parse(body) as { requestId: string };
-          dispatches.set(requestId, (dispatches.get(requestId) ?? 0) + 1);
-          return json(201, { requestId, dispatched: true });
-        }
-        const id = decodeURIComponent(/^\/internal\/v1\/results\/(.+)$/.exec(req.url ?? '')?.[1] ?? '');
-        if (!dispatches.has(id)) return json(404, { code: 'RESULT_NOT_READY', message: 'not yet' });
+    gateway = await startPolledGateway({
+      onDispatch: (id) => dispatches.set(id, (dispatches.get(id) ?? 0) + 1),
+      result: (id) => {
+        if (!dispatches.has(id)) return null;
         onResultServed(id);
-        return json(200, { requestId: id, organizationId: orgId, status: 'succeeded', output: { ok: true }, completedAt: Date.now() });
-      });
+        return { requestId: id, organizationId: orgId, status: 'succeeded', output: { ok: true }, completedAt: Date.now() };
+      },
     });
     target = createServer((req, res) => {
       targetHits.set(req.url ?? '', (targetHits.get(req.url ?? '') ?? 0) + 1);
@@ -58,19 +48,19 @@ await describeWith(['postgres'], 'worker: in-process continuation', () => {
 
   afterAll(async () => {
     await host?.close();
-    await new Promise((r) => gateway.close(r));
+    await gateway.close();
     await new Promise((r) => target.close(r));
     await dropSchema(pool, schema);
     await pool.end();
   });
 
   it('continues the run in-process after a result and runs every node once despite a duplicate queue job', async () => {
-    const [gatewayUrl, targetUrl] = await Promise.all([listen(gateway), listen(target)]);
+    const targetUrl = await listen(target);
     host = await startWorkerHost({
       pool,
       env: {
         DATABASE_SCHEMA: schema,
-        GATEWAY_HTTP_URL: gatewayUrl,
+        GATEWAY_HTTP_URL: gateway.url,
         GATEWAY_SERVICE_TOKEN: 'svc-token-for-continuation-test',
         WORKFLOW_CONTINUATION_POLL_MS: '20',
         WORKFLOW_HTTP_ALLOWLIST: '127.0.0.1',

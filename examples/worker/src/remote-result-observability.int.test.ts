@@ -4,13 +4,13 @@
  * `/metrics` (runs by status, node latency, continuation lag).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type Server, createServer } from 'node:http';
 import { bootstrapOrganization } from '@vespid/example-api';
 import { type Pool, createPool, dropSchema, encryptSecret, migrate, parseKek } from '@vespid/example-db';
 import { type Logger, generateToken, hashToken } from '@vespid/protocol';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { DATABASE_URL, describeWith, uniquePrefix } from '../../../test/services.js';
 import { startWorkerHost } from './host.js';
+import { type PolledGateway, startPolledGateway } from '../test/polled-gateway.js';
 import { insertRun } from '../test/test-support.js';
 
 await describeWith(['postgres'], 'worker: node result log line', () => {
@@ -20,8 +20,7 @@ await describeWith(['postgres'], 'worker: node result log line', () => {
   const OUTPUT = 'CANARY-worker-output-z8m1';
   const kek = parseKek({ kekId: 'k1', kekBase64: randomBytes(32).toString('base64') });
   let pool: Pool;
-  let gateway: Server;
-  let gatewayUrl = '';
+  let gateway: PolledGateway;
   let orgId = '';
   let agentId = '';
   const dispatched = new Map<string, number>();
@@ -30,39 +29,18 @@ await describeWith(['postgres'], 'worker: node result log line', () => {
     pool = createPool(DATABASE_URL, { schema });
     await migrate(pool, { schema });
     // Stands in for the gateway: accepts the dispatch, then serves a result 200 ms later from agent "edge-7".
-    gateway = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => {
-        body += d;
-      });
-      req.on('end', () => {
-        const json = (status: number, value: unknown) =>
-          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
-        if (req.method === 'POST' && req.url === '/internal/v1/dispatch-async') {
-          const { requestId } = JSON.parse(body) as { requestId: string };
-          dispatched.set(requestId, Date.now());
-          return json(201, { requestId, dispatched: true });
-        }
-        const m = /^\/internal\/v1\/results\/(.+)$/.exec(req.url ?? '');
-        const id = m ? decodeURIComponent(m[1]!) : '';
+    gateway = await startPolledGateway({
+      onDispatch: (id) => dispatched.set(id, Date.now()),
+      result: (id) => {
         const at = dispatched.get(id);
-        if (at === undefined || Date.now() - at < 200) return json(404, { code: 'RESULT_NOT_READY', message: 'not yet' });
-        return json(200, {
-          requestId: id,
-          organizationId: orgId,
-          status: 'succeeded',
-          output: { body: OUTPUT },
-          agentId,
-          completedAt: Date.now(),
-        });
-      });
+        if (at === undefined || Date.now() - at < 200) return null;
+        return { requestId: id, organizationId: orgId, status: 'succeeded', output: { body: OUTPUT }, agentId, completedAt: Date.now() };
+      },
     });
-    await new Promise<void>((r) => gateway.listen(0, '127.0.0.1', r));
-    gatewayUrl = `http://127.0.0.1:${(gateway.address() as { port: number }).port}`;
   });
 
   afterAll(async () => {
-    await new Promise((r) => gateway.close(r));
+    await gateway.close();
     await dropSchema(pool, schema);
     await pool.end();
   });
@@ -103,7 +81,7 @@ await describeWith(['postgres'], 'worker: node result log line', () => {
       env: {
         DATABASE_URL,
         DATABASE_SCHEMA: schema,
-        GATEWAY_HTTP_URL: gatewayUrl,
+        GATEWAY_HTTP_URL: gateway.url,
         GATEWAY_SERVICE_TOKEN: 'svc-test-token-canary-11',
         SECRETS_KEK_ID: 'k1',
         SECRETS_KEK_BASE64: kek.key.toString('base64'),
