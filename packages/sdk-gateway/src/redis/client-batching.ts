@@ -19,17 +19,17 @@ export type TurnHold = () => void;
 const holds = new WeakMap<Redis | Cluster, TurnHold>();
 const noop: TurnHold = () => {};
 
-export function turnHoldFor(redis: Redis | Cluster): TurnHold {
+/** The hold of `redis` (one per client), or one that does nothing when batching is off. */
+export function turnHold(redis: Redis | Cluster, enabled: boolean): TurnHold {
+  if (!enabled) return noop;
   let hold = holds.get(redis);
   if (!hold) {
-    hold = (redis as Cluster).isCluster === true ? clusterHold(redis as Cluster) : socketHold(() => (redis as { stream?: Duplex }).stream);
+    // A standalone client's socket is read at each hold: ioredis replaces it on reconnect.
+    hold = (redis as Cluster).isCluster === true ? clusterHold(redis as Cluster) : () => holdSocket((redis as { stream?: Duplex }).stream);
     holds.set(redis, hold);
   }
   return hold;
 }
-
-/** The writes a hold would batch: none when batching is off. */
-export const turnHold = (redis: Redis | Cluster, enabled: boolean): TurnHold => (enabled ? turnHoldFor(redis) : noop);
 
 // One batcher per socket: ioredis replaces its stream on reconnect.
 const batchers = new WeakMap<Duplex, () => void>();
@@ -41,10 +41,6 @@ function holdSocket(stream: Duplex | undefined): void {
     batchers.set(stream, batcher);
   }
   batcher();
-}
-
-function socketHold(stream: () => Duplex | undefined): TurnHold {
-  return () => holdSocket(stream());
 }
 
 function clusterHold(cluster: Cluster): TurnHold {

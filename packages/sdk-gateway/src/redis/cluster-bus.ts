@@ -3,6 +3,7 @@ import { type Logger, StoredResultSchema, parseJsonSafe, formatZodIssues } from 
 import type { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 import type { ClusterHooks, ForwardOutcome, ForwardedExecute } from '../cluster/cluster-types.js';
+import type { TurnHold } from './client-batching.js';
 
 const ExecuteSchema = z.object({
   requestId: z.string().min(1),
@@ -37,8 +38,8 @@ interface Deps {
   /** Queued dispatch: broadcasts of organizations that got capacity while requests of them wait. */
   capacityChannel: string;
   replicaId: string;
-  /** Per-turn write batching of the shared client (client-batching.ts). */
-  hold: () => void;
+  /** Per-turn write batching of the shared client. */
+  hold: TurnHold;
   ackTimeoutMs: number;
   logger: Logger;
   hooks: () => ClusterHooks | null;
